@@ -1,0 +1,258 @@
+"""The async session: one request loop that signs, sends, unwraps, retries and keeps to the rate limit.
+
+Every attempt is rebuilt from scratch (fresh timestamp, signature and trace), so a retry is never a replay
+of a stale signature. What may be retried is decided by :func:`multimarkets._retry.classify`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import anyio
+import attrs
+
+from ._clock import clock_for
+from ._ratelimit import DEFAULT_BAN_SECONDS, KeyLimiter, limiter_for
+from ._retry import Outcome, backoff, classify
+from ._version import __version__
+from .config import Credentials, RateLimit
+from .envelope import parse_retry_after, unwrap
+from .errors import (
+    ConfigurationError,
+    ConnectionError,
+    IPBannedError,
+    MultiMarketsError,
+    RateLimitError,
+    TimeoutError,
+    TimestampError,
+)
+from .signing import RsaSha1Signer, Signer
+from .trace import new_trace
+
+__all__ = ["API_VERSION", "AsyncSession", "Reply"]
+
+API_VERSION = "0.0.1"
+"""The ``version`` header every documented endpoint takes."""
+
+USER_AGENT = f"multimarkets-python/{__version__}"
+
+logger = logging.getLogger("multimarkets")
+
+
+@attrs.frozen
+class Reply:
+    """A successful answer: the envelope's ``data`` and how it was obtained."""
+
+    data: Any
+    trace: str | None
+    attempts: int
+    after_ambiguous: bool
+    """True when an earlier attempt of this call may have been processed although its answer was lost."""
+
+
+class AsyncSession:
+    """Owns the aiohttp session of one client and runs the request loop. Not for direct use."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        base_url: str,
+        *,
+        timeout: float,
+        max_retries: int,
+        recv_window: int,
+        lang: str | None,
+        rate_limit: RateLimit | None,
+        signer: Signer | None,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"base_url must start with http:// or https://, got {base_url!r}")
+        if timeout <= 0:
+            raise ConfigurationError("timeout must be positive")
+        if max_retries < 0:
+            raise ConfigurationError("max_retries must be 0 or more")
+        self._credentials = credentials
+        self._base_url = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._max_retries = max_retries
+        self._signer: Signer = signer if signer is not None else RsaSha1Signer(credentials.secret_key)
+        self._limiter = limiter_for(self._base_url, credentials.api_key, rate_limit)
+        self._clock = clock_for(self._base_url)
+        self._static_headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+            "apiKey": credentials.api_key,
+            "companyId": credentials.company_id,
+            "recvWindow": str(recv_window),
+            "version": API_VERSION,
+        }
+        if lang is not None:
+            self._static_headers["lang"] = lang
+        self._http: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    @property
+    def base_url(self) -> str:
+        """The service base URL; calls go to ``{base_url}/global/{bizType}``."""
+        return self._base_url
+
+    @property
+    def credentials(self) -> Credentials:
+        """The credentials this session signs with."""
+        return self._credentials
+
+    @property
+    def limiter(self) -> KeyLimiter:
+        """The process-wide rate limiter and ban breaker of this session's API key."""
+        return self._limiter
+
+    @property
+    def max_retries(self) -> int:
+        """How many times one call may be repeated."""
+        return self._max_retries
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one attempt may take."""
+        return float(self._timeout.total or 0)
+
+    def _client_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ConfigurationError("this client is closed")
+        loop = asyncio.get_running_loop()
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=self._timeout)
+            self._loop = loop
+        elif self._loop is not loop:
+            raise ConfigurationError(
+                "this client was first used in another event loop; create one client per event loop"
+            )
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections. Calls made afterwards raise :class:`ConfigurationError`."""
+        self._closed = True
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.close()
+
+    async def request(
+        self,
+        biz_type: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        group: str | None = None,
+        idempotent: bool = True,
+    ) -> Reply:
+        """POST ``body`` to ``bizType`` and return the unwrapped answer, retrying what is safe to retry.
+
+        ``idempotent`` says whether an attempt whose fate is unknown (timeout, reset after sending, 5xx) may
+        be repeated: true for queries and for calls with a natural duplicate guard.
+        """
+        if not biz_type or "/" in biz_type or biz_type != biz_type.strip():
+            raise ConfigurationError(f"invalid bizType {biz_type!r}")
+        payload = dict(body or {})
+        encoded = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        url = f"{self._base_url}/global/{biz_type}"
+        retries = 0
+        clock_retry_used = False
+        ambiguous = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                data, trace = await self._attempt(url, biz_type, payload, encoded, group, attempt)
+            except MultiMarketsError as exc:
+                outcome = classify(exc)
+                exc.after_ambiguous = ambiguous
+                if isinstance(exc, TimestampError) and not clock_retry_used:
+                    clock_retry_used = True  # the offset was refreshed from this answer's Date header
+                    continue
+                if outcome is Outcome.FINAL or retries >= self._max_retries:
+                    raise
+                if outcome is Outcome.AMBIGUOUS and not idempotent:
+                    raise
+                ambiguous = ambiguous or outcome is Outcome.AMBIGUOUS
+                retries += 1
+                retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+                delay = backoff(retries, retry_after)
+                logger.info("retrying %s in %.2fs after %s", biz_type, delay, type(exc).__name__)
+                await anyio.sleep(delay)
+                continue
+            return Reply(data=data, trace=trace, attempts=attempt, after_ambiguous=ambiguous)
+
+    async def _attempt(
+        self,
+        url: str,
+        biz_type: str,
+        payload: Mapping[str, Any],
+        encoded: bytes,
+        group: str | None,
+        attempt: int,
+    ) -> tuple[Any, str | None]:
+        http = self._client_session()
+        await self._limiter.acquire()
+        trace = new_trace()
+        started = time.monotonic()
+        outcome = "-"
+        try:
+            timestamp = self._clock.now_ms()
+            headers = dict(self._static_headers)
+            headers["timestamp"] = str(timestamp)
+            headers["trace"] = trace
+            headers["signature"] = self._signer.sign(payload, timestamp)
+            if group is not None:
+                headers["group"] = group
+            async with http.post(url, data=encoded, headers=headers) as response:
+                outcome = str(response.status)
+                raw = await response.read()
+                http_status = response.status
+                date = response.headers.get("Date")
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        except asyncio.TimeoutError:
+            outcome = "timeout"
+            raise TimeoutError(
+                f"no answer to {biz_type} within {self._timeout.total} s", trace=trace, maybe_processed=True
+            ) from None
+        except aiohttp.ClientConnectorError as exc:
+            outcome = "connect-error"
+            raise ConnectionError(
+                f"cannot connect to {self._base_url}: {exc.os_error}", trace=trace, maybe_processed=False
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            outcome = "disconnected"
+            raise ConnectionError(
+                f"connection broke during {biz_type}: {type(exc).__name__}", trace=trace, maybe_processed=True
+            ) from exc
+        finally:
+            self._limiter.release()
+            logger.debug(
+                "bizType=%s trace=%s attempt=%d status=%s duration_ms=%.1f",
+                biz_type,
+                trace,
+                attempt,
+                outcome,
+                (time.monotonic() - started) * 1000,
+            )
+        try:
+            return unwrap(raw, http_status=http_status, request_trace=trace, biz_type=biz_type, retry_after=retry_after)
+        except TimestampError:
+            self._clock.observe(date, force=True)
+            raise
+        except RateLimitError as exc:
+            window = self._limiter.limit.window if self._limiter.limit is not None else None
+            self._limiter.pause(exc.retry_after or window or backoff(attempt))
+            raise
+        except IPBannedError as exc:
+            exc.banned_until = self._limiter.ban(retry_after or DEFAULT_BAN_SECONDS)
+            raise
+        finally:
+            self._clock.observe(date)

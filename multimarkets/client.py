@@ -1,0 +1,104 @@
+"""``AsyncBridgeClient``: the entry point of the SDK (the sync ``BridgeClient`` is generated from it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from ._transport import AsyncSession
+from .config import DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
+from .errors import ConfigurationError
+from .resources.accounts import AsyncAccounts
+from .resources.catalog import AsyncCatalog
+from .resources.customers import AsyncCustomers
+from .resources.trading import AsyncTrading
+from .resources.webhooks import AsyncWebhooks
+from .signing import Signer
+
+__all__ = ["AsyncBridgeClient"]
+
+DEFAULT_RATE_LIMIT = RateLimit(100, 60.0)
+
+
+class AsyncBridgeClient:
+    """Client of the Bridge API. Creating it does no I/O; use it as a context manager or close it when done.
+
+    ``AsyncBridgeClient`` is the asyncio client; ``BridgeClient`` (generated from it) has the same methods as
+    plain functions, running the async core in a background event loop of its own.
+
+    Clients with the same ``base_url`` and API key share one rate limiter and ban breaker per process.
+    ``rate_limit=None`` turns our side of the limit off (the service still enforces its own).
+    """
+
+    catalog: AsyncCatalog
+    customers: AsyncCustomers
+    accounts: AsyncAccounts
+    trading: AsyncTrading
+    webhooks: AsyncWebhooks
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        base_url: str = PRODUCTION_URL,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        recv_window: int = 5000,
+        lang: str | None = None,
+        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+        signer: Signer | None = None,
+    ) -> None:
+        if not isinstance(credentials, Credentials):
+            raise ConfigurationError("credentials must be a multimarkets.Credentials (see Credentials.from_env())")
+        if not 1 <= recv_window <= 60_000:
+            raise ConfigurationError("recv_window must be between 1 and 60000 milliseconds")
+        self._session = AsyncSession(
+            credentials,
+            base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            recv_window=recv_window,
+            lang=lang,
+            rate_limit=rate_limit,
+            signer=signer,
+        )
+        self.catalog = AsyncCatalog(self._session)
+        self.customers = AsyncCustomers(self._session)
+        self.accounts = AsyncAccounts(self._session)
+        self.trading = AsyncTrading(self._session)
+        self.webhooks = AsyncWebhooks(self._session)
+
+    def __repr__(self) -> str:
+        return f"AsyncBridgeClient(base_url={self._session.base_url!r}, api_key={self._session.credentials.api_key!r})"
+
+    async def call(
+        self,
+        biz_type: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        group: str | None = None,
+        idempotent: bool = False,
+    ) -> Any:
+        """Call any bizType with a raw JSON body and return the envelope's ``data`` as parsed JSON.
+
+        For endpoints without a typed method. Pass ``group="tradeApi"`` for trading endpoints and
+        ``idempotent=True`` for queries, so that attempts with a lost answer are retried.
+        """
+        reply = await self._session.request(biz_type, body, group=group, idempotent=idempotent)
+        return reply.data
+
+    async def aclose(self) -> None:
+        """Close the client's connections."""
+        await self._session.aclose()
+
+    async def __aenter__(self) -> AsyncBridgeClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

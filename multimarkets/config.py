@@ -1,0 +1,76 @@
+"""Credentials, service URLs and client-wide settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import attrs
+
+from .errors import ConfigurationError
+
+__all__ = ["DEFAULT_TIMEOUT", "PRODUCTION_URL", "TEST_URL", "Credentials", "RateLimit"]
+
+PRODUCTION_URL = "https://api.multimarkets.org/webhook"
+"""Production ("REAL") base URL; calls go to ``{base_url}/global/{bizType}``."""
+
+TEST_URL = "https://pre-api-test.cmfbl.com/webhook"
+"""Test ("PRE"/"DEMO") base URL."""
+
+DEFAULT_TIMEOUT = 20.0
+"""Seconds to wait for an answer: a little above the service's own 15 s execution limit."""
+
+
+@attrs.frozen
+class Credentials:
+    """What the service issues to a merchant: API key, RSA secret key (base64 PKCS#8 or PEM), company id."""
+
+    api_key: str
+    secret_key: str = attrs.field(repr=False)
+    company_id: str = attrs.field(converter=str)
+
+    def __repr__(self) -> str:
+        return f"Credentials(api_key={self.api_key!r}, secret_key=<hidden>, company_id={self.company_id!r})"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
+        """Read ``MULTIMARKETS_API_KEY``, ``MULTIMARKETS_SECRET_KEY`` and ``MULTIMARKETS_COMPANY_ID``."""
+        env = os.environ if environ is None else environ
+        names = ("MULTIMARKETS_API_KEY", "MULTIMARKETS_SECRET_KEY", "MULTIMARKETS_COMPANY_ID")
+        missing = [name for name in names if not env.get(name)]
+        if missing:
+            raise ConfigurationError(f"missing environment variable(s): {', '.join(missing)}")
+        return cls(env[names[0]], env[names[1]], env[names[2]])
+
+
+@attrs.frozen
+class RateLimit:
+    """At most ``requests`` per sliding ``window`` seconds for one API key (the service allows 100 per 60 s)."""
+
+    requests: int = 100
+    window: float = 60.0
+
+    def __attrs_post_init__(self) -> None:
+        if self.requests < 1 or self.window <= 0:
+            raise ConfigurationError("a rate limit needs at least 1 request per positive window")
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """Parse ``"100/60s"``, ``"50/1s"``, ``"100/1m"`` or ``"100/500ms"``."""
+        try:
+            count, _, window = text.strip().partition("/")
+            return cls(int(count), parse_duration(window))
+        except ValueError:
+            raise ConfigurationError(f"rate limit {text!r} is not of the form N/WINDOW, e.g. 100/60s") from None
+
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """Parse ``"300s"``, ``"5m"``, ``"250ms"`` or a bare number of seconds."""
+    text = text.strip().lower()
+    for unit in ("ms", "s", "m", "h"):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * _UNITS[unit]
+    return float(text)

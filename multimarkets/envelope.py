@@ -1,0 +1,93 @@
+"""Unwrapping the ``{code, ok, fail, msg, data, trace, ...}`` envelope into data or a typed error."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import APIError, IPBannedError, RateLimitError, ResponseFormatError, ServerError, error_for
+
+__all__ = ["SUCCESS_CODE", "excerpt", "parse_retry_after", "unwrap"]
+
+SUCCESS_CODE = "0"
+_EXCERPT_CHARS = 200
+
+
+def excerpt(raw: bytes) -> str:
+    """A short, printable start of a response body for error messages."""
+    text = raw[:_EXCERPT_CHARS].decode("utf-8", errors="replace")
+    return " ".join(text.split()) + ("..." if len(raw) > _EXCERPT_CHARS else "")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header given in seconds; None when absent or not a number."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return max(seconds, 0.0)
+
+
+def _http_error(status: int, raw: bytes, envelope: Mapping[str, Any] | None, **common: Any) -> APIError:
+    msg = str(envelope.get("msg") or "") if envelope else ""
+    code = str(envelope.get("code")) if envelope and envelope.get("code") is not None else f"HTTP {status}"
+    if status == 429:
+        return RateLimitError(msg or "rate limit exceeded (HTTP 429)", code=code, **common)
+    if status == 418:
+        return IPBannedError(msg or "API key banned for ignoring rate limits (HTTP 418)", code=code, **common)
+    if status >= 500:
+        return ServerError(msg or f"server error (HTTP {status})", code=code, **common)
+    if envelope is None:
+        return ResponseFormatError(f"HTTP {status} with a body that is not an envelope", code=code, **common)
+    return error_for(code)(msg or f"HTTP {status}", code=code, **common)
+
+
+def unwrap(
+    raw: bytes,
+    *,
+    http_status: int,
+    request_trace: str | None = None,
+    biz_type: str | None = None,
+    retry_after: float | None = None,
+) -> tuple[Any, str | None]:
+    """Return ``(data, trace)`` of a successful envelope, or raise the matching :class:`APIError`."""
+    common: dict[str, Any] = {
+        "http_status": http_status,
+        "trace": request_trace,
+        "biz_type": biz_type,
+        "body_excerpt": excerpt(raw),
+    }
+    envelope: Mapping[str, Any] | None = None
+    try:
+        parsed = json.loads(raw) if raw.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        parsed = None
+    if isinstance(parsed, Mapping) and "code" in parsed:
+        envelope = parsed
+        if isinstance(parsed.get("trace"), str) and parsed["trace"]:
+            common["trace"] = parsed["trace"]
+        if parsed.get("bizCode"):
+            common["biz_code"] = str(parsed["bizCode"])
+
+    if http_status == 429:
+        common["retry_after"] = retry_after
+    if http_status != 200:
+        raise _http_error(http_status, raw, envelope, **common)
+    if envelope is None:
+        if not raw.strip():
+            raise ResponseFormatError("empty response body", code="EMPTY_BODY", **common)
+        if parsed is None:
+            raise ResponseFormatError("response body is not valid JSON", code="BAD_JSON", **common)
+        raise ResponseFormatError("response JSON is not an envelope", code="NOT_ENVELOPE", **common)
+
+    code = str(envelope["code"])
+    if code == SUCCESS_CODE and envelope.get("ok", True) is True and envelope.get("fail", False) is not True:
+        return envelope.get("data"), common["trace"]
+    message = str(envelope.get("msg") or "request failed")
+    error_class = error_for(code)
+    if error_class is RateLimitError:
+        raise RateLimitError(message, code=code, retry_after=retry_after, **common)
+    raise error_class(message, code=code, **common)

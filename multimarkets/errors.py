@@ -1,0 +1,249 @@
+"""The exception tree. Every error raised by the SDK is a :class:`MultiMarketsError`.
+
+Service error codes map to classes through :data:`CODE_TO_ERROR`; unknown codes become :class:`APIError`.
+Each class says whether retrying the same request can help (``retryable``); whether a retry is also *safe*
+depends on the call and is decided by the session.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "CODE_TO_ERROR",
+    "APIError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConnectionError",
+    "CustomerExistsError",
+    "IPBannedError",
+    "InvalidParameterError",
+    "MultiMarketsError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseFormatError",
+    "ServerError",
+    "SignatureError",
+    "TimeoutError",
+    "TimestampError",
+    "TransportError",
+    "UnknownBizTypeError",
+    "ValidationError",
+    "WebhookError",
+    "WebhookFormatError",
+    "WebhookSignatureError",
+    "WebhookTimestampError",
+    "error_for",
+]
+
+
+class MultiMarketsError(Exception):
+    """Base class of every error raised by this SDK.
+
+    ``after_ambiguous`` is true when an earlier attempt of the same call may have been processed although its
+    answer was lost (e.g. "already exists" then most likely means: created by that attempt).
+    """
+
+    retryable: ClassVar[bool] = False
+    after_ambiguous: bool = False
+
+
+class ConfigurationError(MultiMarketsError):
+    """The client was set up wrongly (missing credentials, unreadable key, bad option)."""
+
+
+class ValidationError(MultiMarketsError, ValueError):
+    """Input rejected locally before anything was sent; ``field`` names the offending parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class APIError(MultiMarketsError):
+    """The service answered, and the answer was an error.
+
+    ``trace`` is the request's trace id (quote it to support); ``code`` the service error code, or
+    ``"HTTP <status>"`` when the body carried no envelope.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        trace: str | None = None,
+        http_status: int | None = None,
+        biz_code: str | None = None,
+        biz_type: str | None = None,
+        body_excerpt: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.trace = trace
+        self.http_status = http_status
+        self.biz_code = biz_code
+        self.biz_type = biz_type
+        self.body_excerpt = body_excerpt
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.code is not None:
+            parts.append(f"code={self.code}")
+        if self.http_status is not None:
+            parts.append(f"http_status={self.http_status}")
+        if self.biz_type is not None:
+            parts.append(f"biz_type={self.biz_type}")
+        if self.trace is not None:
+            parts.append(f"trace={self.trace}")
+        return " | ".join(parts)
+
+
+class SignatureError(APIError):
+    """00012001: the signature did not verify (usually the wrong secret key)."""
+
+
+class TimestampError(APIError):
+    """00012002: the request timestamp is outside the server's time window (clock skew)."""
+
+    retryable = True
+
+
+class AuthenticationError(APIError):
+    """00012003 / 00012006: the API key does not exist or has expired."""
+
+
+class PermissionDeniedError(APIError):
+    """00012004 / 00012007 / GGATEWAY_CODE_019: the key may not call this, or not from this IP."""
+
+
+class RateLimitError(APIError):
+    """HTTP 429, 00012005 or GGATEWAY_CODE_018: too many requests for this API key.
+
+    ``retry_after`` is the server's hint in seconds, when it gave one.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class IPBannedError(APIError):
+    """HTTP 418: the key is banned after ignoring 429s. Never retried; ``banned_until`` is a monotonic time."""
+
+    def __init__(self, message: str, *, banned_until: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.banned_until = banned_until
+
+
+class ServerError(APIError):
+    """HTTP 5xx or G500: a fault on the service's side. The request may or may not have been processed."""
+
+    retryable = True
+
+
+class UnknownBizTypeError(APIError):
+    """GGATEWAY_CODE_002: the service does not know this bizType."""
+
+
+class InvalidParameterError(APIError):
+    """GGATEWAY_CODE_015 and similar: the service rejected a parameter."""
+
+
+class NotFoundError(APIError):
+    """The referenced record does not exist."""
+
+
+class CustomerExistsError(APIError):
+    """USCUSTOMER_API_0000101/0000106/0000107: a customer with this phone or e-mail is already registered."""
+
+
+class ResponseFormatError(APIError):
+    """The answer was not a valid envelope: HTML (e.g. a firewall page), empty, truncated or foreign JSON."""
+
+
+class TransportError(MultiMarketsError):
+    """The request did not complete at the HTTP level. ``maybe_processed`` is True once the body was sent."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, trace: str | None = None, maybe_processed: bool = True) -> None:
+        super().__init__(message)
+        self.trace = trace
+        self.maybe_processed = maybe_processed
+
+
+class TimeoutError(TransportError):
+    """No complete answer within the configured timeout."""
+
+
+class ConnectionError(TransportError):
+    """The connection could not be made, or broke before the answer arrived."""
+
+
+class WebhookError(MultiMarketsError):
+    """A received notification was rejected. ``http_status`` and ``code`` are what the receiver answers with."""
+
+    http_status: ClassVar[int] = 400
+    code: ClassVar[str] = "GGATEWAY_CODE_015"
+
+    def __init__(self, message: str, *, trace: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.trace = trace
+        """The delivery's ``trace`` header, when it had one."""
+
+    def __str__(self) -> str:
+        return self.message if self.trace is None else f"{self.message} | trace={self.trace}"
+
+
+class WebhookSignatureError(WebhookError):
+    """The notification's signature (or a header needed to check it) is missing, wrong or not ours."""
+
+    http_status = 401
+    code = "00012001"
+
+
+class WebhookTimestampError(WebhookError):
+    """The notification's ``timestamp`` header is missing, unreadable or outside the allowed tolerance."""
+
+    http_status = 401
+    code = "00012002"
+
+
+class WebhookFormatError(WebhookError):
+    """The notification body is not the documented ``{msgType, content}`` shape, or a known event is malformed."""
+
+
+CODE_TO_ERROR: dict[str, type[APIError]] = {
+    "00012001": SignatureError,
+    "00012002": TimestampError,
+    "00012003": AuthenticationError,
+    "00012004": PermissionDeniedError,
+    "00012005": RateLimitError,
+    "00012006": AuthenticationError,
+    "00012007": PermissionDeniedError,
+    "G500": ServerError,
+    "GGATEWAY_CODE_002": UnknownBizTypeError,
+    "GGATEWAY_CODE_014": TimestampError,
+    "GGATEWAY_CODE_015": InvalidParameterError,
+    "GGATEWAY_CODE_018": RateLimitError,
+    "GGATEWAY_CODE_019": PermissionDeniedError,
+    "GGATEWAY_CODE_104": InvalidParameterError,
+    "USCUSTOMER_API_0000003": NotFoundError,
+    "USCUSTOMER_API_0000101": CustomerExistsError,
+    "USCUSTOMER_API_0000106": CustomerExistsError,
+    "USCUSTOMER_API_0000107": CustomerExistsError,
+    "USCUSTOMER_API_0000501": InvalidParameterError,
+}
+"""Service error code -> exception class. Codes not listed raise plain :class:`APIError`."""
+
+
+def error_for(code: str) -> type[APIError]:
+    """Return the exception class for a service error code."""
+    return CODE_TO_ERROR.get(code, APIError)

@@ -1,0 +1,93 @@
+"""The signature scheme against the vectors of reference §2.3 (the service's own sign-demo key pair)."""
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from hypothesis import given
+from hypothesis import strategies as st
+
+from multimarkets import ConfigurationError, RsaSha1Signer
+from multimarkets.signing import RsaSha1Verifier, canonical_string
+
+DEMO_PRIVATE_KEY = (
+    "MIICdwIBADANBgkqhkiG9w0BAQEFAASCAmEwggJdAgEAAoGBAMElXgnHKpoM/y/5R7edOjcK52tAHjLaKExjxRJnTb03gIZfXLJ+SKhcU6wmvS/f"
+    "pyOhQ2xLtM4cxWbKzECl+8pEn7OBRAw7KTFQCCIcbXTuGE8w3yF59PH56gzrQ/S1CRVIBBYFFKEdds0MKaenAbipPkecxrnly35bA1RwstQNAgMB"
+    "AAECgYAOTu1bfhSq2uGgtS/Z61zfrQAd0t8p1z17Az0bMunwZYcw7SmZ038gcc6FB02mmUPxgMXU5Prc9gatqcJd263+WgQqSWCSBzMS1FK6t5RH"
+    "Hw6JK9SoAdan3GL5dbCeeprJbXFtXrnc6nRc6NOrPlI7VH8j+OKNj0Rh7Zqee/AbJQJBAOdx/rheoByOOgSXsSpiLcB6bS/zjXWJeR1kEwn3gM+g"
+    "3D/vhoQKrJEcjy45b2dzDpxUjuEEGCflmAcKujy8S/cCQQDVoyu2jdFfI/RtKAq9eS5uOl7zzL19L/TuTT9lEIsjTBBQArH7GDYFZ2eeUQbXceR9"
+    "GIU3OWg5SYwpcUty8XcbAkBO/jlR8/nxxRlIN/3f2WKEL0TU+OtvElykC2P0IuVz+BM0PyxKJNqBLJ4xyKidRkfWU4XwhtU3yMT6ok6uLBZBAkEA"
+    "hStVUFJOtNOgxXo0V692NdfE4Iw7ghGmx/T3E3SghrwfXwCPGUoaQnwWpyUy8pFYMHJcd/Qc97jU2fB5a4kBCQJBAJi6wHIMK8wWaoegZpnSyPC6"
+    "6a7EoaxHR04IEZIlXvR1RVORYv9Xghx/VuHBjhMP0LtTWQ61Tc04acLvZDNq8FM="
+)
+DEMO_PUBLIC_KEY = (
+    "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDBJV4JxyqaDP8v+Ue3nTo3CudrQB4y2ihMY8USZ029N4CGX1yyfkioXFOsJr0v36cjoUNsS7TO"
+    "HMVmysxApfvKRJ+zgUQMOykxUAgiHG107hhPMN8hefTx+eoM60P0tQkVSAQWBRShHXbNDCmnpwG4qT5HnMa55ct+WwNUcLLUDQIDAQAB"
+)
+SIGN_TEST_SIGNATURE = (
+    "oXe1qyV/sbayecjhePbj8AKbZqK/fJGWHlFN6duDN2s4861YMQTOZnO51NHFcMd2cCwWvyf4bHZ8dCfK6xYSqGkUWExEkpyfS/Lr9mTUcYMgYxvG"
+    "sLy2CfspKVUBhXb6GS0xBiOqDeiDiJbty7IBQWVkh5rqwqPDf/06m9YSjNw="
+)
+DOC_EXAMPLE_SIGNATURE = (
+    "vEsU8tOQZ2g1AuoYSgYuMzJWEgV97sBNsQ1Qwso3j841ln6WnqoQ3i7Lcjl9sA5r5OoHzwTYUTlOUcHRpGfEdKoYRiWNoMeN0t2hRxV9wslh4trG"
+    "CkE5Dvxuh5iU0zUzDDxVooAFWNXrTafMugPA+rLpW3f/F7rwpNMesgk3ftA="
+)
+
+
+def test_canonical_string_of_the_documented_example() -> None:
+    body = {"companyId": 1, "lang": "zh-CN", "customerNo": "86001308"}
+    assert canonical_string(body, 1650361143685) == "{companyId:1,customerNo:86001308,lang:zh-CN}1650361143685"
+
+
+def test_canonical_string_drops_nulls_keeps_empty_strings_and_unicode() -> None:
+    body = {"b": None, "a": "", "c": "张三", "d": True}
+    assert canonical_string(body, 1) == "{a:,c:张三,d:true}1"
+
+
+def test_canonical_string_sorts_nested_objects_at_every_level() -> None:
+    body = {"z": [{"y": 1, "x": None, "a": "q"}], "m": {"k": 2, "b": 3}}
+    assert canonical_string(body, 7) == "{m:{b:3,k:2},z:[{a:q,y:1}]}7"
+
+
+def test_sign_test_vector_from_the_java_demo() -> None:
+    signer = RsaSha1Signer(DEMO_PRIVATE_KEY)
+    assert signer.sign({"symbol": "abc", "quantity": 1}, 1589966902000) == SIGN_TEST_SIGNATURE
+
+
+def test_documented_body_vector() -> None:
+    signer = RsaSha1Signer(DEMO_PRIVATE_KEY)
+    body = {"companyId": 1, "lang": "zh-CN", "customerNo": "86001308"}
+    assert signer.sign(body, 1650361143685) == DOC_EXAMPLE_SIGNATURE
+
+
+def test_pem_key_signs_like_the_base64_der_key() -> None:
+    der_signer = RsaSha1Signer(DEMO_PRIVATE_KEY)
+    private = serialization.load_der_private_key(__import__("base64").b64decode(DEMO_PRIVATE_KEY), password=None)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    assert RsaSha1Signer(pem).sign({"a": 1}, 5) == der_signer.sign({"a": 1}, 5)
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=8), st.one_of(st.none(), st.text(max_size=8), st.integers())))
+def test_verifier_accepts_what_the_signer_signed_and_rejects_other_timestamps(body: dict[str, object]) -> None:
+    signature = SIGNER.sign(body, 1700000000000)
+    assert VERIFIER.verify(body, 1700000000000, signature)
+    assert not VERIFIER.verify(body, 1700000000001, signature)
+
+
+SIGNER = RsaSha1Signer(DEMO_PRIVATE_KEY)
+VERIFIER = RsaSha1Verifier(DEMO_PUBLIC_KEY)
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "not a key at all", "TUlJQ2R3SUJBREFOQmdrcWhraUc5dzBCQVFFRkFBU0NBbUV3Z2dKZEFnRUFBb0dCQU1FbA=="]
+)
+def test_unreadable_key_raises_a_clear_error_without_the_key(bad: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        RsaSha1Signer(bad)
+    assert "secret key" in str(info.value)
+    assert bad not in str(info.value) or not bad
+    assert info.value.__cause__ is None
+
+
+def test_signer_repr_hides_the_key() -> None:
+    assert "MIIC" not in repr(SIGNER)
