@@ -1,0 +1,5 @@
+"""``python -m multimarkets.sandbox``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""The response envelope ``{code, ok, fail, msg, msgParams, bizCode, tm, trace, data}`` (reference §3)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .codes import SUCCESS, message_for
+
+__all__ = ["encode_envelope"]
+
+
+def encode_envelope(
+    *,
+    trace: str,
+    tm: int,
+    code: str = SUCCESS,
+    data: Any = None,
+    msg: str | None = None,
+    msg_params: str | None = None,
+) -> bytes:
+    """Serialise one envelope. ``tm`` is the processing time in milliseconds."""
+    ok = code == SUCCESS
+    envelope = {
+        "code": code,
+        "ok": ok,
+        "fail": not ok,
+        "msg": msg if msg is not None else message_for(code),
+        "msgParams": msg_params,
+        "bizCode": "",
+        "tm": tm,
+        "trace": trace,
+        "data": data,
+    }
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()

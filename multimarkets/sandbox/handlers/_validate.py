@@ -1,0 +1,71 @@
+"""Body field checks shared by the handlers; each failure is a ``GGATEWAY_CODE_015`` naming the field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .. import codes
+from ..context import BizError
+
+__all__ = ["invalid", "optional_bool", "optional_int", "optional_str", "require_int", "require_str"]
+
+
+def invalid(name: str, reason: str) -> BizError:
+    """The error for a bad parameter."""
+    return BizError(codes.INVALID_PARAMETER, f"{codes.message_for(codes.INVALID_PARAMETER)}: {name} {reason}")
+
+
+def optional_str(body: Mapping[str, Any], name: str, *, pattern: re.Pattern[str] | None = None) -> str | None:
+    """A string field; None when absent, null or empty."""
+    value = body.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise invalid(name, "must be a string")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise invalid(name, "has an invalid format")
+    return value
+
+
+def require_str(body: Mapping[str, Any], name: str, *, pattern: re.Pattern[str] | None = None) -> str:
+    """A required, non-empty string field."""
+    value = optional_str(body, name, pattern=pattern)
+    if value is None:
+        raise invalid(name, "is required")
+    return value
+
+
+def optional_int(
+    body: Mapping[str, Any], name: str, *, low: int | None = None, high: int | None = None, digits_ok: bool = False
+) -> int | None:
+    """An integer field (``digits_ok``: also a string of digits, for fields the docs type as string)."""
+    value = body.get(name)
+    if value is None or (digits_ok and value == ""):
+        return None
+    if digits_ok and isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid(name, "must be an integer")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise invalid(name, "is out of range")
+    return value
+
+
+def require_int(body: Mapping[str, Any], name: str, *, low: int | None = None, high: int | None = None) -> int:
+    """A required integer field."""
+    value = optional_int(body, name, low=low, high=high)
+    if value is None:
+        raise invalid(name, "is required")
+    return value
+
+
+def optional_bool(body: Mapping[str, Any], name: str, default: bool) -> bool:
+    """A boolean field, ``default`` when absent."""
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise invalid(name, "must be a boolean")
+    return value

@@ -1,0 +1,425 @@
+"""The :class:`Sandbox`: configuration, lifecycle (async, or in a background thread) and the Python-side API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from aiohttp import web
+
+from ..config import Credentials, RateLimit, parse_duration
+from ..errors import ConfigurationError
+from ..signing import RsaSha1Signer, RsaSha1Verifier
+from . import admin
+from .clock import WallClock
+from .context import Handler
+from .delivery import DeliveryPolicy, WebhookDispatcher
+from .faults import FaultInjector, FaultSpec, Latency
+from .gateway import Gateway, KeyEntry
+from .handlers import HANDLERS
+from .keys import ApiKeyConfig, platform_secret_key, public_key_of, resolve_keys
+from .ratelimit import KeyLimiter
+from .state import Store
+from .stats import Stats
+
+__all__ = ["Sandbox", "SandboxConfig"]
+
+T = TypeVar("T")
+
+_SHUTDOWN_SECONDS = 2.0
+DEFAULT_RATE_LIMIT = RateLimit(100, 60.0)
+"""The documented limit: 100 requests per minute per API key."""
+DEFAULT_WEBHOOK_POLICY = DeliveryPolicy()
+_converter = cattrs.Converter()
+
+
+def _duration(value: float | str) -> float:
+    if not isinstance(value, str):
+        return float(value)
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise ConfigurationError(f"{value!r} is not a duration such as 300s, 5m or 250ms") from None
+
+
+@attrs.frozen
+class SandboxConfig:
+    """The validated settings of a :class:`Sandbox` (see its constructor for their meaning)."""
+
+    host: str
+    port: int
+    rate_limit: RateLimit
+    ban: float
+    recv_window_max: int
+    db: str | None
+    seed: int | None
+    faults: FaultSpec
+    latency: Latency | None
+    keys: tuple[ApiKeyConfig, ...]
+    slow_body_seconds: float
+    webhook: DeliveryPolicy
+
+
+@attrs.define
+class _Running:
+    """Everything that exists only while the sandbox serves."""
+
+    loop: asyncio.AbstractEventLoop
+    thread_id: int
+    runner: web.AppRunner
+    store: Store
+    gateway: Gateway
+    dispatcher: WebhookDispatcher
+    credentials: tuple[Credentials, ...]
+    platform_public_key: str
+    url: str
+
+
+class Sandbox:
+    """A local server that plays the Bridge service.
+
+    Use ``async with Sandbox(...) as sb:`` in async code, ``with Sandbox.in_thread(...) as sb:`` otherwise.
+    Point a client at ``sb.base_url`` with ``sb.credentials``.
+
+    ``rate_limit`` and ``ban`` apply per API key (``"10/2s"`` and ``"3s"`` strings are accepted);
+    ``recv_window_max`` caps the recvWindow header (ms); ``db`` a SQLite path that keeps state across
+    restarts; ``seed``, ``faults`` and ``latency`` drive fault injection (see :mod:`.faults`);
+    ``secret_key`` the default key's RSA secret (generated when None); ``api_keys`` a number of keys for
+    ``company_id`` or a list of :class:`ApiKeyConfig`; ``slow_body_seconds`` how long ``slow_body`` stalls;
+    ``webhook`` the delivery retry policy; ``handlers`` extra or replacement bizTypes; ``clock`` the monotonic
+    clock of the rate limiter (tests pass a fake one to step through windows and bans without sleeping).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limit: RateLimit | str = DEFAULT_RATE_LIMIT,
+        ban: float | str = 300.0,
+        recv_window_max: int = 60_000,
+        db: str | os.PathLike[str] | None = None,
+        seed: int | None = None,
+        faults: FaultSpec | str | None = None,
+        latency: Latency | str | None = None,
+        secret_key: str | None = None,
+        company_id: str = "1",
+        api_keys: int | Sequence[ApiKeyConfig] | None = None,
+        slow_body_seconds: float = 30.0,
+        webhook: DeliveryPolicy = DEFAULT_WEBHOOK_POLICY,
+        handlers: Mapping[str, Handler] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if isinstance(api_keys, int) or api_keys is None:
+            count = 1 if api_keys is None else api_keys
+            if count < 1:
+                raise ConfigurationError("the sandbox needs at least one API key")
+            keys = tuple(ApiKeyConfig(company_id) for _ in range(count))
+        else:
+            keys = tuple(api_keys)
+            if not keys:
+                raise ConfigurationError("the sandbox needs at least one API key")
+        if secret_key is not None and keys[0].secret_key is None:
+            keys = (attrs.evolve(keys[0], secret_key=secret_key), *keys[1:])
+        self.config = SandboxConfig(
+            host=host,
+            port=port,
+            rate_limit=RateLimit.parse(rate_limit) if isinstance(rate_limit, str) else rate_limit,
+            ban=_duration(ban),
+            recv_window_max=recv_window_max,
+            db=os.fspath(db) if db is not None else None,
+            seed=seed,
+            faults=faults if isinstance(faults, FaultSpec) else FaultSpec.parse(faults),
+            latency=Latency.parse(latency) if isinstance(latency, str) else latency,
+            keys=keys,
+            slow_body_seconds=slow_body_seconds,
+            webhook=webhook,
+        )
+        self._handlers = {**HANDLERS, **(handlers or {})}
+        self._clock = clock
+        self._stats = Stats()
+        self._wall = WallClock()
+        self._injector = FaultInjector(
+            self.config.faults,
+            seed=seed,
+            base_latency=self.config.latency,
+            default_stall=slow_body_seconds,
+        )
+        self._closing: asyncio.Event | None = None
+        self._running: _Running | None = None
+
+    def __repr__(self) -> str:
+        where = self._running.url if self._running else "not started"
+        return f"<Sandbox {where}>"
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> Sandbox:
+        """Open the store and start serving; returns self."""
+        if self._running is not None:
+            raise RuntimeError("the sandbox is already running")
+        config = self.config
+        store = Store(config.db)
+        try:
+            credentials = tuple(resolve_keys(config.keys, store))
+            platform_secret = platform_secret_key(store)
+            keys = {
+                c.api_key: KeyEntry(
+                    c.api_key,
+                    c.company_id,
+                    RsaSha1Verifier(public_key_of(c.secret_key)),
+                    key.rate_limit or config.rate_limit,
+                    KeyLimiter(key.rate_limit or config.rate_limit, key.ban if key.ban is not None else config.ban),
+                )
+                for c, key in zip(credentials, config.keys, strict=True)
+            }
+            self._closing = asyncio.Event()
+            dispatcher = WebhookDispatcher(
+                store, self._stats, RsaSha1Signer(platform_secret), config.webhook, self._wall.now_ms
+            )
+            gateway = Gateway(
+                keys=keys,
+                handlers=self._handlers,
+                store=store,
+                stats=self._stats,
+                faults=self._injector,
+                events=dispatcher,
+                clock=self._clock,
+                wall=self._wall,
+                recv_window_max=config.recv_window_max,
+                closing=self._closing,
+            )
+            app = web.Application()
+            app.router.add_post("/webhook/global/{bizType}", gateway.handle)
+            admin.add_routes(app, self)
+            runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_SECONDS)
+            await runner.setup()
+            try:
+                site = web.TCPSite(runner, config.host, config.port)
+                await site.start()
+            except BaseException:
+                await runner.cleanup()
+                raise
+        except BaseException:
+            store.close()
+            raise
+        host, port = runner.addresses[0][:2]
+        host = f"[{host}]" if ":" in host else host
+        self._running = _Running(
+            loop=asyncio.get_running_loop(),
+            thread_id=threading.get_ident(),
+            runner=runner,
+            store=store,
+            gateway=gateway,
+            dispatcher=dispatcher,
+            credentials=credentials,
+            platform_public_key=public_key_of(platform_secret),
+            url=f"http://{host}:{port}",
+        )
+        return self
+
+    async def stop(self) -> None:
+        """Stop serving: wake stalled answers, abandon pending webhooks, close connections and the store."""
+        running, self._running = self._running, None
+        if running is None:
+            return
+        assert self._closing is not None
+        self._closing.set()
+        try:
+            await running.dispatcher.aclose()
+            await running.runner.cleanup()
+        finally:
+            running.store.close()
+
+    async def __aenter__(self) -> Sandbox:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @classmethod
+    @contextlib.contextmanager
+    def in_thread(cls, **options: Any) -> Iterator[Sandbox]:
+        """Run a sandbox (constructed with ``options``) on its own event loop in a background thread.
+
+        For sync tests and the sync client; the sandbox's methods may be called from any thread.
+        """
+        sandbox = cls(**options)
+        started = threading.Event()
+        outcome: list[BaseException | tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+        async def serve() -> None:
+            try:
+                await sandbox.start()
+            except BaseException as exc:
+                outcome.append(exc)
+                started.set()
+                return
+            stop = asyncio.Event()
+            outcome.append((asyncio.get_running_loop(), stop))
+            started.set()
+            try:
+                await stop.wait()
+            finally:
+                await sandbox.stop()
+
+        thread = threading.Thread(target=asyncio.run, args=(serve(),), name="multimarkets-sandbox", daemon=True)
+        thread.start()
+        started.wait()
+        result = outcome[0]
+        if isinstance(result, BaseException):
+            thread.join()
+            raise result
+        loop, stop = result
+        try:
+            yield sandbox
+        finally:
+            loop.call_soon_threadsafe(stop.set)
+            thread.join()
+
+    # -- what a client needs ---------------------------------------------------------------------------
+
+    def _state(self) -> _Running:
+        if self._running is None:
+            raise RuntimeError("the sandbox is not running; use `async with Sandbox()` or `Sandbox.in_thread()`")
+        return self._running
+
+    @property
+    def url(self) -> str:
+        """The server root, e.g. ``http://127.0.0.1:54321``."""
+        return self._state().url
+
+    @property
+    def base_url(self) -> str:
+        """What a client takes as base URL: calls go to ``{base_url}/global/{bizType}``."""
+        return self._state().url + "/webhook"
+
+    @property
+    def port(self) -> int:
+        """The TCP port served."""
+        return int(self._state().url.rpartition(":")[2])
+
+    @property
+    def credentials(self) -> Credentials:
+        """Credentials of the default (first) API key."""
+        return self._state().credentials[0]
+
+    @property
+    def all_credentials(self) -> tuple[Credentials, ...]:
+        """Credentials of every API key, the default first."""
+        return self._state().credentials
+
+    @property
+    def platform_public_key(self) -> str:
+        """Base64 X.509 public key that verifies the ``signature`` header of webhook deliveries."""
+        return self._state().platform_public_key
+
+    # -- control and inspection (safe from any thread) ------------------------------------------------
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the sandbox's loop (state is only touched there), waiting for the result."""
+        running = self._running
+        if running is None or threading.get_ident() == running.thread_id or not running.loop.is_running():
+            return fn()
+
+        async def call() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(call(), running.loop).result()
+
+    def stats(self) -> dict[str, Any]:
+        """Counters, the number of customers, and the ban state of every key (as ``/__sandbox__/stats``)."""
+        return self._call(self._stats_now)
+
+    def _stats_now(self) -> dict[str, Any]:
+        running = self._state()
+        now = self._clock()
+        keys = running.gateway.keys
+        return {
+            **self._stats.snapshot(),
+            "customers": len(running.store.customers),
+            "bans": {k: entry.limiter.ban_state(now) for k, entry in keys.items()},
+            "bans_total": sum(entry.limiter.ban_count for entry in keys.values()),
+            "faults": str(self._injector.spec),
+            "clock_skew_ms": self._wall.skew_ms,
+        }
+
+    def customers(self) -> list[dict[str, Any]]:
+        """Every customer of every company, oldest first, as snake_case dicts."""
+        return self._call(lambda: [_converter.unstructure(c) for c in self._state().store.customers.values()])
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
+        """The outcome of recent webhook events (last 1000), oldest first."""
+        return self._call(lambda: [_converter.unstructure(r) for r in self._state().dispatcher.recent])
+
+    async def drain_webhooks(self) -> None:
+        """Wait until every queued webhook delivery has succeeded or given up. Call on the sandbox's loop."""
+        await self._state().dispatcher.drain()
+
+    def set_faults(self, spec: FaultSpec | str | None) -> FaultSpec:
+        """Replace the fault spec; the fault sequence restarts from the seed."""
+        parsed = spec if isinstance(spec, FaultSpec) else FaultSpec.parse(spec)
+
+        def apply() -> FaultSpec:
+            self._injector.spec = parsed
+            return parsed
+
+        return self._call(apply)
+
+    @property
+    def clock_skew_ms(self) -> int:
+        """How far the server's wall clock is moved, in milliseconds."""
+        return self._wall.skew_ms
+
+    def server_time_ms(self) -> int:
+        """The server's wall clock (with the skew) in UNIX milliseconds."""
+        return self._wall.now_ms()
+
+    def set_clock_skew(self, skew_ms: int) -> None:
+        """Move the server's wall clock (recvWindow checks, ``Date`` header) by ``skew_ms``."""
+
+        def apply() -> None:
+            self._wall.skew_ms = int(skew_ms)
+
+        self._call(apply)
+
+    def reset(self) -> None:
+        """Forget all state, counters, rate-limit and ban history and pending webhooks; restart the fault
+        sequence. Keys, the fault spec and the clock skew stay."""
+
+        def apply() -> None:
+            running = self._state()
+            running.dispatcher.cancel()
+            running.store.clear()
+            self._stats.reset()
+            for entry in running.gateway.keys.values():
+                entry.limiter.reset()
+            self._injector.reseed()
+
+        self._call(apply)
+
+    def emit(
+        self, event_type: str, content: Mapping[str, Any], *, api_key: str | None = None, delay: float = 0.0
+    ) -> bool:
+        """Queue a webhook event for ``api_key`` (default: the default key) as a handler's ``ctx.emit`` does."""
+
+        def apply() -> bool:
+            running = self._state()
+            credentials = running.credentials[0]
+            if api_key is not None:
+                matches = [c for c in running.credentials if c.api_key == api_key]
+                if not matches:
+                    raise ConfigurationError("unknown API key")
+                credentials = matches[0]
+            return running.dispatcher.emit(
+                credentials.api_key, credentials.company_id, event_type, content, delay=delay
+            )
+
+        return self._call(apply)

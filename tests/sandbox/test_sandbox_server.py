@@ -1,0 +1,182 @@
+"""The Python API (`in_thread`, properties, admin endpoints) and the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from multimarkets.config import Credentials, RateLimit
+from multimarkets.errors import ConfigurationError
+from multimarkets.sandbox import Sandbox
+from multimarkets.sandbox.cli import parse_api_keys
+from multimarkets.sandbox.keys import ApiKeyConfig, generate_secret_key
+from multimarkets.signing import RsaSha1Signer
+
+PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
+ADD = "customer.admin.WhiteCustomerAdminApiService.addCustomer"
+CUSTOMER = {
+    "phone": "13200000092",
+    "pwd": "dc483e80a7a0bd9ef71d8cf973673924",
+    "country": "CN",
+    "registerSource": 1,
+    "customerGroupId": 1,
+}
+
+
+def signed_post(base_url: str, credentials: Credentials, biz_type: str, body: dict) -> dict:
+    """A raw signed request with the standard library only, as sync code would send it."""
+    ts = int(time.time() * 1000)
+    headers = {
+        "Content-Type": "application/json",
+        "apiKey": credentials.api_key,
+        "companyId": credentials.company_id,
+        "trace": f"t-sync-{ts}",
+        "timestamp": str(ts),
+        "version": "0.0.1",
+        "signature": RsaSha1Signer(credentials.secret_key).sign(body, ts),
+    }
+    request = urllib.request.Request(f"{base_url}/global/{biz_type}", json.dumps(body).encode(), headers)
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def admin_get(sandbox: Sandbox, path: str):
+    with urllib.request.urlopen(f"{sandbox.url}/__sandbox__/{path}", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_in_thread_serves_sync_callers():
+    with Sandbox.in_thread(rate_limit="50/1s") as sb:
+        assert sb.base_url == sb.url + "/webhook" and sb.url.startswith("http://127.0.0.1:")
+        reply = signed_post(sb.base_url, sb.credentials, ADD, CUSTOMER)
+        assert (reply["code"], reply["data"]) == ("0", "86000001")
+        assert sb.stats()["customers"] == 1  # read from this thread, marshalled to the sandbox's loop
+        assert sb.customers()[0]["phone"] == "13200000092"
+        assert admin_get(sb, "stats")["requests"] == 1
+        sb.set_faults("html403=1")
+        with pytest.raises(urllib.error.HTTPError) as info:
+            signed_post(sb.base_url, sb.credentials, PAGE, {})
+        assert info.value.code == 403
+        info.value.close()
+        sb.set_faults(None)
+        sb.reset()
+        assert sb.customers() == [] and sb.stats()["requests"] == 0
+    with pytest.raises(RuntimeError, match="not running"):
+        sb.base_url  # noqa: B018
+
+
+def test_in_thread_start_failure_is_raised_in_the_caller():
+    with Sandbox.in_thread() as sb, pytest.raises(OSError), Sandbox.in_thread(port=sb.port):
+        pass
+
+
+def test_credentials_and_configuration():
+    secret = generate_secret_key()
+    with Sandbox.in_thread(secret_key=secret, company_id="220", api_keys=3, rate_limit=RateLimit(5, 1.0)) as sb:
+        assert sb.credentials.secret_key == secret and sb.credentials.company_id == "220"
+        assert len({c.api_key for c in sb.all_credentials}) == 3
+        assert len(sb.credentials.api_key) == 32
+        assert "secret" not in repr(sb.credentials).replace("secret_key=<hidden>", "")
+        assert sb.config.rate_limit == RateLimit(5, 1.0)
+        assert set(admin_get(sb, "stats")["bans"]) == {c.api_key for c in sb.all_credentials}
+    with pytest.raises(ConfigurationError):
+        Sandbox(api_keys=0)
+    with pytest.raises(ConfigurationError):
+        Sandbox(faults="nonsense=1")
+    with pytest.raises(ConfigurationError), Sandbox.in_thread(api_keys=[ApiKeyConfig(api_key="k")] * 2):
+        pass
+
+
+def test_admin_endpoints():
+    with Sandbox.in_thread() as sb:
+        signed_post(sb.base_url, sb.credentials, ADD, CUSTOMER)
+        stats = admin_get(sb, "stats")
+        expected = {"customers", "requests", "rate_limited", "banned", "rejected_signature", "bans"}
+        expected |= {f"fault_{k}" for k in ("latency", "error5xx", "reset_before", "reset_after_commit")}
+        expected |= {"fault_html403", "fault_bad_json", "fault_slow_body", "webhook_deliveries", "webhook_failures"}
+        assert expected <= set(stats)
+        customers = admin_get(sb, "customers")
+        assert customers[0]["customer_no"] == "86000001" and customers[0]["status"] == 1
+        assert {"customer_no", "email", "phone", "phone_area", "status"} <= set(customers[0])
+        assert admin_get(sb, "webhooks") == []
+        assert admin_get(sb, "clock")["skew_ms"] == 0
+
+        def post(path: str, data: bytes) -> tuple[int, dict]:
+            request = urllib.request.Request(f"{sb.url}/__sandbox__/{path}", data, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return response.status, json.loads(response.read())
+            except urllib.error.HTTPError as exc:
+                with exc:
+                    return exc.code, json.loads(exc.read())
+
+        status, clock = post("clock", b'{"skew_ms": 2500}')
+        assert status == 200 and clock["skew_ms"] == 2500
+        assert abs(clock["server_time_ms"] - (time.time() * 1000 + 2500)) < 2000
+        assert post("clock", b'{"skew": 1}')[0] == 400
+        assert post("clock", b"soon")[0] == 400
+        assert post("faults", b'{"spec": 5}')[0] == 400
+        assert post("reset", b"") == (200, {"ok": True})
+        assert admin_get(sb, "customers") == []
+
+
+def test_parse_api_keys():
+    assert parse_api_keys("3", "7") == [ApiKeyConfig("7")] * 3
+    assert parse_api_keys("220:2, 439", "1") == [ApiKeyConfig("220"), ApiKeyConfig("220"), ApiKeyConfig("439")]
+    with pytest.raises(ConfigurationError):
+        parse_api_keys("220:x", "1")
+
+
+def test_cli_prints_one_json_line_serves_and_stops_on_sigint(tmp_path):
+    command = [sys.executable, "-m", "multimarkets.sandbox", "--port", "0", "--rate-limit", "10/2s", "--ban", "3s"]
+    command += ["--api-keys", "220:2,439", "--db", str(tmp_path / "cli.db"), "--seed", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = json.loads(process.stdout.readline())
+        assert set(line) >= {"base_url", "api_key", "secret_key", "company_id", "keys"}
+        assert line["company_id"] == "220" and [k["company_id"] for k in line["keys"]] == ["220", "220", "439"]
+        credentials = Credentials(line["api_key"], line["secret_key"], line["company_id"])
+        assert signed_post(line["base_url"], credentials, ADD, CUSTOMER)["data"] == "86000001"
+        codes = []
+        for _ in range(11):
+            try:
+                codes.append(signed_post(line["base_url"], credentials, PAGE, {})["code"])
+            except urllib.error.HTTPError as exc:
+                codes.append(str(exc.code))
+                exc.close()
+        assert codes == ["0"] * 9 + ["429", "418"]
+        process.send_signal(signal.SIGINT if os.name != "nt" else signal.CTRL_C_EVENT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout and process.stdout.close()
+        process.stderr and process.stderr.close()
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--faults", "explode=1"], "unknown fault"),
+        (["--ban", "soon"], "duration"),
+        (["--rate-limit", "x"], "N/WINDOW"),
+    ],
+)
+def test_cli_reports_bad_options(option, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "multimarkets.sandbox", "--port", "0", *option],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr and result.stdout == ""
