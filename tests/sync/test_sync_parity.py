@@ -1,0 +1,207 @@
+"""Every public coroutine / async-iterator method of the async client and its resources has a sync twin with
+the same parameters (names, kinds, defaults, annotations), the same docstring and the mapped return annotation.
+
+Runs against the real package (whatever ``multimarkets/client.py`` currently has) and against the generated
+fixture package. This walks the *imported* classes (inherited methods included), independently of how
+``scripts/gen_sync.py`` reads the source.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pytest
+from sync_helpers import FIXTURE_PACKAGE, REPO
+
+ASYNC_ITERATORS = {"AsyncIterator", "AsyncIterable", "AsyncGenerator"}
+AWAITABLES = {"Awaitable", "Coroutine"}
+RENAMED = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__", "__aiter__": "__iter__"}
+ASYNC_CLASS = re.compile(r"^Async[A-Z]\w*$")
+
+
+@dataclass(frozen=True)
+class Twins:
+    async_cls: type
+    sync_cls: type
+    is_client: bool
+
+
+@pytest.fixture(params=["multimarkets", FIXTURE_PACKAGE])
+def package(request: pytest.FixtureRequest) -> str:
+    if request.param == FIXTURE_PACKAGE:
+        return str(request.getfixturevalue("fixture_package"))
+    if not (REPO / "multimarkets" / "client.py").exists():
+        pytest.skip("no async client yet")
+    return str(request.param)
+
+
+def mirrored_classes(package: str) -> list[Twins]:
+    client = importlib.import_module(f"{package}.client")
+    sync_client = importlib.import_module(f"{package}._sync.client")
+    twins = [Twins(client.AsyncBridgeClient, sync_client.BridgeClient, True)]
+    resources = importlib.import_module(f"{package}.resources")
+    for info in pkgutil.iter_modules(resources.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package}.resources.{info.name}")
+        sync_module = importlib.import_module(f"{package}._sync.resources.{info.name}")
+        for name, value in vars(module).items():
+            if ASYNC_CLASS.match(name) and isinstance(value, type) and value.__module__ == module.__name__:
+                assert hasattr(sync_module, name[len("Async") :]), f"{name} has no sync twin"
+                twins.append(Twins(value, getattr(sync_module, name[len("Async") :]), False))
+    return twins
+
+
+def skipped(gen_sync: ModuleType, cls: type, name: str) -> bool:
+    return f"{cls.__name__}.{name}" in gen_sync.SKIP
+
+
+def async_members(twins: Twins, mirrored: set[str]) -> Iterator[tuple[str, Any]]:
+    """Public coroutines, async generators, properties, and methods returning async iterators, awaitables
+    or mirrored classes (``options()``-like copies)."""
+    for name in dir(twins.async_cls):
+        if name.startswith("_") and name not in RENAMED and not (name == "__init__" and twins.is_client):
+            continue
+        member = inspect.getattr_static(twins.async_cls, name)
+        if (
+            isinstance(member, property)
+            or inspect.iscoroutinefunction(member)
+            or inspect.isasyncgenfunction(member)
+            or (inspect.isfunction(member) and (name == "__init__" or returns_async(member, mirrored)))
+        ):
+            yield name, member
+
+
+def returns_async(function: Callable[..., Any], mirrored: set[str]) -> bool:
+    returns = function.__annotations__.get("return")
+    if not isinstance(returns, str):
+        return False
+    expr = parse(returns)
+    return head(expr) in ASYNC_ITERATORS | AWAITABLES | mirrored | {"Self"}
+
+
+def parse(annotation: str) -> ast.expr:
+    expr = ast.parse(annotation, mode="eval").body
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):  # a quoted annotation
+        expr = ast.parse(expr.value, mode="eval").body
+    return expr
+
+
+def head(expr: ast.expr) -> str | None:
+    base = expr.value if isinstance(expr, ast.Subscript) else expr
+    return base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else None
+
+
+def arguments(expr: ast.expr) -> list[ast.expr]:
+    if not isinstance(expr, ast.Subscript):
+        return []
+    return list(expr.slice.elts) if isinstance(expr.slice, ast.Tuple) else [expr.slice]
+
+
+def expected_return(annotation: str, *, coroutine: bool, own_sync_name: str, renames: dict[str, str]) -> str:
+    """The sync twin's return annotation for an async member's."""
+    expr = parse(annotation)
+    if head(expr) in ASYNC_ITERATORS:
+        expr = ast.Subscript(ast.Name("Iterator"), arguments(expr)[0])
+    elif not coroutine and head(expr) in AWAITABLES:
+        expr = arguments(expr)[-1]
+    elif not coroutine and isinstance(expr, ast.Name) and expr.id == "Self":  # a copy, e.g. options()
+        expr = ast.Name(own_sync_name)
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name) and node.id in renames:
+            node.id = renames[node.id]
+    return ast.unparse(expr)
+
+
+def string_annotations(function: Callable[..., Any]) -> dict[str, Any]:
+    annotations = dict(function.__annotations__)
+    assert all(isinstance(a, str) for a in annotations.values()), (
+        f"{function.__qualname__}: the async modules must use `from __future__ import annotations`"
+    )
+    return annotations
+
+
+def parameters(function: Callable[..., Any]) -> list[tuple[str, Any, Any, Any]]:
+    return [(p.name, p.kind, p.default, p.annotation) for p in inspect.signature(function).parameters.values()]
+
+
+def assert_twin(name: str, member: Any, twins: Twins, renames: dict[str, str]) -> None:
+    where = f"{twins.async_cls.__name__}.{name}"
+    sync_name = RENAMED.get(name, name)
+    twin = inspect.getattr_static(twins.sync_cls, sync_name, None)
+    assert twin is not None, f"{where} has no sync twin {twins.sync_cls.__name__}.{sync_name}"
+    if isinstance(member, property):
+        assert isinstance(twin, property), f"{where} is a property, its twin is not"
+        assert twin.fset is None
+        assert member.fget is not None and twin.fget is not None
+        member, twin, coroutine = member.fget, twin.fget, True
+    else:
+        assert inspect.isfunction(twin), f"{where}: twin is not a plain method"
+        assert not inspect.iscoroutinefunction(twin) and not inspect.isasyncgenfunction(twin), where
+        coroutine = inspect.iscoroutinefunction(member) or inspect.isasyncgenfunction(member)
+    assert parameters(twin) == parameters(member), f"{where}: parameters differ"
+    assert twin.__doc__ == member.__doc__, f"{where}: docstring differs"
+    async_returns = string_annotations(member).get("return")
+    sync_returns = string_annotations(twin).get("return")
+    if name == "__init__":
+        assert sync_returns == async_returns
+    else:
+        assert async_returns is not None, f"{where} has no return annotation"
+        sync_name = twins.sync_cls.__name__
+        expected = expected_return(async_returns, coroutine=coroutine, own_sync_name=sync_name, renames=renames)
+        assert sync_returns is not None and ast.unparse(parse(sync_returns)) == expected, f"{where}: return"
+
+
+def assert_resource_attributes(twins: Twins, renames: dict[str, str]) -> None:
+    for cls in reversed(twins.async_cls.__mro__[:-1]):
+        for name, annotation in inspect.get_annotations(cls).items():
+            if not name.startswith("_") and annotation in renames:
+                sync_annotation = inspect.get_annotations(twins.sync_cls).get(name)
+                assert sync_annotation == renames[annotation], f"{twins.async_cls.__name__}.{name}"
+
+
+def test_every_async_member_has_a_sync_twin(package: str, gen_sync: ModuleType) -> None:
+    twins_list = mirrored_classes(package)
+    renames = {t.async_cls.__name__: t.sync_cls.__name__ for t in twins_list}
+    walked = set()
+    for twins in twins_list:
+        assert_resource_attributes(twins, renames)
+        for name, member in async_members(twins, set(renames)):
+            if not skipped(gen_sync, twins.async_cls, name):
+                assert_twin(name, member, twins, renames)
+                walked.add(f"{twins.sync_cls.__name__}.{RENAMED.get(name, name)}")
+    must_have = {"BridgeClient.__init__", "BridgeClient.close", "BridgeClient.__enter__", "BridgeClient.__exit__"}
+    if package == FIXTURE_PACKAGE:  # one of each kind the generator knows
+        must_have |= {
+            "BridgeClient.call",
+            "BridgeClient.stream",
+            "BridgeClient.options",
+            "BridgeClient.base_url",
+            "Things.create",
+            "Things.iterate",
+            "Things.coloured",
+            "Things.find",
+            "Things.__iter__",
+            "Things.ping",
+            "Widgets.sized",
+        }
+    else:
+        must_have |= {"BridgeClient.call", "Customers.register"}
+    assert must_have <= walked
+
+
+def test_the_walk_would_catch_a_missing_twin(fixture_package: str) -> None:
+    twins = next(t for t in mirrored_classes(fixture_package) if t.sync_cls.__name__ == "Things")
+    renames = {"AsyncThings": "Things"}
+    stripped = type("Things", (), {k: v for k, v in vars(twins.sync_cls).items() if k != "create"})
+    with pytest.raises(AssertionError, match=r"AsyncThings.create has no sync twin"):
+        for name, member in async_members(twins, set(renames)):
+            assert_twin(name, member, Twins(twins.async_cls, stripped, False), renames)
