@@ -1,0 +1,88 @@
+"""Input checks shared by the request builders; each failure is a :class:`ValidationError` naming the field."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from .._convert import to_millis
+from ..errors import ValidationError
+
+__all__ = ["choice", "millis", "optional_text", "page_number", "positive_decimal", "positive_int", "text"]
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def text(value: Any, field: str) -> str:
+    """A required, non-blank string (surrounding blanks removed)."""
+    result = optional_text(value, field)
+    if result is None:
+        raise ValidationError(field, "is required")
+    return result
+
+
+def optional_text(value: Any, field: str) -> str | None:
+    """A string or None; blank counts as absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string, not {type(value).__name__}")
+    return value.strip() or None
+
+
+def positive_int(value: Any, field: str) -> int:
+    """A positive integer (``"59"`` is accepted; booleans are not)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(field, f"must be a positive integer, not {value!r}")
+    return value
+
+
+def page_number(value: Any, field: str, *, high: int | None = None) -> int:
+    """A page number or size: a positive integer, at most ``high``."""
+    number = positive_int(value, field)
+    if high is not None and number > high:
+        raise ValidationError(field, f"must be at most {high}, not {number}")
+    return number
+
+
+def positive_decimal(value: Any, field: str) -> Decimal:
+    """A finite decimal above zero, from a Decimal, an int or a decimal string (floats are refused: inexact)."""
+    if isinstance(value, (bool, float)):
+        raise ValidationError(field, "give a Decimal, an int or a decimal string, not a float (floats are inexact)")
+    try:
+        number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise ValidationError(field, f"is not a decimal number: {value!r}") from None
+    if not number.is_finite() or number <= 0:
+        raise ValidationError(field, f"must be a number above zero, not {value!r}")
+    return number
+
+
+def choice(cls: type[E], value: Any, field: str) -> E:
+    """An enum member from the member itself, its wire value (``2``, ``"2"``, ``"GTC"``) or its name (``"buy"``)."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, enum.Enum):  # a sibling enum with the same wire values, e.g. ExchangeCode for ExchangeId
+        value = value.value
+    for member in cls:
+        if str(member.value) == str(value).strip():
+            return member
+    if isinstance(value, str):
+        member_by_name = cls.__members__.get(value.strip().upper())
+        if member_by_name is not None:
+            return member_by_name
+    choices = ", ".join(member.name.lower() for member in cls)
+    raise ValidationError(field, f"{value!r} is not one of {choices}")
+
+
+def millis(value: Any, field: str) -> int:
+    """Epoch milliseconds from an aware datetime (naive = UTC) or an int of milliseconds."""
+    if isinstance(value, datetime):
+        return to_millis(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(field, f"must be a datetime or epoch milliseconds, not {value!r}")
+    return value

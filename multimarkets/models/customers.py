@@ -1,0 +1,278 @@
+"""Customer models: what a user gives to register a customer, and what goes on the wire."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from ..errors import ValidationError
+from ._checks import page_number, text
+from .enums import CustomerGroupType, CustomerStatus, CustomerType, KycStatus, OpenAccountType, RegisterSource
+
+__all__ = [
+    "AddCustomerRequest",
+    "CancelCustomerRequest",
+    "Customer",
+    "CustomerDetail",
+    "CustomerDetailRequest",
+    "CustomerListRequest",
+    "CustomerRegistration",
+    "RegisterSource",
+]
+
+
+_MD5_HEX = re.compile(r"[0-9a-f]{32}")
+_COUNTRY = re.compile(r"[A-Za-z]{2}")
+_PHONE = re.compile(r"\d{4,20}")
+_AREA = re.compile(r"\+?\d{1,4}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@attrs.frozen
+class AddCustomerRequest:
+    """The registration body exactly as the service takes it (reference §6.5)."""
+
+    pwd: str = attrs.field(repr=False)
+    country: str
+    register_source: RegisterSource
+    customer_group_id: int
+    phone: str | None = None
+    email: str | None = None
+    phone_area: str | None = None
+    email_area: str | None = None
+    remark: str | None = None
+
+
+def _optional_text(value: Any, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string, not {type(value).__name__}")
+    value = value.strip()
+    return value or None
+
+
+@attrs.frozen
+class CustomerRegistration:
+    """One customer to register. Give ``phone`` or ``email`` (or both) and exactly one of ``password``
+    (hashed to MD5 for you) or ``password_md5``. :meth:`to_request` validates without sending anything."""
+
+    country: str
+    register_source: RegisterSource | int | str
+    email: str | None = None
+    phone: str | None = None
+    password: str | None = attrs.field(default=None, repr=False)
+    password_md5: str | None = attrs.field(default=None, repr=False)
+    customer_group_id: int = 1
+    phone_area: str | None = None
+    email_area: str | None = None
+    remark: str | None = None
+
+    @classmethod
+    def from_mapping(cls, row: Mapping[str, Any]) -> CustomerRegistration:
+        """Build from a mapping with the same field names (e.g. a CSV row); empty strings count as absent."""
+        names = set(attrs.fields_dict(cls))
+        unknown = sorted(set(row) - names)
+        if unknown:
+            raise ValidationError(unknown[0], f"unknown field (expected some of: {', '.join(sorted(names))})")
+        values: dict[str, Any] = {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in row.items()}
+        for required in ("country", "register_source"):
+            if values.get(required) is None:
+                raise ValidationError(required, "is required")
+        if values.get("customer_group_id") is None:
+            values.pop("customer_group_id", None)
+        return cls(**values)
+
+    def to_request(self) -> AddCustomerRequest:
+        """Validate and return the wire request; raises :class:`ValidationError` naming the field."""
+        email = _optional_text(self.email, "email")
+        phone = _optional_text(self.phone, "phone")
+        if email is None and phone is None:
+            raise ValidationError("phone", "phone or email is required")
+        if email is not None and not _EMAIL.fullmatch(email):
+            raise ValidationError("email", "is not an e-mail address")
+        if phone is not None and not _PHONE.fullmatch(phone):
+            raise ValidationError("phone", "must be 4 to 20 digits, without the area code")
+        if (self.password is None) == (self.password_md5 is None):
+            raise ValidationError("password", "give exactly one of password or password_md5")
+        if self.password is not None:
+            if not isinstance(self.password, str) or not self.password:
+                raise ValidationError("password", "must be a non-empty string")
+            pwd = hashlib.md5(self.password.encode("utf-8"), usedforsecurity=False).hexdigest()
+        else:
+            if not isinstance(self.password_md5, str) or not _MD5_HEX.fullmatch(self.password_md5):
+                raise ValidationError("password_md5", "must be 32 lowercase hex characters (an MD5 digest)")
+            pwd = self.password_md5
+        if not isinstance(self.country, str) or not _COUNTRY.fullmatch(self.country):
+            raise ValidationError("country", "must be a 2-letter country code such as CN")
+        group = self.customer_group_id
+        if isinstance(group, str) and group.strip().isdigit():
+            group = int(group)
+        if not isinstance(group, int) or isinstance(group, bool) or group < 1:
+            raise ValidationError("customer_group_id", "must be a positive integer")
+        phone_area = _optional_text(self.phone_area, "phone_area")
+        email_area = _optional_text(self.email_area, "email_area")
+        for name, area in (("phone_area", phone_area), ("email_area", email_area)):
+            if area is not None and not _AREA.fullmatch(area):
+                raise ValidationError(name, "must be an area code such as +86")
+        return AddCustomerRequest(
+            pwd=pwd,
+            country=self.country.upper(),
+            register_source=RegisterSource.coerce(self.register_source),
+            customer_group_id=group,
+            phone=phone,
+            email=email,
+            phone_area=phone_area,
+            email_area=email_area,
+            remark=_optional_text(self.remark, "remark"),
+        )
+
+
+# --- list, detail and cancellation (reference §6.6-6.8) ---------------------------------------------------------
+
+
+@attrs.frozen
+class CustomerListRequest:
+    """Body of the customer list (§6.6): ``current`` and ``size`` are strings on the wire."""
+
+    current: str
+    size: str
+    customer_no: str | None = None
+
+    @classmethod
+    def of(cls, customer_no: str | None, page: int, size: int) -> CustomerListRequest:
+        """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
+        number = None if customer_no is None else text(customer_no, "customer_no")
+        return cls(current=str(page_number(page, "page")), size=str(page_number(size, "size")), customer_no=number)
+
+
+@attrs.frozen
+class CustomerDetailRequest:
+    """Body of the customer detail (§6.7); ``type`` is always ``baseInfo``."""
+
+    customer_no: str
+    type: str = "baseInfo"
+
+
+@attrs.frozen
+class CancelCustomerRequest:
+    """Body of the customer account cancellation (§6.8)."""
+
+    customer_no: str
+    remark: str
+    is_auto: bool
+
+
+@attrs.frozen
+class Customer:
+    """One row of the customer list. Times are UTC; the exact wire values stay in ``raw``."""
+
+    customer_no: str
+    id: int | None = None
+    status: CustomerStatus | None = None
+    customer_type: CustomerType | None = None
+    open_account_type: OpenAccountType | None = None
+    register_source: RegisterSource | None = None
+    company_id: str | None = None
+    customer_group_id: int | None = None
+    customer_group_name: str | None = None
+    agent_customer_no: str | None = None
+    phone: str | None = None
+    phone_area: str | None = None
+    email: str | None = None
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    id_card: str | None = attrs.field(default=None, repr=False)
+    id_card_type: int | None = None
+    remark: str | None = None
+    unit_id: int | None = None
+    unit_name: str | None = None
+    tg_user_id: str | None = None
+    tg_user_name: str | None = None
+    third_account_no: str | None = None
+    third_login_source: str | None = None
+    third_user_id: str | None = None
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+    login_time: datetime | None = None
+    first_account_activate_time: datetime | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+
+
+@attrs.frozen
+class CustomerDetail:
+    """A customer's base information (§6.7). Flags documented as codes stay integers (e.g. ``deposit`` 1 = may
+    deposit); nested objects the reference leaves undescribed stay as parsed JSON."""
+
+    customer_no: str
+    id: int | None = None
+    status: CustomerStatus | None = None
+    customer_type: CustomerType | None = None
+    open_account_type: OpenAccountType | None = None
+    register_source: RegisterSource | None = None
+    type: CustomerGroupType | None = None
+    company_id: str | None = None
+    company_type: int | None = None
+    customer_group_id: int | None = None
+    country: str | None = None
+    phone: str | None = None
+    phone_area: str | None = None
+    email: str | None = None
+    name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    id_card: str | None = attrs.field(default=None, repr=False)
+    id_card_type: int | None = None
+    address: str | None = attrs.field(default=None, repr=False)
+    postal_code: str | None = None
+    kyc_status: int | None = None
+    kyc_audit_status: KycStatus | None = None
+    kyc_audit_remark: str | None = None
+    kyc_remark: str | None = None
+    company_kyc_status: int | None = None
+    """1 on, 2 off."""
+    activate_status: int | None = None
+    deposit: int | None = None
+    """1 when the customer may deposit."""
+    withdraw: int | None = None
+    """1 when the customer may withdraw."""
+    is_fund: int | None = None
+    """1 for a fund manager."""
+    google_id: int | None = None
+    """Above 0 when Google MFA is on."""
+    api_check_switch: bool | None = None
+    api_check_rule: str | None = None
+    """Comma-joined: 1 e-mail, 2 SMS, 3 Google MFA."""
+    assert_pass_status: int | None = None
+    """1 must set a fund password, 2 need not."""
+    login_pass_status: int | None = None
+    pay_pass_status: int | None = None
+    """1 no payment password, 2 has one."""
+    optional: int | None = None
+    unit_id: int | None = None
+    unit_name: str | None = None
+    source: str | None = None
+    utm_source: str | None = None
+    third_user_id: str | None = None
+    third_login_source: str | None = None
+    third_server_code: str | None = None
+    third_intact_msg: str | None = None
+    relation_customer_id: int | None = None
+    association_company_id: int | None = None
+    customer_agent_mark: str | None = None
+    account_remark: str | None = None
+    account_list: Any = None
+    early_warning_level: Any = None
+    force_level: Any = None
+    withdraw_level: Any = None
+    create_time: datetime | None = None
+    register_time: datetime | None = None
+    login_time: datetime | None = None
+    activate_time: datetime | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)

@@ -1,0 +1,187 @@
+"""``client.customers``: register and manage the broker's customers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+
+from .._convert import structure, to_wire
+from .._transport import Reply
+from ..bulk import BulkReport, OnResult, RowResult, Rows
+from ..bulk import engine as _bulk
+from ..errors import ResponseFormatError, ValidationError
+from ..models._checks import text
+from ..models.customers import (
+    CancelCustomerRequest,
+    Customer,
+    CustomerDetail,
+    CustomerDetailRequest,
+    CustomerListRequest,
+    CustomerRegistration,
+    RegisterSource,
+)
+from ..models.paging import Page
+from ._base import AsyncResource
+from ._paging import walk
+
+__all__ = ["ADD_CUSTOMER", "CANCEL_CUSTOMER", "CUSTOMER_DETAIL", "CUSTOMER_PAGE", "AsyncCustomers"]
+
+ADD_CUSTOMER = "customer.admin.WhiteCustomerAdminApiService.addCustomer"
+CUSTOMER_PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
+# ASSUMPTION (reference §6.7): the page text names ``detail``; its HTTP sample posts to ``detailByCustomerNo``.
+CUSTOMER_DETAIL = "customer.admin.WhiteCustomerAdminApiService.detail"
+CANCEL_CUSTOMER = "customer.admin.WhiteCustomerAdminApiService.destroyByCustomerNo"
+
+
+def customer_no_of(reply: Reply) -> str:
+    """The customer number in a registration answer (documented as a string; numbers are tolerated)."""
+    data = reply.data
+    if isinstance(data, int) and not isinstance(data, bool):
+        data = str(data)
+    if not isinstance(data, str) or not data:
+        raise ResponseFormatError(
+            f"registration answer carries no customer number: {data!r}",
+            code="BAD_DATA",
+            trace=reply.trace,
+            biz_type=ADD_CUSTOMER,
+            http_status=200,
+        )
+    return data
+
+
+class AsyncCustomers(AsyncResource):
+    """Customer management (reference §6.5-6.8)."""
+
+    __slots__ = ()
+
+    async def register(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        password: str | None = None,
+        password_md5: str | None = None,
+        country: str,
+        register_source: RegisterSource | int | str,
+        customer_group_id: int = 1,
+        phone_area: str | None = None,
+        email_area: str | None = None,
+        remark: str | None = None,
+    ) -> str:
+        """Register a customer and return the new customer number.
+
+        Give ``phone`` or ``email`` (or both) and exactly one of ``password`` (hashed to MD5 for you) or
+        ``password_md5``. Bad input raises :class:`~multimarkets.ValidationError` before anything is sent.
+        A phone or e-mail already registered raises :class:`~multimarkets.CustomerExistsError`; if its
+        ``after_ambiguous`` is true, an earlier attempt of this very call (whose answer was lost) most
+        likely registered the customer.
+        """
+        registration = CustomerRegistration(
+            email=email,
+            phone=phone,
+            password=password,
+            password_md5=password_md5,
+            country=country,
+            register_source=register_source,
+            customer_group_id=customer_group_id,
+            phone_area=phone_area,
+            email_area=email_area,
+            remark=remark,
+        )
+        return customer_no_of(await self._register(registration))
+
+    async def _register(self, registration: CustomerRegistration) -> Reply:
+        request = registration.to_request()
+        # Retrying an ambiguous attempt is safe: phone/e-mail uniqueness turns a repeat into "already exists".
+        return await self._session.request(ADD_CUSTOMER, to_wire(request), idempotent=True)
+
+    # --- list, detail, cancellation ---------------------------------------------------------------------------
+
+    async def list(self, customer_no: str | None = None, *, page: int = 1, size: int = 20) -> Page[Customer]:
+        """One page of the company's customers (``page`` counts from 1), or the one with ``customer_no``."""
+        request = CustomerListRequest.of(customer_no, page, size)
+        reply = await self._session.request(CUSTOMER_PAGE, to_wire(request), idempotent=True)
+        return structure(reply.data, Page[Customer], biz_type=CUSTOMER_PAGE, trace=reply.trace)
+
+    async def iterate(self, size: int = 100) -> AsyncIterator[Customer]:
+        """Every customer, walking the pages in order (``size`` per request)."""
+        async for customer in walk(lambda page: self.list(page=page, size=size)):
+            yield customer
+
+    async def get(self, customer_no: str) -> CustomerDetail:
+        """The base information of one customer; an unknown number raises :class:`~multimarkets.NotFoundError`."""
+        request = CustomerDetailRequest(customer_no=text(customer_no, "customer_no"))
+        reply = await self._session.request(CUSTOMER_DETAIL, to_wire(request), idempotent=True)
+        return structure(reply.data, CustomerDetail, biz_type=CUSTOMER_DETAIL, trace=reply.trace)
+
+    async def cancel(self, customer_no: str, *, remark: str, auto: bool = False) -> None:
+        """Close a customer's account. With ``auto=False`` the white-label back office must approve it (twice)
+        and the customer is "cancelling" meanwhile; ``auto=True`` closes it at once. The service refuses
+        (:class:`~multimarkets.APIError`) e.g. a customer with open positions, balances or liabilities."""
+        if not isinstance(auto, bool):
+            raise ValidationError("auto", "must be True or False")
+        request = CancelCustomerRequest(
+            customer_no=text(customer_no, "customer_no"), remark=text(remark, "remark"), is_auto=auto
+        )
+        # A repeat of a cancellation asks for the same end state, so retrying a lost answer is harmless.
+        await self._session.request(CANCEL_CUSTOMER, to_wire(request), idempotent=True)
+
+    # --- bulk registration (multimarkets.bulk) ---------------------------------------------------------------
+
+    async def register_many(
+        self,
+        rows: Rows,
+        *,
+        concurrency: int = 8,
+        journal: str | os.PathLike[str] | None = None,
+        on_result: OnResult | None = None,
+        reconcile: bool = True,
+        row_retries: int = 3,
+    ) -> BulkReport:
+        """Register every row and return the counts of what happened to them.
+
+        ``rows``: :class:`~multimarkets.CustomerRegistration` models or mappings with the same field names,
+        from any iterable or async iterable, read lazily (memory stays flat). ``concurrency`` rows are in
+        flight at once, all paced by this client's rate limiter. ``on_result`` is called with each row's
+        :class:`~multimarkets.RowResult` in the event loop (in the sync client: in its portal thread), so it
+        must return quickly and not call the client. ``journal``: a SQLite file recording each row as it
+        goes; running again with the same rows and journal resumes, skipping settled rows. Transient failures
+        are retried ``row_retries`` times beyond the client's own retries; ``reconcile`` walks the customer
+        list once at the end to fill in the customer numbers of ``already_exists`` rows. A fatal error (ban,
+        bad key or signature, no permission) stops the run: it is in ``stopped_by`` and the rows not sent
+        are ``not_attempted``.
+        """
+        return await _bulk.register_many(
+            self,
+            rows,
+            concurrency=concurrency,
+            journal=journal,
+            on_result=on_result,
+            reconcile=reconcile,
+            row_retries=row_retries,
+        )
+
+    async def stream_register(
+        self,
+        rows: Rows,
+        *,
+        concurrency: int = 8,
+        journal: str | os.PathLike[str] | None = None,
+        reconcile: bool = True,
+        row_retries: int = 3,
+    ) -> AsyncIterator[RowResult]:
+        """Like :meth:`register_many`, yielding each row's :class:`~multimarkets.RowResult` as it settles
+        (in completion order; ``already_exists`` rows after the reconcile pass). Stopping early cancels the
+        rows in flight; the journal, if any, keeps them resumable."""
+        results = _bulk.stream_register(
+            self, rows, concurrency=concurrency, journal=journal, reconcile=reconcile, row_retries=row_retries
+        )
+        async with aclosing(results):
+            async for result in results:
+                yield result
+
+    async def _register_row(self, registration: CustomerRegistration) -> tuple[str, int]:
+        """Register for the bulk engine: the customer number and the HTTP requests it took."""
+        reply = await self._register(registration)
+        return customer_no_of(reply), reply.attempts

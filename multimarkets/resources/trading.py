@@ -1,0 +1,205 @@
+"""``client.trading``: balances, deposits and orders of a customer's exchange account (reference §6.13-6.22).
+
+Every call takes a :class:`~multimarkets.TradingAccount` first and is sent with the ``group: tradeApi`` header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from .._convert import structure, to_wire
+from ..errors import APIError, MultiMarketsError
+from ..models.enums import DepositStatus, OrderStatus, OrderType, Side, TimeInForce
+from ..models.trading import (
+    Balance,
+    BalancesRequest,
+    Deposit,
+    DepositsRequest,
+    Order,
+    OrderLookupRequest,
+    OrderRef,
+    PlaceOrderRequest,
+    Trade,
+    TradesRequest,
+    TradingAccount,
+)
+from ._base import AsyncResource
+
+__all__ = [
+    "BALANCES",
+    "CANCEL_ORDER",
+    "DEPOSITS",
+    "GET_ORDER",
+    "PLACE_ORDER",
+    "TRADES",
+    "TRADE_API",
+    "AsyncTrading",
+]
+
+TRADE_API = "tradeApi"
+"""The ``group`` header the trading endpoints require."""
+
+BALANCES = "tradeapi.admin.AccountAdminService.queryBalances"
+DEPOSITS = "tradeapi.admin.AccountAdminService.queryDepositList"
+PLACE_ORDER = "tradeapi.admin.OrderAdminApiService.addDirectOrder"
+GET_ORDER = "tradeapi.admin.OrderAdminApiService.queryDirectOrder"
+TRADES = "tradeapi.admin.OrderAdminApiService.queryDirectTradeRecord"
+CANCEL_ORDER = "tradeapi.admin.OrderAdminApiService.cancelDirectOrder"
+
+
+class AsyncTrading(AsyncResource):
+    """Trading through an exchange account attached with ``client.accounts.add``.
+
+    Bad input raises :class:`~multimarkets.ValidationError` before anything is sent; the service's refusals
+    raise :class:`~multimarkets.APIError` subclasses carrying the code and trace.
+    """
+
+    __slots__ = ()
+
+    async def balances(
+        self,
+        account: TradingAccount,
+        *,
+        currencies: str | Sequence[str] | None = None,
+        omit_zero: bool = False,
+    ) -> list[Balance]:
+        """The account's balances, optionally only ``currencies`` (case-sensitive) and without zero ones."""
+        request = BalancesRequest.of(account, currencies, omit_zero)
+        reply = await self._session.request(BALANCES, to_wire(request), group=TRADE_API, idempotent=True)
+        return structure(reply.data or [], list[Balance], biz_type=BALANCES, trace=reply.trace)
+
+    async def deposits(
+        self,
+        account: TradingAccount,
+        *,
+        currency: str | None = None,
+        status: DepositStatus | str | None = None,
+        tx_id: str | None = None,
+        start_time: datetime | int | None = None,
+        end_time: datetime | int | None = None,
+        limit: int | None = None,
+    ) -> list[Deposit]:
+        """The account's deposit records, filtered; times are datetimes or epoch milliseconds, ``limit`` 1-100
+        (the service's default is 20)."""
+        request = DepositsRequest.of(
+            account,
+            currency=currency,
+            status=status,
+            tx_id=tx_id,
+            start_time=start_time,
+            end_time=end_time,
+            limit=limit,
+        )
+        reply = await self._session.request(DEPOSITS, to_wire(request), group=TRADE_API, idempotent=True)
+        return structure(reply.data or [], list[Deposit], biz_type=DEPOSITS, trace=reply.trace)
+
+    async def place_order(
+        self,
+        account: TradingAccount,
+        symbol_id: int,
+        *,
+        side: Side | str,
+        order_type: OrderType | str,
+        quantity: Decimal | str | int | None = None,
+        quote_amount: Decimal | str | int | None = None,
+        price: Decimal | str | int | None = None,
+        time_in_force: TimeInForce | str | None = None,
+        client_order_id: str | None = None,
+    ) -> Order:
+        """Place a market or limit order on product ``symbol_id`` and return it as the service reports it.
+
+        Give ``quantity`` (base currency) or, for market orders only, ``quote_amount``; a limit order needs
+        ``price`` and may set ``time_in_force`` (service default GTC). ``client_order_id`` (1-20 letters or
+        digits) is generated when not given; the returned order always carries it. Pass your own to be able to
+        look the order up with :meth:`get_order` if the call ends in a :class:`~multimarkets.TransportError`
+        (the order may then exist). Refusals (funds, minimum size, a reused id) raise
+        :class:`~multimarkets.APIError`.
+        """
+        request = PlaceOrderRequest.of(
+            account,
+            symbol_id,
+            side=side,
+            order_type=order_type,
+            quantity=quantity,
+            quote_amount=quote_amount,
+            price=price,
+            time_in_force=time_in_force,
+            client_order_id=client_order_id,
+        )
+        # Retrying a lost answer cannot place a second order: every attempt carries the same clientOrderId,
+        # which the service keeps unique. If a retry is refused after an ambiguous attempt, the first attempt
+        # most likely went through, so look the order up by that id before giving up.
+        try:
+            reply = await self._session.request(PLACE_ORDER, to_wire(request), group=TRADE_API, idempotent=True)
+        except APIError as exc:
+            if not exc.after_ambiguous:
+                raise
+            try:
+                return await self.get_order(account, request.symbol_id, client_order_id=request.client_order_id)
+            except MultiMarketsError:
+                raise exc from None
+        order = structure(reply.data or {}, Order, biz_type=PLACE_ORDER, trace=reply.trace)
+        if order.client_order_id is None:
+            order = attrs.evolve(order, client_order_id=request.client_order_id)
+        return order
+
+    async def get_order(
+        self,
+        account: TradingAccount,
+        symbol_id: int,
+        *,
+        order_id: str | None = None,
+        client_order_id: str | None = None,
+    ) -> Order:
+        """One order of the last three months, by ``order_id`` or ``client_order_id`` (``order_id`` wins)."""
+        request = OrderLookupRequest.of(account, symbol_id, order_id=order_id, client_order_id=client_order_id)
+        reply = await self._session.request(GET_ORDER, to_wire(request), group=TRADE_API, idempotent=True)
+        return structure(reply.data, Order, biz_type=GET_ORDER, trace=reply.trace)
+
+    async def trades(
+        self,
+        account: TradingAccount,
+        symbol_id: int,
+        *,
+        start_time: datetime | int | None = None,
+        end_time: datetime | int | None = None,
+        limit: int | None = None,
+    ) -> list[Trade]:
+        """Fills on ``symbol_id`` within the last three months; ``end_time - start_time`` at most 24 hours,
+        ``limit`` 1-100 (the service's default is 20)."""
+        request = TradesRequest.of(account, symbol_id, start_time=start_time, end_time=end_time, limit=limit)
+        reply = await self._session.request(TRADES, to_wire(request), group=TRADE_API, idempotent=True)
+        return structure(reply.data or [], list[Trade], biz_type=TRADES, trace=reply.trace)
+
+    async def cancel_order(
+        self,
+        account: TradingAccount,
+        symbol_id: int,
+        *,
+        order_id: str | None = None,
+        client_order_id: str | None = None,
+    ) -> OrderRef:
+        """Ask to cancel an open order (``order_id`` wins over ``client_order_id``); the outcome arrives as an
+        ``ORDER_CANCEL_REPORT`` notification and in :meth:`get_order`. A filled or cancelled order is refused."""
+        request = OrderLookupRequest.of(account, symbol_id, order_id=order_id, client_order_id=client_order_id)
+        # Cancelling twice asks for the same end state. If a retry is refused after an ambiguous attempt, the
+        # first attempt most likely cancelled the order: confirm that with a look-up before giving up.
+        try:
+            reply = await self._session.request(CANCEL_ORDER, to_wire(request), group=TRADE_API, idempotent=True)
+        except APIError as exc:
+            if not exc.after_ambiguous:
+                raise
+            try:
+                order = await self.get_order(account, symbol_id, order_id=order_id, client_order_id=client_order_id)
+            except MultiMarketsError:
+                raise exc from None
+            if order.status is not OrderStatus.CANCELLED:
+                raise
+            return OrderRef(
+                exchange_id=order.exchange_id, order_id=order.order_id, client_order_id=order.client_order_id
+            )
+        return structure(reply.data or {}, OrderRef, biz_type=CANCEL_ORDER, trace=reply.trace)

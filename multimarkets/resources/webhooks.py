@@ -1,0 +1,38 @@
+"""``client.webhooks``: where the service posts trade notifications (reference §6.23)."""
+
+from __future__ import annotations
+
+from .._convert import to_wire
+from ..errors import ResponseFormatError
+from ..models.webhooks import SubscribeRequest
+from ._base import AsyncResource
+
+__all__ = ["SUBSCRIBE", "AsyncWebhooks"]
+
+SUBSCRIBE = "admin.admin.CompanyApiKeyDubboService.subscribe"
+
+
+class AsyncWebhooks(AsyncResource):
+    """Webhook subscription. Receiving the notifications is :mod:`multimarkets.webhooks`' job."""
+
+    __slots__ = ()
+
+    async def subscribe(self, webhook_url: str, *, api_key: str | None = None) -> bool:
+        """Have the events of ``api_key`` (default: this client's key) posted to ``webhook_url``; returns whether
+        the service accepted it. Subscribing again replaces the URL (no unsubscribe is documented)."""
+        key = self._session.credentials.api_key if api_key is None else api_key
+        request = SubscribeRequest.of(webhook_url, key)
+        # Subscribing sets the URL; a repeat sets the same one.
+        reply = await self._session.request(SUBSCRIBE, to_wire(request), idempotent=True)
+        # Documented as the string "true"; a JSON boolean is accepted as well.
+        if reply.data is True or reply.data == "true":
+            return True
+        if reply.data is False or reply.data == "false":
+            return False
+        raise ResponseFormatError(
+            f"subscription answer is not a boolean: {reply.data!r}",
+            code="BAD_DATA",
+            trace=reply.trace,
+            biz_type=SUBSCRIBE,
+            http_status=200,
+        )

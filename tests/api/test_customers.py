@@ -1,0 +1,122 @@
+"""client.customers: list, iterate, get, cancel (registration is tested with the core)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from multimarkets import (
+    APIError,
+    Customer,
+    CustomerDetail,
+    CustomerStatus,
+    NotFoundError,
+    Page,
+    RegisterSource,
+    ValidationError,
+)
+from multimarkets._convert import to_millis
+from multimarkets.resources.customers import CANCEL_CUSTOMER, CUSTOMER_DETAIL, CUSTOMER_PAGE
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_list_sends_paging_as_strings_and_parses_the_page(client, recorder, new_customer):
+    numbers = [await new_customer(n) for n in range(5)]
+    page = await client.customers.list(page=1, size=2)
+    assert recorder.last(CUSTOMER_PAGE).body == {"current": "1", "size": "2"}
+    assert isinstance(page, Page)
+    assert (page.page, page.size, page.total, page.has_next) == (1, 2, 5, True)
+    assert all(isinstance(c, Customer) for c in page.items)
+    assert {c.customer_no for c in page.items} <= set(numbers)
+    last = await client.customers.list(page=3, size=2)
+    assert (len(last.items), last.has_next) == (1, False)
+
+
+async def test_list_record_fields(client, customer_no):
+    (customer,) = (await client.customers.list(customer_no)).items
+    assert customer.customer_no == customer_no
+    assert customer.status is CustomerStatus.NORMAL
+    assert customer.register_source is RegisterSource.H5
+    assert customer.phone == "13200000001" and customer.phone_area == "+86"
+    assert isinstance(customer.create_time, datetime) and customer.create_time.tzinfo is not None
+    assert customer.raw["createTime"] == to_millis(customer.create_time)
+    assert "tgUserId" in customer.raw  # every wire field stays reachable
+
+
+async def test_list_by_customer_no(client, recorder, new_customer):
+    await new_customer(1)
+    wanted = await new_customer(2)
+    page = await client.customers.list(wanted)
+    assert recorder.last(CUSTOMER_PAGE).body == {"customerNo": wanted, "current": "1", "size": "20"}
+    assert [c.customer_no for c in page.items] == [wanted] and page.total == 1
+
+
+async def test_iterate_walks_every_page(client, recorder, new_customer):
+    numbers = {await new_customer(n) for n in range(7)}
+    before = recorder.count(CUSTOMER_PAGE)
+    seen = [c.customer_no async for c in client.customers.iterate(size=3)]
+    assert sorted(seen) == sorted(numbers)
+    assert recorder.count(CUSTOMER_PAGE) - before == 3
+    assert recorder.last(CUSTOMER_PAGE).body == {"current": "3", "size": "3"}
+
+
+async def test_iterate_with_no_customers(client):
+    assert [c async for c in client.customers.iterate()] == []
+
+
+async def test_get_details(client, recorder, customer_no):
+    detail = await client.customers.get(customer_no)
+    assert recorder.last(CUSTOMER_DETAIL).body == {"customerNo": customer_no, "type": "baseInfo"}
+    assert isinstance(detail, CustomerDetail)
+    assert (detail.customer_no, detail.country, detail.status) == (customer_no, "CN", CustomerStatus.NORMAL)
+    assert detail.register_time is not None and detail.register_time.tzinfo is not None
+
+
+async def test_get_unknown_customer(client):
+    with pytest.raises(NotFoundError) as caught:
+        await client.customers.get("86999999")
+    assert caught.value.code == "USCUSTOMER_API_0000003" and caught.value.trace
+
+
+async def test_cancel_at_once(client, recorder, customer_no):
+    assert await client.customers.cancel(customer_no, remark="asked", auto=True) is None
+    assert recorder.last(CANCEL_CUSTOMER).body == {"customerNo": customer_no, "remark": "asked", "isAuto": True}
+    assert (await client.customers.get(customer_no)).status is CustomerStatus.CANCELLED
+
+
+async def test_cancel_pending_approval_then_refused_again(client, recorder, customer_no):
+    await client.customers.cancel(customer_no, remark="closing")
+    assert recorder.last(CANCEL_CUSTOMER).body["isAuto"] is False
+    assert (await client.customers.get(customer_no)).status is CustomerStatus.CANCELLING
+    with pytest.raises(APIError) as caught:
+        await client.customers.cancel(customer_no, remark="again")
+    assert caught.value.code == "USCUSTOMER_API_0000004"
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda c: c.customers.list(page=0), "page"),
+        (lambda c: c.customers.list(size=-1), "size"),
+        (lambda c: c.customers.list(page="x"), "page"),
+        (lambda c: c.customers.list(""), "customer_no"),
+        (lambda c: c.customers.get(""), "customer_no"),
+        (lambda c: c.customers.cancel("86000001", remark=" "), "remark"),
+        (lambda c: c.customers.cancel("86000001", remark="r", auto="yes"), "auto"),
+    ],
+)
+async def test_bad_input_is_refused_before_sending(client, requests_sent, call, field):
+    before = requests_sent()
+    with pytest.raises(ValidationError) as caught:
+        await call(client)
+    assert caught.value.field == field
+    assert requests_sent() == before
+
+
+async def test_iterate_validates_before_sending(client, requests_sent):
+    before = requests_sent()
+    with pytest.raises(ValidationError):
+        [c async for c in client.customers.iterate(size=0)]
+    assert requests_sent() == before
