@@ -1,0 +1,475 @@
+"""The bulk registration engine: a lazy input, ``concurrency`` workers, the journal, retries, reconciling.
+
+Every request goes through the client's session, so the shared per-key limiter paces the run: with enough
+workers the run sits at the allowed rate, and a 429 (another process on the same key) pauses every worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import anyio
+import attrs
+from anyio.abc import ObjectReceiveStream, ObjectSendStream
+
+from .._retry import BACKOFF_CAP, Outcome, backoff, classify
+from ..errors import (
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    CustomerExistsError,
+    IPBannedError,
+    MultiMarketsError,
+    PermissionDeniedError,
+    SignatureError,
+)
+from .journal import IN_FLIGHT, Journal, JournalError, StoredRow
+from .outcome import RowOutcome, RowResult
+from .reconcile import reconcile
+from .report import BulkReport
+from .rows import PreparedRow, Rows, prepare, read_rows
+
+if TYPE_CHECKING:
+    from ..models.customers import CustomerRegistration
+    from ..resources.customers import AsyncCustomers
+
+__all__ = ["FATAL_ERRORS", "PROBABLY_OURS", "OnResult", "register_many", "run_bulk", "stream_register"]
+
+logger = logging.getLogger("multimarkets")
+
+FATAL_ERRORS: tuple[type[MultiMarketsError], ...] = (
+    IPBannedError,
+    SignatureError,
+    AuthenticationError,
+    PermissionDeniedError,
+    ConfigurationError,
+)
+"""Errors that would strike every row alike: they stop the run, leaving the rest ``not_attempted``."""
+
+OnResult = Callable[[RowResult], object]
+"""Called with each row's result, in the event loop: it must return quickly and not block."""
+
+_Emit = Callable[[RowResult], Awaitable[None]]
+
+_LOOKUP_CHUNK = 256
+"""Rows read ahead to look up their journal records at once when resuming."""
+
+_MESSAGE_LIMIT = 500
+
+PROBABLY_OURS = "probably ours: an earlier attempt for this row may have registered it"
+"""The message of an ``already_exists`` row after an attempt of ours whose answer was lost."""
+
+
+def _code_of(exc: MultiMarketsError) -> str:
+    if isinstance(exc, APIError) and exc.code:
+        return exc.code
+    return type(exc).__name__
+
+
+def _message_of(exc: MultiMarketsError) -> str:
+    message = exc.message if isinstance(exc, APIError) else str(exc)
+    return message[:_MESSAGE_LIMIT]
+
+
+@attrs.frozen
+class _Work:
+    row: PreparedRow
+    stored: StoredRow | None
+
+
+class _Run:
+    """One run over one input; counts what it emits."""
+
+    def __init__(
+        self,
+        customers: AsyncCustomers,
+        journal: Journal,
+        emit: _Emit,
+        *,
+        concurrency: int,
+        row_retries: int,
+        reconcile: bool,
+        requests_per_call: int,
+    ) -> None:
+        self._customers = customers
+        self._journal = journal
+        self._requests_per_call = requests_per_call
+        self._emit_to = emit
+        self._concurrency = concurrency
+        self._row_retries = row_retries
+        self._reconcile = reconcile
+        self._stopped_by: MultiMarketsError | None = None
+        self._counts = dict.fromkeys(RowOutcome, 0)
+        self._probably_ours = 0
+        self._calls = 0
+        self._resumed = 0
+        self._input_rows = 0
+        self._failure: Exception | None = None
+
+    async def _guarded(self, step: Awaitable[None], scope: anyio.CancelScope) -> None:
+        """Run ``step``; its error cancels the others and is raised by :meth:`run` as is (not in a group)."""
+        try:
+            await step
+        except Exception as exc:
+            if self._failure is None:
+                self._failure = exc
+            scope.cancel()
+
+    async def run(self, rows: Rows) -> BulkReport:
+        started = time.monotonic()
+        send, receive = anyio.create_memory_object_stream[_Work](self._concurrency)
+        async with anyio.create_task_group() as tasks:
+            for _ in range(self._concurrency):
+                tasks.start_soon(self._guarded, self._worker(receive.clone()), tasks.cancel_scope)
+            receive.close()
+            await self._guarded(self._produce(rows, send), tasks.cancel_scope)
+        if self._failure is not None:
+            raise self._failure
+        if self._reconcile and self._stopped_by is None:
+            await self._reconcile_pass()
+        await self._emit_pending(finish=self._reconcile and self._stopped_by is None)
+        counts = self._counts
+        return BulkReport(
+            total=sum(counts.values()),
+            registered=counts[RowOutcome.REGISTERED],
+            already_exists=counts[RowOutcome.ALREADY_EXISTS],
+            invalid=counts[RowOutcome.INVALID],
+            failed=counts[RowOutcome.FAILED],
+            not_attempted=counts[RowOutcome.NOT_ATTEMPTED],
+            probably_ours=self._probably_ours,
+            calls=self._calls,
+            resumed=self._resumed,
+            elapsed=time.monotonic() - started,
+            journal=self._journal.path if self._journal.persistent else None,
+            stopped_by=self._stopped_by,
+        )
+
+    async def _emit(self, result: RowResult) -> None:
+        self._counts[result.outcome] += 1
+        self._probably_ours += result.probably_ours
+        await self._emit_to(result)
+
+    # --- reading the input --------------------------------------------------------------------------------
+
+    async def _produce(self, rows: Rows, send: ObjectSendStream[_Work]) -> None:
+        async with send:
+            await self._read_input(rows, send)
+
+    async def _read_input(self, rows: Rows, send: ObjectSendStream[_Work]) -> None:
+        # Positions past the journal's last record are new: only a resumed stretch needs lookups.
+        last_recorded = self._journal.last_position()
+        chunk: list[PreparedRow] = []
+        async for position, row in read_rows(rows):
+            self._input_rows = position + 1
+            prepared = prepare(position, row)
+            if position > last_recorded:
+                await self._dispatch(chunk, send)
+                chunk = []
+                await send.send(_Work(prepared, None))
+                continue
+            chunk.append(prepared)
+            if len(chunk) >= _LOOKUP_CHUNK or position == last_recorded:
+                await self._dispatch(chunk, send)
+                chunk = []
+        await self._dispatch(chunk, send)
+
+    async def _dispatch(self, chunk: list[PreparedRow], send: ObjectSendStream[_Work]) -> None:
+        if not chunk:
+            return
+        stored = self._journal.lookup(chunk[0].position, chunk[-1].position)
+        for prepared in chunk:
+            record = stored.get(prepared.position)
+            if record is None:
+                await send.send(_Work(prepared, None))
+                continue
+            if record.digest != prepared.digest:
+                raise JournalError(
+                    f"row {prepared.position + 1} of the input differs from row {prepared.position + 1} recorded "
+                    f"in the journal {self._journal.path}: the journal belongs to another input. Resume with "
+                    "the same rows, or start a new journal."
+                )
+            if record.pending and self._reconcile:
+                continue  # the reconcile pass at the end settles it
+            if self._needs_call(record):
+                await send.send(_Work(prepared, record))
+            else:
+                self._resumed += 1
+                await self._emit(record.result())
+
+    @staticmethod
+    def _needs_call(record: StoredRow) -> bool:
+        if record.state in (IN_FLIGHT, RowOutcome.NOT_ATTEMPTED.value):
+            return True
+        return record.state == RowOutcome.FAILED.value and record.retryable
+
+    # --- sending ------------------------------------------------------------------------------------------
+
+    async def _worker(self, receive: ObjectReceiveStream[_Work]) -> None:
+        async with receive:
+            async for work in receive:
+                await self._process(work)
+
+    async def _process(self, work: _Work) -> None:
+        row, stored = work.row, work.stored
+        base = StoredRow(
+            position=row.position,
+            digest=row.digest,
+            state=IN_FLIGHT,
+            email=row.email,
+            phone=row.phone,
+            phone_key=row.phone_key,
+            attempts=stored.attempts if stored is not None else 0,
+            # A row in flight when an earlier run died may have been registered by that lost call.
+            ambiguous=stored is not None and (stored.ambiguous or stored.state == IN_FLIGHT),
+        )
+        registration = row.registration
+        if registration is None:
+            error = row.error
+            assert error is not None  # a prepared row has either its registration or its error
+            await self._settle(base, RowOutcome.INVALID, code=error.field, message=error.message)
+        elif (stop := self._stopped_by) is not None:
+            await self._settle_not_attempted(base, stop)
+        else:
+            await self._register(registration, base)
+
+    async def _register(self, registration: CustomerRegistration, base: StoredRow) -> None:
+        retries = 0
+        while True:
+            if (stop := self._stopped_by) is not None:
+                await self._settle_not_attempted(base, stop)
+                return
+            key = self._journal.start_call(self._requests_per_call)
+            base = attrs.evolve(base, attempts=base.attempts + 1)
+            await self._journal.record(attrs.evolve(base, state=IN_FLIGHT), new_attempt=True)
+            self._calls += 1
+            requests = None
+            try:
+                try:
+                    customer_no, requests = await self._customers._register_row(registration)
+                finally:
+                    self._journal.end_call(key, requests)
+            except CustomerExistsError as exc:
+                base = attrs.evolve(base, ambiguous=base.ambiguous or exc.after_ambiguous)
+                message = PROBABLY_OURS if base.ambiguous else exc.message
+                await self._settle(
+                    base, RowOutcome.ALREADY_EXISTS, code=exc.code, message=message, pending=self._reconcile
+                )
+                return
+            except FATAL_ERRORS as exc:
+                self._stop(exc)
+                await self._settle_not_attempted(base, exc)
+                return
+            except MultiMarketsError as exc:
+                kind = classify(exc)
+                if kind is Outcome.FINAL:
+                    await self._settle(base, RowOutcome.FAILED, code=_code_of(exc), message=_message_of(exc))
+                    return
+                lost = kind is Outcome.AMBIGUOUS or (isinstance(exc, APIError) and exc.after_ambiguous)
+                base = attrs.evolve(base, ambiguous=base.ambiguous or lost)
+                if retries < self._row_retries:
+                    retries += 1
+                    logger.info("row %d: retrying after %s", base.position + 1, type(exc).__name__)
+                    await anyio.sleep(backoff(retries))
+                    continue
+                await self._settle(
+                    base,
+                    RowOutcome.FAILED,
+                    code=_code_of(exc),
+                    message=f"gave up after {retries + 1} calls: {_message_of(exc)}",
+                    retryable=True,
+                    # Whether a lost attempt registered it is settled by the reconcile pass.
+                    pending=base.ambiguous and self._reconcile,
+                )
+                return
+            await self._settle(base, RowOutcome.REGISTERED, customer_no=customer_no)
+            return
+
+    def _stop(self, exc: MultiMarketsError) -> None:
+        if self._stopped_by is None:
+            logger.warning("bulk run stopped: %s: %s", type(exc).__name__, exc)
+            self._stopped_by = exc
+
+    async def _settle_not_attempted(self, base: StoredRow, exc: MultiMarketsError) -> None:
+        message = f"not sent: the run stopped on {type(exc).__name__}: {_message_of(exc)}"
+        await self._settle(base, RowOutcome.NOT_ATTEMPTED, code=_code_of(exc), message=message)
+
+    async def _settle(
+        self,
+        base: StoredRow,
+        outcome: RowOutcome,
+        *,
+        customer_no: str | None = None,
+        code: str | None = None,
+        message: str | None = None,
+        retryable: bool = False,
+        pending: bool = False,
+    ) -> None:
+        row = attrs.evolve(
+            base,
+            state=outcome.value,
+            customer_no=customer_no,
+            code=code,
+            message=message,
+            retryable=retryable,
+            pending=pending,
+        )
+        await self._journal.record(row)
+        if not pending:
+            await self._emit(row.result())
+
+    # --- the end: reconciling -----------------------------------------------------------------------------
+
+    async def _reconcile_pass(self) -> None:
+        try:
+            await reconcile(self._customers, self._journal, self._requests_per_call)
+        except FATAL_ERRORS as exc:
+            self._stop(exc)
+        except MultiMarketsError as exc:
+            # The rows stay pending in the journal: a resumed run reconciles them again.
+            logger.warning("reconcile pass failed: %s: %s", type(exc).__name__, exc)
+            self._reconcile = False
+
+    async def _emit_pending(self, *, finish: bool) -> None:
+        """Emit the rows left for the reconcile pass. With ``finish``, the pass walked the whole list (or found
+        every number), so what it did not find is final."""
+        after = -1
+        while True:
+            rows = self._journal.pending(after, self._input_rows, _LOOKUP_CHUNK)
+            if not rows:
+                return
+            after = rows[-1].position
+            if finish:
+                rows = [self._finished(row) for row in rows]
+                await self._journal.record(*rows)
+            for row in rows:
+                await self._emit(row.result())
+
+    @staticmethod
+    def _finished(row: StoredRow) -> StoredRow:
+        if row.state == RowOutcome.FAILED.value and row.customer_no is not None:
+            # The list holds it, so one of our lost attempts registered it after all.
+            return attrs.evolve(
+                row,
+                state=RowOutcome.ALREADY_EXISTS.value,
+                code=None,
+                message=PROBABLY_OURS,
+                retryable=False,
+                pending=False,
+            )
+        return attrs.evolve(row, pending=False)
+
+
+def _check(concurrency: int, row_retries: int) -> None:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ConfigurationError("concurrency must be a positive integer")
+    if isinstance(row_retries, bool) or not isinstance(row_retries, int) or row_retries < 0:
+        raise ConfigurationError("row_retries must be 0 or more")
+
+
+async def run_bulk(
+    customers: AsyncCustomers,
+    rows: Rows,
+    emit: _Emit,
+    *,
+    concurrency: int,
+    journal: str | os.PathLike[str] | None,
+    reconcile: bool,
+    row_retries: int,
+) -> BulkReport:
+    """Run one bulk registration, handing each row's result to ``emit``."""
+    _check(concurrency, row_retries)
+    store = Journal(journal)
+    await store.open()
+    try:
+        session = customers._session
+        requests_per_call = session.max_retries + 1
+        limit = session.limiter.limit
+        if limit is not None:
+            # The longest one call may last: its attempts, each up to the timeout, and the backoff between them.
+            call_bound = requests_per_call * session.timeout + session.max_retries * BACKOFF_CAP
+            session.limiter.occupy(store.earlier_requests(limit.window, call_bound))
+        run = _Run(
+            customers,
+            store,
+            emit,
+            concurrency=concurrency,
+            row_retries=row_retries,
+            reconcile=reconcile,
+            requests_per_call=requests_per_call,
+        )
+        return await run.run(rows)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await store.aclose()
+
+
+async def register_many(
+    customers: AsyncCustomers,
+    rows: Rows,
+    *,
+    concurrency: int = 8,
+    journal: str | os.PathLike[str] | None = None,
+    on_result: OnResult | None = None,
+    reconcile: bool = True,
+    row_retries: int = 3,
+) -> BulkReport:
+    """See :meth:`multimarkets.resources.customers.AsyncCustomers.register_many`."""
+
+    async def emit(result: RowResult) -> None:
+        if on_result is not None:
+            on_result(result)
+
+    return await run_bulk(
+        customers,
+        rows,
+        emit,
+        concurrency=concurrency,
+        journal=journal,
+        reconcile=reconcile,
+        row_retries=row_retries,
+    )
+
+
+async def stream_register(
+    customers: AsyncCustomers,
+    rows: Rows,
+    *,
+    concurrency: int = 8,
+    journal: str | os.PathLike[str] | None = None,
+    reconcile: bool = True,
+    row_retries: int = 3,
+) -> AsyncGenerator[RowResult, None]:
+    """See :meth:`multimarkets.resources.customers.AsyncCustomers.stream_register`."""
+    _check(concurrency, row_retries)
+    send, receive = anyio.create_memory_object_stream[RowResult](concurrency)
+
+    async def drive() -> None:
+        async with send:
+            await run_bulk(
+                customers,
+                rows,
+                send.send,
+                concurrency=concurrency,
+                journal=journal,
+                reconcile=reconcile,
+                row_retries=row_retries,
+            )
+
+    # A task of its own, not a task group: each step of this generator may run in a different task (the sync
+    # client drives it one __anext__ at a time through its portal), and a task group cannot span those.
+    task = asyncio.ensure_future(drive())
+    try:
+        async with receive:
+            async for result in receive:
+                yield result
+        await task
+    finally:
+        if not task.done():
+            task.cancel()
+            with anyio.CancelScope(shield=True):
+                await asyncio.wait([task])

@@ -1,0 +1,116 @@
+"""Input rows of a bulk registration: read lazily from any (async) iterable, validated, fingerprinted."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from ..errors import ValidationError
+from ..models.customers import CustomerRegistration
+
+__all__ = [
+    "DEFAULT_AREA",
+    "PreparedRow",
+    "RowInput",
+    "Rows",
+    "digest_of",
+    "email_key",
+    "phone_key",
+    "prepare",
+    "read_rows",
+]
+
+RowInput = CustomerRegistration | Mapping[str, Any]
+"""One input row: a registration model, or a mapping with the same field names (e.g. a CSV row)."""
+
+Rows = Iterable[RowInput] | AsyncIterable[RowInput]
+"""Bulk input: any iterable or async iterable of rows, consumed lazily."""
+
+DEFAULT_AREA = "+86"
+"""The area code the service assumes when a registration gives none (reference §6.5)."""
+
+# Secrets stay out of the fingerprint: the journal is a plain file, and a changed password does not change
+# who gets registered.
+_NOT_FINGERPRINTED = frozenset({"password", "password_md5"})
+
+
+@attrs.frozen
+class PreparedRow:
+    """An input row checked locally: ``registration`` to send, or the ``error`` that makes it invalid."""
+
+    position: int
+    """0-based position in the input."""
+    digest: str
+    email: str | None
+    phone: str | None
+    phone_key: str | None
+    registration: CustomerRegistration | None = attrs.field(default=None, repr=False)
+    error: ValidationError | None = None
+
+
+def _canonical(value: Any) -> str | None:
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def email_key(email: str | None) -> str | None:
+    """How e-mails are compared: the service treats them case-insensitively."""
+    return email.strip().lower() if email else None
+
+
+def phone_key(area: str | None, phone: str | None) -> str | None:
+    """How phones are compared: the service's phone uniqueness is per area code (``+86`` when not given)."""
+    if not phone:
+        return None
+    return f"{(area or DEFAULT_AREA).strip().lstrip('+')} {phone.strip()}"
+
+
+def digest_of(fields: Mapping[str, Any]) -> str:
+    """A fingerprint of a row's content (passwords excluded) that identifies it across runs."""
+    canonical = {name: _canonical(value) for name, value in fields.items() if name not in _NOT_FINGERPRINTED}
+    encoded = json.dumps({k: v for k, v in canonical.items() if v is not None}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()[:32]
+
+
+def prepare(position: int, row: object) -> PreparedRow:
+    """Turn one input row into a :class:`PreparedRow`, validating it without sending anything."""
+    if isinstance(row, CustomerRegistration):
+        fields: Mapping[str, Any] = attrs.asdict(row, recurse=False)
+    elif isinstance(row, Mapping):
+        fields = row
+    else:
+        error = ValidationError("row", f"must be a CustomerRegistration or a mapping, not {type(row).__name__}")
+        return PreparedRow(position, digest_of({"row": repr(type(row))}), None, None, None, error=error)
+    email, phone = _canonical(fields.get("email")), _canonical(fields.get("phone"))
+    key = phone_key(_canonical(fields.get("phone_area")), phone)
+    try:
+        registration = row if isinstance(row, CustomerRegistration) else CustomerRegistration.from_mapping(fields)
+        registration.to_request()
+    except ValidationError as exc:
+        return PreparedRow(position, digest_of(fields), email, phone, key, error=exc)
+    except (TypeError, ValueError) as exc:
+        # e.g. a mapping whose values cannot build a registration at all
+        return PreparedRow(position, digest_of(fields), email, phone, key, error=ValidationError("row", str(exc)))
+    return PreparedRow(position, digest_of(fields), email, phone, key, registration=registration)
+
+
+async def read_rows(rows: Rows) -> AsyncIterator[tuple[int, object]]:
+    """Yield ``(position, row)`` from an iterable or async iterable, one at a time. A plain iterable is read
+    in the event loop, so it must be quick to step (a list, a file); a slow source belongs in an async one."""
+    if isinstance(rows, AsyncIterable):
+        position = 0
+        async for row in rows:
+            yield position, row
+            position += 1
+    else:
+        for position, row in enumerate(rows):
+            yield position, row

@@ -1,0 +1,83 @@
+"""Reading customers from CSV and writing reports, without a server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from multimarkets.bulk import BulkReport, CsvError, JournalError, RowOutcome, RowResult, read_csv, read_results
+from multimarkets.bulk.files import read_csv_numbered, write_report
+from multimarkets.bulk.rows import prepare
+
+
+def test_csv_rows_are_stripped_except_passwords(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    text = (
+        '\ufeffemail, phone ,password,country,register_source,remark\n a@example.com ,,  spaced ,CN,H5,"two\nlines"\n'
+    )
+    source.write_text(text, encoding="utf-8")
+    [(line, row)] = list(read_csv_numbered(source))
+    assert line == 3  # the quoted remark spans lines 2 and 3
+    assert row == {
+        "email": "a@example.com",
+        "phone": "",
+        "password": "  spaced ",
+        "country": "CN",
+        "register_source": "H5",
+        "remark": "two\nlines",
+    }
+    assert prepare(0, row).error is None
+
+
+def test_blank_lines_are_not_rows(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("email,password,country,register_source\n\na@example.com,pw,CN,1\n,,,\nb@example.com,pw,CN,2\n")
+    assert [row["email"] for row in read_csv(source)] == ["a@example.com", "b@example.com"]
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(CsvError, match="cannot read"):
+        list(read_csv(tmp_path / "missing.csv"))
+    duplicate = tmp_path / "dup.csv"
+    duplicate.write_text("email,email,password,country,register_source\n")
+    with pytest.raises(CsvError, match=r"line 1: column.*email appear more than once"):
+        list(read_csv(duplicate))
+
+
+def test_the_row_fingerprint_ignores_passwords_and_empty_cells() -> None:
+    row = {"email": "a@example.com", "password": "one", "country": "CN", "register_source": "1", "phone": ""}
+    same = {"email": "a@example.com ", "password": "two", "country": "CN", "register_source": "1"}
+    other = dict(row, country="SG")
+    assert prepare(0, row).digest == prepare(0, same).digest != prepare(0, other).digest
+
+
+def test_rows_of_the_wrong_type_are_invalid() -> None:
+    prepared = prepare(0, ["a@example.com", "pw"])
+    assert prepared.error is not None and prepared.error.field == "row"
+
+
+def test_json_report_streams_rows(tmp_path: Path) -> None:
+    report = BulkReport(1, 1, 0, 0, 0, 0, 0, 1, 0, 0.5, None)
+    result = RowResult(row=1, email="a@example.com", phone=None, outcome=RowOutcome.REGISTERED, customer_no="86000001")
+    write_report(tmp_path / "out.json", report, iter([result]))
+    written = json.loads((tmp_path / "out.json").read_text())
+    assert written["summary"]["registered"] == 1 and written["summary"]["stopped_by"] is None
+    assert written["rows"] == [
+        {
+            "row": 1,
+            "email": "a@example.com",
+            "phone": None,
+            "outcome": "registered",
+            "customer_no": "86000001",
+            "code": None,
+            "message": None,
+            "attempts": 0,
+        }
+    ]
+
+
+def test_reading_a_missing_journal(tmp_path: Path) -> None:
+    with pytest.raises(JournalError, match="no journal"):
+        list(read_results(tmp_path / "nope.db"))

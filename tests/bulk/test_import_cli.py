@@ -1,0 +1,144 @@
+"""``multimarkets customers import``, ``demo`` and ``sandbox`` from the command line (in-process)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bulk_helpers import FAST, held_by_email, make_rows
+
+from multimarkets.bulk import REPORT_COLUMNS
+from multimarkets.cli import build_parser, main
+from multimarkets.sandbox import Sandbox
+from multimarkets.sandbox import cli as sandbox_cli
+
+HEADER = "email,phone,password,country,register_source"
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    with Sandbox.in_thread(rate_limit=FAST) as sb:
+        monkeypatch.setenv("MULTIMARKETS_BASE_URL", sb.base_url)
+        monkeypatch.setenv("MULTIMARKETS_API_KEY", sb.credentials.api_key)
+        monkeypatch.setenv("MULTIMARKETS_SECRET_KEY", sb.credentials.secret_key)
+        monkeypatch.setenv("MULTIMARKETS_COMPANY_ID", sb.credentials.company_id)
+        yield sb
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def customers_csv(path: Path, count: int) -> Path:
+    lines = [HEADER] + [f"{r['email']},{r['phone']},{r['password']},CN,H5" for r in make_rows(count)]
+    return write(path, "\n".join(lines) + "\n")
+
+
+def import_(*args: str) -> int:
+    return main(["customers", "import", *args, "--rate-limit", "1000/1s"])
+
+
+def test_import_writes_a_json_report_and_exits_0(sandbox: Sandbox, tmp_path: Path) -> None:
+    source = customers_csv(tmp_path / "in.csv", 25)
+    assert import_(str(source), "--report", str(tmp_path / "out.json")) == 0
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert set(report) == {"summary", "rows"}
+    summary = report["summary"]
+    assert (summary["total"], summary["registered"], summary["failed"], summary["stopped_by"]) == (25, 25, 0, None)
+    assert summary["journal"] is None  # the run's journal was a scratch file
+    assert all(list(row) == list(REPORT_COLUMNS) for row in report["rows"])
+    held = held_by_email(sandbox)
+    assert [row["row"] for row in report["rows"]] == list(range(1, 26))
+    assert all(held[row["email"]] == [row["customer_no"]] for row in report["rows"])
+
+
+def test_import_with_a_journal_resumes_and_reports_csv(sandbox: Sandbox, tmp_path: Path) -> None:
+    source = customers_csv(tmp_path / "in.csv", 10)
+    journal = str(tmp_path / "run.db")
+    assert import_(str(source), "--journal", journal) == 0
+    assert import_(str(source), "--journal", journal, "--report", str(tmp_path / "out.csv")) == 0
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as handle:
+        lines = list(csv.reader(handle))
+    assert tuple(lines[0]) == REPORT_COLUMNS
+    assert [line[3] for line in lines[1:]] == ["registered"] * 10
+    assert sandbox.stats()["customers"] == 10
+
+
+def test_failed_and_invalid_rows_exit_1(sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sandbox_holds = make_rows(1)[0]
+    text = f"{HEADER}\n{sandbox_holds['email']},,pw,CN,1\n{sandbox_holds['email']},,pw,CN,1\nbroken,,pw,CN,1\n"
+    source = write(tmp_path / "in.csv", text)
+    assert import_(str(source), "--report", str(tmp_path / "out.csv")) == 1
+    assert "row 3 (line 4): invalid email" in capsys.readouterr().err
+    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as handle:
+        outcomes = [line["outcome"] for line in csv.DictReader(handle)]
+    assert outcomes == ["registered", "already_exists", "invalid"]
+
+
+def test_a_fatal_stop_exits_2(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Sandbox.in_thread(rate_limit=FAST) as other:
+        monkeypatch.setenv("MULTIMARKETS_SECRET_KEY", other.credentials.secret_key)
+    source = customers_csv(tmp_path / "in.csv", 5)
+    assert import_(str(source), "--report", str(tmp_path / "out.json")) == 2
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert report["summary"]["stopped_by"]["error"] == "SignatureError"
+    assert [row["outcome"] for row in report["rows"]] == ["not_attempted"] * 5
+
+
+def test_dry_run_checks_the_file_and_sends_nothing(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = customers_csv(tmp_path / "good.csv", 3)
+    assert import_(str(good), "--dry-run") == 0
+    bad = write(tmp_path / "bad.csv", f"{HEADER}\na@example.com,,pw,CN,H5\n\nb@example.com,,,CN,H5\n")
+    assert import_(str(bad), "--dry-run") == 1
+    err = capsys.readouterr().err
+    assert "row 2 (line 4): invalid password" in err and "2 rows, 1 invalid" in err
+    assert sandbox.stats()["requests"] == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"email,password,country\na@example.com,pw,CN\n", "line 1: missing column register_source"),
+        (b"email,password,country,register_source,nickname\n", "unknown column(s) 'nickname'"),
+        (b"email,password,country,register_source\na@example.com,pw,CN,H5,extra\n", "line 2: 5 fields"),
+        (b"email,password,country,register_source\nb@example.com,pw,CN,H5\n\xff\xfe,pw,CN,H5\n", "line 3:"),
+        (b"", "is empty"),
+    ],
+)
+def test_bad_files_exit_2_naming_the_line(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(content)
+    assert import_(str(source)) == 2
+    assert message in capsys.readouterr().err
+    assert sandbox.stats()["requests"] == 0
+
+
+def test_missing_credentials_and_bad_options_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("MULTIMARKETS_API_KEY", "MULTIMARKETS_SECRET_KEY", "MULTIMARKETS_COMPANY_ID"):
+        monkeypatch.delenv(name, raising=False)
+    source = customers_csv(tmp_path / "in.csv", 1)
+    assert import_(str(source)) == 2
+    assert "missing --api-key (or $MULTIMARKETS_API_KEY)" in capsys.readouterr().err
+    assert import_(str(source), "--report", str(tmp_path / "out.txt")) == 2
+    assert ".csv or .json" in capsys.readouterr().err
+
+
+def test_demo_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--rows", "120", "--rate-limit", "100/1s"]) == 0
+    out = capsys.readouterr().out
+    assert "429 served" in out and "achieved rate" in out
+
+
+def test_sandbox_subcommand_is_the_sandbox_cli() -> None:
+    args = build_parser().parse_args(["sandbox", "--port", "0", "--rate-limit", "10/1s"])
+    assert args.func is sandbox_cli.run and args.port == 0 and args.rate_limit == "10/1s"

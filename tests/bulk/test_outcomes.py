@@ -1,0 +1,203 @@
+"""Every per-row outcome of a bulk run, against the sandbox over loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from bulk_helpers import FAST, held_by_email, make_rows
+
+from multimarkets import AsyncBridgeClient, CustomerRegistration, PermissionDeniedError, SignatureError
+from multimarkets.bulk import BulkReport, JournalError, RowOutcome, RowResult
+from multimarkets.resources.customers import ADD_CUSTOMER
+from multimarkets.sandbox import BizError, RequestContext, Sandbox
+from multimarkets.sandbox.handlers import HANDLERS
+
+pytestmark = pytest.mark.anyio
+
+SUSPENDED = "USCUSTOMER_API_0000111"
+
+
+async def refuse_blocked(ctx: RequestContext, body: dict[str, Any]) -> Any:
+    """A registration handler that refuses e-mails at blocked.example with a business error."""
+    if str(body.get("email", "")).endswith("@blocked.example"):
+        raise BizError(SUSPENDED, "Company does not exist or has been suspended")
+    return await HANDLERS[ADD_CUSTOMER](ctx, body)
+
+
+async def test_every_outcome_but_not_attempted(tmp_path: Path) -> None:
+    sandbox = Sandbox(rate_limit=FAST, handlers={ADD_CUSTOMER: refuse_blocked})
+    async with sandbox as sb, AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None) as client:
+        existing = await client.customers.register(
+            email="taken@example.com", password="x", country="CN", register_source=1
+        )
+        rows: list[Any] = make_rows(5)
+        rows.append({"email": "taken@example.com", "password": "y", "country": "CN", "register_source": "H5"})
+        rows.append({"email": "no-at-sign", "password": "y", "country": "CN", "register_source": "H5"})
+        rows.append({"email": "someone@blocked.example", "password": "y", "country": "CN", "register_source": 1})
+        rows.append(CustomerRegistration(phone="13312345678", password_md5="0" * 32, country="SG", register_source=5))
+        requests_before = sb.stats()["requests"]
+        seen: list[RowResult] = []
+        report = await client.customers.register_many(rows, journal=tmp_path / "run.db", on_result=seen.append)
+        stats = sb.stats()
+        held = held_by_email(sb)
+
+    assert (report.total, report.registered, report.already_exists, report.invalid, report.failed) == (9, 6, 1, 1, 1)
+    assert report.not_attempted == 0 and report.probably_ours == 0 and report.stopped_by is None
+    assert report.complete and not report.ok
+    # the invalid row was never sent; the reconcile pass walked the list once (one page)
+    assert stats["requests"] - requests_before == 8 + 1
+    results = list(report.rows())
+    assert [r.row for r in results] == list(range(1, 10))
+    assert sorted(seen, key=lambda r: r.row) == results
+    by_row = {r.row: r for r in results}
+    for row in range(1, 6):
+        result = by_row[row]
+        assert result.outcome is RowOutcome.REGISTERED and result.attempts == 1
+        assert held[result.email or ""] == [result.customer_no]
+    exists = by_row[6]
+    assert exists.outcome is RowOutcome.ALREADY_EXISTS and exists.customer_no == existing
+    assert exists.code == "USCUSTOMER_API_0000107" and not exists.probably_ours
+    invalid = by_row[7]
+    assert (invalid.outcome, invalid.code, invalid.attempts, invalid.customer_no) == (
+        RowOutcome.INVALID,
+        "email",
+        0,
+        None,
+    )
+    failed = by_row[8]
+    assert (failed.outcome, failed.code, failed.attempts) == (RowOutcome.FAILED, SUSPENDED, 1)
+    assert failed.message == "Company does not exist or has been suspended"
+    assert by_row[9].outcome is RowOutcome.REGISTERED and by_row[9].phone == "13312345678"
+
+
+async def test_fatal_error_stops_the_run_and_resume_finishes_it(tmp_path: Path) -> None:
+    allowed = {"calls": 4}
+
+    async def permission_runs_out(ctx: RequestContext, body: dict[str, Any]) -> Any:
+        if allowed["calls"] <= 0:
+            raise BizError("00012004", "No permission for the current API request")
+        allowed["calls"] -= 1
+        return await HANDLERS[ADD_CUSTOMER](ctx, body)
+
+    rows = make_rows(30)
+    journal = tmp_path / "run.db"
+    sandbox = Sandbox(rate_limit=FAST, handlers={ADD_CUSTOMER: permission_runs_out})
+    async with sandbox as sb, AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None) as client:
+        report = await client.customers.register_many(rows, concurrency=2, journal=journal)
+        assert isinstance(report.stopped_by, PermissionDeniedError)
+        assert report.registered == 4 and report.not_attempted == 26 and report.total == 30
+        assert not report.complete
+        stopped = [r for r in report.rows() if r.outcome is RowOutcome.NOT_ATTEMPTED]
+        assert all(r.code == "00012004" and "stopped" in (r.message or "") for r in stopped)
+
+        allowed["calls"] = 1000  # the operator granted the permission again
+        resumed = await client.customers.register_many(rows, concurrency=2, journal=journal)
+        held = held_by_email(sb)
+    assert resumed.stopped_by is None and resumed.ok
+    assert (resumed.registered, resumed.resumed, resumed.calls) == (30, 4, 26)
+    assert len(held) == 30 and all(len(numbers) == 1 for numbers in held.values())
+    assert {r.email: [r.customer_no] for r in resumed.rows()} == held
+
+
+async def test_bad_signature_marks_every_row_not_attempted(sandbox: Sandbox) -> None:
+    async with Sandbox(rate_limit=FAST) as other:
+        # the right API key signed with another key's secret: the service rejects the signature
+        wrong = type(sandbox.credentials)(
+            sandbox.credentials.api_key, other.credentials.secret_key, sandbox.credentials.company_id
+        )
+    async with AsyncBridgeClient(wrong, sandbox.base_url, rate_limit=None) as client:
+        report = await client.customers.register_many(make_rows(12), concurrency=3)
+    assert isinstance(report.stopped_by, SignatureError)
+    assert (report.not_attempted, report.registered, report.total) == (12, 0, 12)
+    assert sandbox.stats()["customers"] == 0
+    assert report.journal is None
+    with pytest.raises(Exception, match="no journal"):
+        report.rows()
+
+
+async def test_stream_register_yields_one_result_per_row(client: AsyncBridgeClient, sandbox: Sandbox) -> None:
+    await client.customers.register(email="user00003@example.com", password="x", country="CN", register_source=1)
+
+    async def rows() -> Any:
+        for row in make_rows(20, phones=False):
+            yield CustomerRegistration.from_mapping(row)
+
+    results = [r async for r in client.customers.stream_register(rows(), concurrency=4)]
+    assert sorted(r.row for r in results) == list(range(1, 21))
+    # already_exists rows come last, after the reconcile pass gave them their customer number
+    assert results[-1].outcome is RowOutcome.ALREADY_EXISTS and results[-1].customer_no is not None
+    held = held_by_email(sandbox)
+    assert all(held[r.email or ""] == [r.customer_no] for r in results)
+
+
+async def test_stopping_a_stream_early_cancels_cleanly(client: AsyncBridgeClient, tmp_path: Path) -> None:
+    stream = client.customers.stream_register(make_rows(40), concurrency=4, journal=tmp_path / "run.db")
+    taken = []
+    async for result in stream:
+        taken.append(result)
+        if len(taken) == 5:
+            break
+    await stream.aclose()  # type: ignore[attr-defined]
+    # the journal was released: a second run on it may start, and settles the rest
+    report = await client.customers.register_many(make_rows(40), journal=tmp_path / "run.db")
+    assert report.registered + report.already_exists == 40 and report.failed == 0
+
+
+async def test_input_is_read_lazily(client: AsyncBridgeClient) -> None:
+    pulled = 0
+    gaps = []
+
+    def rows() -> Any:
+        nonlocal pulled
+        for row in make_rows(150):
+            pulled += 1
+            yield row
+
+    def on_result(result: RowResult) -> None:
+        gaps.append(pulled - result.row)
+
+    report = await client.customers.register_many(rows(), concurrency=4, on_result=on_result)
+    assert report.registered == 150
+    # read ahead never goes beyond what the workers and their queue hold
+    assert max(gaps) <= 2 * 4 + 2
+
+
+async def test_another_input_is_refused_on_resume(client: AsyncBridgeClient, tmp_path: Path) -> None:
+    journal = tmp_path / "run.db"
+    await client.customers.register_many(make_rows(5), journal=journal)
+    with pytest.raises(JournalError, match="row 1 of the input differs"):
+        await client.customers.register_many(make_rows(5, start=100), journal=journal)
+
+
+async def test_a_journal_in_use_is_refused(client: AsyncBridgeClient, tmp_path: Path) -> None:
+    journal = tmp_path / "run.db"
+    started = anyio.Event()
+
+    def on_result(result: RowResult) -> None:
+        started.set()
+
+    async def first() -> BulkReport:
+        return await client.customers.register_many(make_rows(300), journal=journal, on_result=on_result)
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(first)
+        await started.wait()
+        with pytest.raises(JournalError, match="in use"):
+            await client.customers.register_many(make_rows(300), journal=journal)
+
+
+async def test_not_a_journal_is_refused(client: AsyncBridgeClient, tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("these are not the rows you are looking for\n" * 100)
+    with pytest.raises(JournalError):
+        await client.customers.register_many(make_rows(1), journal=bogus)
+
+
+async def test_bad_options_are_refused(client: AsyncBridgeClient) -> None:
+    with pytest.raises(Exception, match="concurrency"):
+        await client.customers.register_many(make_rows(1), concurrency=0)
+    with pytest.raises(Exception, match="row_retries"):
+        await client.customers.register_many(make_rows(1), row_retries=-1)

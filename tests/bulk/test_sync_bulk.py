@@ -1,0 +1,88 @@
+"""The generated sync client's bulk methods: same concurrency as the async ones, callbacks, streaming."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from bulk_helpers import FAST, held_by_email, make_rows
+
+import multimarkets
+from multimarkets.bulk import RowOutcome, RowResult
+from multimarkets.resources.customers import ADD_CUSTOMER
+from multimarkets.sandbox import RequestContext, Sandbox
+from multimarkets.sandbox.handlers import HANDLERS
+
+BridgeClient = getattr(multimarkets, "BridgeClient", None)
+pytestmark = pytest.mark.skipif(BridgeClient is None, reason="the sync client is not generated yet")
+
+
+class Overlap:
+    """A registration handler that takes a little while and remembers how many calls overlapped."""
+
+    def __init__(self) -> None:
+        self.active = 0
+        self.most = 0
+
+    async def __call__(self, ctx: RequestContext, body: dict[str, Any]) -> Any:
+        self.active += 1
+        self.most = max(self.most, self.active)
+        try:
+            await asyncio.sleep(0.01)  # the service's processing time
+            return await HANDLERS[ADD_CUSTOMER](ctx, body)
+        finally:
+            self.active -= 1
+
+
+@pytest.fixture
+def overlap() -> Overlap:
+    return Overlap()
+
+
+@pytest.fixture
+def sandbox(overlap: Overlap) -> Iterator[Sandbox]:
+    with Sandbox.in_thread(rate_limit=FAST, handlers={ADD_CUSTOMER: overlap}) as sb:
+        yield sb
+
+
+def test_register_many_keeps_its_concurrency(sandbox: Sandbox, overlap: Overlap) -> None:
+    seen: list[RowResult] = []
+    threads = set()
+
+    def on_result(result: RowResult) -> None:
+        seen.append(result)
+        threads.add(threading.get_ident())
+
+    with BridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as client:
+        report = client.customers.register_many(make_rows(60), concurrency=6, on_result=on_result)
+    assert report.registered == 60 and len(seen) == 60
+    assert overlap.most == 6  # not a serial loop
+    assert threads and threading.get_ident() not in threads  # called in the client's loop thread
+    held = held_by_email(sandbox)
+    assert all(held[r.email or ""] == [r.customer_no] for r in seen)
+
+
+def test_stream_register_is_a_plain_iterator(sandbox: Sandbox) -> None:
+    with BridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as client:
+        results = list(client.customers.stream_register(make_rows(30), concurrency=4))
+        assert sorted(r.row for r in results) == list(range(1, 31))
+        assert {r.outcome for r in results} == {RowOutcome.REGISTERED}
+        stream = client.customers.stream_register(make_rows(30, start=100), concurrency=4)
+        first = next(iter(stream))
+        assert first.outcome is RowOutcome.REGISTERED
+        del stream  # abandoned early: the run is cancelled, the client stays usable
+        again = client.customers.register_many(make_rows(30, start=100))
+    assert again.registered + again.already_exists == 30
+
+
+def test_a_callback_calling_the_sync_client_fails_fast(sandbox: Sandbox) -> None:
+    with BridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as client:
+
+        def on_result(result: RowResult) -> None:
+            client.customers.list()
+
+        with pytest.raises(multimarkets.MultiMarketsError, match="own event loop"):
+            client.customers.register_many(make_rows(3), on_result=on_result)
