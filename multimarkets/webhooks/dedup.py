@@ -1,0 +1,80 @@
+"""Remembering which events were handled, so that a redelivered notification runs the handler only once."""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections import OrderedDict
+from typing import Protocol, runtime_checkable
+
+from ..errors import ConfigurationError
+
+__all__ = ["Claim", "DedupStore", "MemoryDedupStore"]
+
+
+class Claim(enum.Enum):
+    """What a :class:`DedupStore` says about an event key."""
+
+    NEW = "new"
+    """Never handled: the caller now owns it and must call ``complete`` or ``release``."""
+    DUPLICATE = "duplicate"
+    """Already handled successfully."""
+    IN_PROGRESS = "in_progress"
+    """Being handled right now by another delivery."""
+
+
+@runtime_checkable
+class DedupStore(Protocol):
+    """Where handled event keys are kept. Swap the in-memory default for a shared one (Redis, SQL) when several
+    processes receive notifications; ``claim`` must then be atomic (e.g. ``SET key NX``)."""
+
+    def claim(self, key: str) -> Claim: ...
+
+    def complete(self, key: str) -> None: ...
+
+    def release(self, key: str) -> None: ...
+
+
+class MemoryDedupStore:
+    """Thread-safe in-process store keeping the last ``max_size`` handled keys (oldest forgotten first)."""
+
+    __slots__ = ("_done", "_in_progress", "_lock", "_max_size")
+
+    def __init__(self, max_size: int = 10_000) -> None:
+        if max_size < 1:
+            raise ConfigurationError("max_size must be at least 1")
+        self._max_size = max_size
+        self._done: OrderedDict[str, None] = OrderedDict()
+        self._in_progress: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"MemoryDedupStore(max_size={self._max_size}, remembered={len(self)})"
+
+    def __len__(self) -> int:
+        return len(self._done)
+
+    def claim(self, key: str) -> Claim:
+        """Claim ``key`` for handling unless it was handled or is being handled."""
+        with self._lock:
+            if key in self._done:
+                self._done.move_to_end(key)
+                return Claim.DUPLICATE
+            if key in self._in_progress:
+                return Claim.IN_PROGRESS
+            self._in_progress.add(key)
+            return Claim.NEW
+
+    def complete(self, key: str) -> None:
+        """Mark a claimed key as handled."""
+        with self._lock:
+            self._in_progress.discard(key)
+            self._done[key] = None
+            self._done.move_to_end(key)
+            while len(self._done) > self._max_size:
+                self._done.popitem(last=False)
+
+    def release(self, key: str) -> None:
+        """Give up a claim after the handler failed, so that a redelivery is handled again."""
+        with self._lock:
+            self._in_progress.discard(key)

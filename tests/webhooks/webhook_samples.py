@@ -1,0 +1,42 @@
+"""Sample notification contents shared by the webhook tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+MakeDelivery = Callable[..., tuple[bytes, dict[str, str]]]
+"""The ``deliver`` fixture: ``deliver(payload, **forgeries) -> (body, headers)``."""
+
+
+def exec_report(**overrides: Any) -> dict[str, Any]:
+    """An ORDER_EXEC_REPORT content object with every documented field."""
+    content: dict[str, Any] = {
+        "msgType": "ORDER_EXEC_REPORT",
+        "exchangeId": "binance",
+        "tradeType": 10,
+        "companyId": 220,
+        "customerId": 1001,
+        "customerNo": "86000001",
+        "accountName": "acct-1",
+        "tradeId": "T1",
+        "orderId": "O1",
+        "clientOrderId": "c1",
+        "executeNum": "0.00100000",
+        "executePrice": "65000.10",
+        "executeTime": 1700000000123,
+        "symbolId": 7,
+        "commission": "-0.00000100",
+        "commissionCurrency": "BTC",
+        "status": "3",
+        "remark": "",
+    }
+    content.update(overrides)
+    return content
+
+
+def wrap(content: Mapping[str, Any] | str, category: str = "trade") -> dict[str, Any]:
+    """The callback body: content as JSON text, as the sandbox sends it."""
+    text = content if isinstance(content, str) else json.dumps(content, separators=(",", ":"))
+    return {"msgType": category, "content": text}
