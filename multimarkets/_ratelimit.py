@@ -75,14 +75,24 @@ class KeyLimiter:
             return self._finished[0] - horizon
         return _POLL_SECONDS  # every slot is held by a request still in flight
 
+    def try_acquire(self) -> float:
+        """Take a slot and return 0, or return the seconds to wait before trying again (nothing taken).
+
+        Raises :class:`IPBannedError` while the key is banned.
+        """
+        with self._lock:
+            delay = self._delay(self._clock())
+            if delay <= 0:
+                self._in_flight += 1
+            return delay
+
     async def acquire(self) -> None:
         """Wait for a slot; raises :class:`IPBannedError` while the key is banned."""
+        # Sleeping for the computed delay, not waiting on an event: waiters live in different event loops.
         while True:
-            with self._lock:
-                delay = self._delay(self._clock())
-                if delay <= 0:
-                    self._in_flight += 1
-                    return
+            delay = self.try_acquire()
+            if delay <= 0:
+                return
             await anyio.sleep(delay)
 
     def release(self) -> None:
