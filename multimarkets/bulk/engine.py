@@ -349,8 +349,19 @@ class _Run:
             for row in rows:
                 await self._emit(row.result())
 
-    @staticmethod
-    def _finished(row: StoredRow) -> StoredRow:
+    def _finished(self, row: StoredRow) -> StoredRow:
+        if row.customer_no is not None and row.ambiguous:
+            twin = self._journal.registered_row(row.customer_no)
+            if twin is not None and twin != row.position + 1:
+                # Another row of this input with the same phone or e-mail registered it, not our lost attempt.
+                return attrs.evolve(
+                    row,
+                    state=RowOutcome.ALREADY_EXISTS.value,
+                    message=f"registered by row {twin} of this input",
+                    ambiguous=False,
+                    retryable=False,
+                    pending=False,
+                )
         if row.state == RowOutcome.FAILED.value and row.customer_no is not None:
             # The list holds it, so one of our lost attempts registered it after all.
             return attrs.evolve(

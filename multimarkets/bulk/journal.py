@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS calls (
 );
 CREATE INDEX IF NOT EXISTS rows_pending_email ON rows (email_key) WHERE pending = 1;
 CREATE INDEX IF NOT EXISTS rows_pending_phone ON rows (phone_key) WHERE pending = 1;
+CREATE INDEX IF NOT EXISTS rows_registered ON rows (customer_no) WHERE state = 'registered';
 """
 
 _CALL_STARTED = "INSERT INTO calls (key, process, started, requests) VALUES (?, ?, ?, ?)"
@@ -93,7 +94,7 @@ ON CONFLICT (position) DO UPDATE SET
     code = excluded.code,
     message = excluded.message,
     attempts = rows.attempts + excluded.attempts,
-    ambiguous = max(rows.ambiguous, excluded.ambiguous),
+    ambiguous = excluded.ambiguous,
     pending = excluded.pending,
     retryable = excluded.retryable
 """
@@ -258,6 +259,15 @@ class Journal:
         """The highest position recorded, -1 for a new journal: later positions need no lookup."""
         return self._scalar("SELECT coalesce(max(position), -1) FROM rows")
 
+    def registered_row(self, customer_no: str) -> int | None:
+        """The 1-based number of the input row recorded as having registered ``customer_no``, if any."""
+        found = (
+            self._connection()
+            .execute("SELECT position FROM rows WHERE state = 'registered' AND customer_no = ? LIMIT 1", (customer_no,))
+            .fetchone()
+        )
+        return None if found is None else int(found[0]) + 1
+
     def match(self, email_keys: Iterable[str], phone_keys: Iterable[str]) -> list[StoredRow]:
         """Pending rows without a customer number whose e-mail key or phone key is among those given."""
         emails, phones = sorted(set(email_keys)), sorted(set(phone_keys))
@@ -297,7 +307,8 @@ class Journal:
     async def record(self, *rows: StoredRow, new_attempt: bool = False) -> None:
         """Write the rows' states and return once they are committed. ``new_attempt`` counts one more call.
 
-        The ``ambiguous`` flag only ever goes up: once a call may have been processed, it stays so.
+        Rows are written as given: the engine carries a row's ``ambiguous`` flag forward from what it read back,
+        and clears it only when the reconcile pass shows another row of the input registered the customer.
         """
         if self._broken is not None:
             raise self._broken

@@ -201,3 +201,29 @@ async def test_bad_options_are_refused(client: AsyncBridgeClient) -> None:
         await client.customers.register_many(make_rows(1), concurrency=0)
     with pytest.raises(Exception, match="row_retries"):
         await client.customers.register_many(make_rows(1), row_retries=-1)
+
+
+async def test_a_duplicate_row_that_won_the_race_is_named_instead_of_blaming_a_lost_attempt(tmp_path: Path) -> None:
+    original = {"phone": "13900000001", "password": "pw", "country": "CN", "register_source": 1, "remark": "first"}
+    duplicate = {**original, "remark": "second"}
+    answered = anyio.Event()
+
+    async def lose_the_first_answer(ctx: RequestContext, body: dict[str, Any]) -> Any:
+        if body.get("remark") == "first" and not answered.is_set():
+            answered.set()
+            await anyio.sleep(1)  # past the client's timeout: the client cannot know it was not processed
+            raise BizError("G500", "too late")
+        return await HANDLERS[ADD_CUSTOMER](ctx, body)
+
+    async with Sandbox(rate_limit=FAST, handlers={ADD_CUSTOMER: lose_the_first_answer}) as sb:
+        async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, timeout=0.2, max_retries=0) as c:
+            report = await c.customers.register_many(
+                [original, duplicate], concurrency=1, row_retries=0, journal=tmp_path / "j.db"
+            )
+        [held] = sb.customers()
+    first, second = report.rows()
+    assert (second.outcome, second.customer_no) == (RowOutcome.REGISTERED, held["customer_no"])
+    assert first.outcome is RowOutcome.ALREADY_EXISTS
+    assert first.customer_no == held["customer_no"]
+    assert not first.probably_ours
+    assert first.message == "registered by row 2 of this input"
