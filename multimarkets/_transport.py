@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -151,11 +151,13 @@ class AsyncSession:
         *,
         group: str | None = None,
         idempotent: bool = True,
+        before_retry: Callable[[], Awaitable[None]] | None = None,
     ) -> Reply:
         """POST ``body`` to ``bizType`` and return the unwrapped answer, retrying what is safe to retry.
 
         ``idempotent`` says whether an attempt whose fate is unknown (timeout, reset after sending, 5xx) may
-        be repeated: true for queries and for calls with a natural duplicate guard.
+        be repeated: true for queries and for calls with a natural duplicate guard. ``before_retry`` is awaited
+        before every attempt after the first (the bulk journal notes each request before it is sent).
         """
         if not biz_type or "/" in biz_type or biz_type != biz_type.strip():
             raise ConfigurationError(f"invalid bizType {biz_type!r}")
@@ -168,6 +170,8 @@ class AsyncSession:
         attempt = 0
         while True:
             attempt += 1
+            if attempt > 1 and before_retry is not None:
+                await before_retry()
             try:
                 data, trace = await self._attempt(url, biz_type, payload, encoded, group, attempt)
             except MultiMarketsError as exc:

@@ -7,6 +7,7 @@ workers the run sits at the allowed rate, and a 429 (another process on the same
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -243,14 +244,16 @@ class _Run:
             if (stop := self._stopped_by) is not None:
                 await self._settle_not_attempted(base, stop)
                 return
-            key = self._journal.start_call(self._requests_per_call)
+            key = self._journal.start_call(1)
             base = attrs.evolve(base, attempts=base.attempts + 1)
             await self._journal.record(attrs.evolve(base, state=IN_FLIGHT), new_attempt=True)
             self._calls += 1
             requests = None
             try:
                 try:
-                    customer_no, requests = await self._customers._register_row(registration)
+                    customer_no, requests = await self._customers._register_row(
+                        registration, functools.partial(self._journal.note_retry, key)
+                    )
                 finally:
                     self._journal.end_call(key, requests)
             except CustomerExistsError as exc:

@@ -77,6 +77,7 @@ CREATE INDEX IF NOT EXISTS rows_registered ON rows (customer_no) WHERE state = '
 
 _CALL_STARTED = "INSERT INTO calls (key, process, started, requests) VALUES (?, ?, ?, ?)"
 _CALL_ENDED = "UPDATE calls SET ended = ?, requests = coalesce(?, requests) WHERE key = ?"
+_CALL_RETRIED = "UPDATE calls SET requests = requests + 1 WHERE key = ?"
 
 PROCESS = uuid.uuid4().hex
 """Marks the calls this process made, which its own rate limiter already counts."""
@@ -280,11 +281,17 @@ class Journal:
         return self._read(sql, [*emails, *phones])
 
     def start_call(self, requests: int) -> str:
-        """Note a call to the service that starts now and makes at most ``requests`` HTTP requests (with its
-        retries); returns its key. It is committed with the next :meth:`record` (which may record no row)."""
+        """Note a call to the service that starts now with ``requests`` HTTP requests: 1 when each retry is noted
+        with :meth:`note_retry`, else the most it can make. Returns its key; it is committed with the next
+        :meth:`record` (which may record no row)."""
         key = f"{PROCESS}:{next(_call_numbers)}"
         self._calls.append((_CALL_STARTED, (key, PROCESS, time.time(), requests)))
         return key
+
+    async def note_retry(self, key: str) -> None:
+        """Note, durably, that call ``key`` is about to send one more HTTP request."""
+        self._calls.append((_CALL_RETRIED, (key,)))
+        await self.record()
 
     def end_call(self, key: str, requests: int | None) -> None:
         """Note that call ``key`` ended now, after ``requests`` HTTP requests (None: not known)."""
@@ -292,9 +299,9 @@ class Journal:
 
     def earlier_requests(self, window: float, call_bound: float) -> list[float]:
         """The latest moments at which requests of other processes may have reached the service within the
-        last ``window`` seconds (wall clock, oldest first, one entry per request). A call that ended counts at
-        its end; one cut off by the end of its process at the latest moment that process can have been
-        alive: now, or its start plus ``call_bound`` (the longest a call with its retries can last)."""
+        last ``window`` seconds (wall clock, oldest first, one entry per request noted before it was sent). A
+        call that ended counts at its end; one cut off by the end of its process at the latest moment that
+        process can have been alive: now, or its start plus ``call_bound`` (the longest a call can last)."""
         now = time.time()
         found: list[float] = []
         for started, ended, requests in self._connection().execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 
 from .._convert import structure, to_wire
@@ -91,10 +91,12 @@ class AsyncCustomers(AsyncResource):
         )
         return customer_no_of(await self._register(registration))
 
-    async def _register(self, registration: CustomerRegistration) -> Reply:
+    async def _register(
+        self, registration: CustomerRegistration, before_retry: Callable[[], Awaitable[None]] | None = None
+    ) -> Reply:
         request = registration.to_request()
         # Retrying an ambiguous attempt is safe: phone/e-mail uniqueness turns a repeat into "already exists".
-        return await self._session.request(ADD_CUSTOMER, to_wire(request), idempotent=True)
+        return await self._session.request(ADD_CUSTOMER, to_wire(request), idempotent=True, before_retry=before_retry)
 
     # --- list, detail, cancellation ---------------------------------------------------------------------------
 
@@ -181,7 +183,9 @@ class AsyncCustomers(AsyncResource):
             async for result in results:
                 yield result
 
-    async def _register_row(self, registration: CustomerRegistration) -> tuple[str, int]:
+    async def _register_row(
+        self, registration: CustomerRegistration, before_retry: Callable[[], Awaitable[None]]
+    ) -> tuple[str, int]:
         """Register for the bulk engine: the customer number and the HTTP requests it took."""
-        reply = await self._register(registration)
+        reply = await self._register(registration, before_retry)
         return customer_no_of(reply), reply.attempts
