@@ -45,8 +45,8 @@ class BulkReport:
 
     @property
     def ok(self) -> bool:
-        """True when the run completed and no row failed or was invalid."""
-        return self.complete and self.failed == 0 and self.invalid == 0
+        """True when the run completed and no row failed (invalid and already existing rows are not failures)."""
+        return self.complete and self.failed == 0
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready counts (the ``summary`` object of a JSON report)."""

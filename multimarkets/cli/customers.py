@@ -69,8 +69,9 @@ def register(subparsers: Any) -> None:
         help="register every customer of a CSV file",
         description="Register every customer of a CSV file at the allowed rate, resumably with --journal. "
         "Header: some of email, phone, phone_area, email_area, password, password_md5, country, "
-        "register_source, customer_group_id, remark. Exit code 0: all settled, none failed or invalid; "
-        "1: some failed, invalid or not attempted; 2: stopped by a fatal error or unusable input.",
+        "register_source, customer_group_id, remark. Exit code 0: every row settled and none failed "
+        "(invalid and already existing rows are in the report); 1: some failed; 2: stopped by a fatal error or "
+        "unusable input. With --dry-run: 0 when every row is valid, 1 otherwise.",
     )
     add = imp.add_argument
     add("file", metavar="FILE.csv", help="UTF-8 CSV file with a header line")

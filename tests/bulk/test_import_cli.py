@@ -6,13 +6,15 @@ import csv
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bulk_helpers import FAST, held_by_email, make_rows
 
 from multimarkets.bulk import REPORT_COLUMNS
 from multimarkets.cli import build_parser, main
-from multimarkets.sandbox import Sandbox
+from multimarkets.resources.customers import ADD_CUSTOMER
+from multimarkets.sandbox import BizError, RequestContext, Sandbox
 from multimarkets.sandbox import cli as sandbox_cli
 
 HEADER = "email,phone,password,country,register_source"
@@ -68,15 +70,32 @@ def test_import_with_a_journal_resumes_and_reports_csv(sandbox: Sandbox, tmp_pat
     assert sandbox.stats()["customers"] == 10
 
 
-def test_failed_and_invalid_rows_exit_1(sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_already_existing_and_invalid_rows_are_reported_and_exit_0(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     sandbox_holds = make_rows(1)[0]
     text = f"{HEADER}\n{sandbox_holds['email']},,pw,CN,1\n{sandbox_holds['email']},,pw,CN,1\nbroken,,pw,CN,1\n"
     source = write(tmp_path / "in.csv", text)
-    assert import_(str(source), "--report", str(tmp_path / "out.csv")) == 1
+    assert import_(str(source), "--report", str(tmp_path / "out.csv")) == 0
     assert "row 3 (line 4): invalid email" in capsys.readouterr().err
     with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as handle:
         outcomes = [line["outcome"] for line in csv.DictReader(handle)]
     assert outcomes == ["registered", "already_exists", "invalid"]
+
+
+def test_failed_rows_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def suspended(ctx: RequestContext, body: dict[str, Any]) -> Any:
+        raise BizError("USCUSTOMER_API_0000111", "Company does not exist or has been suspended")
+
+    with Sandbox.in_thread(rate_limit=FAST, handlers={ADD_CUSTOMER: suspended}) as sb:
+        for name, value in (("BASE_URL", sb.base_url), ("API_KEY", sb.credentials.api_key)):
+            monkeypatch.setenv(f"MULTIMARKETS_{name}", value)
+        monkeypatch.setenv("MULTIMARKETS_SECRET_KEY", sb.credentials.secret_key)
+        monkeypatch.setenv("MULTIMARKETS_COMPANY_ID", sb.credentials.company_id)
+        assert import_(str(customers_csv(tmp_path / "in.csv", 2)), "--report", str(tmp_path / "out.json")) == 1
+    report = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert report["summary"]["failed"] == 2
+    assert {row["code"] for row in report["rows"]} == {"USCUSTOMER_API_0000111"}
 
 
 def test_a_fatal_stop_exits_2(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -81,7 +81,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
         held = held_by_email(sandbox)
 
     assert kills >= 3, "the runs ended before they could be killed"
-    assert final.returncode == 1, errors  # two invalid rows, everything else settled
+    assert final.returncode == 0, errors  # every row settled (two of them invalid), none failed
     assert stats["rate_limited"] == 0 and stats["banned"] == 0
     valid = [row for i, row in enumerate(rows) if i not in (10, 20)]
     assert sorted(held) == sorted(row["email"] for row in valid)

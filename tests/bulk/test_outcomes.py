@@ -46,7 +46,7 @@ async def test_every_outcome_but_not_attempted(tmp_path: Path) -> None:
 
     assert (report.total, report.registered, report.already_exists, report.invalid, report.failed) == (9, 6, 1, 1, 1)
     assert report.not_attempted == 0 and report.probably_ours == 0 and report.stopped_by is None
-    assert report.complete and not report.ok
+    assert report.complete and not report.ok  # one row failed
     # the invalid row was never sent; the reconcile pass walked the list once (one page)
     assert stats["requests"] - requests_before == 8 + 1
     results = list(report.rows())
