@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from ..errors import ValidationError
-from ._checks import page_number, text
+from ._checks import optional_text, page_number, positive_int, text
 from .enums import CustomerGroupType, CustomerStatus, CustomerType, KycStatus, OpenAccountType, RegisterSource
 
 __all__ = [
@@ -48,15 +48,6 @@ class AddCustomerRequest:
     remark: str | None = None
 
 
-def _optional_text(value: Any, field: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(field, f"must be a string, not {type(value).__name__}")
-    value = value.strip()
-    return value or None
-
-
 @attrs.frozen
 class CustomerRegistration:
     """One customer to register. Give ``phone`` or ``email`` (or both) and exactly one of ``password``
@@ -90,8 +81,8 @@ class CustomerRegistration:
 
     def to_request(self) -> AddCustomerRequest:
         """Validate and return the wire request; raises :class:`ValidationError` naming the field."""
-        email = _optional_text(self.email, "email")
-        phone = _optional_text(self.phone, "phone")
+        email = optional_text(self.email, "email")
+        phone = optional_text(self.phone, "phone")
         if email is None and phone is None:
             raise ValidationError("phone", "phone or email is required")
         if email is not None and not _EMAIL.fullmatch(email):
@@ -110,13 +101,9 @@ class CustomerRegistration:
             pwd = self.password_md5
         if not isinstance(self.country, str) or not _COUNTRY.fullmatch(self.country):
             raise ValidationError("country", "must be a 2-letter country code such as CN")
-        group = self.customer_group_id
-        if isinstance(group, str) and group.strip().isdigit():
-            group = int(group)
-        if not isinstance(group, int) or isinstance(group, bool) or group < 1:
-            raise ValidationError("customer_group_id", "must be a positive integer")
-        phone_area = _optional_text(self.phone_area, "phone_area")
-        email_area = _optional_text(self.email_area, "email_area")
+        group = positive_int(self.customer_group_id, "customer_group_id")
+        phone_area = optional_text(self.phone_area, "phone_area")
+        email_area = optional_text(self.email_area, "email_area")
         for name, area in (("phone_area", phone_area), ("email_area", email_area)):
             if area is not None and not _AREA.fullmatch(area):
                 raise ValidationError(name, "must be an area code such as +86")
@@ -129,7 +116,7 @@ class CustomerRegistration:
             email=email,
             phone_area=phone_area,
             email_area=email_area,
-            remark=_optional_text(self.remark, "remark"),
+            remark=optional_text(self.remark, "remark"),
         )
 
 
@@ -166,6 +153,13 @@ class CancelCustomerRequest:
     customer_no: str
     remark: str
     is_auto: bool
+
+    @classmethod
+    def of(cls, customer_no: str, remark: str, auto: bool) -> CancelCustomerRequest:
+        """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
+        if not isinstance(auto, bool):
+            raise ValidationError("auto", "must be True or False")
+        return cls(customer_no=text(customer_no, "customer_no"), remark=text(remark, "remark"), is_auto=auto)
 
 
 @attrs.frozen

@@ -134,7 +134,11 @@ class BalancesRequest(_TradingRequest):
         """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
         if not isinstance(omit_zero, bool):
             raise ValidationError("omit_zero", "must be True or False")
-        names = [currencies] if isinstance(currencies, str) else list(currencies or ())
+        try:
+            names = [currencies] if isinstance(currencies, str) else list(currencies or ())
+        except TypeError:
+            kind = type(currencies).__name__
+            raise ValidationError("currencies", f"must be a string or strings, not {kind}") from None
         joined = ",".join(text(name, "currencies") for name in names) or None
         return cls(**_block(account), omit_zero_balances=omit_zero, currency=joined)
 

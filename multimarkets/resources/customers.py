@@ -10,7 +10,7 @@ from .._convert import structure, to_wire
 from .._transport import Reply
 from ..bulk import BulkReport, OnResult, RowResult, Rows
 from ..bulk import engine as _bulk
-from ..errors import ResponseFormatError, ValidationError
+from ..errors import ResponseFormatError
 from ..models._checks import text
 from ..models.customers import (
     CancelCustomerRequest,
@@ -34,7 +34,7 @@ CUSTOMER_DETAIL = "customer.admin.WhiteCustomerAdminApiService.detail"
 CANCEL_CUSTOMER = "customer.admin.WhiteCustomerAdminApiService.destroyByCustomerNo"
 
 
-def customer_no_of(reply: Reply) -> str:
+def _customer_no_of(reply: Reply) -> str:
     """The customer number in a registration answer (documented as a string; numbers are tolerated)."""
     data = reply.data
     if isinstance(data, int) and not isinstance(data, bool):
@@ -89,7 +89,7 @@ class AsyncCustomers(AsyncResource):
             email_area=email_area,
             remark=remark,
         )
-        return customer_no_of(await self._register(registration))
+        return _customer_no_of(await self._register(registration))
 
     async def _register(
         self, registration: CustomerRegistration, before_retry: Callable[[], Awaitable[None]] | None = None
@@ -121,11 +121,7 @@ class AsyncCustomers(AsyncResource):
         """Close a customer's account. With ``auto=False`` the white-label back office must approve it (twice)
         and the customer is "cancelling" meanwhile; ``auto=True`` closes it at once. The service refuses
         (:class:`~multimarkets.APIError`) e.g. a customer with open positions, balances or liabilities."""
-        if not isinstance(auto, bool):
-            raise ValidationError("auto", "must be True or False")
-        request = CancelCustomerRequest(
-            customer_no=text(customer_no, "customer_no"), remark=text(remark, "remark"), is_auto=auto
-        )
+        request = CancelCustomerRequest.of(customer_no, remark, auto)
         # A repeat of a cancellation asks for the same end state, so retrying a lost answer is harmless.
         await self._session.request(CANCEL_CUSTOMER, to_wire(request), idempotent=True)
 
@@ -188,4 +184,4 @@ class AsyncCustomers(AsyncResource):
     ) -> tuple[str, int]:
         """Register for the bulk engine: the customer number and the HTTP requests it took."""
         reply = await self._register(registration, before_retry)
-        return customer_no_of(reply), reply.attempts
+        return _customer_no_of(reply), reply.attempts

@@ -28,11 +28,17 @@ class DedupStore(Protocol):
     """Where handled event keys are kept. Swap the in-memory default for a shared one (Redis, SQL) when several
     processes receive notifications; ``claim`` must then be atomic (e.g. ``SET key NX``)."""
 
-    def claim(self, key: str) -> Claim: ...
+    def claim(self, key: str) -> Claim:
+        """Atomically claim ``key`` for handling; :attr:`Claim.NEW` makes the caller its owner."""
+        ...
 
-    def complete(self, key: str) -> None: ...
+    def complete(self, key: str) -> None:
+        """Record a claimed key as handled: later claims of it answer :attr:`Claim.DUPLICATE`."""
+        ...
 
-    def release(self, key: str) -> None: ...
+    def release(self, key: str) -> None:
+        """Drop a claim without recording it as handled, so that a redelivery is handled again."""
+        ...
 
 
 class MemoryDedupStore:

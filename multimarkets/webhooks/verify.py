@@ -30,7 +30,9 @@ REQUIRED_HEADERS = ("signature", "timestamp", "apiKey", "companyId")
 class Verifier(Protocol):
     """Anything that checks a notification's ``signature`` header against its decoded body and timestamp."""
 
-    def verify(self, body: Mapping[str, Any] | None, timestamp: int, signature: str) -> bool: ...
+    def verify(self, body: Mapping[str, Any] | None, timestamp: int, signature: str) -> bool:
+        """True when ``signature`` (the header, as sent) signs ``body`` at ``timestamp`` (epoch milliseconds)."""
+        ...
 
 
 def _same(given: str, expected: str) -> bool:
@@ -75,5 +77,13 @@ def verify_notification(
         raise WebhookSignatureError("notification is addressed to another API key", trace=trace)
     if company_id is not None and not _same(given_company, str(company_id)):
         raise WebhookSignatureError("notification is addressed to another company", trace=trace)
-    if not verifier.verify(payload, timestamp, signature):
+    try:
+        valid = verifier.verify(payload, timestamp, signature)
+    except Exception as exc:
+        # A user's verifier that raises on garbage (bad base64, wrong length) means "does not verify": a 401,
+        # not a 500 that would make the service deliver the forgery again.
+        raise WebhookSignatureError(
+            f"notification signature does not verify ({type(exc).__name__})", trace=trace
+        ) from exc
+    if not valid:
         raise WebhookSignatureError("notification signature does not verify", trace=trace)

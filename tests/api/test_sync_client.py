@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-import multimarkets
 from multimarkets import (
     Account,
+    BridgeClient,
     CustomerStatus,
     OrderStatus,
     RateLimit,
@@ -18,9 +18,6 @@ from multimarkets import (
     ValidationError,
 )
 from multimarkets.sandbox import Sandbox
-
-BridgeClient = getattr(multimarkets, "BridgeClient", None)
-pytestmark = pytest.mark.skipif(BridgeClient is None, reason="the sync client is not generated yet")
 
 
 @pytest.fixture(scope="module")

@@ -60,6 +60,7 @@ QUERIES = [
     (lambda t: t.deposits(ACCOUNT, status="done"), "status"),
     (lambda t: t.deposits(ACCOUNT, start_time=NOW, end_time=NOW - timedelta(days=1)), "end_time"),
     (lambda t: t.balances(ACCOUNT, currencies=["USDT", ""]), "currencies"),
+    (lambda t: t.balances(ACCOUNT, currencies=5), "currencies"),
     (lambda t: t.balances(ACCOUNT, omit_zero="yes"), "omit_zero"),
 ]
 

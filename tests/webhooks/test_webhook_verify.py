@@ -119,3 +119,16 @@ def test_a_custom_verifier_is_used_and_a_false_answer_is_an_error(deliver: MakeD
     with pytest.raises(WebhookSignatureError):
         check(body, headers, Recording())
     assert seen == [(PAYLOAD, int(headers["timestamp"]), headers["signature"])]
+
+
+class ChokingVerifier:
+    """A user's verifier that raises on input it cannot decode instead of returning False."""
+
+    def verify(self, body: Mapping[str, Any], timestamp: int, signature: str) -> bool:
+        raise ValueError("not base64")
+
+
+def test_a_verifier_that_raises_rejects_the_delivery_as_unsigned(deliver: MakeDelivery) -> None:
+    body, headers = deliver(exec_report())
+    with pytest.raises(WebhookSignatureError):
+        check(body, headers, ChokingVerifier())
