@@ -2,8 +2,9 @@
 
 Credentials come from ``--api-key/--secret-key/--company-id`` or ``MULTIMARKETS_API_KEY``,
 ``MULTIMARKETS_SECRET_KEY``, ``MULTIMARKETS_COMPANY_ID``; the service from ``--base-url`` or
-``MULTIMARKETS_BASE_URL`` (default: production). Exit codes: 0 every row settled and none failed or invalid,
-1 some failed, were invalid or were not attempted, 2 a fatal stop or unusable input (nothing or not all sent).
+``MULTIMARKETS_BASE_URL`` (default: production). Exit codes: 0 every row settled and none failed (invalid and
+already existing rows are reported, not failures), 1 some failed or were not attempted, 2 a fatal stop or unusable
+input (nothing or not all sent).
 """
 
 from __future__ import annotations
@@ -100,6 +101,15 @@ def _check_file(path: str) -> tuple[int, int]:
     return total, invalid
 
 
+def _check_report_path(path: str) -> None:
+    """Refuse an unwritable report path before anything is sent: the report is written after the run, and
+    without ``--journal`` it is the only record of each row."""
+    report_format(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise ConfigurationError(f"cannot write the report {path}: {folder} is not a writable directory")
+
+
 def _exit_code(report: BulkReport) -> int:
     if report.stopped_by is not None:
         return 2
@@ -124,7 +134,7 @@ def run_import(args: argparse.Namespace) -> int:
             raise ConfigurationError("--concurrency must be at least 1")
         RateLimit.parse(args.rate_limit)
         if args.report:
-            report_format(args.report)
+            _check_report_path(args.report)
         total, invalid = _check_file(args.file)
         print(f"{args.file}: {total} rows, {invalid} invalid", file=sys.stderr)
         if args.dry_run:

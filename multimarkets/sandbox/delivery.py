@@ -19,6 +19,7 @@ import attrs
 
 from ..signing import RsaSha1Signer
 from ..trace import new_trace
+from .gateway import API_VERSION
 from .state import Store
 from .stats import Stats
 
@@ -26,7 +27,6 @@ __all__ = ["DeliveryPolicy", "WebhookDispatcher", "wrap_event"]
 
 logger = logging.getLogger("multimarkets.sandbox")
 
-API_VERSION = "0.0.1"
 _RECENT = 1000
 
 

@@ -175,7 +175,6 @@ class Sandbox:
                     c.api_key,
                     c.company_id,
                     RsaSha1Verifier(public_key_of(c.secret_key)),
-                    key.rate_limit or config.rate_limit,
                     KeyLimiter(key.rate_limit or config.rate_limit, key.ban if key.ban is not None else config.ban),
                 )
                 for c, key in zip(credentials, config.keys, strict=True)

@@ -18,6 +18,8 @@ from typing import Any, Generic, TypeVar
 import attrs
 import cattrs
 
+from ..errors import ConfigurationError
+
 __all__ = ["CUSTOMER_CANCELLED", "Customer", "CustomerTable", "Store", "Subscription", "Table"]
 
 R = TypeVar("R")
@@ -25,7 +27,7 @@ T = TypeVar("T", bound="Table[Any]")
 
 _converter = cattrs.Converter()
 
-# meta rows that survive `Store.clear()`: the sandbox's generated keys (see `server._resolve_keys`).
+# meta rows that survive `Store.clear()`: the sandbox's generated keys (see `keys.resolve_keys`).
 IDENTITY_PREFIX = "identity."
 
 CUSTOMER_CANCELLED = 4
@@ -67,15 +69,22 @@ class _Db:
     def __init__(self, path: str) -> None:
         # The in-thread sandbox opens the store on its loop thread; admin calls are marshalled there too,
         # but closing may happen from the owner, so the same-thread check is relaxed.
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: a commit survives a process crash (not an OS crash) and costs no fsync.
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS records "
-            "(kind TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, key))"
-        )
-        self.conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise ConfigurationError(f"cannot open the sandbox database {path}: {exc}") from None
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a commit survives a process crash (not an OS crash) and costs no fsync.
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS records "
+                "(kind TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, key))"
+            )
+            self.conn.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        except sqlite3.Error as exc:
+            self.conn.close()
+            raise ConfigurationError(f"{path} is not a usable sandbox database: {exc}") from None
 
     def rows(self, kind: str) -> Iterator[tuple[str, str]]:
         yield from self.conn.execute("SELECT key, body FROM records WHERE kind = ? ORDER BY rowid", (kind,))

@@ -20,13 +20,18 @@ from multimarkets.sandbox import cli as sandbox_cli
 HEADER = "email,phone,password,country,register_source"
 
 
+def point_env_at(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set the environment the CLI reads its service and credentials from to ``sb``'s."""
+    monkeypatch.setenv("MULTIMARKETS_BASE_URL", sb.base_url)
+    monkeypatch.setenv("MULTIMARKETS_API_KEY", sb.credentials.api_key)
+    monkeypatch.setenv("MULTIMARKETS_SECRET_KEY", sb.credentials.secret_key)
+    monkeypatch.setenv("MULTIMARKETS_COMPANY_ID", sb.credentials.company_id)
+
+
 @pytest.fixture
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     with Sandbox.in_thread(rate_limit=FAST) as sb:
-        monkeypatch.setenv("MULTIMARKETS_BASE_URL", sb.base_url)
-        monkeypatch.setenv("MULTIMARKETS_API_KEY", sb.credentials.api_key)
-        monkeypatch.setenv("MULTIMARKETS_SECRET_KEY", sb.credentials.secret_key)
-        monkeypatch.setenv("MULTIMARKETS_COMPANY_ID", sb.credentials.company_id)
+        point_env_at(sb, monkeypatch)
         yield sb
 
 
@@ -88,10 +93,7 @@ def test_failed_rows_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         raise BizError("USCUSTOMER_API_0000111", "Company does not exist or has been suspended")
 
     with Sandbox.in_thread(rate_limit=FAST, handlers={ADD_CUSTOMER: suspended}) as sb:
-        for name, value in (("BASE_URL", sb.base_url), ("API_KEY", sb.credentials.api_key)):
-            monkeypatch.setenv(f"MULTIMARKETS_{name}", value)
-        monkeypatch.setenv("MULTIMARKETS_SECRET_KEY", sb.credentials.secret_key)
-        monkeypatch.setenv("MULTIMARKETS_COMPANY_ID", sb.credentials.company_id)
+        point_env_at(sb, monkeypatch)
         assert import_(str(customers_csv(tmp_path / "in.csv", 2)), "--report", str(tmp_path / "out.json")) == 1
     report = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert report["summary"]["failed"] == 2
@@ -150,6 +152,8 @@ def test_missing_credentials_and_bad_options_exit_2(
     assert "missing --api-key (or $MULTIMARKETS_API_KEY)" in capsys.readouterr().err
     assert import_(str(source), "--report", str(tmp_path / "out.txt")) == 2
     assert ".csv or .json" in capsys.readouterr().err
+    assert import_(str(source), "--report", str(tmp_path / "no-such-dir" / "out.csv")) == 2
+    assert "cannot write the report" in capsys.readouterr().err
 
 
 def test_demo_exits_0(capsys: pytest.CaptureFixture[str]) -> None:

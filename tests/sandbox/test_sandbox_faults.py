@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 
@@ -153,6 +154,22 @@ async def test_reset_is_a_dropped_connection_not_an_http_error(start_sandbox):
     assert raw.sandbox.stats()["fault_reset_before"] == 1
     raw.sandbox.set_faults("")
     assert (await raw.call(PAGE, {})).code == "0"  # the next request gets a fresh connection
+
+
+async def test_a_client_hanging_up_mid_body_is_not_logged_as_an_error(start_sandbox, caplog):
+    raw = await start_sandbox()
+    headers = raw.headers({})
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items() if name != "Content-Type")
+    _, writer = await asyncio.open_connection("127.0.0.1", raw.sandbox.port)
+    writer.write(f"POST /webhook/global/{PAGE} HTTP/1.1\r\nHost: x\r\n{head}Content-Length: 100\r\n\r\n{{".encode())
+    await writer.drain()
+    await asyncio.sleep(0.05)  # the gateway is now waiting for the rest of the body
+    with caplog.at_level(logging.DEBUG):
+        writer.transport.abort()
+        await asyncio.sleep(0.1)
+        assert (await raw.call(PAGE, {})).code == "0"  # the sandbox serves on
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert any("hung up" in r.getMessage() for r in caplog.records)
 
 
 async def test_reset_after_commit_keeps_the_change(start_sandbox):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
+from multimarkets.errors import ConfigurationError
 from multimarkets.sandbox import Sandbox
 from multimarkets.sandbox.state import Store
 
@@ -12,6 +13,13 @@ pytestmark = pytest.mark.anyio
 
 SUBSCRIBE = "admin.admin.CompanyApiKeyDubboService.subscribe"
 DESTROY = "customer.admin.WhiteCustomerAdminApiService.destroyByCustomerNo"
+
+
+async def test_a_file_that_is_not_a_database_is_a_configuration_error(tmp_path):
+    db = tmp_path / "notes.db"
+    db.write_text("not a database, " * 100)
+    with pytest.raises(ConfigurationError, match="not a usable sandbox database"):
+        await Sandbox(db=db).start()
 
 
 async def test_db_file_survives_a_restart(tmp_path, connect):

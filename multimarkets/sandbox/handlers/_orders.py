@@ -26,6 +26,7 @@ from ..state import Store, Table
 from . import _ledger
 from ._ledger import fmt
 from ._market import current_price
+from ._validate import company_id_value
 from .accounts import DirectAccount
 from .catalog import PRODUCTS, ProductSpec, currency_digits
 
@@ -109,15 +110,11 @@ def fills_of(store: Store) -> Table[FillRecord]:
     return store.table("fills", FillRecord)
 
 
-def _company_value(company_id: str) -> int | str:
-    return int(company_id) if company_id.isdigit() else company_id
-
-
 def _header(order: OrderRecord) -> dict[str, Any]:
     return {
         "exchangeId": order.exchange_id,
         "tradeType": TRADE_TYPE,
-        "companyId": _company_value(order.company_id),
+        "companyId": company_id_value(order.company_id),
         "customerId": order.customer_id,
         "customerNo": order.customer_no,
         "accountName": order.account_name,

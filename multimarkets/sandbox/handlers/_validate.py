@@ -1,4 +1,5 @@
-"""Body field checks shared by the handlers; each failure is a ``GGATEWAY_CODE_015`` naming the field."""
+"""Body field checks shared by the handlers (each failure is a ``GGATEWAY_CODE_015`` naming the field), and
+the one answer field they all shape alike."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from typing import Any
 from .. import codes
 from ..context import BizError
 
-__all__ = ["invalid", "optional_bool", "optional_int", "optional_str", "require_int", "require_str"]
+__all__ = ["company_id_value", "invalid", "optional_bool", "optional_int", "optional_str", "require_int", "require_str"]
+
+
+def company_id_value(company_id: str) -> int | str:
+    """``companyId`` as answers carry it."""
+    # Documented as a number in responses; keep non-numeric ids (possible in the sandbox) as they are.
+    return int(company_id) if company_id.isdigit() else company_id
 
 
 def invalid(name: str, reason: str) -> BizError:

@@ -23,7 +23,7 @@ import attrs
 from .. import codes
 from ..context import BizError, Handler, RequestContext
 from ..state import CUSTOMER_CANCELLED, Customer, Store, Table
-from ._validate import invalid, optional_int, optional_str, require_str
+from ._validate import company_id_value, invalid, optional_int, optional_str, require_str
 
 __all__ = ["HANDLERS", "DirectAccount", "accounts_of", "find_trading_account"]
 
@@ -170,7 +170,7 @@ async def edit(ctx: RequestContext, body: dict[str, Any]) -> None:
 def _record(a: DirectAccount) -> dict[str, Any]:
     return {
         "id": str(a.id),
-        "companyId": int(a.company_id) if a.company_id.isdigit() else a.company_id,
+        "companyId": company_id_value(a.company_id),
         "customerId": a.customer_id,
         "customerNo": a.customer_no,
         "exchangeCode": a.exchange_code,

@@ -26,7 +26,7 @@ import attrs
 from .. import codes
 from ..context import BizError, Handler, RequestContext
 from ..state import CUSTOMER_CANCELLED, Customer
-from ._validate import invalid, optional_bool, optional_int, optional_str, require_int, require_str
+from ._validate import company_id_value, invalid, optional_bool, optional_int, optional_str, require_int, require_str
 
 __all__ = ["HANDLERS"]
 
@@ -44,11 +44,6 @@ _AREA = re.compile(r"\+?\d{1,4}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
-
-
-def _company_id_value(company_id: str) -> int | str:
-    # Documented as a number in responses; keep non-numeric ids (possible in the sandbox) as they are.
-    return int(company_id) if company_id.isdigit() else company_id
 
 
 def _find(ctx: RequestContext, customer_no: str) -> Customer:
@@ -104,7 +99,7 @@ def _record(c: Customer) -> dict[str, Any]:
     """A customer-list record (reference §6.6); fields the sandbox does not model are null."""
     return {
         "agentCustomerNo": None,
-        "companyId": _company_id_value(c.company_id),
+        "companyId": company_id_value(c.company_id),
         "createTime": c.create_time,
         "customerGroupId": c.customer_group_id,
         "customerGroupName": "default" if c.customer_group_id == 1 else None,
@@ -170,7 +165,7 @@ async def detail(ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
         "apiCheckSwitch": False,
         "assertPassStatus": 1,
         "associationCompanyId": None,
-        "companyId": _company_id_value(c.company_id),
+        "companyId": company_id_value(c.company_id),
         "companyKycStatus": 2,
         "companyType": None,
         "country": c.country,
