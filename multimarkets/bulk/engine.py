@@ -11,6 +11,7 @@ import functools
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ from .journal import IN_FLIGHT, Journal, JournalError, StoredRow
 from .outcome import RowOutcome, RowResult
 from .reconcile import reconcile
 from .report import BulkReport
-from .rows import PreparedRow, Rows, prepare, read_rows
+from .rows import PreparedRow, Rows, email_key, prepare, read_rows
 
 if TYPE_CHECKING:
     from ..models.customers import CustomerRegistration
@@ -83,6 +84,50 @@ class _Work:
     stored: StoredRow | None
 
 
+def _keys_of(row: PreparedRow) -> tuple[str, ...]:
+    """The natural keys the service rejects duplicates on: the row's e-mail key and phone key."""
+    email = email_key(row.email)
+    keys = () if email is None else (f"e:{email}",)
+    return keys if row.phone_key is None else (*keys, f"p:{row.phone_key}")
+
+
+class _Turns:
+    """Input order among rows of this run sharing an e-mail or phone key: a row is sent only once every earlier
+    row with one of its keys has settled, so the earliest row wins (with concurrency, and after a lost answer,
+    a later duplicate could otherwise register the customer with its own password and remark).
+
+    Rows enter in input order when handed to the workers and leave when settled, so only the keys of rows in
+    flight or queued are held: memory stays bounded by the concurrency, whatever the input's length. Workers
+    take rows in input order, so the earliest unsettled row never waits and the run cannot stall.
+    """
+
+    def __init__(self) -> None:
+        self._queues: dict[str, deque[int]] = {}
+        self._changed = anyio.Event()
+
+    def enter(self, position: int, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            self._queues.setdefault(key, deque()).append(position)
+
+    def leave(self, position: int, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            queue = self._queues[key]
+            queue.remove(position)
+            if not queue:
+                del self._queues[key]
+        if keys:
+            changed, self._changed = self._changed, anyio.Event()
+            changed.set()
+
+    def _first(self, position: int, keys: tuple[str, ...]) -> bool:
+        return all(self._queues[key][0] == position for key in keys)
+
+    async def wait(self, position: int, keys: tuple[str, ...]) -> None:
+        """Return once no earlier row sharing one of ``keys`` is unsettled."""
+        while not self._first(position, keys):
+            await self._changed.wait()
+
+
 class _Run:
     """One run over one input; counts what it emits."""
 
@@ -111,6 +156,7 @@ class _Run:
         self._resumed = 0
         self._input_rows = 0
         self._failure: Exception | None = None
+        self._turns = _Turns()
 
     async def _guarded(self, step: Awaitable[None], scope: anyio.CancelScope) -> None:
         """Run ``step``; its error cancels the others and is raised by :meth:`run` as is (not in a group)."""
@@ -123,17 +169,15 @@ class _Run:
 
     async def run(self, rows: Rows) -> BulkReport:
         started = time.monotonic()
-        send, receive = anyio.create_memory_object_stream[_Work](self._concurrency)
-        async with anyio.create_task_group() as tasks:
-            for _ in range(self._concurrency):
-                tasks.start_soon(self._guarded, self._worker(receive.clone()), tasks.cancel_scope)
-            receive.close()
-            await self._guarded(self._produce(rows, send), tasks.cancel_scope)
+        async with anyio.create_task_group() as beating:
+            # The journal's heartbeat lets a run resumed after a kill count this process's cut-off calls at its
+            # last moments instead of at the resume (see Journal.earlier_requests). If it fails, the run stops:
+            # requests sent without heartbeats would be undercounted by a resumed run.
+            beating.start_soon(self._guarded, self._journal.heartbeat(), beating.cancel_scope)
+            await self._guarded(self._work(rows), beating.cancel_scope)
+            beating.cancel_scope.cancel()
         if self._failure is not None:
             raise self._failure
-        if self._reconcile and self._stopped_by is None:
-            await self._reconcile_pass()
-        await self._emit_pending(finish=self._reconcile and self._stopped_by is None)
         counts = self._counts
         return BulkReport(
             total=sum(counts.values()),
@@ -149,6 +193,19 @@ class _Run:
             journal=self._journal.path if self._journal.persistent else None,
             stopped_by=self._stopped_by,
         )
+
+    async def _work(self, rows: Rows) -> None:
+        send, receive = anyio.create_memory_object_stream[_Work](self._concurrency)
+        async with anyio.create_task_group() as tasks:
+            for _ in range(self._concurrency):
+                tasks.start_soon(self._guarded, self._worker(receive.clone()), tasks.cancel_scope)
+            receive.close()
+            await self._guarded(self._produce(rows, send), tasks.cancel_scope)
+        if self._failure is not None:
+            return
+        if self._reconcile and self._stopped_by is None:
+            await self._reconcile_pass()
+        await self._emit_pending(finish=self._reconcile and self._stopped_by is None)
 
     async def _emit(self, result: RowResult) -> None:
         self._counts[result.outcome] += 1
@@ -171,7 +228,7 @@ class _Run:
             if position > last_recorded:
                 await self._dispatch(chunk, send)
                 chunk = []
-                await send.send(_Work(prepared, None))
+                await self._send(send, _Work(prepared, None))
                 continue
             chunk.append(prepared)
             if len(chunk) >= _LOOKUP_CHUNK or position == last_recorded:
@@ -186,7 +243,7 @@ class _Run:
         for prepared in chunk:
             record = stored.get(prepared.position)
             if record is None:
-                await send.send(_Work(prepared, None))
+                await self._send(send, _Work(prepared, None))
                 continue
             if record.digest != prepared.digest:
                 raise JournalError(
@@ -197,10 +254,21 @@ class _Run:
             if record.pending and self._reconcile:
                 continue  # the reconcile pass at the end settles it
             if self._needs_call(record):
-                await send.send(_Work(prepared, record))
+                await self._send(send, _Work(prepared, record))
             else:
                 self._resumed += 1
-                await self._emit(record.result())
+                await self._emit(attrs.evolve(record.result(), resumed=True))
+
+    async def _send(self, send: ObjectSendStream[_Work], work: _Work) -> None:
+        """Hand ``work`` to the workers, entering its keys first: rows enter :class:`_Turns` in input order."""
+        row = work.row
+        keys = _keys_of(row) if row.registration is not None else ()
+        self._turns.enter(row.position, keys)
+        try:
+            await send.send(work)
+        except BaseException:
+            self._turns.leave(row.position, keys)
+            raise
 
     @staticmethod
     def _needs_call(record: StoredRow) -> bool:
@@ -216,6 +284,14 @@ class _Run:
                 await self._process(work)
 
     async def _process(self, work: _Work) -> None:
+        row = work.row
+        keys = _keys_of(row) if row.registration is not None else ()
+        try:
+            await self._settle_row(work, keys)
+        finally:
+            self._turns.leave(row.position, keys)
+
+    async def _settle_row(self, work: _Work, keys: tuple[str, ...]) -> None:
         row, stored = work.row, work.stored
         base = StoredRow(
             position=row.position,
@@ -236,6 +312,7 @@ class _Run:
         elif (stop := self._stopped_by) is not None:
             await self._settle_not_attempted(base, stop)
         else:
+            await self._turns.wait(row.position, keys)
             await self._register(registration, base)
 
     async def _register(self, registration: CustomerRegistration, base: StoredRow) -> None:
@@ -487,3 +564,7 @@ async def stream_register(
             task.cancel()
             with anyio.CancelScope(shield=True):
                 await asyncio.wait([task])
+        if not task.cancelled() and task.exception() is not None:
+            # The consumer stopped (or failed) after the run failed: retrieve the run's error so asyncio does
+            # not log "Task exception was never retrieved"; the consumer's own exception, if any, propagates.
+            logger.debug("bulk run ended with %r after its consumer stopped", task.exception())

@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS calls (
     ended REAL,
     requests INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS processes (process TEXT PRIMARY KEY, alive REAL NOT NULL, lag REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS rows_pending_email ON rows (email_key) WHERE pending = 1;
 CREATE INDEX IF NOT EXISTS rows_pending_phone ON rows (phone_key) WHERE pending = 1;
 CREATE INDEX IF NOT EXISTS rows_registered ON rows (customer_no) WHERE state = 'registered';
@@ -78,6 +79,17 @@ CREATE INDEX IF NOT EXISTS rows_registered ON rows (customer_no) WHERE state = '
 _CALL_STARTED = "INSERT INTO calls (key, process, started, requests) VALUES (?, ?, ?, ?)"
 _CALL_ENDED = "UPDATE calls SET ended = ?, requests = coalesce(?, requests) WHERE key = ?"
 _CALL_RETRIED = "UPDATE calls SET requests = requests + 1 WHERE key = ?"
+_ALIVE = """
+INSERT INTO processes (process, alive, lag) VALUES (?, ?, ?)
+ON CONFLICT (process) DO UPDATE SET alive = excluded.alive, lag = excluded.lag
+"""
+
+HEARTBEAT_INTERVAL = 0.1
+"""Seconds between two records of a running process's last-alive time (see :meth:`Journal.heartbeat`)."""
+
+ALIVE_MARGIN = 1.0
+"""Seconds after its last recorded heartbeat within which a killed process is taken to have sent its last
+request (plus the longest stall its event loop was seen to make; see :meth:`Journal.earlier_requests`)."""
 
 PROCESS = uuid.uuid4().hex
 """Marks the calls this process made, which its own rate limiter already counts."""
@@ -211,6 +223,9 @@ class Journal:
         self._calls: list[tuple[str, tuple[Any, ...]]] = []
         self._next_commit: _Commit | None = None
         self._broken: JournalError | None = None
+        self._last_commit = time.monotonic()
+        self._lag = 0.0
+        """The longest stall of the event loop seen by the heartbeat or spent in one commit, in seconds."""
 
     @property
     def persistent(self) -> bool:
@@ -301,15 +316,53 @@ class Journal:
         """The latest moments at which requests of other processes may have reached the service within the
         last ``window`` seconds (wall clock, oldest first, one entry per request noted before it was sent). A
         call that ended counts at its end; one cut off by the end of its process at the latest moment that
-        process can have been alive: now, or its start plus ``call_bound`` (the longest a call can last)."""
+        process can have sent it: the earliest of now, its start plus ``call_bound`` (the longest a call can
+        last), and the process's last heartbeat plus a safety margin.
+
+        The margin. A request is noted (committed) before it is sent, and it is sent by the event loop that
+        also records the heartbeat: every commit records the time, and a timer commits one when
+        :data:`HEARTBEAT_INTERVAL` passed without any. So while the loop runs, no request is written more than
+        one interval plus the loop's lag after a recorded heartbeat; if the process died later, the request was
+        still written before its last heartbeat plus that much. Once written, the bytes are in the kernel and
+        reach the service even after a SIGKILL, within a network transit. The margin is therefore
+        :data:`ALIVE_MARGIN` (1 s: ten intervals, which covers the interval, the ordinary loop lag of a run
+        whose synchronous steps take microseconds to a few milliseconds, and the transit) plus the longest
+        stall the process itself measured (``lag``: late heartbeat timers and slow commits, e.g. a WAL
+        checkpoint waiting on a busy disk), so a process whose loop was seen to stall gets a wider margin. What
+        no heartbeat can see is a first stall longer than the margin that ends by sending a request and is
+        followed by the kill before the next heartbeat; the bound by ``call_bound`` and by now still hold
+        then, and the service would count at most the requests sent in that stall a little later than we do.
+        """
         now = time.time()
         found: list[float] = []
-        for started, ended, requests in self._connection().execute(
-            "SELECT started, ended, requests FROM calls WHERE process != ? AND coalesce(ended, started + ?) > ?",
+        for started, ended, requests, alive, lag in self._connection().execute(
+            "SELECT c.started, c.ended, c.requests, p.alive, p.lag FROM calls AS c "
+            "LEFT JOIN processes AS p ON p.process = c.process "
+            "WHERE c.process != ? AND coalesce(c.ended, c.started + ?) > ?",
             (PROCESS, call_bound, now - window),
         ):
-            found += [ended if ended is not None else min(now, started + call_bound)] * requests
+            if ended is None:
+                ended = min(now, started + call_bound)
+                if alive is not None:
+                    ended = min(ended, alive + ALIVE_MARGIN + lag)
+            found += [ended] * requests
         return sorted(found)
+
+    async def heartbeat(self, interval: float = HEARTBEAT_INTERVAL) -> None:
+        """Record that this process is alive at least every ``interval`` seconds, until cancelled.
+
+        Every commit already records it (see :meth:`_commit`), so this only commits in quiet moments (no row
+        settled, no call noted for ``interval``), sharing the loop turn's commit like any change. Its own
+        lateness is kept as the loop's lag, which widens the margin a resumed run allows (see
+        :meth:`earlier_requests`)."""
+        while True:
+            due = self._last_commit + interval
+            now = time.monotonic()
+            if now < due:
+                await anyio.sleep(due - now)
+                self._lag = max(self._lag, time.monotonic() - due)
+                continue
+            await self.record()
 
     async def record(self, *rows: StoredRow, new_attempt: bool = False) -> None:
         """Write the rows' states and return once they are committed. ``new_attempt`` counts one more call.
@@ -346,15 +399,20 @@ class Journal:
 
     def _commit(self, batch: list[dict[str, Any]], calls: list[tuple[str, tuple[Any, ...]]]) -> None:
         conn = self._connection()
+        began = time.monotonic()
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.executemany(_UPSERT, batch)
             for sql, params in calls:
                 conn.execute(sql, params)
+            # The heartbeat rides on every commit: this process is alive now (see earlier_requests).
+            conn.execute(_ALIVE, (PROCESS, time.time(), self._lag))
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._last_commit = ended = time.monotonic()
+        self._lag = max(self._lag, ended - began)
 
 
 def read_results(path: str | os.PathLike[str]) -> Iterator[RowResult]:

@@ -46,6 +46,8 @@ class RowResult:
     """Registration calls made for this row, over every run of the journal (each may retry internally)."""
     probably_ours: bool = False
     """``already_exists`` after an attempt of ours whose answer was lost: most likely we registered it."""
+    resumed: bool = False
+    """Settled by an earlier run of the journal: this run read it back instead of working on it (not reported)."""
 
     def report_row(self) -> dict[str, Any]:
         """The row as the CSV/JSON report writes it (:data:`REPORT_COLUMNS`)."""

@@ -46,6 +46,8 @@ class BulkProgress:
         self.total = total
         self.counts = dict.fromkeys(RowOutcome, 0)
         self.done = 0
+        self.resumed = 0
+        """Rows settled by earlier runs of the journal: counted as done, but not in the rate or the ETA."""
         self._stream = stream if stream is not None else sys.stderr
         self._label = label
         self._started = time.monotonic()
@@ -59,19 +61,19 @@ class BulkProgress:
     def __enter__(self) -> BulkProgress:
         self._started = self._last_line = time.monotonic()
         if self._console is not None:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             self._bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]}"),
-                TimeRemainingColumn(),
+                TextColumn("{task.fields[eta]}"),
                 TextColumn("{task.fields[counts]}"),
                 console=self._console,
             )
             self._bar.start()
-            self._task = self._bar.add_task(self._label, total=self.total, rate="", counts="")
+            self._task = self._bar.add_task(self._label, total=self.total, rate="", eta="", counts="")
         return self
 
     def __exit__(
@@ -85,8 +87,16 @@ class BulkProgress:
     def __call__(self, result: RowResult) -> None:
         self.counts[result.outcome] += 1
         self.done += 1
+        self.resumed += result.resumed
         if self._bar is not None:
-            self._bar.update(self._task, completed=self.done, rate=self._rate(), counts=self._counts())
+            eta = self._eta()
+            self._bar.update(
+                self._task,
+                completed=self.done,
+                rate=self._rate(),
+                eta=f"ETA {eta}" if eta else "",
+                counts=self._counts(),
+            )
             return
         now = time.monotonic()
         tenth = self.total is not None and self.done * 10 >= self._next_tenth * self.total
@@ -97,21 +107,30 @@ class BulkProgress:
             self._print_line()
 
     def _rate(self) -> str:
+        """Rows per second settled by this run (rows read back from the journal of an earlier run would show
+        thousands per second)."""
         elapsed = time.monotonic() - self._started
-        return f"{self.done / elapsed:.1f} rows/s" if elapsed > 0 else ""
+        worked = self.done - self.resumed
+        return f"{worked / elapsed:.1f} rows/s" if elapsed > 0 and worked else ""
+
+    def _eta(self) -> str:
+        """Time left at this run's own rate, "" when unknown."""
+        worked = self.done - self.resumed
+        if not self.total or not worked or self.done >= self.total:
+            return ""
+        return _clock((time.monotonic() - self._started) / worked * (self.total - self.done))
 
     def _counts(self) -> str:
         return " · ".join(f"{_LABELS[outcome]} {count}" for outcome, count in self.counts.items() if count)
 
     def _print_line(self) -> None:
         self._shown = self.done
-        elapsed = time.monotonic() - self._started
         parts = [f"{self._label}: {self.done}" + (f"/{self.total}" if self.total is not None else "") + " rows"]
         if self.total:
             parts[0] += f" ({self.done * 100 // self.total}%)"
         parts.append(self._rate())
-        if self.total and self.done and self.done < self.total:
-            parts.append(f"ETA {_clock(elapsed / self.done * (self.total - self.done))}")
+        if eta := self._eta():
+            parts.append(f"ETA {eta}")
         parts.append(self._counts())
         print(" · ".join(part for part in parts if part), file=self._stream, flush=True)
 

@@ -153,7 +153,15 @@ def run_import(args: argparse.Namespace) -> int:
             raise
         if args.report:
             # The summary names the journal only when the user keeps one (a scratch journal is deleted below).
-            write_report(args.report, attrs.evolve(report, journal=args.journal), report.rows())
+            try:
+                write_report(args.report, attrs.evolve(report, journal=args.journal), report.rows())
+            except OSError as exc:
+                print_summary(report)
+                print(f"multimarkets customers import: cannot write the report {args.report}: {exc}", file=sys.stderr)
+                assert journal is not None  # a run with a report always has a journal
+                print(f"every row's outcome is kept in the journal {journal}", file=sys.stderr)
+                scratch = None  # keep it: it is now the only record of the run
+                return 2
         print_summary(report)
         if report.stopped_by is not None and args.journal:
             print(f"fix the cause, then run the same command to resume from {args.journal}", file=sys.stderr)

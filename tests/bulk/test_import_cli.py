@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +14,8 @@ from typing import Any
 import pytest
 from bulk_helpers import FAST, held_by_email, make_rows
 
-from multimarkets.bulk import REPORT_COLUMNS
+from multimarkets.bulk import REPORT_COLUMNS, RowOutcome
+from multimarkets.bulk.journal import read_results
 from multimarkets.cli import build_parser, main
 from multimarkets.resources.customers import ADD_CUSTOMER
 from multimarkets.sandbox import BizError, RequestContext, Sandbox
@@ -165,3 +169,20 @@ def test_demo_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 def test_sandbox_subcommand_is_the_sandbox_cli() -> None:
     args = build_parser().parse_args(["sandbox", "--port", "0", "--rate-limit", "10/1s"])
     assert args.func is sandbox_cli.run and args.port == 0 and args.rate_limit == "10/1s"
+
+
+def test_a_report_that_cannot_be_written_keeps_the_scratch_journal_and_exits_2(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def disk_full(*args: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("multimarkets.cli.customers.write_report", disk_full)
+    source = customers_csv(tmp_path / "in.csv", 3)
+    assert import_(str(source), "--report", str(tmp_path / "out.csv")) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write the report {tmp_path / 'out.csv'}: [Errno 28] No space left on device" in err
+    [kept] = re.findall(r"kept in the journal (\S+)", err)
+    results = list(read_results(kept))
+    assert [r.outcome for r in results] == [RowOutcome.REGISTERED] * 3
+    shutil.rmtree(os.path.dirname(kept))

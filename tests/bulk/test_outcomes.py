@@ -203,9 +203,11 @@ async def test_bad_options_are_refused(client: AsyncBridgeClient) -> None:
         await client.customers.register_many(make_rows(1), row_retries=-1)
 
 
-async def test_a_duplicate_row_that_won_the_race_is_named_instead_of_blaming_a_lost_attempt(tmp_path: Path) -> None:
+def a_row_and_its_duplicate() -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """Two rows with the same phone (remarks "first" and "second"), and a registration handler that loses the
+    answer to the first attempt of the first row without registering it."""
     original = {"phone": "13900000001", "password": "pw", "country": "CN", "register_source": 1, "remark": "first"}
-    duplicate = {**original, "remark": "second"}
+    duplicate = {**original, "password": "other", "remark": "second"}
     answered = anyio.Event()
 
     async def lose_the_first_answer(ctx: RequestContext, body: dict[str, Any]) -> Any:
@@ -215,15 +217,57 @@ async def test_a_duplicate_row_that_won_the_race_is_named_instead_of_blaming_a_l
             raise BizError("G500", "too late")
         return await HANDLERS[ADD_CUSTOMER](ctx, body)
 
-    async with Sandbox(rate_limit=FAST, handlers={ADD_CUSTOMER: lose_the_first_answer}) as sb:
+    return original, duplicate, lose_the_first_answer
+
+
+async def test_the_earliest_of_duplicate_rows_wins_even_after_a_lost_answer(tmp_path: Path) -> None:
+    # Before rows sharing a key took turns, the duplicate was sent while the first row's answer was lost and
+    # registered the customer with its own password and remark; the first row ended "registered by row 2".
+    original, duplicate, handler = a_row_and_its_duplicate()
+    async with Sandbox(rate_limit=FAST, handlers={ADD_CUSTOMER: handler}) as sb:
         async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, timeout=0.2, max_retries=0) as c:
             report = await c.customers.register_many(
-                [original, duplicate], concurrency=1, row_retries=0, journal=tmp_path / "j.db"
+                [original, duplicate], concurrency=4, row_retries=1, journal=tmp_path / "j.db"
             )
         [held] = sb.customers()
     first, second = report.rows()
+    assert held["remark"] == "first"
+    assert (first.outcome, first.customer_no, first.attempts) == (RowOutcome.REGISTERED, held["customer_no"], 2)
+    assert (second.outcome, second.customer_no) == (RowOutcome.ALREADY_EXISTS, held["customer_no"])
+    # the duplicate's own only attempt was answered: the service's word, not "probably ours", nor a twin
+    assert second.attempts == 1 and not second.probably_ours
+    assert second.message and "row" not in second.message and "probably ours" not in second.message
+
+
+async def test_a_duplicate_row_registered_after_the_first_failed_is_named_instead_of_blaming_a_lost_attempt(
+    tmp_path: Path,
+) -> None:
+    original, duplicate, handler = a_row_and_its_duplicate()
+    async with Sandbox(rate_limit=FAST, handlers={ADD_CUSTOMER: handler}) as sb:
+        async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, timeout=0.2, max_retries=0) as c:
+            report = await c.customers.register_many(
+                [original, duplicate], concurrency=4, row_retries=0, journal=tmp_path / "j.db"
+            )
+        [held] = sb.customers()
+    first, second = report.rows()
+    # the first row gave up (no retries left), so the duplicate went ahead and registered
+    assert held["remark"] == "second"
     assert (second.outcome, second.customer_no) == (RowOutcome.REGISTERED, held["customer_no"])
     assert first.outcome is RowOutcome.ALREADY_EXISTS
     assert first.customer_no == held["customer_no"]
     assert not first.probably_ours
     assert first.message == "registered by row 2 of this input"
+
+
+async def test_rows_sharing_keys_take_turns_without_stalling_the_run(client: AsyncBridgeClient, tmp_path: Path) -> None:
+    rows: list[Any] = make_rows(12)
+    for i in range(1, 12, 2):
+        rows[i]["email"] = rows[0]["email"].upper()  # every other row repeats row 1's e-mail (case aside)
+    rows[11]["phone"] = rows[10]["phone"]  # and one repeats its neighbour's phone
+    with anyio.fail_after(10):
+        report = await client.customers.register_many(rows, concurrency=8, journal=tmp_path / "j.db")
+    outcomes = [r.outcome for r in report.rows()]
+    assert outcomes[0] is RowOutcome.REGISTERED
+    assert all(outcomes[i] is RowOutcome.ALREADY_EXISTS for i in range(1, 12, 2))
+    assert all(outcomes[i] is RowOutcome.REGISTERED for i in range(2, 12, 2))
+    assert all(r.attempts == 1 for r in report.rows())
