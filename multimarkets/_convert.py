@@ -24,7 +24,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from .errors import ResponseFormatError
 from .models import enums as _enums
 
-__all__ = ["converter", "from_millis", "structure", "to_millis", "to_wire"]
+__all__ = ["bad_data", "converter", "from_millis", "structure", "to_millis", "to_wire"]
 
 T = TypeVar("T")
 
@@ -157,16 +157,18 @@ def to_wire(obj: Any) -> dict[str, Any]:
     return result
 
 
+def bad_data(detail: str, *, biz_type: str | None, trace: str | None) -> ResponseFormatError:
+    """The error for a success envelope whose ``data`` is not what the endpoint answers."""
+    # HTTP 200: the retry policy counts it as "the server acted, the answer is lost", never as not sent.
+    return ResponseFormatError(
+        f"unexpected response data {detail}", code="BAD_DATA", trace=trace, biz_type=biz_type, http_status=200
+    )
+
+
 def structure(data: Any, cls: type[T], *, biz_type: str | None = None, trace: str | None = None) -> T:
     """Turn the ``data`` of a response into ``cls``; a mismatch raises :class:`ResponseFormatError`."""
     try:
         return converter.structure(data, cls)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
         detail = "; ".join(cattrs.transform_error(exc)) if isinstance(exc, cattrs.BaseValidationError) else str(exc)
-        raise ResponseFormatError(
-            f"unexpected response data for {getattr(cls, '__name__', cls)}: {detail}",
-            code="BAD_DATA",
-            trace=trace,
-            biz_type=biz_type,
-            http_status=200,
-        ) from exc
+        raise bad_data(f"for {getattr(cls, '__name__', cls)}: {detail}", biz_type=biz_type, trace=trace) from exc

@@ -37,7 +37,7 @@ class AddAccountRequest:
     account_secret_key: str = attrs.field(repr=False)
     passphrase: str | None = attrs.field(default=None, repr=False)
     certificate: str | None = attrs.field(default=None, repr=False)
-    is_test: int | None = None
+    is_test: int = 0
 
     @classmethod
     def of(

@@ -134,8 +134,11 @@ class CustomerListRequest:
     @classmethod
     def of(cls, customer_no: str | None, page: int, size: int) -> CustomerListRequest:
         """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
-        number = None if customer_no is None else text(customer_no, "customer_no")
-        return cls(current=str(page_number(page, "page")), size=str(page_number(size, "size")), customer_no=number)
+        return cls(
+            current=str(page_number(page, "page")),
+            size=str(page_number(size, "size")),
+            customer_no=optional_text(customer_no, "customer_no"),
+        )
 
 
 @attrs.frozen

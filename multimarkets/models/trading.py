@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from ..errors import ValidationError
-from ._checks import choice, millis, optional_text, positive_decimal, positive_int, text
+from ._checks import choice, millis, optional_text, page_number, positive_decimal, positive_int, text
 from .enums import DepositStatus, ExchangeId, OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = [
@@ -107,11 +107,7 @@ class _TradingRequest:
 
 def _limit(value: Any) -> int | None:
     # The service silently answers 20 rows for a limit outside 1..100; an error here is less surprising.
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
-        raise ValidationError("limit", f"must be an integer from 1 to 100, not {value!r}")
-    return value
+    return None if value is None else page_number(value, "limit", high=100)
 
 
 def _window(start: Any, end: Any) -> tuple[int | None, int | None]:

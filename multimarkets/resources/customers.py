@@ -6,11 +6,10 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 
-from .._convert import structure, to_wire
+from .._convert import bad_data, structure, to_wire
 from .._transport import Reply
 from ..bulk import BulkReport, OnResult, RowResult, Rows
 from ..bulk import engine as _bulk
-from ..errors import ResponseFormatError
 from ..models._checks import text
 from ..models.customers import (
     CancelCustomerRequest,
@@ -40,13 +39,7 @@ def _customer_no_of(reply: Reply) -> str:
     if isinstance(data, int) and not isinstance(data, bool):
         data = str(data)
     if not isinstance(data, str) or not data:
-        raise ResponseFormatError(
-            f"registration answer carries no customer number: {data!r}",
-            code="BAD_DATA",
-            trace=reply.trace,
-            biz_type=ADD_CUSTOMER,
-            http_status=200,
-        )
+        raise bad_data(f"(no customer number): {data!r}", biz_type=ADD_CUSTOMER, trace=reply.trace)
     return data
 
 
@@ -101,7 +94,8 @@ class AsyncCustomers(AsyncResource):
     # --- list, detail, cancellation ---------------------------------------------------------------------------
 
     async def list(self, customer_no: str | None = None, *, page: int = 1, size: int = 20) -> Page[Customer]:
-        """One page of the company's customers (``page`` counts from 1), or the one with ``customer_no``."""
+        """One page of the company's customers (``page`` counts from 1), or the one with ``customer_no`` (blank
+        means no filter, as in ``accounts.list``)."""
         request = CustomerListRequest.of(customer_no, page, size)
         reply = await self._session.request(CUSTOMER_PAGE, to_wire(request), idempotent=True)
         return structure(reply.data, Page[Customer], biz_type=CUSTOMER_PAGE, trace=reply.trace)

@@ -131,17 +131,16 @@ class AsyncTrading(AsyncResource):
             client_order_id=client_order_id,
         )
         # Retrying a lost answer cannot place a second order: every attempt carries the same clientOrderId,
-        # which the service keeps unique. If a retry is refused after an ambiguous attempt, the first attempt
-        # most likely went through, so look the order up by that id before giving up.
+        # which the service keeps unique (a retry refused for it most likely follows our own placement).
         try:
             reply = await self._session.request(PLACE_ORDER, to_wire(request), group=TRADE_API, idempotent=True)
         except APIError as exc:
-            if not exc.after_ambiguous:
+            order = await self._order_after_refusal(
+                exc, account, request.symbol_id, client_order_id=request.client_order_id
+            )
+            if order is None:
                 raise
-            try:
-                return await self.get_order(account, request.symbol_id, client_order_id=request.client_order_id)
-            except MultiMarketsError:
-                raise exc from None
+            return order
         order = structure(reply.data or {}, Order, biz_type=PLACE_ORDER, trace=reply.trace)
         if order.client_order_id is None:
             order = attrs.evolve(order, client_order_id=request.client_order_id)
@@ -186,20 +185,39 @@ class AsyncTrading(AsyncResource):
         """Ask to cancel an open order (``order_id`` wins over ``client_order_id``); the outcome arrives as an
         ``ORDER_CANCEL_REPORT`` notification and in :meth:`get_order`. A filled or cancelled order is refused."""
         request = OrderLookupRequest.of(account, symbol_id, order_id=order_id, client_order_id=client_order_id)
-        # Cancelling twice asks for the same end state. If a retry is refused after an ambiguous attempt, the
-        # first attempt most likely cancelled the order: confirm that with a look-up before giving up.
+        # Cancelling twice asks for the same end state (a retry refused as "already cancelled" most likely
+        # follows our own cancellation).
         try:
             reply = await self._session.request(CANCEL_ORDER, to_wire(request), group=TRADE_API, idempotent=True)
         except APIError as exc:
-            if not exc.after_ambiguous:
-                raise
-            try:
-                order = await self.get_order(account, symbol_id, order_id=order_id, client_order_id=client_order_id)
-            except MultiMarketsError:
-                raise exc from None
-            if order.status is not OrderStatus.CANCELLED:
+            order = await self._order_after_refusal(
+                exc, account, symbol_id, order_id=order_id, client_order_id=client_order_id
+            )
+            if order is None or order.status is not OrderStatus.CANCELLED:
                 raise
             return OrderRef(
                 exchange_id=order.exchange_id, order_id=order.order_id, client_order_id=order.client_order_id
             )
         return structure(reply.data or {}, OrderRef, biz_type=CANCEL_ORDER, trace=reply.trace)
+
+    async def _order_after_refusal(
+        self,
+        error: APIError,
+        account: TradingAccount,
+        symbol_id: int,
+        *,
+        order_id: str | None = None,
+        client_order_id: str | None = None,
+    ) -> Order | None:
+        """The order, looked up, when ``error`` refused a retry that followed an ambiguous attempt; else None.
+
+        The first attempt then most likely went through, so the order shows what it did; the caller decides
+        whether that answers its call. None (no ambiguous attempt, or the look-up failed too) means: raise
+        ``error``.
+        """
+        if not error.after_ambiguous:
+            return None
+        try:
+            return await self.get_order(account, symbol_id, order_id=order_id, client_order_id=client_order_id)
+        except MultiMarketsError:
+            return None

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .._convert import to_wire
-from ..errors import ResponseFormatError
+from .._convert import bad_data, to_wire
 from ..models.webhooks import SubscribeRequest
 from ._base import AsyncResource
 
@@ -29,10 +28,4 @@ class AsyncWebhooks(AsyncResource):
             return True
         if reply.data is False or reply.data == "false":
             return False
-        raise ResponseFormatError(
-            f"subscription answer is not a boolean: {reply.data!r}",
-            code="BAD_DATA",
-            trace=reply.trace,
-            biz_type=SUBSCRIBE,
-            http_status=200,
-        )
+        raise bad_data(f"(subscription answer is not a boolean): {reply.data!r}", biz_type=SUBSCRIBE, trace=reply.trace)

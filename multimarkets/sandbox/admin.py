@@ -56,7 +56,7 @@ def add_routes(app: web.Application, sandbox: Sandbox) -> None:
         return web.json_response({"ok": True})
 
     async def get_faults(_: web.Request) -> web.Response:
-        return web.json_response({"spec": sandbox.stats()["faults"]})
+        return web.json_response({"spec": str(sandbox.faults)})
 
     async def set_faults(request: web.Request) -> web.Response:
         body = await _json_body(request)

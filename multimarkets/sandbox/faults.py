@@ -144,8 +144,10 @@ class FaultSpec:
         return spec
 
     def _check(self) -> None:
-        for selector, rule in (("", self.default), *self.selected.items()):
-            total = sum(rule.over(self.default).rates.values())
+        # Check the effective rule, not each selector alone: a bizType named in full also takes the rates of
+        # its last-segment selector, so the two can add up to more than 1 together.
+        for selector in ("", *self.selected):
+            total = sum(self.rule_for(selector).rates.values())
             if total > 1 + 1e-9:
                 where = f" for {selector}" if selector else ""
                 raise ConfigurationError(f"fault probabilities{where} add up to {total:g}, more than 1")

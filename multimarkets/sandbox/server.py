@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import threading
@@ -34,6 +35,8 @@ __all__ = ["Sandbox", "SandboxConfig"]
 T = TypeVar("T")
 
 _SHUTDOWN_SECONDS = 2.0
+_CALL_POLL_SECONDS = 0.1
+"""How often a cross-thread call waiting for the sandbox's loop checks that the loop still runs."""
 DEFAULT_RATE_LIMIT = RateLimit(100, 60.0)
 """The documented limit: 100 requests per minute per API key."""
 DEFAULT_WEBHOOK_POLICY = DeliveryPolicy()
@@ -91,8 +94,9 @@ class Sandbox:
     ``rate_limit`` and ``ban`` apply per API key (``"10/2s"`` and ``"3s"`` strings are accepted);
     ``recv_window_max`` caps the recvWindow header (ms); ``db`` a SQLite path that keeps state across
     restarts; ``seed``, ``faults`` and ``latency`` drive fault injection (see :mod:`.faults`);
-    ``secret_key`` the default key's RSA secret (generated when None); ``api_keys`` a number of keys for
-    ``company_id`` or a list of :class:`ApiKeyConfig`; ``slow_body_seconds`` how long ``slow_body`` stalls;
+    ``secret_key`` the default key's RSA secret (generated when None; not together with
+    ``api_keys[0].secret_key``); ``api_keys`` a number of keys for ``company_id`` or a list of
+    :class:`ApiKeyConfig`; ``slow_body_seconds`` how long ``slow_body`` stalls;
     ``webhook`` the delivery retry policy; ``handlers`` extra or replacement bizTypes; ``clock`` the monotonic
     clock of the rate limiter (tests pass a fake one to step through windows and bans without sleeping).
     """
@@ -126,7 +130,9 @@ class Sandbox:
             keys = tuple(api_keys)
             if not keys:
                 raise ConfigurationError("the sandbox needs at least one API key")
-        if secret_key is not None and keys[0].secret_key is None:
+        if secret_key is not None:
+            if keys[0].secret_key is not None:
+                raise ConfigurationError("secret_key= and api_keys[0].secret_key both set the default key's secret")
             keys = (attrs.evolve(keys[0], secret_key=secret_key), *keys[1:])
         self.config = SandboxConfig(
             host=host,
@@ -331,7 +337,14 @@ class Sandbox:
         async def call() -> T:
             return fn()
 
-        return asyncio.run_coroutine_threadsafe(call(), running.loop).result()
+        future = asyncio.run_coroutine_threadsafe(call(), running.loop)
+        while True:
+            try:
+                return future.result(timeout=_CALL_POLL_SECONDS)
+            except concurrent.futures.TimeoutError:
+                # A loop that stops (or closes) with our call still queued never runs it: fail, don't wait forever.
+                if not running.loop.is_running() and not future.done():
+                    raise RuntimeError("the sandbox's event loop stopped before it ran the call") from None
 
     def stats(self) -> dict[str, Any]:
         """Counters, the number of customers, and the ban state of every key (as ``/__sandbox__/stats``)."""
@@ -346,7 +359,7 @@ class Sandbox:
             "customers": len(running.store.customers),
             "bans": {k: entry.limiter.ban_state(now) for k, entry in keys.items()},
             "bans_total": sum(entry.limiter.ban_count for entry in keys.values()),
-            "faults": str(self._injector.spec),
+            "faults": str(self.faults),
             "clock_skew_ms": self._wall.skew_ms,
         }
 
@@ -371,6 +384,11 @@ class Sandbox:
             return parsed
 
         return self._call(apply)
+
+    @property
+    def faults(self) -> FaultSpec:
+        """The fault spec in force."""
+        return self._injector.spec
 
     @property
     def clock_skew_ms(self) -> int:

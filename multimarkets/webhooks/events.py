@@ -132,7 +132,8 @@ _EVENT_CLASSES: dict[str, type[_Typed]] = {
 
 
 def _key(*parts: str | None) -> str:
-    return "|".join("" if part is None else part for part in parts)
+    # A JSON array rather than joined text: ids may contain any separator, and a missing part stays apart from "".
+    return json.dumps(parts, separators=(",", ":"), ensure_ascii=False)
 
 
 def load_body(body: bytes | str, *, trace: str | None = None) -> dict[str, Any]:

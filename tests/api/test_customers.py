@@ -8,16 +8,19 @@ import pytest
 
 from multimarkets import (
     APIError,
+    AsyncBridgeClient,
     Customer,
     CustomerDetail,
     CustomerStatus,
     NotFoundError,
     Page,
     RegisterSource,
+    ResponseFormatError,
     ValidationError,
 )
 from multimarkets._convert import to_millis
-from multimarkets.resources.customers import CANCEL_CUSTOMER, CUSTOMER_DETAIL, CUSTOMER_PAGE
+from multimarkets.resources.customers import ADD_CUSTOMER, CANCEL_CUSTOMER, CUSTOMER_DETAIL, CUSTOMER_PAGE
+from multimarkets.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
 
@@ -51,6 +54,14 @@ async def test_list_by_customer_no(client, recorder, new_customer):
     page = await client.customers.list(wanted)
     assert recorder.last(CUSTOMER_PAGE).body == {"customerNo": wanted, "current": "1", "size": "20"}
     assert [c.customer_no for c in page.items] == [wanted] and page.total == 1
+
+
+@pytest.mark.parametrize("blank", ["", "  ", None])
+async def test_list_with_a_blank_customer_no_is_not_filtered(client, recorder, new_customer, blank):
+    await new_customer(1)
+    page = await client.customers.list(blank)
+    assert recorder.last(CUSTOMER_PAGE).body == {"current": "1", "size": "20"}
+    assert page.total == 1
 
 
 async def test_iterate_walks_every_page(client, recorder, new_customer):
@@ -101,7 +112,7 @@ async def test_cancel_pending_approval_then_refused_again(client, recorder, cust
         (lambda c: c.customers.list(page=0), "page"),
         (lambda c: c.customers.list(size=-1), "size"),
         (lambda c: c.customers.list(page="x"), "page"),
-        (lambda c: c.customers.list(""), "customer_no"),
+        (lambda c: c.customers.list(5), "customer_no"),
         (lambda c: c.customers.get(""), "customer_no"),
         (lambda c: c.customers.cancel("86000001", remark=" "), "remark"),
         (lambda c: c.customers.cancel("86000001", remark="r", auto="yes"), "auto"),
@@ -120,3 +131,18 @@ async def test_iterate_validates_before_sending(client, requests_sent):
     with pytest.raises(ValidationError):
         [c async for c in client.customers.iterate(size=0)]
     assert requests_sent() == before
+
+
+async def test_registration_answer_without_a_customer_number_is_bad_data():
+    async def answer(ctx, body):
+        return ""
+
+    async with (
+        Sandbox(handlers={ADD_CUSTOMER: answer}) as sb,
+        AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, max_retries=0) as client,
+    ):
+        with pytest.raises(ResponseFormatError) as caught:
+            await client.customers.register(phone="13200000001", password="a123456", country="CN", register_source=1)
+    error = caught.value
+    assert (error.code, error.http_status, error.biz_type) == ("BAD_DATA", 200, ADD_CUSTOMER)
+    assert "unexpected response data" in str(error) and error.trace

@@ -16,13 +16,20 @@ pytestmark = pytest.mark.anyio
 
 
 class CommitThenFail:
-    """Runs the real handler, then fails once: the service acted but the client gets a 500 (G500)."""
+    """Runs the real handler, then fails once: the service acted but the client gets a 500 (G500).
+
+    With ``before`` set it fails once without running the handler: the client cannot tell the two apart.
+    """
 
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.armed = False
+        self.before = False
 
     async def __call__(self, ctx: RequestContext, body: dict[str, Any]) -> Any:
+        if self.armed and self.before:
+            self.armed = False
+            raise RuntimeError("the request is lost before the handler ran")
         data = await self.handler(ctx, body)
         if self.armed:
             self.armed = False
@@ -57,6 +64,27 @@ async def test_cancel_after_a_lost_answer_reports_the_cancellation(client, recor
     ref = await client.trading.cancel_order(account, 59, order_id=order.order_id)
     assert (ref.order_id, ref.client_order_id) == (order.order_id, order.client_order_id)
     assert recorder.count(CANCEL_ORDER) == 2
+
+
+async def test_place_order_refused_after_a_lost_attempt_that_did_nothing_raises_the_refusal(
+    client, recorder, account, lossy
+):
+    lossy[PLACE_ORDER].armed = lossy[PLACE_ORDER].before = True
+    with pytest.raises(APIError) as caught:
+        await client.trading.place_order(account, 59, side="buy", order_type="market", quantity="1000000")
+    assert "insufficient balance" in str(caught.value) and caught.value.after_ambiguous
+    assert recorder.count(GET_ORDER) == 1  # and found no order
+
+
+async def test_cancel_refused_after_a_lost_attempt_on_a_filled_order_raises_the_refusal(
+    client, recorder, account, lossy
+):
+    order = await client.trading.place_order(account, 59, side="buy", order_type="market", quantity="0.01")
+    lossy[CANCEL_ORDER].armed = lossy[CANCEL_ORDER].before = True
+    with pytest.raises(APIError) as caught:
+        await client.trading.cancel_order(account, 59, order_id=order.order_id)
+    assert caught.value.code == "USCUSTOMER_API_0000004" and caught.value.after_ambiguous
+    assert recorder.count(GET_ORDER) == 1  # it showed the order filled, not cancelled
 
 
 async def test_add_account_after_a_lost_answer_adds_no_twin(client, customer_no, lossy):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from multimarkets import TradingAccount, ValidationError
+from multimarkets.models.trading import DepositsRequest, TradesRequest
 
 pytestmark = pytest.mark.anyio
 
@@ -55,6 +56,8 @@ QUERIES = [
     (lambda t: t.trades(ACCOUNT, 59, start_time=NOW, end_time=NOW - timedelta(seconds=1)), "end_time"),
     (lambda t: t.trades(ACCOUNT, 59, limit=0), "limit"),
     (lambda t: t.trades(ACCOUNT, 59, limit=101), "limit"),
+    (lambda t: t.trades(ACCOUNT, 59, limit="101"), "limit"),
+    (lambda t: t.trades(ACCOUNT, 59, limit=True), "limit"),
     (lambda t: t.trades(ACCOUNT, 59, start_time="yesterday"), "start_time"),
     (lambda t: t.deposits(ACCOUNT, limit=500), "limit"),
     (lambda t: t.deposits(ACCOUNT, status="done"), "status"),
@@ -103,3 +106,10 @@ def test_trading_account_accepts_enum_names_and_values():
     assert TradingAccount("OKX", "a", "1").exchange_id is ExchangeId.OKX
     assert TradingAccount(ExchangeCode.BINANCE, "a", "1").exchange_id is ExchangeId.BINANCE
     assert TradingAccount("binance", "a", "1", customer_group_id="2").customer_group_id == 2
+
+
+def test_limit_takes_digit_strings_like_the_other_integers():
+    trades = TradesRequest.of(ACCOUNT, "59", start_time=None, end_time=None, limit="20")
+    assert (trades.symbol_id, trades.limit) == (59, 20)
+    window = {"currency": None, "status": None, "tx_id": None, "start_time": None, "end_time": None}
+    assert DepositsRequest.of(ACCOUNT, **window, limit=" 100 ").limit == "100"

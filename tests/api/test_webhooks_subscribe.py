@@ -64,5 +64,8 @@ async def test_subscribe_answer_that_is_not_a_boolean():
         Sandbox(handlers={SUBSCRIBE: answer}) as sb,
         AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None) as client,
     ):
-        with pytest.raises(ResponseFormatError):
+        with pytest.raises(ResponseFormatError) as caught:
             await client.webhooks.subscribe("https://example.com/hook")
+    error = caught.value
+    assert (error.code, error.http_status, error.biz_type) == ("BAD_DATA", 200, SUBSCRIBE)
+    assert "unexpected response data" in str(error) and "'yes'" in str(error) and error.trace

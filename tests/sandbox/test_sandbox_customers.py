@@ -71,6 +71,15 @@ async def test_duplicate_phone_is_0000106_per_area(start_sandbox):
     assert (await raw.register(phone="13200000092", phoneArea="+852")).code == "0"
 
 
+async def test_area_code_with_or_without_plus_is_the_same_area(start_sandbox):
+    raw = await start_sandbox()
+    assert (await raw.register(phone="13200000092", phoneArea="86")).code == "0"
+    assert (await raw.register(phone="13200000092", phoneArea="+86")).code == "USCUSTOMER_API_0000106"
+    assert (await raw.register(phone="13200000093", phoneArea="+852")).code == "0"
+    assert (await raw.register(phone="13200000093", phoneArea="852")).code == "USCUSTOMER_API_0000106"
+    assert [c["phone_area"] for c in raw.sandbox.customers()] == ["+86", "+852"]
+
+
 async def test_duplicate_email_is_0000107_case_insensitive(start_sandbox):
     raw = await start_sandbox()
     assert (await raw.register(email="Someone@Example.com")).code == "0"

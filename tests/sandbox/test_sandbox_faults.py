@@ -59,6 +59,7 @@ def test_full_biz_type_selector_wins_over_last_segment():
         "stall=later",
         "error5xx=0.6,html403=0.6",
         "error5xx=0.5,addCustomer:html403=0.6",
+        f"addCustomer:error5xx=0.6,{ADD}:html403=0.6",
     ],
 )
 def test_bad_specs_are_rejected_with_a_clear_error(text):
@@ -263,6 +264,7 @@ async def test_faults_change_at_run_time_through_admin(start_sandbox):
     assert reply.json == {"spec": "addCustomer:html403=1"}
     assert (await raw.call(PAGE, {})).status == 200
     assert (await raw.admin("GET", "faults")).json == {"spec": "addCustomer:html403=1"}
+    assert raw.sandbox.faults == FaultSpec.parse("addCustomer:html403=1")
     bad = await raw.admin("POST", "faults", data="html403=7")
     assert bad.status == 400 and "probability" in bad.json["error"]
     assert (await raw.admin("POST", "faults", json={"spec": ""})).json == {"spec": ""}

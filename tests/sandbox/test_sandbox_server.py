@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -92,6 +94,45 @@ def test_credentials_and_configuration():
         Sandbox(faults="nonsense=1")
     with pytest.raises(ConfigurationError), Sandbox.in_thread(api_keys=[ApiKeyConfig(api_key="k")] * 2):
         pass
+
+
+def test_secret_key_given_twice_is_refused_without_echoing_it():
+    first, second = generate_secret_key(), generate_secret_key()
+    with pytest.raises(ConfigurationError) as caught:
+        Sandbox(secret_key=first, api_keys=[ApiKeyConfig(secret_key=second)])
+    assert first not in str(caught.value) and second not in str(caught.value)
+    assert Sandbox(secret_key=first, api_keys=[ApiKeyConfig()]).config.keys[0].secret_key == first
+
+
+def test_a_call_queued_on_a_loop_that_stops_fails_instead_of_hanging(monkeypatch):
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever)
+    thread.start()
+    sb = Sandbox()
+    asyncio.run_coroutine_threadsafe(sb.start(), loop).result()
+    queued = threading.Event()
+    original = asyncio.run_coroutine_threadsafe
+
+    def run_and_signal(coro, target):
+        future = original(coro, target)
+        queued.set()
+        return future
+
+    def stop_with_the_call_still_queued():
+        queued.wait()
+        loop.stop()  # the loop ends this iteration; the call queued behind us never runs
+
+    monkeypatch.setattr(asyncio, "run_coroutine_threadsafe", run_and_signal)
+    loop.call_soon_threadsafe(stop_with_the_call_still_queued)
+    try:
+        with pytest.raises(RuntimeError, match="loop stopped"):
+            sb.stats()
+    finally:
+        queued.set()
+        thread.join()
+        monkeypatch.undo()
+        loop.run_until_complete(sb.stop())
+        loop.close()
 
 
 def test_admin_endpoints():

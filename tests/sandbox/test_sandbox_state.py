@@ -104,4 +104,6 @@ def test_store_tables_for_other_domains(tmp_path):
     reopened.clear()
     assert reopened.next_number("order", 100) == 100
     reopened.close()
-    assert len(Store(path).table("orders", Order)) == 0
+    emptied = Store(path)
+    assert len(emptied.table("orders", Order)) == 0
+    emptied.close()

@@ -299,4 +299,4 @@ async def test_framework_neutral_example_over_wsgi(sandbox: Sandbox, client: Asy
         sandbox.emit("ORDER_EXPIRED_REPORT", {"orderId": "O5", "companyId": 1, "clientOrderId": "c5"})
         sandbox.emit("ORDER_EXPIRED_REPORT", {"orderId": "O6", "companyId": 1})
         received = {(await seen.next_event()).identity for _ in range(2)}
-    assert received == {"ORDER_EXPIRED_REPORT|1|O5", "ORDER_EXPIRED_REPORT|1|O6"}
+    assert received == {'["ORDER_EXPIRED_REPORT","1","O5"]', '["ORDER_EXPIRED_REPORT","1","O6"]'}

@@ -141,12 +141,18 @@ def test_identity_separates_fills_and_status_changes_only() -> None:
     second_fill = parse_notification(body_of(exec_report(tradeId="T2")))
     filled = parse_notification(body_of(exec_report(status="2")))
     cancel = parse_notification(body_of({"msgType": "ORDER_CANCEL_REPORT", "orderId": "O1", "companyId": 220}))
-    assert first.identity == again.identity == "ORDER_EXEC_REPORT|220|O1|T1|3"
+    assert first.identity == again.identity == '["ORDER_EXEC_REPORT","220","O1","T1","3"]'
     assert len({first.identity, second_fill.identity, filled.identity, cancel.identity}) == 4
-    assert cancel.identity == "ORDER_CANCEL_REPORT|220|O1"
+    assert cancel.identity == '["ORDER_CANCEL_REPORT","220","O1"]'
     unknown = parse_notification(body_of({"msgType": "QUOTE_TAG", "a": 1, "b": 2}))
     reordered = parse_notification(body_of({"b": 2, "msgType": "QUOTE_TAG", "a": 1}))
     assert unknown.identity == reordered.identity
+
+
+def test_identity_parts_cannot_run_into_each_other() -> None:
+    one = parse_notification(body_of(exec_report(orderId="O1", tradeId="T1|2")))
+    other = parse_notification(body_of(exec_report(orderId="O1|T1", tradeId="2")))
+    assert one.identity != other.identity
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False))

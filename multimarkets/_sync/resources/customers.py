@@ -62,7 +62,8 @@ class Customers:
         )
 
     def list(self, customer_no: str | None = None, *, page: int = 1, size: int = 20) -> Page[Customer]:
-        """One page of the company's customers (``page`` counts from 1), or the one with ``customer_no``."""
+        """One page of the company's customers (``page`` counts from 1), or the one with ``customer_no`` (blank
+        means no filter, as in ``accounts.list``)."""
         return self._portal.call(self._async.list, customer_no, page=page, size=size)
 
     def iterate(self, size: int = 100) -> Iterator[Customer]:

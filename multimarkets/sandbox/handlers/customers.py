@@ -7,6 +7,8 @@ Choices where the reference is silent or ambiguous:
   field is ``GGATEWAY_CODE_015``. Uniqueness is per company: ``phoneArea`` + ``phone`` (0000106, checked
   first), then e-mail, case-insensitive (0000107). Customer numbers are ``86`` + six digits, sequential
   across companies.
+- Area codes are stored in one form, with a leading ``+`` (``86`` and ``+86`` are the same area, as the
+  SDK's bulk reconciliation also assumes), and lists and details return that form.
 - The list is newest first; ``current`` and ``size`` may be strings (as documented) or integers; ``size``
   defaults to 20 and is capped at 2000.
 - Cancellation answers a plain success without data for both modes, as the documented sample does:
@@ -46,6 +48,11 @@ _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 
 
+def _area(value: str | None) -> str:
+    """The one stored form of an area code: ``+`` and digits, ``+86`` when not given."""
+    return "+" + value.lstrip("+") if value is not None else DEFAULT_AREA
+
+
 def _find(ctx: RequestContext, customer_no: str) -> Customer:
     customer = ctx.store.customers.get(customer_no)
     if customer is None or customer.company_id != ctx.company_id:
@@ -59,8 +66,8 @@ async def add_customer(ctx: RequestContext, body: dict[str, Any]) -> str:
     email = optional_str(body, "email", pattern=_EMAIL)
     if phone is None and email is None:
         raise BizError(codes.PHONE_OR_EMAIL_REQUIRED)
-    phone_area = optional_str(body, "phoneArea", pattern=_AREA) or DEFAULT_AREA
-    email_area = optional_str(body, "emailArea", pattern=_AREA) or DEFAULT_AREA
+    phone_area = _area(optional_str(body, "phoneArea", pattern=_AREA))
+    email_area = _area(optional_str(body, "emailArea", pattern=_AREA))
     require_str(body, "pwd", pattern=_MD5_HEX)  # checked, never stored
     country = require_str(body, "country", pattern=_COUNTRY).upper()
     register_source = require_int(body, "registerSource", low=1, high=9)
