@@ -16,20 +16,16 @@ client's :class:`~multimarkets._sync._portal.Portal`:
 - ``async def`` -> ``self._portal.call(self._async.name, ...)``, same return annotation;
 - async generators, and ``def``\\s returning ``AsyncIterator/AsyncIterable/AsyncGenerator[T]`` ->
   ``self._portal.iterate(...)`` returning ``Iterator[T]``;
-- ``def``\\s returning ``Awaitable[T]``/``Coroutine[..., T]`` -> ``call``, returning ``T``;
-- ``def``\\s returning one of the mirrored classes (or ``Self``), e.g. ``options()`` -> the sync twin wrapping
-  the result and sharing the portal;
 - read-only ``@property``\\s and annotated attributes -> read-only properties; attributes annotated with a
   mirrored resource class (``customers: AsyncCustomers``) -> the sync resource;
 - ``aclose`` -> ``close`` (on the client: closes the portal, which first runs the async client's ``aclose``
   in the loop), ``__aenter__/__aexit__`` -> ``__enter__/__exit__``, ``__aiter__`` -> ``__iter__``,
   ``__repr__`` mirrored;
-- ``@overload`` stubs are mirrored (the implementation then awaits the async method in a small local
-  coroutine, as ParamSpec cannot carry overloads); other decorators are not (they stay on the async method).
+- decorators are not mirrored (they stay on the async method).
 
-Any other public member (a plain method, a setter, a class constant, a static method, ...) is an error unless
-listed in :data:`SKIP`, so that nothing goes missing silently. The output is passed through ``ruff check
---select I --fix`` and ``ruff format`` with the project's configuration.
+Any other public member (a plain method, an overloaded one, a setter, a class constant, a static method, ...)
+is an error unless listed in :data:`SKIP`, so that nothing goes missing silently. The output is passed through
+``ruff check --select I --fix`` and ``ruff format`` with the project's configuration.
 """
 
 from __future__ import annotations
@@ -58,10 +54,9 @@ SKIP: dict[str, str] = {
 }
 
 ASYNC_ITERATORS = frozenset({"AsyncIterator", "AsyncIterable", "AsyncGenerator"})
-AWAITABLES = frozenset({"Awaitable", "Coroutine"})
 RENAMED = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__", "__aiter__": "__iter__"}
 # Names the generated code may need although the async module does not import them.
-PROVIDED = {"Iterator": "collections.abc", "Any": "typing", "overload": "typing"}
+PROVIDED = {"Iterator": "collections.abc"}
 ASYNC_NAME = re.compile(r"^Async[A-Z]\w*$")
 
 
@@ -170,13 +165,11 @@ Function = ast.FunctionDef | ast.AsyncFunctionDef
 class Member:
     """One public member of an async class and how its sync twin is written."""
 
-    kind: str  # call | iterate | wrap | property | close | enter | exit | repr
+    kind: str  # call | iterate | property | close | enter | exit | repr
     name: str  # on the async class
     module: Module  # where it is defined (names in its signature resolve there)
     node: Function | None = None
     returns: ast.expr | None = None  # sync return annotation
-    wraps: str | None = None  # async class whose sync twin wraps the result
-    overloads: list[Function] = field(default_factory=list)
     doc: str | None = None  # docstring source text
 
     @property
@@ -306,17 +299,14 @@ def classify(source: Source, cls: AsyncClass, name: str, stmts: list[tuple[ast.s
         if len(stmts) == 1 and isinstance(stmts[0][0], ast.AnnAssign):
             return classify_attribute(source, cls, name, stmts[0][0], module)
         raise GenError(["public class attribute or nested class; mirror it by hand or list it in SKIP"])
-    overloads = [f for f in functions if has_decorator(f, "overload")]
-    implementations = [f for f in functions if f not in overloads]
-    if len(implementations) != 1:
-        raise GenError(["defined more than once (a property setter?); list it in SKIP"])
-    node = implementations[0]
+    if len(functions) != 1:
+        raise GenError(["defined more than once (a property setter or @overload?); list it in SKIP"])
+    node = functions[0]
     if name == "__repr__":
         return Member("repr", name, module, node, returns=node.returns)
     if any(has_decorator(node, d) for d in ("staticmethod", "classmethod")):
         raise GenError(["static and class methods are not mirrored; list it in SKIP"])
     member = classify_function(source, cls, name, node, module)
-    member.overloads = [o for o in overloads if o.name == name]
     member.doc = docstring(node, module)
     return member
 
@@ -327,7 +317,7 @@ def classify_attribute(source: Source, cls: AsyncClass, name: str, stmt: ast.Ann
         return annotation.id
     if head_name(annotation) == "ClassVar":
         raise GenError(["public class variable; list it in SKIP"])
-    return Member("property", name, module, returns=rename(annotation, source), wraps=None)
+    return Member("property", name, module, returns=rename(annotation, source))
 
 
 def classify_function(source: Source, cls: AsyncClass, name: str, node: Function, module: Module) -> Member:
@@ -339,9 +329,7 @@ def classify_function(source: Source, cls: AsyncClass, name: str, node: Function
     if name == "__aexit__":
         return Member("exit", name, module, node, rename(returns, source))
     if has_decorator(node, "property") or has_decorator(node, "cached_property"):
-        wraps = wrapped_class(returns, source, cls)
-        sync_returns = twin_name(source, wraps) if wraps else rename(returns, source)
-        return Member("property", name, module, node, sync_returns, wraps=wraps)
+        return Member("property", name, module, node, rename(returns, source))
     if isinstance(node, ast.AsyncFunctionDef):
         if is_generator(node):
             return Member("iterate", name, module, node, iterator_of(returns))
@@ -351,14 +339,7 @@ def classify_function(source: Source, cls: AsyncClass, name: str, node: Function
         return Member(kind, name, module, node, rename(returns, source))
     if head_name(returns) in ASYNC_ITERATORS:
         return Member("iterate", name, module, node, iterator_of(returns))
-    if head_name(returns) in AWAITABLES:
-        return Member("call", name, module, node, rename(awaited(returns), source))
-    wraps = wrapped_class(returns, source, cls)
-    if wraps is not None:
-        return Member("wrap", name, module, node, twin_name(source, wraps), wraps=wraps)
-    raise GenError(
-        ["public method that is neither a coroutine, an async iterator nor a mirrored class; list it in SKIP"]
-    )
+    raise GenError(["public method that is not a coroutine and returns no async iterator; list it in SKIP"])
 
 
 def has_decorator(node: Function, name: str) -> bool:
@@ -421,27 +402,6 @@ def iterator_of(returns: ast.expr) -> ast.expr:
     if arguments:
         iterator = ast.Subscript(iterator, copy.deepcopy(arguments[0]), ast.Load())
     return iterator
-
-
-def awaited(returns: ast.expr) -> ast.expr:
-    """``Awaitable[T]`` -> ``T``; ``Coroutine[Any, Any, T]`` -> ``T``."""
-    arguments = type_arguments(returns)
-    if not arguments:
-        return ast.Name("Any", ast.Load())
-    return copy.deepcopy(arguments[-1])
-
-
-def wrapped_class(returns: ast.expr, source: Source, cls: AsyncClass) -> str | None:
-    if isinstance(returns, ast.Name):
-        if returns.id == "Self":
-            return cls.name
-        if returns.id in source.classes:
-            return returns.id
-    return None
-
-
-def twin_name(source: Source, async_class: str) -> ast.expr:
-    return ast.Name(source.sync_name(async_class), ast.Load())
 
 
 def rename(node: ast.expr, source: Source) -> ast.expr:
@@ -690,19 +650,10 @@ def render_client_init(cls: AsyncClass, out: Writer) -> None:
     assert cls.init is not None
     out.emit(out.signature("__init__", cls.init, cls.init.returns, cls.module), 1)
     out.emit_doc(docstring(cls.init, cls.module), 2)
-    out.emit(f"self._bind({cls.name}({forward(cls.init.args)}), Portal())", 2)
-    out.emit("self._portal.on_close(self._async.aclose)", 2)
-    out.emit()
-    out.emit(f"def _bind(self, async_client: {cls.name}, portal: Portal) -> None:", 1)
+    out.emit(f"async_client = {cls.name}({forward(cls.init.args)})", 2)
+    out.emit("portal = Portal()", 2)
     render_wiring(cls, "async_client", out)
-    if any(m.wraps == cls.name for c in out.source.classes.values() for m in c.members):
-        out.emit()
-        out.emit("@classmethod", 1)
-        out.emit(f"def _wrap(cls, async_client: {cls.name}, portal: Portal) -> {cls.sync_name}:", 1)
-        out.emit('"""A client sharing ``portal`` (and its lifetime) around another async client."""', 2)
-        out.emit("client = cls.__new__(cls)", 2)
-        out.emit("client._bind(async_client, portal)", 2)
-        out.emit("return client", 2)
+    out.emit("portal.on_close(async_client.aclose)", 2)
 
 
 def render_wiring(cls: AsyncClass, async_object: str, out: Writer) -> None:
@@ -713,38 +664,17 @@ def render_wiring(cls: AsyncClass, async_object: str, out: Writer) -> None:
         out.emit(f"self.{attribute} = {out.source.sync_name(resource)}({async_object}.{attribute}, portal)", 2)
 
 
-def wrap(source: Source, async_class: str, value: str) -> str:
-    twin = source.classes[async_class]
-    return (
-        f"{twin.sync_name}._wrap({value}, self._portal)"
-        if twin.is_client
-        else f"{twin.sync_name}({value}, self._portal)"
-    )
-
-
 def member_body(cls: AsyncClass, member: Member, out: Writer) -> list[str]:
     async_attr = f"self._async.{member.name}"
     arguments = forward(member.node.args) if member.node is not None else ""
     through = f"{async_attr}, {arguments}" if arguments else async_attr
     match member.kind:
-        case "call" if member.overloads:  # ParamSpec cannot take an overloaded method; a coroutine can
-            assert member.node is not None and member.node.returns is not None
-            returns = ast.unparse(rename(parse_annotation(member.node.returns), out.source))
-            return [
-                f"async def _call() -> {returns}:",
-                f"    return await {async_attr}({arguments})",
-                "",
-                "return self._portal.call(_call)",
-            ]
         case "call":
             return [f"return self._portal.call({through})"]
         case "iterate":
             return [f"return self._portal.iterate({through})"]
-        case "wrap":
-            assert member.wraps is not None
-            return [f"return {wrap(out.source, member.wraps, f'{async_attr}({arguments})')}"]
         case "property":
-            return [f"return {wrap(out.source, member.wraps, async_attr) if member.wraps else async_attr}"]
+            return [f"return {async_attr}"]
         case "close":
             return ["self._portal.close()"]
         case "enter":
@@ -759,13 +689,6 @@ def member_body(cls: AsyncClass, member: Member, out: Writer) -> list[str]:
 
 
 def render_member(cls: AsyncClass, member: Member, out: Writer) -> None:
-    for stub in member.overloads:
-        for decorator in stub.decorator_list:
-            out.need(names_in(decorator, annotation=False), member.module)
-            out.emit(f"@{ast.unparse(decorator)}", 1)
-        stub_returns = stub.returns and transform_returns(cls, member, parse_annotation(stub.returns), out.source)
-        out.emit(out.signature(member.sync_name, stub, stub_returns, member.module) + " ...", 1)
-        out.emit()
     if member.kind == "property":
         assert member.returns is not None
         out.emit("@property", 1)
@@ -776,19 +699,6 @@ def render_member(cls: AsyncClass, member: Member, out: Writer) -> None:
     out.emit_doc(member.doc, 2)
     for line in member_body(cls, member, out):
         out.emit(line, 2)
-
-
-def transform_returns(cls: AsyncClass, member: Member, returns: ast.expr, source: Source) -> ast.expr:
-    """An overload stub's return annotation, mapped like its implementation's."""
-    if member.kind == "iterate":
-        return iterator_of(returns)
-    if (
-        member.node is not None
-        and not isinstance(member.node, ast.AsyncFunctionDef)
-        and head_name(returns) in AWAITABLES
-    ):
-        return rename(awaited(returns), source)
-    return rename(returns, source)
 
 
 def render_module(source: Source, target: str, classes: list[AsyncClass], origin: Module) -> str:

@@ -50,22 +50,17 @@ class BridgeClient:
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         signer: Signer | None = None,
     ) -> None:
-        self._bind(
-            AsyncBridgeClient(
-                credentials,
-                base_url,
-                timeout=timeout,
-                max_retries=max_retries,
-                recv_window=recv_window,
-                lang=lang,
-                rate_limit=rate_limit,
-                signer=signer,
-            ),
-            Portal(),
+        async_client = AsyncBridgeClient(
+            credentials,
+            base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            recv_window=recv_window,
+            lang=lang,
+            rate_limit=rate_limit,
+            signer=signer,
         )
-        self._portal.on_close(self._async.aclose)
-
-    def _bind(self, async_client: AsyncBridgeClient, portal: Portal) -> None:
+        portal = Portal()
         self._async = async_client
         self._portal = portal
         self.catalog = Catalog(async_client.catalog, portal)
@@ -73,6 +68,7 @@ class BridgeClient:
         self.accounts = Accounts(async_client.accounts, portal)
         self.trading = Trading(async_client.trading, portal)
         self.webhooks = Webhooks(async_client.webhooks, portal)
+        portal.on_close(async_client.aclose)
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncBridgeClient", "BridgeClient", 1)

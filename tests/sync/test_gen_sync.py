@@ -142,19 +142,41 @@ def test_write_keeps_a_hand_written_file_and_fails(
     assert stray.exists()
 
 
+UNKNOWN_MEMBERS = {
+    "a plain method": ("describe", "public method", "    def describe(self) -> str:\n        return 'fake'\n"),
+    "a copy of the client": ("options", "public method", "    def options(self) -> Self:\n        return self\n"),
+    "a plain method returning an awaitable": (
+        "later",
+        "public method",
+        "    def later(self) -> Awaitable[int]:\n        return self.call('x')\n",
+    ),
+    "an overloaded method": (
+        "find",
+        "defined more than once",
+        "    @overload\n    async def find(self, key: int) -> int: ...\n\n"
+        "    @overload\n    async def find(self, key: str) -> str: ...\n\n"
+        "    async def find(self, key: int | str) -> int | str:\n        return key\n",
+    ),
+}
+
+
+@pytest.mark.parametrize(("name", "problem", "code"), UNKNOWN_MEMBERS.values(), ids=UNKNOWN_MEMBERS)
 def test_an_unknown_public_member_is_an_error_unless_skipped(
-    gen_sync: ModuleType, scratch_root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    gen_sync: ModuleType,
+    scratch_root: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    problem: str,
+    code: str,
 ) -> None:
-    append(
-        scratch_root / FIXTURE_PACKAGE / "client.py",
-        '\n    def describe(self) -> str:\n        """Not a coroutine."""\n        return "fake"\n',
-    )
+    append(scratch_root / FIXTURE_PACKAGE / "client.py", "\n" + code)
     for options in [("--check",), ()]:
-        code, output = run(gen_sync, scratch_root, capsys, *options)
-        assert code == 2
-        assert "fakemarkets/client.py: AsyncBridgeClient.describe: public method" in output
+        exit_code, output = run(gen_sync, scratch_root, capsys, *options)
+        assert exit_code == 2
+        assert f"fakemarkets/client.py: AsyncBridgeClient.{name}: {problem}" in output
         assert "list it in SKIP" in output
-    monkeypatch.setitem(gen_sync.SKIP, "AsyncBridgeClient.describe", "a test")
+    monkeypatch.setitem(gen_sync.SKIP, f"AsyncBridgeClient.{name}", "a test")
     assert run(gen_sync, scratch_root, capsys, "--check") == (0, "")
 
 

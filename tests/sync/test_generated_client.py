@@ -28,27 +28,20 @@ def test_coroutines_run_through_the_portal(client: Any) -> None:
     assert client.things.tag("a", "b", k="v") == ["a", "b", "k=v"]
     assert client.things.labels.add(thing, "fragile") == ["box", "fragile"]
     assert client.things.ping() is True  # inherited from the async base class
-    assert [t.colour.value for t in client.things.coloured(thing.colour.BLUE)] == ["blue"]
+    assert client.widgets.count("large") == 1
+    assert client.newest() is None
 
 
-def test_overloads_and_iterators(client: Any) -> None:
-    assert client.things.find(3).name == "3"
-    assert [t.size for t in client.things.find("x")] == [1, 2]
+def test_iterators(client: Any) -> None:
     assert [t.size for t in client.things.iterate(limit=4)] == [0, 1, 2, 3]
     assert [t.size for t in client.things] == [0, 1, 2]
     assert list(client.stream(3)) == [0, 1, 2]
 
 
-def test_properties_copies_and_repr(sync: Any, client: Any) -> None:
+def test_properties_and_repr(client: Any) -> None:
     assert client.base_url == "http://fake.invalid"
     assert client.token == "token"
     assert repr(client) == "BridgeClient(base_url='http://fake.invalid')"
-    copy = client.options(timeout=1.0)
-    assert isinstance(copy, sync.BridgeClient) and copy is not client
-    assert copy.call("x")["name"] == "x"
-    widgets = client.widgets.sized(3)
-    assert type(widgets).__name__ == "Widgets" and widgets.size == 3
-    assert widgets.count("large") == 3
 
 
 def test_close_runs_the_async_aclose_in_the_portal(sync: Any) -> None:

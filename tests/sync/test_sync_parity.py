@@ -22,7 +22,6 @@ import pytest
 from sync_helpers import FIXTURE_PACKAGE, REPO
 
 ASYNC_ITERATORS = {"AsyncIterator", "AsyncIterable", "AsyncGenerator"}
-AWAITABLES = {"Awaitable", "Coroutine"}
 RENAMED = {"aclose": "close", "__aenter__": "__enter__", "__aexit__": "__exit__", "__aiter__": "__iter__"}
 ASYNC_CLASS = re.compile(r"^Async[A-Z]\w*$")
 
@@ -64,9 +63,8 @@ def skipped(gen_sync: ModuleType, cls: type, name: str) -> bool:
     return f"{cls.__name__}.{name}" in gen_sync.SKIP
 
 
-def async_members(twins: Twins, mirrored: set[str]) -> Iterator[tuple[str, Any]]:
-    """Public coroutines, async generators, properties, and methods returning async iterators, awaitables
-    or mirrored classes (``options()``-like copies)."""
+def async_members(twins: Twins) -> Iterator[tuple[str, Any]]:
+    """Public coroutines, async generators, properties, and methods returning async iterators."""
     for name in dir(twins.async_cls):
         if name.startswith("_") and name not in RENAMED and not (name == "__init__" and twins.is_client):
             continue
@@ -75,17 +73,14 @@ def async_members(twins: Twins, mirrored: set[str]) -> Iterator[tuple[str, Any]]
             isinstance(member, property)
             or inspect.iscoroutinefunction(member)
             or inspect.isasyncgenfunction(member)
-            or (inspect.isfunction(member) and (name == "__init__" or returns_async(member, mirrored)))
+            or (inspect.isfunction(member) and (name == "__init__" or returns_async_iterator(member)))
         ):
             yield name, member
 
 
-def returns_async(function: Callable[..., Any], mirrored: set[str]) -> bool:
+def returns_async_iterator(function: Callable[..., Any]) -> bool:
     returns = function.__annotations__.get("return")
-    if not isinstance(returns, str):
-        return False
-    expr = parse(returns)
-    return head(expr) in ASYNC_ITERATORS | AWAITABLES | mirrored | {"Self"}
+    return isinstance(returns, str) and head(parse(returns)) in ASYNC_ITERATORS
 
 
 def parse(annotation: str) -> ast.expr:
@@ -106,15 +101,11 @@ def arguments(expr: ast.expr) -> list[ast.expr]:
     return list(expr.slice.elts) if isinstance(expr.slice, ast.Tuple) else [expr.slice]
 
 
-def expected_return(annotation: str, *, coroutine: bool, own_sync_name: str, renames: dict[str, str]) -> str:
+def expected_return(annotation: str, renames: dict[str, str]) -> str:
     """The sync twin's return annotation for an async member's."""
     expr = parse(annotation)
     if head(expr) in ASYNC_ITERATORS:
         expr = ast.Subscript(ast.Name("Iterator"), arguments(expr)[0])
-    elif not coroutine and head(expr) in AWAITABLES:
-        expr = arguments(expr)[-1]
-    elif not coroutine and isinstance(expr, ast.Name) and expr.id == "Self":  # a copy, e.g. options()
-        expr = ast.Name(own_sync_name)
     for node in ast.walk(expr):
         if isinstance(node, ast.Name) and node.id in renames:
             node.id = renames[node.id]
@@ -142,11 +133,10 @@ def assert_twin(name: str, member: Any, twins: Twins, renames: dict[str, str]) -
         assert isinstance(twin, property), f"{where} is a property, its twin is not"
         assert twin.fset is None
         assert member.fget is not None and twin.fget is not None
-        member, twin, coroutine = member.fget, twin.fget, True
+        member, twin = member.fget, twin.fget
     else:
         assert inspect.isfunction(twin), f"{where}: twin is not a plain method"
         assert not inspect.iscoroutinefunction(twin) and not inspect.isasyncgenfunction(twin), where
-        coroutine = inspect.iscoroutinefunction(member) or inspect.isasyncgenfunction(member)
     assert parameters(twin) == parameters(member), f"{where}: parameters differ"
     assert twin.__doc__ == member.__doc__, f"{where}: docstring differs"
     async_returns = string_annotations(member).get("return")
@@ -155,8 +145,7 @@ def assert_twin(name: str, member: Any, twins: Twins, renames: dict[str, str]) -
         assert sync_returns == async_returns
     else:
         assert async_returns is not None, f"{where} has no return annotation"
-        sync_name = twins.sync_cls.__name__
-        expected = expected_return(async_returns, coroutine=coroutine, own_sync_name=sync_name, renames=renames)
+        expected = expected_return(async_returns, renames)
         assert sync_returns is not None and ast.unparse(parse(sync_returns)) == expected, f"{where}: return"
 
 
@@ -174,7 +163,7 @@ def test_every_async_member_has_a_sync_twin(package: str, gen_sync: ModuleType) 
     walked = set()
     for twins in twins_list:
         assert_resource_attributes(twins, renames)
-        for name, member in async_members(twins, set(renames)):
+        for name, member in async_members(twins):
             if not skipped(gen_sync, twins.async_cls, name):
                 assert_twin(name, member, twins, renames)
                 walked.add(f"{twins.sync_cls.__name__}.{RENAMED.get(name, name)}")
@@ -183,15 +172,11 @@ def test_every_async_member_has_a_sync_twin(package: str, gen_sync: ModuleType) 
         must_have |= {
             "BridgeClient.call",
             "BridgeClient.stream",
-            "BridgeClient.options",
             "BridgeClient.base_url",
             "Things.create",
             "Things.iterate",
-            "Things.coloured",
-            "Things.find",
             "Things.__iter__",
             "Things.ping",
-            "Widgets.sized",
         }
     else:
         must_have |= {"BridgeClient.call", "Customers.register"}
@@ -203,5 +188,5 @@ def test_the_walk_would_catch_a_missing_twin(fixture_package: str) -> None:
     renames = {"AsyncThings": "Things"}
     stripped = type("Things", (), {k: v for k, v in vars(twins.sync_cls).items() if k != "create"})
     with pytest.raises(AssertionError, match=r"AsyncThings.create has no sync twin"):
-        for name, member in async_members(twins, set(renames)):
+        for name, member in async_members(twins):
             assert_twin(name, member, Twins(twins.async_cls, stripped, False), renames)
