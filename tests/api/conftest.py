@@ -22,11 +22,6 @@ SET_PRICE = "sandbox.MarketService.setPrice"
 GET_PRICE = "sandbox.MarketService.getPrice"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @attrs.frozen
 class Received:
     """One request as the sandbox's handler saw it (after the gateway checked signature and headers)."""

@@ -12,11 +12,6 @@ from multimarkets.sandbox import Sandbox
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
     async with Sandbox(rate_limit=FAST) as sb:
         yield sb

@@ -19,11 +19,6 @@ ADD_CUSTOMER = "customer.admin.WhiteCustomerAdminApiService.addCustomer"
 PWD = "dc483e80a7a0bd9ef71d8cf973673924"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class FakeClock:
     """A monotonic clock the test moves by hand."""
 

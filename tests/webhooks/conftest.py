@@ -16,11 +16,6 @@ from webhook_samples import MakeDelivery
 from multimarkets.signing import RsaSha1Signer, RsaSha1Verifier
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _key_pair() -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     private = key.private_bytes(
