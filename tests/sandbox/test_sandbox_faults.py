@@ -215,7 +215,7 @@ async def test_slow_body_stalls_past_the_client_timeout_and_does_not_delay_shutd
             await asyncio.wait_for(response.content.read(), 0.3)
         response.close()
     await raw.sandbox.stop()  # wakes the stalled handler instead of waiting 60 s
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # far below the stall, so a loaded machine cannot fail it
 
 
 async def test_stall_shorter_than_the_timeout_delivers_the_whole_answer(start_sandbox):
