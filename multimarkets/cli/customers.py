@@ -1,10 +1,10 @@
 """``multimarkets customers import FILE.csv``: register every customer of a CSV file.
 
-Credentials come from ``--api-key/--secret-key/--company-id`` or ``MULTIMARKETS_API_KEY``,
+Credentials come from ``--api-key/--secret-key-file/--company-id`` or ``MULTIMARKETS_API_KEY``,
 ``MULTIMARKETS_SECRET_KEY``, ``MULTIMARKETS_COMPANY_ID``; the service from ``--base-url`` or
-``MULTIMARKETS_BASE_URL`` (default: production). Exit codes: 0 every row settled and none failed (invalid and
-already existing rows are reported, not failures), 1 some failed or were not attempted, 2 a fatal stop or unusable
-input (nothing or not all sent).
+``MULTIMARKETS_BASE_URL`` (default: production), printed before anything is sent. Exit codes: 0 every row
+settled and none failed (invalid and already existing rows are reported, not failures), 1 some failed or were
+not attempted, 2 a fatal stop or unusable input (nothing or not all sent).
 """
 
 from __future__ import annotations
@@ -26,25 +26,27 @@ from ..client import AsyncBridgeClient
 from ..config import DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
 from ..errors import ConfigurationError, MultiMarketsError
 from ._progress import BulkProgress, print_summary
+from ._secret import add_secret_key_arguments, secret_key_from
 
 __all__ = ["add_connection_arguments", "credentials_from", "register", "run_import"]
 
 _SHOWN_PROBLEMS = 20
 
+# Each credential: its environment variable and the option named when it is missing.
 _ENV = {
-    "api_key": "MULTIMARKETS_API_KEY",
-    "secret_key": "MULTIMARKETS_SECRET_KEY",
-    "company_id": "MULTIMARKETS_COMPANY_ID",
+    "api_key": ("MULTIMARKETS_API_KEY", "--api-key"),
+    "secret_key": ("MULTIMARKETS_SECRET_KEY", "--secret-key-file"),
+    "company_id": ("MULTIMARKETS_COMPANY_ID", "--company-id"),
 }
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--base-url``, ``--api-key``, ``--secret-key``, ``--company-id`` (each defaulting to its environment
-    variable) and ``--timeout``."""
+    """``--base-url``, ``--api-key``, ``--secret-key`` or ``--secret-key-file``, ``--company-id`` (each defaulting
+    to its environment variable) and ``--timeout``."""
     add = parser.add_argument
     add("--base-url", help="service base URL (default $MULTIMARKETS_BASE_URL, else production)")
     add("--api-key", help="API key (default $MULTIMARKETS_API_KEY)")
-    add("--secret-key", help="RSA secret key, base64 PKCS#8 or PEM (default $MULTIMARKETS_SECRET_KEY)")
+    add_secret_key_arguments(parser, "RSA secret key, base64 PKCS#8 or PEM (default $MULTIMARKETS_SECRET_KEY)")
     add("--company-id", help="company id (default $MULTIMARKETS_COMPANY_ID)")
     add(
         "--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S", help=f"seconds per request ({DEFAULT_TIMEOUT:g})"
@@ -53,8 +55,9 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
 
 def credentials_from(args: argparse.Namespace) -> tuple[Credentials, str]:
     """The credentials and base URL from the options, falling back to the environment."""
-    values: dict[str, str] = {name: getattr(args, name) or os.environ.get(env, "") for name, env in _ENV.items()}
-    missing = [f"--{name.replace('_', '-')} (or ${_ENV[name]})" for name, value in values.items() if not value]
+    given = {"api_key": args.api_key, "secret_key": secret_key_from(args), "company_id": args.company_id}
+    values = {name: given[name] or os.environ.get(env, "") for name, (env, _) in _ENV.items()}
+    missing = [f"{option} (or ${env})" for name, (env, option) in _ENV.items() if not values[name]]
     if missing:
         raise ConfigurationError(f"missing {', '.join(missing)}")
     base_url = args.base_url or os.environ.get("MULTIMARKETS_BASE_URL") or PRODUCTION_URL
@@ -116,8 +119,9 @@ def _exit_code(report: BulkReport) -> int:
     return 0 if report.ok else 1
 
 
-async def _run(args: argparse.Namespace, total: int, journal: str | None) -> BulkReport:
-    credentials, base_url = credentials_from(args)
+async def _run(
+    args: argparse.Namespace, credentials: Credentials, base_url: str, total: int, journal: str | None
+) -> BulkReport:
     client = AsyncBridgeClient(credentials, base_url, timeout=args.timeout, rate_limit=RateLimit.parse(args.rate_limit))
     async with client:
         with BulkProgress(total) as progress:
@@ -139,14 +143,15 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"{args.file}: {total} rows, {invalid} invalid", file=sys.stderr)
         if args.dry_run:
             return 1 if invalid else 0
-        credentials_from(args)
+        credentials, base_url = credentials_from(args)
         journal = args.journal
         if journal is None and args.report:
             # The report is written in input order from a journal, so a run without one gets a throwaway one.
             scratch = tempfile.mkdtemp(prefix="multimarkets-import-")
             journal = os.path.join(scratch, "journal.db")
         try:
-            report = asyncio.run(_run(args, total, journal))
+            print(f"registering at {base_url} for company {credentials.company_id}", file=sys.stderr, flush=True)
+            report = asyncio.run(_run(args, credentials, base_url, total, journal))
         except KeyboardInterrupt:
             if args.journal:
                 print(f"interrupted; run the same command again to resume from {args.journal}", file=sys.stderr)

@@ -85,7 +85,7 @@ def register(subparsers: Any) -> None:
     add("--rows", type=int, default=300, metavar="N", help="rows to generate (default 300)")
     add("--rate-limit", default="50/1s", metavar="N/WINDOW", help="sandbox and client limit (default 50/1s)")
     add("--concurrency", type=int, default=16, metavar="N", help="rows in flight at once (default 16)")
-    add("--faults", default=DEFAULT_FAULTS, metavar="SPEC", help=f'sandbox faults, "" for none ({DEFAULT_FAULTS})')
+    add("--faults", default=DEFAULT_FAULTS, metavar="SPEC", help='sandbox faults, "" for none (%(default)s)')
     add("--seed", type=int, default=1, help="seed of the rows and the faults (default 1)")
     parser.set_defaults(func=run)
 

@@ -14,6 +14,7 @@ import signal
 import sys
 from typing import TextIO
 
+from ..cli._secret import add_secret_key_arguments, secret_key_from
 from ..errors import ConfigurationError
 from .keys import ApiKeyConfig
 from .server import Sandbox
@@ -48,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--latency", metavar="RANGE", help="extra latency per request, e.g. 20ms..200ms")
     add("--faults", metavar="SPEC", help="fault spec, e.g. error5xx=0.05,reset_before=0.02 (see docs/sandbox.md)")
     add("--slow-body-seconds", type=float, default=30.0, metavar="S", help="how long slow_body stalls (default 30)")
-    add("--secret-key", metavar="KEY", help="RSA secret key (base64 PKCS#8) of the default API key")
+    add_secret_key_arguments(parser, "RSA secret key (base64 PKCS#8) of the default API key")
     add("--company-id", default="1", help="company of the generated keys (default 1)")
     add("--api-keys", metavar="N|COMPANY[:N],...", help="several keys, each with its own limit and bans")
 
@@ -65,7 +66,7 @@ def _sandbox_from(args: argparse.Namespace) -> Sandbox:
         seed=args.seed,
         faults=args.faults,
         latency=args.latency,
-        secret_key=args.secret_key,
+        secret_key=secret_key_from(args),
         company_id=args.company_id,
         api_keys=api_keys,
         slow_body_seconds=args.slow_body_seconds,
