@@ -186,7 +186,7 @@ class Customer:
     first_name: str | None = None
     last_name: str | None = None
     id_card: str | None = attrs.field(default=None, repr=False)
-    id_card_type: int | None = None
+    id_card_type: str | None = None
     remark: str | None = None
     unit_id: int | None = None
     unit_name: str | None = None
@@ -204,8 +204,9 @@ class Customer:
 
 @attrs.frozen
 class CustomerDetail:
-    """A customer's base information (§6.7). Flags documented as codes stay integers (e.g. ``deposit`` 1 = may
-    deposit); nested objects the reference leaves undescribed stay as parsed JSON."""
+    """A customer's base information (§6.7). Flags stay as the docs type them: integers for some (``deposit``
+    1 = may deposit), strings for others (``assert_pass_status`` ``"1"``); nested objects the reference leaves
+    undescribed stay as parsed JSON."""
 
     customer_no: str
     id: int | None = None
@@ -215,7 +216,7 @@ class CustomerDetail:
     register_source: RegisterSource | None = None
     type: CustomerGroupType | None = None
     company_id: str | None = None
-    company_type: int | None = None
+    company_type: str | None = None
     customer_group_id: int | None = None
     country: str | None = None
     phone: str | None = None
@@ -225,7 +226,7 @@ class CustomerDetail:
     first_name: str | None = None
     last_name: str | None = None
     id_card: str | None = attrs.field(default=None, repr=False)
-    id_card_type: int | None = None
+    id_card_type: str | None = None
     address: str | None = attrs.field(default=None, repr=False)
     postal_code: str | None = None
     kyc_status: int | None = None
@@ -246,11 +247,11 @@ class CustomerDetail:
     api_check_switch: bool | None = None
     api_check_rule: str | None = None
     """Comma-joined: 1 e-mail, 2 SMS, 3 Google MFA."""
-    assert_pass_status: int | None = None
-    """1 must set a fund password, 2 need not."""
-    login_pass_status: int | None = None
-    pay_pass_status: int | None = None
-    """1 no payment password, 2 has one."""
+    assert_pass_status: str | None = None
+    """``"1"`` must set a fund password, ``"2"`` need not."""
+    login_pass_status: str | None = None
+    pay_pass_status: str | None = None
+    """``"1"`` no payment password, ``"2"`` has one."""
     optional: int | None = None
     unit_id: int | None = None
     unit_name: str | None = None

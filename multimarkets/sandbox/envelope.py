@@ -19,7 +19,8 @@ def encode_envelope(
     msg: str | None = None,
     msg_params: str | None = None,
 ) -> bytes:
-    """Serialise one envelope. ``tm`` is the processing time in milliseconds."""
+    """Serialise one envelope. ``tm`` is the processing time in milliseconds. A success without ``data``
+    (``None``) has no ``data`` key, as the documented samples of cancellation and account changes show."""
     ok = code == SUCCESS
     envelope = {
         "code": code,
@@ -30,6 +31,7 @@ def encode_envelope(
         "bizCode": "",
         "tm": tm,
         "trace": trace,
-        "data": data,
     }
+    if data is not None or not ok:
+        envelope["data"] = data
     return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()

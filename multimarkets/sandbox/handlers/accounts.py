@@ -178,8 +178,6 @@ def _record(a: DirectAccount) -> dict[str, Any]:
         "accountName": a.account_name,
         "accountApiKey": _masked(a.api_key),
         "isTest": a.is_test,
-        "createTime": a.create_time,
-        "updateTime": a.update_time,
     }
 
 

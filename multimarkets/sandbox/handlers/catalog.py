@@ -9,6 +9,8 @@ Choices where the reference is silent:
 - Products: the Bridge spot pairs (``tradeType`` 10) BTCUSDT (symbolId 59), ETHUSDT (60) and ETHBTC (61) that
   trading calls take, plus one CFD product (``tradeType`` 1) so that the ``tradeType`` filter has work to do.
   ``companyId`` in the body must be the caller's company.
+- Rows have exactly the keys and JSON types of the documented samples (the Manager API's extra audit fields,
+  ``nameEn``, ``revision``, ``createBy`` ..., are not sent).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ __all__ = ["CURRENCIES", "HANDLERS", "PRODUCTS", "ProductSpec", "currency_digits
 
 _EPOCH_2024 = 1_704_067_200_000
 """Creation time of the seeded rows (2024-01-01T00:00:00Z)."""
+_NEW_YEARS_EVE_2023 = _EPOCH_2024 - 86_400_000
+"""The one (past) holiday of every product, as in the documented sample: it never stops trading now."""
 
 _DICTIONARIES: dict[str, list[tuple[str, str]]] = {
     "phone_code": [
@@ -76,16 +80,9 @@ def _dictionary_rows() -> dict[str, list[dict[str, Any]]]:
                     "code": code,
                     "name": name,
                     "displayName": name,
-                    "nameEn": name,
-                    "nameTw": name,
                     "sort": sort,
-                    "showType": None,
-                    "extend": None,
                     "status": 1,
                     "hasLeaf": 0,
-                    "revision": 1,
-                    "createBy": "system",
-                    "updateBy": "system",
                     "createTime": _EPOCH_2024,
                     "updateTime": _EPOCH_2024,
                 }
@@ -165,11 +162,6 @@ async def currencies(ctx: RequestContext, body: dict[str, Any]) -> list[dict[str
             "initState": 2,
             "fundId": 147,
             "bizName": "ASSETS",
-            "revision": 1,
-            "createBy": "system",
-            "createTime": _EPOCH_2024,
-            "updateBy": "system",
-            "updateTime": _EPOCH_2024,
         }
         for code, (currency_id, digits) in CURRENCIES.items()
     ]
@@ -191,15 +183,15 @@ def _product_row(p: ProductSpec) -> dict[str, Any]:
         "pointRatio": "1",
         "dealMode": 1,
         "etf": False,
-        "fundId": None,
-        "labels": None,
+        "fundId": 147,
+        "labels": "",
         "sortNum": p.symbol_id,
         "enableShortLoan": False,
         "enableLongLoan": False,
-        "dividend": None,
+        "dividend": False,
         "inHolidayTime": 0,
         "inTradeTime": 1,
-        "holidayTimeList": [],
+        "holidayTimeList": [{"startTime": _NEW_YEARS_EVE_2023, "endTime": _EPOCH_2024 - 1}],
         "tradeTimeList": [{"dayOfWeek": day, "startTime": 0, "endTime": 86_400} for day in range(1, 8)],
     }
 

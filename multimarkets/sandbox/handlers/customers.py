@@ -9,6 +9,11 @@ Choices where the reference is silent or ambiguous:
   across companies.
 - Area codes are stored in one form, with a leading ``+`` (``86`` and ``+86`` are the same area, as the
   SDK's bulk reconciliation also assumes), and lists and details return that form.
+- Answers have the keys and JSON types of the documented samples: a text the sandbox does not know is ``""``
+  (as the docs show for ``idCard``, ``idCardType``, ``remark``), an unknown number ``0``, an undescribed
+  object ``{}``; flags the docs type as strings (``assertPassStatus``, ``companyType``, ``loginPassStatus``,
+  ``payPassStatus``, ``customerAgentMark``, ``apiCheckRule``) are strings. There are no logins or separate
+  activations: ``loginTime``, ``activateTime`` and ``firstAccountActivateTime`` are the registration time.
 - The list is newest first; ``current`` and ``size`` may be strings (as documented) or integers; ``size``
   defaults to 20 and is capped at 2000.
 - Cancellation answers a plain success without data for both modes, as the documented sample does:
@@ -37,6 +42,7 @@ SERVICE = "customer.admin.WhiteCustomerAdminApiService"
 STATUS_NORMAL = 1
 STATUS_CANCELLING = 6
 DEFAULT_AREA = "+86"
+DEFAULT_GROUP_NAME = "Default group"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 2000
 _LAST_CUSTOMER_SEQ = 999_999
@@ -103,37 +109,37 @@ async def add_customer(ctx: RequestContext, body: dict[str, Any]) -> str:
 
 
 def _record(c: Customer) -> dict[str, Any]:
-    """A customer-list record (reference §6.6); fields the sandbox does not model are null."""
+    """A customer-list record (reference §6.6), keys and JSON types as the documented sample."""
     return {
-        "agentCustomerNo": None,
+        "agentCustomerNo": "",
         "companyId": company_id_value(c.company_id),
         "createTime": c.create_time,
         "customerGroupId": c.customer_group_id,
-        "customerGroupName": "default" if c.customer_group_id == 1 else None,
+        "customerGroupName": DEFAULT_GROUP_NAME if c.customer_group_id == 1 else "",
         "customerNo": c.customer_no,
         "customerType": 0,
-        "email": c.email,
-        "firstAccountActivateTime": None,
-        "firstName": None,
+        "email": c.email or "",
+        "firstAccountActivateTime": c.create_time,
+        "firstName": "",
         "id": c.id,
-        "idCard": None,
-        "idCardType": None,
-        "lastName": None,
-        "loginTime": None,
-        "name": None,
+        "idCard": "",
+        "idCardType": "",
+        "lastName": "",
+        "loginTime": c.create_time,
+        "name": "",
         "openAccountType": 0,
-        "phone": c.phone,
-        "phoneArea": c.phone_area,
+        "phone": c.phone or "",
+        "phoneArea": c.phone_area or "",
         "registerSource": c.register_source,
-        "remark": c.remark,
+        "remark": c.remark or "",
         "status": c.status,
-        "tgUserId": None,
-        "tgUserName": None,
-        "thirdAccountNo": None,
-        "thirdLoginSource": None,
-        "thirdUserId": None,
-        "unitId": None,
-        "unitName": None,
+        "tgUserId": "",
+        "tgUserName": "",
+        "thirdAccountNo": "",
+        "thirdLoginSource": "",
+        "thirdUserId": "",
+        "unitId": 0,
+        "unitName": "",
         "updateTime": c.update_time,
     }
 
@@ -163,63 +169,63 @@ async def detail(ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
         raise invalid("type", "must be baseInfo")
     c = _find(ctx, require_str(body, "customerNo"))
     return {
-        "accountList": [],
-        "accountRemark": None,
-        "activateStatus": None,
-        "activateTime": None,
-        "address": None,
-        "apiCheckRule": None,
+        "accountList": {},
+        "accountRemark": "",
+        "activateStatus": 1,
+        "activateTime": c.create_time,
+        "address": "",
+        "apiCheckRule": "",
         "apiCheckSwitch": False,
-        "assertPassStatus": 1,
-        "associationCompanyId": None,
+        "assertPassStatus": "1",
+        "associationCompanyId": 0,
         "companyId": company_id_value(c.company_id),
         "companyKycStatus": 2,
-        "companyType": None,
+        "companyType": "1",
         "country": c.country,
         "createTime": c.create_time,
-        "customerAgentMark": None,
+        "customerAgentMark": "0",
         "customerGroupId": c.customer_group_id,
         "customerNo": c.customer_no,
         "customerType": 0,
         "deposit": 1,
-        "earlyWarningLevel": None,
-        "email": c.email,
-        "firstName": None,
-        "forceLevel": None,
+        "earlyWarningLevel": {},
+        "email": c.email or "",
+        "firstName": "",
+        "forceLevel": {},
         "googleId": 0,
         "id": c.id,
-        "idCard": None,
-        "idCardType": None,
+        "idCard": "",
+        "idCardType": "",
         "isFund": 0,
-        "kycAuditRemark": None,
+        "kycAuditRemark": "",
         "kycAuditStatus": 0,
-        "kycRemark": None,
+        "kycRemark": "",
         "kycStatus": 0,
-        "lastName": None,
-        "loginPassStatus": 2,
-        "loginTime": None,
-        "name": None,
+        "lastName": "",
+        "loginPassStatus": "2",
+        "loginTime": c.create_time,
+        "name": "",
         "openAccountType": 0,
         "optional": 0,
-        "payPassStatus": 1,
-        "phone": c.phone,
-        "phoneArea": c.phone_area,
-        "postalCode": None,
+        "payPassStatus": "1",
+        "phone": c.phone or "",
+        "phoneArea": c.phone_area or "",
+        "postalCode": "",
         "registerSource": c.register_source,
         "registerTime": c.create_time,
-        "relationCustomerId": None,
-        "source": None,
+        "relationCustomerId": 0,
+        "source": "",
         "status": c.status,
-        "thirdIntactMsg": None,
-        "thirdLoginSource": None,
-        "thirdServerCode": None,
-        "thirdUserId": None,
+        "thirdIntactMsg": "",
+        "thirdLoginSource": "",
+        "thirdServerCode": "",
+        "thirdUserId": "",
         "type": 0,
-        "unitId": None,
-        "unitName": None,
-        "utmSource": None,
+        "unitId": 0,
+        "unitName": "",
+        "utmSource": "",
         "withdraw": 1,
-        "withdrawLevel": None,
+        "withdrawLevel": {},
     }
 
 
