@@ -6,5 +6,3 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 GEN_SYNC = REPO / "scripts" / "gen_sync.py"
-FIXTURE_PACKAGE = "fakemarkets"
-FIXTURE_SOURCE = Path(__file__).resolve().parent / "fixtures" / FIXTURE_PACKAGE
