@@ -22,7 +22,7 @@ from ._ratelimit import DEFAULT_BAN_SECONDS, KeyLimiter, limiter_for
 from ._retry import Outcome, backoff, classify
 from ._version import __version__
 from .config import Credentials, RateLimit
-from .envelope import parse_retry_after, unwrap
+from .envelope import parse_retry_after, redirect_error, unwrap
 from .errors import (
     ConfigurationError,
     ConnectionError,
@@ -215,10 +215,15 @@ class AsyncSession:
             headers["signature"] = self._signer.sign(payload, timestamp)
             if group is not None:
                 headers["group"] = group
-            async with http.post(url, data=encoded, headers=headers) as response:
-                outcome = str(response.status)
-                raw = await response.read()
+            # Never follow a redirect: it would re-send the signed request to wherever Location points.
+            async with http.post(url, data=encoded, headers=headers, allow_redirects=False) as response:
                 http_status = response.status
+                outcome = str(http_status)
+                if 300 <= http_status < 400:
+                    raise redirect_error(
+                        http_status, response.headers.get("Location"), url=url, trace=trace, biz_type=biz_type
+                    )
+                raw = await response.read()
                 date = response.headers.get("Date")
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
         except asyncio.TimeoutError:

@@ -5,10 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
-from .errors import APIError, IPBannedError, RateLimitError, ResponseFormatError, ServerError, error_for
+from .errors import (
+    APIError,
+    IPBannedError,
+    RateLimitError,
+    RedirectError,
+    ResponseFormatError,
+    ServerError,
+    error_for,
+)
 
-__all__ = ["SUCCESS_CODE", "excerpt", "parse_retry_after", "unwrap"]
+__all__ = ["SUCCESS_CODE", "excerpt", "parse_retry_after", "redirect_error", "unwrap"]
 
 SUCCESS_CODE = "0"
 _EXCERPT_CHARS = 200
@@ -29,6 +38,36 @@ def parse_retry_after(value: str | None) -> float | None:
     except ValueError:
         return None
     return max(seconds, 0.0)
+
+
+def _origin(url: str, location: str | None) -> str | None:
+    if not location:
+        return None
+    try:
+        target = urlsplit(urljoin(url, location.strip()))
+        host, port = target.hostname, target.port
+    except ValueError:
+        return None
+    if not target.scheme or not host:
+        return None
+    # Only scheme, host and port: a Location's path, query or userinfo may carry anything.
+    return f"{target.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def redirect_error(
+    status: int, location: str | None, *, url: str, trace: str | None, biz_type: str | None
+) -> RedirectError:
+    """The error for a 3xx answer to ``url``; it names the status and the origin ``location`` points to."""
+    origin = _origin(url, location)
+    where = f"to {origin}" if origin is not None else "without a usable Location"
+    return RedirectError(
+        f"the service answered HTTP {status}, redirecting {where}; redirects are never followed",
+        code=f"HTTP {status}",
+        http_status=status,
+        trace=trace,
+        biz_type=biz_type,
+        target_origin=origin,
+    )
 
 
 def _http_error(status: int, raw: bytes, envelope: Mapping[str, Any] | None, **common: Any) -> APIError:

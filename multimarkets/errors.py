@@ -22,6 +22,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
     "ResponseFormatError",
     "ServerError",
     "SignatureError",
@@ -165,6 +166,16 @@ class CustomerExistsError(APIError):
 
 class ResponseFormatError(APIError):
     """The answer was not a valid envelope: HTML (e.g. a firewall page), empty, truncated or foreign JSON."""
+
+
+class RedirectError(APIError):
+    """The service answered with a redirect (HTTP 3xx). Redirects are never followed: a signed request goes to
+    the configured origin or nowhere. ``target_origin`` is where the answer pointed (None without a usable
+    ``Location``)."""
+
+    def __init__(self, message: str, *, target_origin: str | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.target_origin = target_origin
 
 
 class TransportError(MultiMarketsError):

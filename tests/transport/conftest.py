@@ -1,0 +1,55 @@
+"""Fixtures of the transport tests: hostile servers on loopback, and one call with either client."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from transport_helpers import PAGE, Call, RawServer, Respond
+
+from multimarkets import AsyncBridgeClient, BridgeClient, Credentials
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Respond], RawServer]]:
+    """``serve(respond)`` starts a :class:`RawServer`; all are stopped after the test."""
+    servers: list[RawServer] = []
+
+    def start(respond: Respond) -> RawServer:
+        server = RawServer(respond)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def credentials() -> Credentials:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return Credentials("raw-api-key", base64.b64encode(der).decode(), "7")
+
+
+@pytest.fixture(params=["async", "sync"])
+def call(request: pytest.FixtureRequest, credentials: Credentials) -> Call:
+    """``call(base_url, **client_options)``: one idempotent call to ``PAGE`` with a new client of either kind."""
+
+    def with_async(base_url: str, body: dict[str, Any] | None = None, **options: Any) -> Any:
+        async def run() -> Any:
+            async with AsyncBridgeClient(credentials, base_url, rate_limit=None, **options) as client:
+                return await client.call(PAGE, body or {}, idempotent=True)
+
+        return asyncio.run(run())
+
+    def with_sync(base_url: str, body: dict[str, Any] | None = None, **options: Any) -> Any:
+        with BridgeClient(credentials, base_url, rate_limit=None, **options) as client:
+            return client.call(PAGE, body or {}, idempotent=True)
+
+    return with_async if request.param == "async" else with_sync

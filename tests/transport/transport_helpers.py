@@ -1,0 +1,125 @@
+"""Hostile servers on loopback for the transport tests.
+
+A :class:`RawServer` answers with whatever bytes a test scripts (redirects, endless bodies, lying headers),
+from an event loop in a thread of its own, so the async client (in the test's loop) and the sync client (in
+its portal) reach it alike. It records every request it received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+
+PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
+
+Call = Callable[..., Any]
+"""``call(base_url, body=None, **client_options)``: one idempotent call with a new client (see conftest)."""
+
+
+@attrs.frozen
+class RawRequest:
+    """One request as it arrived: method, request target, headers (lower-case names) and body."""
+
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Respond = Callable[[RawRequest, asyncio.StreamWriter], Awaitable[None]]
+
+
+def answer(status: int = 200, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
+    """A complete HTTP/1.1 response that closes the connection."""
+    lines = [f"HTTP/1.1 {status} Scripted"]
+    fields = {"Content-Type": "application/json", "Content-Length": str(len(body)), **(headers or {})}
+    lines += [f"{name}: {value}" for name, value in fields.items()]
+    lines += ["Connection: close", "", ""]
+    return "\r\n".join(lines).encode("latin-1") + body
+
+
+def envelope(data: Any = None, code: str = "0") -> bytes:
+    """A well-formed service envelope."""
+    ok = code == "0"
+    return json.dumps(
+        {"code": code, "msg": "Success" if ok else "failed", "ok": ok, "fail": not ok, "trace": "t-raw-1", "data": data}
+    ).encode()
+
+
+def canned(response: bytes) -> Respond:
+    """Answer every request with the same bytes."""
+
+    async def respond(_: RawRequest, writer: asyncio.StreamWriter) -> None:
+        writer.write(response)
+        await writer.drain()
+
+    return respond
+
+
+class RawServer:
+    """A scripted HTTP server on 127.0.0.1 in a background thread; see the module docstring."""
+
+    def __init__(self, respond: Respond) -> None:
+        self._respond = respond
+        self.requests: list[RawRequest] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="raw-server", daemon=True)
+        self._connections: set[asyncio.Task[None]] = set()
+        self._thread.start()
+        self._server = self._run(asyncio.start_server(self._serve, "127.0.0.1", 0))
+        self.port: int = self._server.sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        """The server's origin."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """What a client takes as base URL."""
+        return self.url + "/webhook"
+
+    def _run(self, coro: Awaitable[Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)  # type: ignore[arg-type]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            first, *lines = head.decode("latin-1").split("\r\n")
+            method, target, _ = first.split(" ", 2)
+            headers = {}
+            for line in lines:
+                if line:
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            request = RawRequest(method, target, headers, body)
+            self.requests.append(request)
+            await self._respond(request, writer)
+        except (OSError, asyncio.IncompleteReadError):
+            pass  # the client hung up, which is what some tests provoke
+        finally:
+            self._connections.discard(task)
+            writer.close()
+
+    def stop(self) -> None:
+        """Stop serving, drop open connections and end the thread."""
+
+        async def shutdown() -> None:
+            self._server.close()
+            for task in list(self._connections):
+                task.cancel()
+            await asyncio.gather(*self._connections, return_exceptions=True)
+
+        self._run(shutdown())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
