@@ -30,7 +30,7 @@ from ..errors import (
     PermissionDeniedError,
     SignatureError,
 )
-from .journal import IN_FLIGHT, Journal, JournalError, StoredRow
+from .journal import IN_FLIGHT, Journal, JournalError, Origin, StoredRow
 from .outcome import RowOutcome, RowResult
 from .reconcile import reconcile
 from .report import BulkReport
@@ -474,10 +474,11 @@ async def run_bulk(
 ) -> BulkReport:
     """Run one bulk registration, handing each row's result to ``emit``."""
     _check(concurrency, row_retries)
-    store = Journal(journal)
+    session = customers._session
+    credentials = session.credentials
+    store = Journal(journal, Origin(session.base_url, credentials.api_key, credentials.company_id))
     await store.open()
     try:
-        session = customers._session
         requests_per_call = session.max_retries + 1
         limit = session.limiter.limit
         if limit is not None:

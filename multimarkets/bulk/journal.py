@@ -21,6 +21,8 @@ them into the shared limiter with ``KeyLimiter.occupy``).
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import itertools
 import os
 import sqlite3
@@ -38,12 +40,12 @@ from ..errors import ConfigurationError
 from .outcome import RowOutcome, RowResult
 from .rows import email_key
 
-__all__ = ["IN_FLIGHT", "Journal", "JournalError", "StoredRow", "read_results"]
+__all__ = ["IN_FLIGHT", "Journal", "JournalError", "Origin", "StoredRow", "read_results"]
 
 IN_FLIGHT = "in_flight"
 """State of a row whose registration call was (or may have been) under way."""
 
-_FORMAT = "multimarkets.bulk.register/1"
+_FORMAT = "multimarkets.bulk.register/2"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -114,7 +116,54 @@ ON CONFLICT (position) DO UPDATE SET
 
 
 class JournalError(ConfigurationError):
-    """The journal cannot be used for this run: another input, another format, in use, or unreadable."""
+    """The journal cannot be used for this run: another input, service, API key or company, another format,
+    in use, or unreadable."""
+
+
+@attrs.frozen
+class Origin:
+    """The service and account a journal's rows were registered with: reusing the journal with another one
+    would report rows as registered that this service never saw."""
+
+    base_url: str
+    api_key: str
+    company_id: str
+
+
+def _fingerprint(salt: bytes, api_key: str) -> str:
+    # Keyed with a random salt of the journal, so the plain file does not let anyone test guesses of a key
+    # against journals in general (and holds nothing that signs a request).
+    return hmac.new(salt, api_key.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _claim(conn: sqlite3.Connection, path: str, origin: Origin) -> None:
+    """Record ``origin`` in a new journal, or refuse one recorded with another service, key or company."""
+    meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+    if "base_url" not in meta:
+        salt = os.urandom(16)
+        conn.executemany(
+            "INSERT INTO meta (name, value) VALUES (?, ?)",
+            [
+                ("base_url", origin.base_url),
+                ("company_id", origin.company_id),
+                ("api_key_salt", salt.hex()),
+                ("api_key_hmac", _fingerprint(salt, origin.api_key)),
+            ],
+        )
+        return
+    mismatches = []
+    if meta["base_url"] != origin.base_url:
+        mismatches.append(f"base URL {meta['base_url']} (this client: {origin.base_url})")
+    if not hmac.compare_digest(meta["api_key_hmac"], _fingerprint(bytes.fromhex(meta["api_key_salt"]), origin.api_key)):
+        mismatches.append("another API key")
+    if meta["company_id"] != origin.company_id:
+        mismatches.append(f"company id {meta['company_id']} (this client: {origin.company_id})")
+    if mismatches:
+        raise JournalError(
+            f"the journal {path} belongs to another service or account: it was written with "
+            f"{'; '.join(mismatches)}. Nothing was sent; use this journal with the client it was written with, "
+            "or start a new journal."
+        )
 
 
 @attrs.frozen
@@ -164,7 +213,7 @@ def _stored(values: Sequence[Any]) -> StoredRow:
     return StoredRow(*values)
 
 
-def _connect(path: str, *, durable: bool) -> sqlite3.Connection:
+def _connect(path: str, origin: Origin, *, durable: bool) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -184,6 +233,7 @@ def _connect(path: str, *, durable: bool) -> sqlite3.Connection:
             conn.execute("INSERT INTO meta (name, value) VALUES ('format', ?)", (_FORMAT,))
         elif found[0] != _FORMAT:
             raise JournalError(f"{path} is a journal of another kind or version ({found[0]}), not {_FORMAT}")
+        _claim(conn, path, origin)
     except sqlite3.OperationalError as exc:
         conn.close()
         if "locked" in str(exc):
@@ -210,7 +260,8 @@ class Journal:
     """The journal of one run. ``path=None`` keeps it in a temporary file deleted by :meth:`aclose` (the run
     still spills its state to disk instead of memory, but cannot be resumed)."""
 
-    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None, origin: Origin) -> None:
+        self._origin = origin
         self._temporary = path is None
         if path is None:
             fd, name = tempfile.mkstemp(prefix="multimarkets-bulk-", suffix=".db")
@@ -234,7 +285,8 @@ class Journal:
 
     async def open(self) -> None:
         """Create or open the file and take its lock."""
-        self._conn = await anyio.to_thread.run_sync(lambda: _connect(self.path, durable=not self._temporary))
+        durable = not self._temporary
+        self._conn = await anyio.to_thread.run_sync(lambda: _connect(self.path, self._origin, durable=durable))
 
     async def aclose(self) -> None:
         """Release the file (and delete it if temporary)."""

@@ -13,12 +13,14 @@ from bulk_helpers import FAST, make_rows
 
 from multimarkets import AsyncBridgeClient
 from multimarkets.bulk import journal as journal_module
-from multimarkets.bulk.journal import ALIVE_MARGIN, Journal
+from multimarkets.bulk.journal import ALIVE_MARGIN, Journal, Origin
 from multimarkets.resources.customers import ADD_CUSTOMER
 from multimarkets.sandbox import RequestContext, Sandbox
 from multimarkets.sandbox.handlers import HANDLERS
 
 pytestmark = pytest.mark.anyio
+
+ORIGIN = Origin("http://127.0.0.1:1/webhook", "key", "1")
 
 
 async def test_a_cut_off_call_counts_at_the_last_heartbeat_plus_the_margin(
@@ -28,7 +30,7 @@ async def test_a_cut_off_call_counts_at_the_last_heartbeat_plus_the_margin(
     fake_time = types.SimpleNamespace(time=lambda: wall[0], monotonic=lambda: 50.0)
     monkeypatch.setattr(journal_module, "time", fake_time)
     monkeypatch.setattr(journal_module, "PROCESS", "the-killed-process")
-    dead = Journal(tmp_path / "run.db")
+    dead = Journal(tmp_path / "run.db", ORIGIN)
     await dead.open()
     dead.start_call(2)  # two requests noted, never ended: the process is killed mid-call
     await dead.record()
@@ -38,7 +40,7 @@ async def test_a_cut_off_call_counts_at_the_last_heartbeat_plus_the_margin(
 
     monkeypatch.setattr(journal_module, "PROCESS", "the-resumed-process")
     wall[0] = 1030.0
-    resumed = Journal(tmp_path / "run.db")
+    resumed = Journal(tmp_path / "run.db", ORIGIN)
     await resumed.open()
     try:
         # not at "now" (1030) as before the heartbeat, nor at the call's bound (1000 + 100)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bulk_helpers import FAST, held_by_email, make_rows
+from bulk_helpers import FAST, HEADER, customers_csv, held_by_email, import_, make_rows, point_env_at, write
 
 from multimarkets.bulk import REPORT_COLUMNS, RowOutcome
 from multimarkets.bulk.journal import read_results
@@ -21,36 +21,12 @@ from multimarkets.resources.customers import ADD_CUSTOMER
 from multimarkets.sandbox import BizError, RequestContext, Sandbox
 from multimarkets.sandbox import cli as sandbox_cli
 
-HEADER = "email,phone,password,country,register_source"
-
-
-def point_env_at(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Set the environment the CLI reads its service and credentials from to ``sb``'s."""
-    monkeypatch.setenv("MULTIMARKETS_BASE_URL", sb.base_url)
-    monkeypatch.setenv("MULTIMARKETS_API_KEY", sb.credentials.api_key)
-    monkeypatch.setenv("MULTIMARKETS_SECRET_KEY", sb.credentials.secret_key)
-    monkeypatch.setenv("MULTIMARKETS_COMPANY_ID", sb.credentials.company_id)
-
 
 @pytest.fixture
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     with Sandbox.in_thread(rate_limit=FAST) as sb:
         point_env_at(sb, monkeypatch)
         yield sb
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def customers_csv(path: Path, count: int) -> Path:
-    lines = [HEADER] + [f"{r['email']},{r['phone']},{r['password']},CN,H5" for r in make_rows(count)]
-    return write(path, "\n".join(lines) + "\n")
-
-
-def import_(*args: str) -> int:
-    return main(["customers", "import", *args, "--rate-limit", "1000/1s"])
 
 
 def test_import_writes_a_json_report_and_exits_0(sandbox: Sandbox, tmp_path: Path) -> None:
