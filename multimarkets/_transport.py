@@ -22,7 +22,7 @@ from ._ratelimit import DEFAULT_BAN_SECONDS, KeyLimiter, limiter_for
 from ._retry import Outcome, backoff, classify
 from ._version import __version__
 from .config import Credentials, RateLimit
-from .envelope import parse_retry_after, redirect_error, unwrap
+from .envelope import parse_retry_after, redirect_error, too_large_error, unwrap
 from .errors import (
     ConfigurationError,
     ConnectionError,
@@ -56,6 +56,19 @@ class Reply:
     """True when an earlier attempt of this call may have been processed although its answer was lost."""
 
 
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """``(body, True)``, or ``(what was read, False)`` once the body is, or announces to be, over ``limit``."""
+    if response.content_length is not None and response.content_length > limit:
+        return b"", False
+    body = bytearray()
+    # Chunk by chunk, also for a small Content-Length: a compressed body may inflate far beyond it.
+    async for chunk in response.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            return bytes(body[:512]), False  # enough for the error's excerpt
+    return bytes(body), True
+
+
 class AsyncSession:
     """Owns the aiohttp session of one client and runs the request loop. Not for direct use."""
 
@@ -70,6 +83,7 @@ class AsyncSession:
         lang: str | None,
         rate_limit: RateLimit | None,
         signer: Signer | None,
+        max_response_bytes: int,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base_url must start with http:// or https://, got {base_url!r}")
@@ -77,6 +91,9 @@ class AsyncSession:
             raise ConfigurationError("timeout must be positive")
         if max_retries < 0:
             raise ConfigurationError("max_retries must be 0 or more")
+        if max_response_bytes < 1:
+            raise ConfigurationError("max_response_bytes must be positive")
+        self._max_response_bytes = max_response_bytes
         self._credentials = credentials
         self._base_url = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -223,7 +240,12 @@ class AsyncSession:
                     raise redirect_error(
                         http_status, response.headers.get("Location"), url=url, trace=trace, biz_type=biz_type
                     )
-                raw = await response.read()
+                raw, complete = await _read_capped(response, self._max_response_bytes)
+                if not complete:
+                    response.close()  # drop the connection rather than drain the rest
+                    raise too_large_error(
+                        self._max_response_bytes, start=raw, http_status=http_status, trace=trace, biz_type=biz_type
+                    )
                 date = response.headers.get("Date")
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
         except asyncio.TimeoutError:
@@ -235,6 +257,11 @@ class AsyncSession:
             outcome = "connect-error"
             raise ConnectionError(
                 f"cannot connect to {self._base_url}: {exc.os_error}", trace=trace, maybe_processed=False
+            ) from exc
+        except aiohttp.ClientResponseError as exc:
+            outcome = "bad-http"
+            raise ConnectionError(
+                f"the answer to {biz_type} is not valid HTTP: {exc.message}", trace=trace, maybe_processed=True
             ) from exc
         except (aiohttp.ClientError, OSError) as exc:
             outcome = "disconnected"

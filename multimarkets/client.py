@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Any
 
 from ._transport import AsyncSession
-from .config import DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
+from .config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
 from .errors import ConfigurationError
 from .resources.accounts import AsyncAccounts
 from .resources.catalog import AsyncCatalog
@@ -29,6 +29,9 @@ class AsyncBridgeClient:
 
     Clients with the same ``base_url`` and API key share one rate limiter and ban breaker per process.
     ``rate_limit=None`` turns our side of the limit off (the service still enforces its own).
+
+    ``max_response_bytes`` caps how much of an answer is read (default 8 MiB); a longer one raises
+    :class:`ResponseFormatError` with code ``TOO_LARGE``, so memory stays bounded whatever a server sends.
     """
 
     catalog: AsyncCatalog
@@ -48,6 +51,7 @@ class AsyncBridgeClient:
         lang: str | None = None,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         signer: Signer | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise ConfigurationError("credentials must be a multimarkets.Credentials (see Credentials.from_env())")
@@ -62,6 +66,7 @@ class AsyncBridgeClient:
             lang=lang,
             rate_limit=rate_limit,
             signer=signer,
+            max_response_bytes=max_response_bytes,
         )
         self.catalog = AsyncCatalog(self._session)
         self.customers = AsyncCustomers(self._session)

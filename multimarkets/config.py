@@ -9,7 +9,7 @@ import attrs
 
 from .errors import ConfigurationError
 
-__all__ = ["DEFAULT_TIMEOUT", "PRODUCTION_URL", "TEST_URL", "Credentials", "RateLimit"]
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "DEFAULT_TIMEOUT", "PRODUCTION_URL", "TEST_URL", "Credentials", "RateLimit"]
 
 PRODUCTION_URL = "https://api.multimarkets.org/webhook"
 """Production ("REAL") base URL; calls go to ``{base_url}/global/{bizType}``."""
@@ -19,6 +19,9 @@ TEST_URL = "https://pre-api-test.cmfbl.com/webhook"
 
 DEFAULT_TIMEOUT = 20.0
 """Seconds to wait for an answer: a little above the service's own 15 s execution limit."""
+
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+"""The largest answer body read (8 MiB): a full page of 2,000 customers is about 2 MiB; more is no answer we use."""
 
 
 @attrs.frozen

@@ -17,7 +17,7 @@ from .errors import (
     error_for,
 )
 
-__all__ = ["SUCCESS_CODE", "excerpt", "parse_retry_after", "redirect_error", "unwrap"]
+__all__ = ["SUCCESS_CODE", "excerpt", "parse_retry_after", "redirect_error", "too_large_error", "unwrap"]
 
 SUCCESS_CODE = "0"
 _EXCERPT_CHARS = 200
@@ -70,6 +70,39 @@ def redirect_error(
     )
 
 
+def too_large_error(
+    limit: int, *, start: bytes, http_status: int, trace: str | None, biz_type: str | None
+) -> ResponseFormatError:
+    """The error for an answer longer than ``limit`` bytes (announced or read); ``start`` is what was read."""
+    return ResponseFormatError(
+        f"the answer is larger than max_response_bytes={limit}; it was not read further",
+        code="TOO_LARGE",
+        http_status=http_status,
+        trace=trace,
+        biz_type=biz_type,
+        body_excerpt=excerpt(start),
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _decode(raw: bytes) -> tuple[Any, str | None]:
+    """The parsed body (None when empty or undecodable) and why it could not be decoded."""
+    if not raw.strip():
+        return None, None
+    try:
+        # NaN and Infinity are not JSON; Python accepts them unless told otherwise.
+        return json.loads(raw, parse_constant=_reject_constant), None
+    except RecursionError:
+        return None, "nested too deeply"
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    except ValueError as exc:
+        return None, str(exc)
+
+
 def _http_error(status: int, raw: bytes, envelope: Mapping[str, Any] | None, **common: Any) -> APIError:
     msg = str(envelope.get("msg") or "") if envelope else ""
     code = str(envelope.get("code")) if envelope and envelope.get("code") is not None else f"HTTP {status}"
@@ -100,10 +133,7 @@ def unwrap(
         "body_excerpt": excerpt(raw),
     }
     envelope: Mapping[str, Any] | None = None
-    try:
-        parsed = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        parsed = None
+    parsed, undecodable = _decode(raw)
     if isinstance(parsed, Mapping) and "code" in parsed:
         envelope = parsed
         if isinstance(parsed.get("trace"), str) and parsed["trace"]:
@@ -118,8 +148,8 @@ def unwrap(
     if envelope is None:
         if not raw.strip():
             raise ResponseFormatError("empty response body", code="EMPTY_BODY", **common)
-        if parsed is None:
-            raise ResponseFormatError("response body is not valid JSON", code="BAD_JSON", **common)
+        if undecodable is not None:
+            raise ResponseFormatError(f"response body is not valid JSON: {undecodable}", code="BAD_JSON", **common)
         raise ResponseFormatError("response JSON is not an envelope", code="NOT_ENVELOPE", **common)
 
     code = str(envelope["code"])

@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Any
 
 from ..client import DEFAULT_RATE_LIMIT, AsyncBridgeClient
-from ..config import DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
+from ..config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
 from ..signing import Signer
 from ._portal import Portal
 from .resources.accounts import Accounts
@@ -28,6 +28,9 @@ class BridgeClient:
 
     Clients with the same ``base_url`` and API key share one rate limiter and ban breaker per process.
     ``rate_limit=None`` turns our side of the limit off (the service still enforces its own).
+
+    ``max_response_bytes`` caps how much of an answer is read (default 8 MiB); a longer one raises
+    :class:`ResponseFormatError` with code ``TOO_LARGE``, so memory stays bounded whatever a server sends.
     """
 
     catalog: Catalog
@@ -49,6 +52,7 @@ class BridgeClient:
         lang: str | None = None,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         signer: Signer | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         async_client = AsyncBridgeClient(
             credentials,
@@ -59,6 +63,7 @@ class BridgeClient:
             lang=lang,
             rate_limit=rate_limit,
             signer=signer,
+            max_response_bytes=max_response_bytes,
         )
         portal = Portal()
         self._async = async_client
