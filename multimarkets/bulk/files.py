@@ -116,9 +116,12 @@ def report_format(path: str | os.PathLike[str]) -> str:
 
 def write_report(path: str | os.PathLike[str], report: BulkReport, results: Iterable[RowResult]) -> None:
     """Write the report: JSON ``{"summary": {...}, "rows": [...]}`` or CSV with one line per row
-    (:data:`~multimarkets.bulk.REPORT_COLUMNS`), streaming ``results`` so any size fits in memory."""
+    (:data:`~multimarkets.bulk.REPORT_COLUMNS`), streaming ``results`` so any size fits in memory. A new file
+    gets mode 0600."""
     kind = report_format(path)
-    with open(path, "w", encoding="utf-8", newline="") as out:
+    # One line per customer, with their e-mail and phone: a new report is private to its owner.
+    descriptor = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with open(descriptor, "w", encoding="utf-8", newline="") as out:
         if kind == "csv":
             writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
             writer.writeheader()

@@ -215,7 +215,12 @@ def _stored(values: Sequence[Any]) -> StoredRow:
 
 def _connect(path: str, origin: Origin, *, durable: bool) -> sqlite3.Connection:
     try:
+        # The rows hold personal data: a new journal is private to its owner. SQLite gives its -wal file the
+        # mode of the database file.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except OSError as exc:
+        raise JournalError(f"cannot open journal {path}: {exc.strerror}") from None
     except sqlite3.Error as exc:
         raise JournalError(f"cannot open journal {path}: {exc}") from None
     try:
