@@ -1,90 +1,134 @@
-"""What the SDK costs per call: median latency of ``client.customers.register`` (async and sync) against a bare
-aiohttp POST of an equivalent pre-signed request, side by side on the same in-process sandbox.
+"""What the SDK costs per call, measured against a floor that does the work every correct client must do.
 
-    python benchmarks/overhead.py [--calls 300]
+    python benchmarks/overhead.py [--rounds 5] [--calls 200]
 
-The SDK's extra work per call: building and validating the model, MD5 of the password, signing (RSA), a fresh
-trace, the limiter, envelope parsing and typed errors. The sandbox runs in its own thread, so the three clients
-see the same server.
+A canned-envelope server runs in its own process (``_presigned.canned_server``), so the server shares no GIL
+with the client. Four variants take turns call by call, in a fresh random order for every turn:
+
+- ``floor``: a bare aiohttp loop that builds, encodes and signs each registration, posts it and checks the code;
+- ``async register``: ``await client.customers.register(...)`` (model, validation, signing, envelope, types);
+- ``raw call``: ``await client.call(ADD_CUSTOMER, body)`` with the body built as the floor builds it;
+- ``sync register``: ``BridgeClient.customers.register(...)`` from a thread with no running event loop.
+
+Each round prints the median latency of every variant and the ratios; the summary gives min and max per ratio
+over the rounds (the spread is the noise of the machine).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import itertools
+import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from _presigned import post, presign
+from _presigned import canned_server, post, signed_request
 
-from multimarkets import AsyncBridgeClient, BridgeClient, RateLimit
-from multimarkets.sandbox import Sandbox
+from multimarkets import AsyncBridgeClient, BridgeClient, Credentials, RsaSha1Signer
+from multimarkets.resources.customers import ADD_CUSTOMER
+from multimarkets.sandbox.keys import generate_secret_key
 
-UNLIMITED = RateLimit(10**9, 1.0)
-
-
-def rows(prefix: str, count: int) -> list[dict[str, Any]]:
-    return [
-        {"email": f"{prefix}{i}@example.com", "password": "pw", "country": "CN", "register_source": 1}
-        for i in range(count)
-    ]
+VARIANTS = ("floor", "async register", "raw call", "sync register")
+_serial = itertools.count()
 
 
-async def timed(calls: list[Callable[[], Awaitable[Any]]]) -> list[float]:
-    latencies = []
-    for call in calls:
-        started = time.perf_counter()
-        await call()
-        latencies.append(time.perf_counter() - started)
-    return latencies
+def row() -> dict[str, Any]:
+    return {"email": f"user{next(_serial)}@example.com", "password": "pw", "country": "CN", "register_source": 1}
 
 
-async def bare(sandbox: Sandbox, count: int) -> list[float]:
-    requests = presign(sandbox.credentials, sandbox.base_url, rows("bare", count))
-    async with aiohttp.ClientSession() as session:
-        return await timed([lambda r=r: post(session, r) for r in requests])
+def raw_body(fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "pwd": hashlib.md5(fields["password"].encode()).hexdigest(),
+        "country": fields["country"],
+        "registerSource": fields["register_source"],
+        "customerGroupId": 1,
+        "email": fields["email"],
+    }
 
 
-async def sdk_async(sandbox: Sandbox, count: int) -> list[float]:
-    async with AsyncBridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as client:
-        return await timed([lambda r=r: client.customers.register(**r) for r in rows("async", count)])
+async def timed(call: Callable[[], Awaitable[Any]]) -> float:
+    started = time.perf_counter()
+    await call()
+    return time.perf_counter() - started
 
 
-def sdk_sync(sandbox: Sandbox, count: int) -> list[float]:
-    latencies = []
-    with BridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as client:
-        for row in rows("sync", count):
-            started = time.perf_counter()
-            client.customers.register(**row)
-            latencies.append(time.perf_counter() - started)
-    return latencies
+def run(rounds: int, calls: int) -> list[dict[str, float]]:
+    credentials = Credentials("bench-key", generate_secret_key(), "1")
+    signer = RsaSha1Signer(credentials.secret_key)
+    loop = asyncio.new_event_loop()
+    with canned_server() as base_url:
+        session = loop.run_until_complete(_session())
+        client = AsyncBridgeClient(credentials, base_url, rate_limit=None)
+        sync_client = BridgeClient(credentials, base_url, rate_limit=None)
+        runs: dict[str, Callable[[], float]] = {
+            "floor": lambda: loop.run_until_complete(
+                timed(lambda: post(session, signed_request(credentials, signer, base_url, row())))
+            ),
+            "async register": lambda: loop.run_until_complete(timed(lambda: client.customers.register(**row()))),
+            "raw call": lambda: loop.run_until_complete(
+                timed(lambda: client.call(ADD_CUSTOMER, raw_body(row()), idempotent=True))
+            ),
+            "sync register": lambda: _timed_sync(lambda: sync_client.customers.register(**row())),
+        }
+        try:
+            for variant in VARIANTS * 20:  # warm up: connections, caches
+                runs[variant]()
+            results = []
+            for number in range(1, rounds + 1):
+                latencies: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
+                for _ in range(calls):
+                    for variant in random.sample(VARIANTS, len(VARIANTS)):
+                        latencies[variant].append(runs[variant]())
+                medians = {variant: statistics.median(values) for variant, values in latencies.items()}
+                results.append(medians)
+                report(number, medians)
+        finally:
+            sync_client.close()
+            loop.run_until_complete(client.aclose())
+            loop.run_until_complete(session.close())
+            loop.close()
+    return results
+
+
+async def _session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession()
+
+
+def _timed_sync(call: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def ratios(medians: dict[str, float]) -> dict[str, float]:
+    return {
+        "async/floor": medians["async register"] / medians["floor"],
+        "call/floor": medians["raw call"] / medians["floor"],
+        "sync-async us": (medians["sync register"] - medians["async register"]) * 1e6,
+    }
+
+
+def report(number: int, medians: dict[str, float]) -> None:
+    cells = "  ".join(f"{variant} {value * 1e6:6.0f}us" for variant, value in medians.items())
+    shown = "  ".join(f"{name} {value:6.2f}" for name, value in ratios(medians).items())
+    print(f"round {number}: {cells}  |  {shown}", flush=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=300, help="calls per client (default 300)")
-    count = parser.parse_args().calls
-    with Sandbox.in_thread(rate_limit=UNLIMITED) as sandbox:
-        # each client's first call (connection set-up) is left out
-        results = {
-            "bare aiohttp (pre-signed)": asyncio.run(bare(sandbox, count + 1))[1:],
-            "client.customers.register (async)": asyncio.run(sdk_async(sandbox, count + 1))[1:],
-            "client.customers.register (sync)": sdk_sync(sandbox, count + 1)[1:],
-        }
-    floor = statistics.median(results["bare aiohttp (pre-signed)"])
-    async_median = statistics.median(results["client.customers.register (async)"])
-    print(f"{count} sequential registrations each, sandbox in a thread on loopback\n")
-    print(f"{'':36} {'median':>9} {'p90':>9} {'vs bare':>8}")
-    for name, latencies in results.items():
-        median = statistics.median(latencies)
-        p90 = statistics.quantiles(latencies, n=10)[-1]
-        print(f"{name:36} {median * 1000:7.2f}ms {p90 * 1000:7.2f}ms {median / floor:7.2f}x")
-    sync_median = statistics.median(results["client.customers.register (sync)"])
-    print(f"\nsync / async: {sync_median / async_median:.2f}x")
-    print(f"SDK overhead per call (async): {(async_median - floor) * 1000:.2f} ms")
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
+    parser.add_argument("--calls", type=int, default=200, help="calls per variant and round (default 200)")
+    args = parser.parse_args()
+    results = [ratios(medians) for medians in run(args.rounds, args.calls)]
+    print(f"\n{args.rounds} rounds of {args.calls} calls per variant, interleaved in random order")
+    for name in results[0]:
+        values = [result[name] for result in results]
+        print(f"{name:14} median {statistics.median(values):8.2f}   min {min(values):8.2f}   max {max(values):8.2f}")
 
 
 if __name__ == "__main__":
