@@ -63,10 +63,24 @@ class Subscription:
     update_time: int
 
 
+def _create_private(path: str) -> None:
+    """Create the database file readable by its owner only (it holds secret keys and customers' personal
+    data); SQLite gives its ``-wal`` and ``-shm`` files the same mode. An existing file keeps its mode."""
+    if path == ":memory:":
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigurationError(f"cannot create the sandbox database {path}: {exc.strerror}") from None
+
+
 class _Db:
     """The SQLite file behind a :class:`Store` (autocommit: each statement is its own transaction)."""
 
     def __init__(self, path: str) -> None:
+        _create_private(path)
         # The in-thread sandbox opens the store on its loop thread; admin calls are marshalled there too,
         # but closing may happen from the owner, so the same-thread check is relaxed.
         try:

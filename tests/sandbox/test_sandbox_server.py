@@ -210,7 +210,7 @@ def test_cli_prints_one_json_line_serves_and_stops_on_sigint(tmp_path):
         (["--faults", "explode=1"], "unknown fault"),
         (["--ban", "soon"], "duration"),
         (["--rate-limit", "x"], "N/WINDOW"),
-        (["--db", os.path.join("no-such-dir", "sandbox.db")], "cannot open the sandbox database"),
+        (["--db", os.path.join("no-such-dir", "sandbox.db")], "cannot create the sandbox database"),
     ],
 )
 def test_cli_reports_bad_options(option, message):

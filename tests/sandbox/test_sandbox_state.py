@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 import attrs
 import pytest
 
@@ -20,6 +22,21 @@ async def test_a_file_that_is_not_a_database_is_a_configuration_error(tmp_path):
     db.write_text("not a database, " * 100)
     with pytest.raises(ConfigurationError, match="not a usable sandbox database"):
         await Sandbox(db=db).start()
+
+
+async def test_db_files_are_readable_by_their_owner_only(tmp_path, connect):
+    db = tmp_path / "sandbox.db"
+    async with Sandbox(db=db) as sb:
+        assert (await connect(sb).register(phone="13200000001")).code == "0"
+        files = sorted(path.name for path in tmp_path.iterdir())
+        modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in tmp_path.iterdir()}
+    assert files == ["sandbox.db", "sandbox.db-shm", "sandbox.db-wal"]
+    assert modes == dict.fromkeys(files, 0o600)
+
+
+async def test_a_db_path_that_cannot_be_created_is_a_configuration_error(tmp_path):
+    with pytest.raises(ConfigurationError, match="cannot create the sandbox database"):
+        await Sandbox(db=tmp_path / "missing" / "sandbox.db").start()
 
 
 async def test_db_file_survives_a_restart(tmp_path, connect):
