@@ -1,7 +1,8 @@
 """The one cattrs converter: snake_case attrs models <-> camelCase wire JSON.
 
 Rules kept here and nowhere else:
-- field names are camelCased on the wire unless a field sets ``metadata={"wire": "name"}``;
+- field names are camelCased on the wire unless a field sets ``metadata={"wire": "name"}``; a field with
+  ``metadata={"inline": True}`` holds a model whose fields are sent at the top level of the body;
 - ``None`` fields are left out of request bodies (the signature drops nulls too);
 - ``Decimal`` travels as an exact string; ``datetime`` as UTC epoch milliseconds;
 - enums travel as their value;
@@ -88,13 +89,19 @@ def _is_model(cls: Any) -> bool:
 
 
 def _make_unstructure(cls: type[Any]) -> Any:
-    overrides = {f.name: override(rename=_wire_name(f)) for f in attrs.fields(_attrs_class(cls)) if f.name != "raw"}
-    if "raw" in attrs.fields_dict(_attrs_class(cls)):
-        overrides["raw"] = override(omit=True)
+    fields = attrs.fields(_attrs_class(cls))
+    inline = [f.name for f in fields if f.metadata.get("inline")]
+    overrides = {
+        f.name: override(omit=True) if f.name == "raw" or f.name in inline else override(rename=_wire_name(f))
+        for f in fields
+    }
     base = make_dict_unstructure_fn(cls, converter, **overrides)  # type: ignore[arg-type]
 
     def unstructure(obj: Any) -> dict[str, Any]:
-        return {k: v for k, v in base(obj).items() if v is not None}
+        result = base(obj)
+        for name in inline:
+            result.update(converter.unstructure(getattr(obj, name)))
+        return {k: v for k, v in result.items() if v is not None}
 
     return unstructure
 

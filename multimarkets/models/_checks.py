@@ -1,18 +1,53 @@
-"""Input checks shared by the request builders; each failure is a :class:`ValidationError` naming the field."""
+"""Input checks the request models use as attrs converters; each failure is a :class:`ValidationError` naming
+the field (the user's parameter name, which is the request model's attribute name).
+
+The mypy attrs plugin cannot see through a converter built by :func:`checked` ("Unsupported converter"), so
+the request modules silence that one error code; their ``__init__`` parameters are then typed ``Any``, which
+is what they take: anything, checked at run time.
+"""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+import attrs
+
 from .._convert import to_millis
 from ..errors import ValidationError
 
-__all__ = ["choice", "millis", "optional_text", "page_number", "positive_decimal", "positive_int", "text"]
+__all__ = [
+    "checked",
+    "choice",
+    "flag",
+    "millis",
+    "one_of",
+    "optional_text",
+    "page_number",
+    "positive_decimal",
+    "positive_int",
+    "text",
+]
 
 E = TypeVar("E", bound=enum.Enum)
+
+
+def checked(
+    check: Callable[[Any, str], Any], *, optional: bool = False, then: Callable[[Any], Any] | None = None
+) -> Any:
+    """An attrs converter running ``check(value, field_name)``, so that a failure names the field; ``optional``
+    lets None through unchecked, ``then`` turns the checked value into its wire form (e.g. ``str``)."""
+
+    def convert(value: Any, field: attrs.Attribute[Any]) -> Any:
+        if optional and value is None:
+            return None
+        result = check(value, field.name)
+        return result if then is None else then(result)
+
+    return attrs.Converter(convert, takes_field=True)
 
 
 def text(value: Any, field: str) -> str:
@@ -30,6 +65,13 @@ def optional_text(value: Any, field: str) -> str | None:
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, not {type(value).__name__}")
     return value.strip() or None
+
+
+def flag(value: Any, field: str) -> bool:
+    """True or False, nothing that merely looks like one (``"false"`` is truthy)."""
+    if not isinstance(value, bool):
+        raise ValidationError(field, "must be True or False")
+    return value
 
 
 def positive_int(value: Any, field: str) -> int:
@@ -63,20 +105,31 @@ def positive_decimal(value: Any, field: str) -> Decimal:
 
 
 def choice(cls: type[E], value: Any, field: str) -> E:
-    """An enum member from the member itself, its wire value (``2``, ``"2"``, ``"GTC"``) or its name (``"buy"``)."""
+    """An enum member from the member itself, its wire value (``2``, ``"2"``, ``"GTC"``) or its name (``"buy"``,
+    ``"pc-web"``)."""
     if isinstance(value, cls):
         return value
     if isinstance(value, enum.Enum):  # a sibling enum with the same wire values, e.g. ExchangeCode for ExchangeId
         value = value.value
-    for member in cls:
-        if str(member.value) == str(value).strip():
-            return member
+    if not isinstance(value, bool):
+        for member in cls:
+            if str(member.value) == str(value).strip():
+                return member
     if isinstance(value, str):
-        member_by_name = cls.__members__.get(value.strip().upper())
+        member_by_name = cls.__members__.get(value.strip().upper().replace("-", "_"))
         if member_by_name is not None:
             return member_by_name
     choices = ", ".join(member.name.lower() for member in cls)
     raise ValidationError(field, f"{value!r} is not one of {choices}")
+
+
+def one_of(cls: type[E]) -> Callable[[Any, str], E]:
+    """The check :func:`choice` for one enum."""
+
+    def check(value: Any, field: str) -> E:
+        return choice(cls, value, field)
+
+    return check
 
 
 def millis(value: Any, field: str) -> int:

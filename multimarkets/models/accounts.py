@@ -1,3 +1,4 @@
+# mypy: disable-error-code="misc"
 """Exchange accounts attached to a customer (reference §6.9-6.11): the customer's own exchange API keys."""
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from typing import Any
 import attrs
 
 from ..errors import ValidationError
-from ._checks import choice, optional_text, page_number, text
+from ._checks import (
+    checked,
+    flag,
+    one_of,
+    optional_text,
+    page_number,
+    text,
+)
 from .enums import AccountType, ExchangeCode
 
 __all__ = ["Account", "AccountListRequest", "AddAccountRequest", "UpdateAccountRequest"]
@@ -18,136 +26,72 @@ __all__ = ["Account", "AccountListRequest", "AddAccountRequest", "UpdateAccountR
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 
 
-def _certificate(value: Any) -> str | None:
-    certificate = optional_text(value, "certificate")
+def _certificate(value: Any, field: str) -> str | None:
+    certificate = optional_text(value, field)
     if certificate is not None and not _HEX.fullmatch(certificate):
-        raise ValidationError("certificate", "must be the hex (Base16) text of a PKCS#12 certificate")
+        raise ValidationError(field, "must be the hex (Base16) text of a PKCS#12 certificate")
     return certificate
 
 
-@attrs.frozen
+def _record_id(value: Any, field: str) -> str:
+    return text(str(value) if isinstance(value, int) and not isinstance(value, bool) else value, field)
+
+
+@attrs.frozen(kw_only=True)
 class AddAccountRequest:
     """Body of "add account" (§6.9). The exchange secrets never appear in a repr."""
 
-    customer_no: str
-    exchange_code: ExchangeCode
-    account_type: AccountType
-    account_name: str
-    account_api_key: str = attrs.field(repr=False)
-    account_secret_key: str = attrs.field(repr=False)
-    passphrase: str | None = attrs.field(default=None, repr=False)
-    certificate: str | None = attrs.field(default=None, repr=False)
-    is_test: int = 0
+    customer_no: str = attrs.field(converter=checked(text))
+    exchange_code: ExchangeCode = attrs.field(converter=checked(one_of(ExchangeCode)))
+    account_type: AccountType = attrs.field(converter=checked(one_of(AccountType)))
+    account_name: str = attrs.field(converter=checked(text))
+    api_key: str = attrs.field(repr=False, converter=checked(text), metadata={"wire": "accountApiKey"})
+    secret_key: str = attrs.field(repr=False, converter=checked(text), metadata={"wire": "accountSecretKey"})
+    passphrase: str | None = attrs.field(default=None, repr=False, converter=checked(optional_text))
+    certificate: str | None = attrs.field(default=None, repr=False, converter=checked(_certificate))
+    is_test: int = attrs.field(default=False, converter=checked(flag, then=int))
 
-    @classmethod
-    def of(
-        cls,
-        customer_no: str,
-        *,
-        exchange_code: ExchangeCode | str,
-        account_type: AccountType | str,
-        account_name: str,
-        api_key: str,
-        secret_key: str,
-        passphrase: str | None,
-        certificate: str | None,
-        is_test: bool,
-    ) -> AddAccountRequest:
-        """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
-        exchange = choice(ExchangeCode, exchange_code, "exchange_code")
-        certificate = _certificate(certificate)
-        if exchange is ExchangeCode.CUMBERLAND and certificate is None:
+    def __attrs_post_init__(self) -> None:
+        if self.exchange_code is ExchangeCode.CUMBERLAND and self.certificate is None:
             raise ValidationError("certificate", "is required for Cumberland accounts")
-        if not isinstance(is_test, bool):
-            raise ValidationError("is_test", "must be True or False")
-        return cls(
-            customer_no=text(customer_no, "customer_no"),
-            exchange_code=exchange,
-            account_type=choice(AccountType, account_type, "account_type"),
-            account_name=text(account_name, "account_name"),
-            account_api_key=text(api_key, "api_key"),
-            account_secret_key=text(secret_key, "secret_key"),
-            passphrase=optional_text(passphrase, "passphrase"),
-            certificate=certificate,
-            is_test=1 if is_test else 0,
-        )
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class UpdateAccountRequest:
     """Body of "update account" (§6.10): ``id`` is the record id, a string on the wire."""
 
-    id: str
-    account_name: str | None = None
-    account_api_key: str | None = attrs.field(default=None, repr=False)
-    account_secret_key: str | None = attrs.field(default=None, repr=False)
-    passphrase: str | None = attrs.field(default=None, repr=False)
-    certificate: str | None = attrs.field(default=None, repr=False)
+    account_id: str = attrs.field(converter=checked(_record_id), metadata={"wire": "id"})
+    account_name: str | None = attrs.field(default=None, converter=checked(optional_text))
+    api_key: str | None = attrs.field(
+        default=None, repr=False, converter=checked(optional_text), metadata={"wire": "accountApiKey"}
+    )
+    secret_key: str | None = attrs.field(
+        default=None,
+        repr=False,
+        converter=checked(optional_text),
+        metadata={"wire": "accountSecretKey"},
+    )
+    passphrase: str | None = attrs.field(default=None, repr=False, converter=checked(optional_text))
+    certificate: str | None = attrs.field(default=None, repr=False, converter=checked(_certificate))
 
-    @classmethod
-    def of(
-        cls,
-        account_id: str | int,
-        *,
-        account_name: str | None,
-        api_key: str | None,
-        secret_key: str | None,
-        passphrase: str | None,
-        certificate: str | None,
-    ) -> UpdateAccountRequest:
-        """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
-        record_id = str(account_id) if isinstance(account_id, int) and not isinstance(account_id, bool) else account_id
-        request = cls(
-            id=text(record_id, "account_id"),
-            account_name=optional_text(account_name, "account_name"),
-            account_api_key=optional_text(api_key, "api_key"),
-            account_secret_key=optional_text(secret_key, "secret_key"),
-            passphrase=optional_text(passphrase, "passphrase"),
-            certificate=_certificate(certificate),
-        )
-        changes = (
-            request.account_name,
-            request.account_api_key,
-            request.account_secret_key,
-            request.passphrase,
-            request.certificate,
-        )
+    def __attrs_post_init__(self) -> None:
+        changes = (self.account_name, self.api_key, self.secret_key, self.passphrase, self.certificate)
         if all(change is None for change in changes):
             raise ValidationError("account_name", "give at least one field to change")
-        return request
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class AccountListRequest:
     """Body of "check account" (§6.11): every field, paging included, is a string on the wire."""
 
-    current: str
-    size: str
-    customer_no: str | None = None
-    exchange_code: ExchangeCode | None = None
-    account_type: AccountType | None = None
-    account_name: str | None = None
-
-    @classmethod
-    def of(
-        cls,
-        customer_no: str | None,
-        *,
-        exchange_code: ExchangeCode | str | None,
-        account_type: AccountType | str | None,
-        account_name: str | None,
-        page: int,
-        size: int,
-    ) -> AccountListRequest:
-        """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
-        return cls(
-            current=str(page_number(page, "page")),
-            size=str(page_number(size, "size")),
-            customer_no=optional_text(customer_no, "customer_no"),
-            exchange_code=None if exchange_code is None else choice(ExchangeCode, exchange_code, "exchange_code"),
-            account_type=None if account_type is None else choice(AccountType, account_type, "account_type"),
-            account_name=optional_text(account_name, "account_name"),
-        )
+    page: str = attrs.field(converter=checked(page_number, then=str), metadata={"wire": "current"})
+    size: str = attrs.field(converter=checked(page_number, then=str))
+    customer_no: str | None = attrs.field(default=None, converter=checked(optional_text))
+    exchange_code: ExchangeCode | None = attrs.field(
+        default=None, converter=checked(one_of(ExchangeCode), optional=True)
+    )
+    account_type: AccountType | None = attrs.field(default=None, converter=checked(one_of(AccountType), optional=True))
+    account_name: str | None = attrs.field(default=None, converter=checked(optional_text))
 
 
 @attrs.frozen

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="misc"
 """Basic and product data: dictionaries, the company's currencies, products (reference §6.1-6.3).
 
 These three endpoints are documented only in the older draft of the API (reference: INFERRED); the response
@@ -13,6 +14,11 @@ from typing import Any
 
 import attrs
 
+from ._checks import (
+    checked,
+    positive_int,
+    text,
+)
 from .enums import ConfigStatus
 
 __all__ = [
@@ -27,11 +33,11 @@ __all__ = [
 ]
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class DictionaryRequest:
     """Body of the dictionary query (§6.1)."""
 
-    parent_code: str
+    parent_code: str = attrs.field(converter=checked(text))
 
 
 @attrs.frozen
@@ -41,12 +47,12 @@ class CurrenciesRequest:
     company_id: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class ProductsRequest:
     """Body of the product query (§6.3); ``companyId`` is a string, ``tradeType`` an integer."""
 
     company_id: str
-    trade_type: int | None = None
+    trade_type: int | None = attrs.field(default=None, converter=checked(positive_int, optional=True))
 
 
 @attrs.frozen

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="misc"
 """Customer models: what a user gives to register a customer, and what goes on the wire."""
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from typing import Any
 import attrs
 
 from ..errors import ValidationError
-from ._checks import optional_text, page_number, positive_int, text
+from ._checks import (
+    checked,
+    flag,
+    one_of,
+    optional_text,
+    page_number,
+    positive_int,
+    text,
+)
 from .enums import CustomerGroupType, CustomerStatus, CustomerType, KycStatus, OpenAccountType, RegisterSource
 
 __all__ = [
@@ -33,19 +42,63 @@ _AREA = re.compile(r"\+?\d{1,4}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-@attrs.frozen
+def _email(value: Any, field: str) -> str | None:
+    email = optional_text(value, field)
+    if email is not None and not _EMAIL.fullmatch(email):
+        raise ValidationError(field, "is not an e-mail address")
+    return email
+
+
+def _phone(value: Any, field: str) -> str | None:
+    phone = optional_text(value, field)
+    if phone is not None and not _PHONE.fullmatch(phone):
+        raise ValidationError(field, "must be 4 to 20 digits, without the area code")
+    return phone
+
+
+def _area(value: Any, field: str) -> str | None:
+    area = optional_text(value, field)
+    if area is not None and not _AREA.fullmatch(area):
+        raise ValidationError(field, "must be an area code such as +86")
+    return area
+
+
+def _country(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not _COUNTRY.fullmatch(value):
+        raise ValidationError(field, "must be a 2-letter country code such as CN")
+    return value.upper()
+
+
+def _pwd(password: Any, password_md5: Any) -> str:
+    """The wire ``pwd``: the MD5 of ``password``, or ``password_md5`` as given."""
+    if (password is None) == (password_md5 is None):
+        raise ValidationError("password", "give exactly one of password or password_md5")
+    if password is not None:
+        if not isinstance(password, str) or not password:
+            raise ValidationError("password", "must be a non-empty string")
+        return hashlib.md5(password.encode("utf-8"), usedforsecurity=False).hexdigest()
+    if not isinstance(password_md5, str) or not _MD5_HEX.fullmatch(password_md5):
+        raise ValidationError("password_md5", "must be 32 lowercase hex characters (an MD5 digest)")
+    return password_md5
+
+
+@attrs.frozen(kw_only=True)
 class AddCustomerRequest:
-    """The registration body exactly as the service takes it (reference §6.5)."""
+    """The registration body exactly as the service takes it (reference §6.5); validated on construction."""
 
     pwd: str = attrs.field(repr=False)
-    country: str
-    register_source: RegisterSource
-    customer_group_id: int
-    phone: str | None = None
-    email: str | None = None
-    phone_area: str | None = None
-    email_area: str | None = None
-    remark: str | None = None
+    country: str = attrs.field(converter=checked(_country))
+    register_source: RegisterSource = attrs.field(converter=checked(one_of(RegisterSource)))
+    customer_group_id: int = attrs.field(converter=checked(positive_int))
+    phone: str | None = attrs.field(default=None, converter=checked(_phone))
+    email: str | None = attrs.field(default=None, converter=checked(_email))
+    phone_area: str | None = attrs.field(default=None, converter=checked(_area))
+    email_area: str | None = attrs.field(default=None, converter=checked(_area))
+    remark: str | None = attrs.field(default=None, converter=checked(optional_text))
+
+    def __attrs_post_init__(self) -> None:
+        if self.email is None and self.phone is None:
+            raise ValidationError("phone", "phone or email is required")
 
 
 @attrs.frozen
@@ -81,88 +134,38 @@ class CustomerRegistration:
 
     def to_request(self) -> AddCustomerRequest:
         """Validate and return the wire request; raises :class:`ValidationError` naming the field."""
-        email = optional_text(self.email, "email")
-        phone = optional_text(self.phone, "phone")
-        if email is None and phone is None:
-            raise ValidationError("phone", "phone or email is required")
-        if email is not None and not _EMAIL.fullmatch(email):
-            raise ValidationError("email", "is not an e-mail address")
-        if phone is not None and not _PHONE.fullmatch(phone):
-            raise ValidationError("phone", "must be 4 to 20 digits, without the area code")
-        if (self.password is None) == (self.password_md5 is None):
-            raise ValidationError("password", "give exactly one of password or password_md5")
-        if self.password is not None:
-            if not isinstance(self.password, str) or not self.password:
-                raise ValidationError("password", "must be a non-empty string")
-            pwd = hashlib.md5(self.password.encode("utf-8"), usedforsecurity=False).hexdigest()
-        else:
-            if not isinstance(self.password_md5, str) or not _MD5_HEX.fullmatch(self.password_md5):
-                raise ValidationError("password_md5", "must be 32 lowercase hex characters (an MD5 digest)")
-            pwd = self.password_md5
-        if not isinstance(self.country, str) or not _COUNTRY.fullmatch(self.country):
-            raise ValidationError("country", "must be a 2-letter country code such as CN")
-        group = positive_int(self.customer_group_id, "customer_group_id")
-        phone_area = optional_text(self.phone_area, "phone_area")
-        email_area = optional_text(self.email_area, "email_area")
-        for name, area in (("phone_area", phone_area), ("email_area", email_area)):
-            if area is not None and not _AREA.fullmatch(area):
-                raise ValidationError(name, "must be an area code such as +86")
-        return AddCustomerRequest(
-            pwd=pwd,
-            country=self.country.upper(),
-            register_source=RegisterSource.coerce(self.register_source),
-            customer_group_id=group,
-            phone=phone,
-            email=email,
-            phone_area=phone_area,
-            email_area=email_area,
-            remark=optional_text(self.remark, "remark"),
-        )
+        values = attrs.asdict(self, recurse=False)
+        pwd = _pwd(values.pop("password"), values.pop("password_md5"))
+        return AddCustomerRequest(pwd=pwd, **values)
 
 
 # --- list, detail and cancellation (reference §6.6-6.8) ---------------------------------------------------------
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class CustomerListRequest:
     """Body of the customer list (§6.6): ``current`` and ``size`` are strings on the wire."""
 
-    current: str
-    size: str
-    customer_no: str | None = None
-
-    @classmethod
-    def of(cls, customer_no: str | None, page: int, size: int) -> CustomerListRequest:
-        """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
-        return cls(
-            current=str(page_number(page, "page")),
-            size=str(page_number(size, "size")),
-            customer_no=optional_text(customer_no, "customer_no"),
-        )
+    page: str = attrs.field(converter=checked(page_number, then=str), metadata={"wire": "current"})
+    size: str = attrs.field(converter=checked(page_number, then=str))
+    customer_no: str | None = attrs.field(default=None, converter=checked(optional_text))
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class CustomerDetailRequest:
     """Body of the customer detail (§6.7); ``type`` is always ``baseInfo``."""
 
-    customer_no: str
+    customer_no: str = attrs.field(converter=checked(text))
     type: str = "baseInfo"
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class CancelCustomerRequest:
     """Body of the customer account cancellation (§6.8)."""
 
-    customer_no: str
-    remark: str
-    is_auto: bool
-
-    @classmethod
-    def of(cls, customer_no: str, remark: str, auto: bool) -> CancelCustomerRequest:
-        """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
-        if not isinstance(auto, bool):
-            raise ValidationError("auto", "must be True or False")
-        return cls(customer_no=text(customer_no, "customer_no"), remark=text(remark, "remark"), is_auto=auto)
+    customer_no: str = attrs.field(converter=checked(text))
+    remark: str = attrs.field(converter=checked(text))
+    auto: bool = attrs.field(converter=checked(flag), metadata={"wire": "isAuto"})
 
 
 @attrs.frozen

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import enum
 
-from ..errors import ValidationError
-
 __all__ = [
     "AccountType",
     "ConfigStatus",
@@ -38,22 +36,6 @@ class RegisterSource(enum.IntEnum):
     PC_WIN = 7
     PC_MAC = 8
     OTHER = 9
-
-    @classmethod
-    def coerce(cls, value: RegisterSource | int | str) -> RegisterSource:
-        """Accept the enum, its number (``1`` or ``"1"``) or its name (``"H5"``, ``"pc_web"``)."""
-        if isinstance(value, cls):
-            return value
-        text = str(value).strip()
-        if text.isdigit():
-            if int(text) in cls._value2member_map_:
-                return cls(int(text))
-        else:
-            member = cls.__members__.get(text.upper().replace("-", "_"))
-            if member is not None:
-                return member
-        choices = ", ".join(f"{m.value}={m.name}" for m in cls)
-        raise ValidationError("register_source", f"{value!r} is not one of {choices}")
 
 
 class CustomerStatus(enum.IntEnum):

@@ -1,8 +1,9 @@
+# mypy: disable-error-code="misc"
 """Trading through a customer's exchange account (reference §6.13-6.22, §7.1).
 
 Every trading body starts with the same account block (``tradeType`` 10, ``exchangeId``, ``accountName``,
 ``customerNo``, ``customerGroupId``, optional ``customerId``); the user builds it once as a
-:class:`TradingAccount`. The ``of`` constructors validate everything locally and raise
+:class:`TradingAccount`. The request models validate on construction and raise
 :class:`~multimarkets.ValidationError` naming the field before anything is sent.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,17 @@ from typing import Any
 import attrs
 
 from ..errors import ValidationError
-from ._checks import choice, millis, optional_text, page_number, positive_decimal, positive_int, text
+from ._checks import (
+    checked,
+    flag,
+    millis,
+    one_of,
+    optional_text,
+    page_number,
+    positive_decimal,
+    positive_int,
+    text,
+)
 from .enums import DepositStatus, ExchangeId, OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = [
@@ -52,26 +63,6 @@ def new_client_order_id() -> str:
     return secrets.token_hex(10)
 
 
-def _exchange_id(value: Any) -> ExchangeId:
-    return choice(ExchangeId, value, "exchange_id")
-
-
-def _account_name(value: Any) -> str:
-    return text(value, "account_name")
-
-
-def _customer_no(value: Any) -> str:
-    return text(value, "customer_no")
-
-
-def _group(value: Any) -> int:
-    return positive_int(value, "customer_group_id")
-
-
-def _customer_id(value: Any) -> int | None:
-    return None if value is None else positive_int(value, "customer_id")
-
-
 @attrs.frozen
 class TradingAccount:
     """Which exchange account a trading call acts on: build it once, pass it to every ``client.trading`` call.
@@ -80,17 +71,16 @@ class TradingAccount:
     Bad values raise :class:`~multimarkets.ValidationError` here, at construction.
     """
 
-    exchange_id: ExchangeId = attrs.field(converter=_exchange_id)
-    account_name: str = attrs.field(converter=_account_name)
-    customer_no: str = attrs.field(converter=_customer_no)
-    customer_group_id: int = attrs.field(default=1, converter=_group)
-    customer_id: int | None = attrs.field(default=None, converter=_customer_id)
+    exchange_id: ExchangeId = attrs.field(converter=checked(one_of(ExchangeId)))
+    account_name: str = attrs.field(converter=checked(text))
+    customer_no: str = attrs.field(converter=checked(text))
+    customer_group_id: int = attrs.field(default=1, converter=checked(positive_int))
+    customer_id: int | None = attrs.field(default=None, converter=checked(positive_int, optional=True))
 
 
-def _block(account: TradingAccount) -> dict[str, Any]:
-    if not isinstance(account, TradingAccount):
-        raise ValidationError("account", f"must be a TradingAccount, not {type(account).__name__}")
-    return attrs.asdict(account, recurse=False)
+def _trading_account(_: object, field: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, TradingAccount):
+        raise ValidationError(field.name, f"must be a TradingAccount, not {type(value).__name__}")
 
 
 @attrs.frozen(kw_only=True)
@@ -98,206 +88,130 @@ class _TradingRequest:
     """The account block every trading body starts with (§6 "common trading-body block")."""
 
     trade_type: int = TRADE_TYPE_BRIDGE
-    exchange_id: ExchangeId
-    account_name: str
-    customer_no: str
-    customer_group_id: int
-    customer_id: int | None = None
+    account: TradingAccount = attrs.field(validator=_trading_account, metadata={"inline": True})
 
 
-def _limit(value: Any) -> int | None:
+def _limit(value: Any, field: str) -> int:
     # The service silently answers 20 rows for a limit outside 1..100; an error here is less surprising.
-    return None if value is None else page_number(value, "limit", high=100)
+    return page_number(value, field, high=100)
 
 
-def _window(start: Any, end: Any) -> tuple[int | None, int | None]:
-    start_ms = None if start is None else millis(start, "start_time")
-    end_ms = None if end is None else millis(end, "end_time")
-    if start_ms is not None and end_ms is not None and end_ms < start_ms:
+def _check_window(start_ms: int | None, end_ms: int | None, longest: int | None = None) -> None:
+    if start_ms is None or end_ms is None:
+        return
+    if end_ms < start_ms:
         raise ValidationError("end_time", "is before start_time")
-    return start_ms, end_ms
+    if longest is not None and end_ms - start_ms > longest:
+        raise ValidationError("end_time", "may be at most 24 hours after start_time")
+
+
+def _currencies(value: Any, field: str) -> str | None:
+    try:
+        names = [value] if isinstance(value, str) else list(value or ())
+    except TypeError:
+        raise ValidationError(field, f"must be a string or strings, not {type(value).__name__}") from None
+    return ",".join(text(name, field) for name in names) or None
+
+
+def _client_order_id(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not _CLIENT_ORDER_ID.fullmatch(value):
+        raise ValidationError(field, "must be 1 to 20 letters or digits (^[a-zA-Z0-9]{1,20}$)")
+    return value
+
+
+def _client_order_id_or_new(value: Any, field: str) -> str:
+    return new_client_order_id() if value is None else _client_order_id(value, field)
 
 
 @attrs.frozen(kw_only=True)
 class BalancesRequest(_TradingRequest):
     """Body of "check balance" (§6.13); ``currency`` is a comma-separated, case-sensitive filter."""
 
-    omit_zero_balances: bool
-    currency: str | None = None
-
-    @classmethod
-    def of(cls, account: TradingAccount, currencies: str | Sequence[str] | None, omit_zero: bool) -> BalancesRequest:
-        """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
-        if not isinstance(omit_zero, bool):
-            raise ValidationError("omit_zero", "must be True or False")
-        try:
-            names = [currencies] if isinstance(currencies, str) else list(currencies or ())
-        except TypeError:
-            kind = type(currencies).__name__
-            raise ValidationError("currencies", f"must be a string or strings, not {kind}") from None
-        joined = ",".join(text(name, "currencies") for name in names) or None
-        return cls(**_block(account), omit_zero_balances=omit_zero, currency=joined)
+    omit_zero: bool = attrs.field(converter=checked(flag), metadata={"wire": "omitZeroBalances"})
+    currencies: str | None = attrs.field(default=None, converter=checked(_currencies), metadata={"wire": "currency"})
 
 
 @attrs.frozen(kw_only=True)
 class DepositsRequest(_TradingRequest):
     """Body of "deposit records" (§6.14): ``startTime``, ``endTime`` and ``limit`` are strings on the wire."""
 
-    currency: str | None = None
-    status: DepositStatus | None = None
-    tx_id: str | None = None
-    start_time: str | None = None
-    end_time: str | None = None
-    limit: str | None = None
+    currency: str | None = attrs.field(default=None, converter=checked(optional_text))
+    status: DepositStatus | None = attrs.field(default=None, converter=checked(one_of(DepositStatus), optional=True))
+    tx_id: str | None = attrs.field(default=None, converter=checked(optional_text))
+    start_time: str | None = attrs.field(default=None, converter=checked(millis, optional=True, then=str))
+    end_time: str | None = attrs.field(default=None, converter=checked(millis, optional=True, then=str))
+    limit: str | None = attrs.field(default=None, converter=checked(_limit, optional=True, then=str))
 
-    @classmethod
-    def of(
-        cls,
-        account: TradingAccount,
-        *,
-        currency: str | None,
-        status: DepositStatus | str | None,
-        tx_id: str | None,
-        start_time: datetime | int | None,
-        end_time: datetime | int | None,
-        limit: int | None,
-    ) -> DepositsRequest:
-        """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
-        start_ms, end_ms = _window(start_time, end_time)
-        count = _limit(limit)
-        return cls(
-            **_block(account),
-            currency=optional_text(currency, "currency"),
-            status=None if status is None else choice(DepositStatus, status, "status"),
-            tx_id=optional_text(tx_id, "tx_id"),
-            start_time=None if start_ms is None else str(start_ms),
-            end_time=None if end_ms is None else str(end_ms),
-            limit=None if count is None else str(count),
-        )
+    def __attrs_post_init__(self) -> None:
+        _check_window(_int_of(self.start_time), _int_of(self.end_time))
+
+
+def _int_of(value: str | None) -> int | None:
+    return None if value is None else int(value)
 
 
 @attrs.frozen(kw_only=True)
 class PlaceOrderRequest(_TradingRequest):
     """Body of "place an order" (§6.17); ``price``, ``num`` and ``amount`` are exact decimal strings."""
 
-    symbol_id: int
-    order_type: OrderType = attrs.field(metadata={"wire": "bizType"})
-    side: Side = attrs.field(metadata={"wire": "direction"})
-    client_order_id: str
-    price: Decimal | None = None
-    num: Decimal | None = None
-    amount: Decimal | None = None
-    time_in_force: TimeInForce | None = None
+    symbol_id: int = attrs.field(converter=checked(positive_int))
+    order_type: OrderType = attrs.field(converter=checked(one_of(OrderType)), metadata={"wire": "bizType"})
+    side: Side = attrs.field(converter=checked(one_of(Side)), metadata={"wire": "direction"})
+    client_order_id: str = attrs.field(
+        default=None,
+        converter=checked(_client_order_id_or_new),
+    )
+    price: Decimal | None = attrs.field(default=None, converter=checked(positive_decimal, optional=True))
+    quantity: Decimal | None = attrs.field(
+        default=None, converter=checked(positive_decimal, optional=True), metadata={"wire": "num"}
+    )
+    quote_amount: Decimal | None = attrs.field(
+        default=None, converter=checked(positive_decimal, optional=True), metadata={"wire": "amount"}
+    )
+    time_in_force: TimeInForce | None = attrs.field(default=None, converter=checked(one_of(TimeInForce), optional=True))
 
-    @classmethod
-    def of(
-        cls,
-        account: TradingAccount,
-        symbol_id: int,
-        *,
-        side: Side | str,
-        order_type: OrderType | str,
-        quantity: Decimal | str | int | None,
-        quote_amount: Decimal | str | int | None,
-        price: Decimal | str | int | None,
-        time_in_force: TimeInForce | str | None,
-        client_order_id: str | None,
-    ) -> PlaceOrderRequest:
-        """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
-        kind = choice(OrderType, order_type, "order_type")
-        num = None if quantity is None else positive_decimal(quantity, "quantity")
-        amount = None if quote_amount is None else positive_decimal(quote_amount, "quote_amount")
-        if num is None and amount is None:
+    def __attrs_post_init__(self) -> None:
+        if self.quantity is None and self.quote_amount is None:
             raise ValidationError("quantity", "give quantity or quote_amount")
         # The service silently prefers num when both are sent; refusing is clearer than dropping one.
-        if num is not None and amount is not None:
+        if self.quantity is not None and self.quote_amount is not None:
             raise ValidationError("quote_amount", "give quantity or quote_amount, not both")
-        tif = None if time_in_force is None else choice(TimeInForce, time_in_force, "time_in_force")
-        limit_price = None if price is None else positive_decimal(price, "price")
-        if kind is OrderType.LIMIT:
-            if limit_price is None:
+        if self.order_type is OrderType.LIMIT:
+            if self.price is None:
                 raise ValidationError("price", "is required for a limit order")
-            if num is None:
+            if self.quantity is None:
                 raise ValidationError("quantity", "a limit order is placed by quantity, not by quote_amount")
         else:
-            if limit_price is not None:
+            if self.price is not None:
                 raise ValidationError("price", "is only for limit orders (a market order ignores it)")
-            if tif is not None:
+            if self.time_in_force is not None:
                 raise ValidationError("time_in_force", "is only for limit orders (a market order ignores it)")
-        if client_order_id is None:
-            client_order_id = new_client_order_id()
-        elif not isinstance(client_order_id, str) or not _CLIENT_ORDER_ID.fullmatch(client_order_id):
-            raise ValidationError("client_order_id", "must be 1 to 20 letters or digits (^[a-zA-Z0-9]{1,20}$)")
-        return cls(
-            **_block(account),
-            symbol_id=positive_int(symbol_id, "symbol_id"),
-            order_type=kind,
-            side=choice(Side, side, "side"),
-            client_order_id=client_order_id,
-            price=limit_price,
-            num=num,
-            amount=amount,
-            time_in_force=tif,
-        )
 
 
 @attrs.frozen(kw_only=True)
 class OrderLookupRequest(_TradingRequest):
     """Body of "query order" and "cancel order" (§6.18, §6.22); the service prefers ``orderId`` if both are set."""
 
-    symbol_id: int
-    order_id: str | None = None
-    client_order_id: str | None = None
+    symbol_id: int = attrs.field(converter=checked(positive_int))
+    order_id: str | None = attrs.field(default=None, converter=checked(optional_text))
+    client_order_id: str | None = attrs.field(default=None, converter=checked(_client_order_id, optional=True))
 
-    @classmethod
-    def of(
-        cls, account: TradingAccount, symbol_id: int, *, order_id: str | None, client_order_id: str | None
-    ) -> OrderLookupRequest:
-        """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
-        order = optional_text(order_id, "order_id")
-        client = optional_text(client_order_id, "client_order_id")
-        if order is None and client is None:
+    def __attrs_post_init__(self) -> None:
+        if self.order_id is None and self.client_order_id is None:
             raise ValidationError("order_id", "give order_id or client_order_id")
-        if client is not None and not _CLIENT_ORDER_ID.fullmatch(client):
-            raise ValidationError("client_order_id", "must be 1 to 20 letters or digits (^[a-zA-Z0-9]{1,20}$)")
-        return cls(
-            **_block(account),
-            symbol_id=positive_int(symbol_id, "symbol_id"),
-            order_id=order,
-            client_order_id=client,
-        )
 
 
 @attrs.frozen(kw_only=True)
 class TradesRequest(_TradingRequest):
     """Body of "transaction record" (§6.20): ``startTime``, ``endTime`` and ``limit`` are integers here."""
 
-    symbol_id: int
-    start_time: int | None = None
-    end_time: int | None = None
-    limit: int | None = None
+    symbol_id: int = attrs.field(converter=checked(positive_int))
+    start_time: int | None = attrs.field(default=None, converter=checked(millis, optional=True))
+    end_time: int | None = attrs.field(default=None, converter=checked(millis, optional=True))
+    limit: int | None = attrs.field(default=None, converter=checked(_limit, optional=True))
 
-    @classmethod
-    def of(
-        cls,
-        account: TradingAccount,
-        symbol_id: int,
-        *,
-        start_time: datetime | int | None,
-        end_time: datetime | int | None,
-        limit: int | None,
-    ) -> TradesRequest:
-        """Validate the user's arguments; raises :class:`ValidationError` naming the field."""
-        start_ms, end_ms = _window(start_time, end_time)
-        if start_ms is not None and end_ms is not None and end_ms - start_ms > MAX_TRADE_WINDOW_MS:
-            raise ValidationError("end_time", "may be at most 24 hours after start_time")
-        return cls(
-            **_block(account),
-            symbol_id=positive_int(symbol_id, "symbol_id"),
-            start_time=start_ms,
-            end_time=end_ms,
-            limit=_limit(limit),
-        )
+    def __attrs_post_init__(self) -> None:
+        _check_window(self.start_time, self.end_time, MAX_TRADE_WINDOW_MS)
 
 
 @attrs.frozen

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from .._convert import structure, to_wire
 from ..models.accounts import Account, AccountListRequest, AddAccountRequest, UpdateAccountRequest
 from ..models.enums import AccountType, ExchangeCode
 from ..models.paging import Page
@@ -42,8 +41,8 @@ class AsyncAccounts(AsyncResource):
         OKX's; ``certificate`` (hex of a PKCS#12 file) is required for Cumberland. Binance keys must whitelist
         the platform's IPs. The service answers no id: find the new record with :meth:`list`.
         """
-        request = AddAccountRequest.of(
-            customer_no,
+        request = AddAccountRequest(
+            customer_no=customer_no,
             exchange_code=exchange_code,
             account_type=account_type,
             account_name=account_name,
@@ -56,7 +55,7 @@ class AsyncAccounts(AsyncResource):
         # Retrying a lost answer is guarded by the account name: trading calls address an account by
         # (customer, exchange, name), so the service must refuse a second account with the same name. A repeat
         # after an ambiguous attempt then fails with ``after_ambiguous`` set instead of adding a twin.
-        await self._session.request(ADD_ACCOUNT, to_wire(request), idempotent=True)
+        await self._send(ADD_ACCOUNT, request)
 
     async def update(
         self,
@@ -69,8 +68,8 @@ class AsyncAccounts(AsyncResource):
         certificate: str | None = None,
     ) -> None:
         """Change the name or the keys of the account record ``account_id`` (``Account.id``); give at least one."""
-        request = UpdateAccountRequest.of(
-            account_id,
+        request = UpdateAccountRequest(
+            account_id=account_id,
             account_name=account_name,
             api_key=api_key,
             secret_key=secret_key,
@@ -78,7 +77,7 @@ class AsyncAccounts(AsyncResource):
             certificate=certificate,
         )
         # Setting fields to given values is idempotent.
-        await self._session.request(UPDATE_ACCOUNT, to_wire(request), idempotent=True)
+        await self._send(UPDATE_ACCOUNT, request)
 
     async def list(
         self,
@@ -91,16 +90,15 @@ class AsyncAccounts(AsyncResource):
         size: int = 20,
     ) -> Page[Account]:
         """One page of exchange accounts, optionally filtered (``page`` counts from 1)."""
-        request = AccountListRequest.of(
-            customer_no,
+        request = AccountListRequest(
+            customer_no=customer_no,
             exchange_code=exchange_code,
             account_type=account_type,
             account_name=account_name,
             page=page,
             size=size,
         )
-        reply = await self._session.request(LIST_ACCOUNTS, to_wire(request), idempotent=True)
-        return structure(reply.data, Page[Account], biz_type=LIST_ACCOUNTS, trace=reply.trace)
+        return await self._post(LIST_ACCOUNTS, request, Page[Account])
 
     async def iterate(
         self,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from .._convert import structure, to_wire
-from ..models._checks import positive_int, text
 from ..models.catalog import (
     CurrenciesRequest,
     Currency,
@@ -30,21 +28,14 @@ class AsyncCatalog(AsyncResource):
     async def dictionaries(self, parent_code: str) -> list[DictionaryItem]:
         """Entries of one dictionary: ``"phone_code"`` (area codes), ``"register_source"``, ``"bank_code"``, or a
         currency code such as ``"USDT"`` for its chains. An unknown code gives an empty list."""
-        request = DictionaryRequest(parent_code=text(parent_code, "parent_code"))
-        reply = await self._session.request(DICTIONARIES, to_wire(request), idempotent=True)
-        return structure(reply.data or [], list[DictionaryItem], biz_type=DICTIONARIES, trace=reply.trace)
+        return await self._post(DICTIONARIES, DictionaryRequest(parent_code=parent_code), list[DictionaryItem])
 
     async def currencies(self) -> list[Currency]:
         """The currencies this company may use, with their ids and decimal places (``digits``)."""
         request = CurrenciesRequest(company_id=self._session.credentials.company_id)
-        reply = await self._session.request(CURRENCIES, to_wire(request), idempotent=True)
-        return structure(reply.data or [], list[Currency], biz_type=CURRENCIES, trace=reply.trace)
+        return await self._post(CURRENCIES, request, list[Currency])
 
     async def products(self, trade_type: int | None = None) -> list[Product]:
         """The company's products; ``Product.symbol_id`` is what trading calls take. ``trade_type`` filters them."""
-        request = ProductsRequest(
-            company_id=self._session.credentials.company_id,
-            trade_type=None if trade_type is None else positive_int(trade_type, "trade_type"),
-        )
-        reply = await self._session.request(PRODUCTS, to_wire(request), idempotent=True)
-        return structure(reply.data or [], list[Product], biz_type=PRODUCTS, trace=reply.trace)
+        request = ProductsRequest(company_id=self._session.credentials.company_id, trade_type=trade_type)
+        return await self._post(PRODUCTS, request, list[Product])

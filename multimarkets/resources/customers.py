@@ -6,11 +6,10 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 
-from .._convert import bad_data, structure, to_wire
+from .._convert import bad_data
 from .._transport import Reply
 from ..bulk import BulkReport, OnResult, RowResult, Rows
 from ..bulk import engine as _bulk
-from ..models._checks import text
 from ..models.customers import (
     CancelCustomerRequest,
     Customer,
@@ -87,18 +86,16 @@ class AsyncCustomers(AsyncResource):
     async def _register(
         self, registration: CustomerRegistration, before_retry: Callable[[], Awaitable[None]] | None = None
     ) -> Reply:
-        request = registration.to_request()
         # Retrying an ambiguous attempt is safe: phone/e-mail uniqueness turns a repeat into "already exists".
-        return await self._session.request(ADD_CUSTOMER, to_wire(request), idempotent=True, before_retry=before_retry)
+        return await self._send(ADD_CUSTOMER, registration.to_request(), before_retry=before_retry)
 
     # --- list, detail, cancellation ---------------------------------------------------------------------------
 
     async def list(self, customer_no: str | None = None, *, page: int = 1, size: int = 20) -> Page[Customer]:
         """One page of the company's customers (``page`` counts from 1), or the one with ``customer_no`` (blank
         means no filter, as in ``accounts.list``)."""
-        request = CustomerListRequest.of(customer_no, page, size)
-        reply = await self._session.request(CUSTOMER_PAGE, to_wire(request), idempotent=True)
-        return structure(reply.data, Page[Customer], biz_type=CUSTOMER_PAGE, trace=reply.trace)
+        request = CustomerListRequest(customer_no=customer_no, page=page, size=size)
+        return await self._post(CUSTOMER_PAGE, request, Page[Customer])
 
     async def iterate(self, size: int = 100) -> AsyncIterator[Customer]:
         """Every customer, walking the pages in order (``size`` per request)."""
@@ -107,17 +104,14 @@ class AsyncCustomers(AsyncResource):
 
     async def get(self, customer_no: str) -> CustomerDetail:
         """The base information of one customer; an unknown number raises :class:`~multimarkets.NotFoundError`."""
-        request = CustomerDetailRequest(customer_no=text(customer_no, "customer_no"))
-        reply = await self._session.request(CUSTOMER_DETAIL, to_wire(request), idempotent=True)
-        return structure(reply.data, CustomerDetail, biz_type=CUSTOMER_DETAIL, trace=reply.trace)
+        return await self._post(CUSTOMER_DETAIL, CustomerDetailRequest(customer_no=customer_no), CustomerDetail)
 
     async def cancel(self, customer_no: str, *, remark: str, auto: bool = False) -> None:
         """Close a customer's account. With ``auto=False`` the white-label back office must approve it (twice)
         and the customer is "cancelling" meanwhile; ``auto=True`` closes it at once. The service refuses
         (:class:`~multimarkets.APIError`) e.g. a customer with open positions, balances or liabilities."""
-        request = CancelCustomerRequest.of(customer_no, remark, auto)
         # A repeat of a cancellation asks for the same end state, so retrying a lost answer is harmless.
-        await self._session.request(CANCEL_CUSTOMER, to_wire(request), idempotent=True)
+        await self._send(CANCEL_CUSTOMER, CancelCustomerRequest(customer_no=customer_no, remark=remark, auto=auto))
 
     # --- bulk registration (multimarkets.bulk) ---------------------------------------------------------------
 

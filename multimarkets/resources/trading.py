@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import attrs
 
-from .._convert import structure, to_wire
 from ..errors import APIError, MultiMarketsError
 from ..models.enums import DepositStatus, OrderStatus, OrderType, Side, TimeInForce
 from ..models.trading import (
@@ -60,6 +59,8 @@ class AsyncTrading(AsyncResource):
 
     __slots__ = ()
 
+    _group = TRADE_API
+
     async def balances(
         self,
         account: TradingAccount,
@@ -68,9 +69,8 @@ class AsyncTrading(AsyncResource):
         omit_zero: bool = False,
     ) -> list[Balance]:
         """The account's balances, optionally only ``currencies`` (case-sensitive) and without zero ones."""
-        request = BalancesRequest.of(account, currencies, omit_zero)
-        reply = await self._session.request(BALANCES, to_wire(request), group=TRADE_API, idempotent=True)
-        return structure(reply.data or [], list[Balance], biz_type=BALANCES, trace=reply.trace)
+        request = BalancesRequest(account=account, currencies=currencies, omit_zero=omit_zero)
+        return await self._post(BALANCES, request, list[Balance])
 
     async def deposits(
         self,
@@ -85,8 +85,8 @@ class AsyncTrading(AsyncResource):
     ) -> list[Deposit]:
         """The account's deposit records, filtered; times are datetimes or epoch milliseconds, ``limit`` 1-100
         (the service's default is 20)."""
-        request = DepositsRequest.of(
-            account,
+        request = DepositsRequest(
+            account=account,
             currency=currency,
             status=status,
             tx_id=tx_id,
@@ -94,8 +94,7 @@ class AsyncTrading(AsyncResource):
             end_time=end_time,
             limit=limit,
         )
-        reply = await self._session.request(DEPOSITS, to_wire(request), group=TRADE_API, idempotent=True)
-        return structure(reply.data or [], list[Deposit], biz_type=DEPOSITS, trace=reply.trace)
+        return await self._post(DEPOSITS, request, list[Deposit])
 
     async def place_order(
         self,
@@ -119,9 +118,9 @@ class AsyncTrading(AsyncResource):
         (the order may then exist). Refusals (funds, minimum size, a reused id) raise
         :class:`~multimarkets.APIError`.
         """
-        request = PlaceOrderRequest.of(
-            account,
-            symbol_id,
+        request = PlaceOrderRequest(
+            account=account,
+            symbol_id=symbol_id,
             side=side,
             order_type=order_type,
             quantity=quantity,
@@ -133,15 +132,14 @@ class AsyncTrading(AsyncResource):
         # Retrying a lost answer cannot place a second order: every attempt carries the same clientOrderId,
         # which the service keeps unique (a retry refused for it most likely follows our own placement).
         try:
-            reply = await self._session.request(PLACE_ORDER, to_wire(request), group=TRADE_API, idempotent=True)
+            order = await self._post(PLACE_ORDER, request, Order)
         except APIError as exc:
-            order = await self._order_after_refusal(
+            found = await self._order_after_refusal(
                 exc, account, request.symbol_id, client_order_id=request.client_order_id
             )
-            if order is None:
+            if found is None:
                 raise
-            return order
-        order = structure(reply.data or {}, Order, biz_type=PLACE_ORDER, trace=reply.trace)
+            return found
         if order.client_order_id is None:
             order = attrs.evolve(order, client_order_id=request.client_order_id)
         return order
@@ -155,9 +153,10 @@ class AsyncTrading(AsyncResource):
         client_order_id: str | None = None,
     ) -> Order:
         """One order of the last three months, by ``order_id`` or ``client_order_id`` (``order_id`` wins)."""
-        request = OrderLookupRequest.of(account, symbol_id, order_id=order_id, client_order_id=client_order_id)
-        reply = await self._session.request(GET_ORDER, to_wire(request), group=TRADE_API, idempotent=True)
-        return structure(reply.data, Order, biz_type=GET_ORDER, trace=reply.trace)
+        request = OrderLookupRequest(
+            account=account, symbol_id=symbol_id, order_id=order_id, client_order_id=client_order_id
+        )
+        return await self._post(GET_ORDER, request, Order)
 
     async def trades(
         self,
@@ -170,9 +169,10 @@ class AsyncTrading(AsyncResource):
     ) -> list[Trade]:
         """Fills on ``symbol_id`` within the last three months; ``end_time - start_time`` at most 24 hours,
         ``limit`` 1-100 (the service's default is 20)."""
-        request = TradesRequest.of(account, symbol_id, start_time=start_time, end_time=end_time, limit=limit)
-        reply = await self._session.request(TRADES, to_wire(request), group=TRADE_API, idempotent=True)
-        return structure(reply.data or [], list[Trade], biz_type=TRADES, trace=reply.trace)
+        request = TradesRequest(
+            account=account, symbol_id=symbol_id, start_time=start_time, end_time=end_time, limit=limit
+        )
+        return await self._post(TRADES, request, list[Trade])
 
     async def cancel_order(
         self,
@@ -184,11 +184,13 @@ class AsyncTrading(AsyncResource):
     ) -> OrderRef:
         """Ask to cancel an open order (``order_id`` wins over ``client_order_id``); the outcome arrives as an
         ``ORDER_CANCEL_REPORT`` notification and in :meth:`get_order`. A filled or cancelled order is refused."""
-        request = OrderLookupRequest.of(account, symbol_id, order_id=order_id, client_order_id=client_order_id)
+        request = OrderLookupRequest(
+            account=account, symbol_id=symbol_id, order_id=order_id, client_order_id=client_order_id
+        )
         # Cancelling twice asks for the same end state (a retry refused as "already cancelled" most likely
         # follows our own cancellation).
         try:
-            reply = await self._session.request(CANCEL_ORDER, to_wire(request), group=TRADE_API, idempotent=True)
+            return await self._post(CANCEL_ORDER, request, OrderRef)
         except APIError as exc:
             order = await self._order_after_refusal(
                 exc, account, symbol_id, order_id=order_id, client_order_id=client_order_id
@@ -198,7 +200,6 @@ class AsyncTrading(AsyncResource):
             return OrderRef(
                 exchange_id=order.exchange_id, order_id=order.order_id, client_order_id=order.client_order_id
             )
-        return structure(reply.data or {}, OrderRef, biz_type=CANCEL_ORDER, trace=reply.trace)
 
     async def _order_after_refusal(
         self,

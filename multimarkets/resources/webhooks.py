@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._convert import bad_data, to_wire
+from .._convert import bad_data
 from ..models.webhooks import SubscribeRequest
 from ._base import AsyncResource
 
@@ -20,9 +20,8 @@ class AsyncWebhooks(AsyncResource):
         """Have the events of ``api_key`` (default: this client's key) posted to ``webhook_url``; returns whether
         the service accepted it. Subscribing again replaces the URL (no unsubscribe is documented)."""
         key = self._session.credentials.api_key if api_key is None else api_key
-        request = SubscribeRequest.of(webhook_url, key)
         # Subscribing sets the URL; a repeat sets the same one.
-        reply = await self._session.request(SUBSCRIBE, to_wire(request), idempotent=True)
+        reply = await self._send(SUBSCRIBE, SubscribeRequest(api_key=key, webhook_url=webhook_url))
         # Documented as the string "true"; a JSON boolean is accepted as well.
         if reply.data is True or reply.data == "true":
             return True

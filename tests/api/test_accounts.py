@@ -166,15 +166,13 @@ async def test_update_and_list_validate_before_sending(client, requests_sent):
 
 
 def test_request_repr_hides_secrets():
-    request = AddAccountRequest.of(
-        "86000001",
+    request = AddAccountRequest(
+        customer_no="86000001",
         exchange_code="okx",
         account_type="spot",
         account_name="main",
         api_key=API_KEY,
         secret_key=SECRET,
         passphrase="pass-phrase",
-        certificate=None,
-        is_test=False,
     )
     assert SECRET not in repr(request) and API_KEY not in repr(request) and "pass-phrase" not in repr(request)

@@ -109,7 +109,6 @@ def test_trading_account_accepts_enum_names_and_values():
 
 
 def test_limit_takes_digit_strings_like_the_other_integers():
-    trades = TradesRequest.of(ACCOUNT, "59", start_time=None, end_time=None, limit="20")
+    trades = TradesRequest(account=ACCOUNT, symbol_id="59", limit="20")
     assert (trades.symbol_id, trades.limit) == (59, 20)
-    window = {"currency": None, "status": None, "tx_id": None, "start_time": None, "end_time": None}
-    assert DepositsRequest.of(ACCOUNT, **window, limit=" 100 ").limit == "100"
+    assert DepositsRequest(account=ACCOUNT, limit=" 100 ").limit == "100"
