@@ -1,137 +1,145 @@
-"""The per-API-key sliding-window limiter and 418 breaker, shared by every client in the process.
+"""Each client's view of its API key's shared sliding window and 418 breaker.
 
-One :class:`KeyLimiter` exists per ``(base_url, api_key)``; sync clients (each on its own portal thread and
-event loop) and async clients share it, so all state sits behind a ``threading.Lock`` and waiting is done
-with the caller's own ``anyio.sleep``.
+The state itself sits in a :class:`~multimarkets.limits.LimitStore`: by default one per process (every client
+of a ``(base_url, api_key)``, sync or async, shares it), or a SQLite file or Redis shared by many processes.
 
 A request occupies a slot from the moment it is admitted until ``window`` seconds after its answer arrived.
 The server stamps a request somewhere between our send and its answer, so counting from the answer can
 never put more than ``requests`` of ours into any server window, whatever the network jitter; it costs one
 round trip per window of throughput (for 100/60 s, a few milliseconds a minute).
+
+Every client keeps its own limit: it waits until the key's window, which counts the requests of every client,
+has room under *its* limit. ``rate_limit=None`` never waits, but its requests still count for the others.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable
+import uuid
+import weakref
+from collections.abc import Iterable
 
 import anyio
 
 from .config import RateLimit
-from .errors import IPBannedError
+from .errors import ConfigurationError, IPBannedError
+from .limits import LimitStore, MemoryLimitStore, open_limit_store
 
-__all__ = ["DEFAULT_BAN_SECONDS", "KeyLimiter", "limiter_for"]
+__all__ = ["DEFAULT_BAN_SECONDS", "KeyLimiter", "forget", "limiter_for"]
 
 DEFAULT_BAN_SECONDS = 300.0
 """How long a 418 stops calls when the server does not say: the documented first ban is 5 minutes."""
 
-_POLL_SECONDS = 0.005
-
 
 class KeyLimiter:
-    """Admits at most ``limit.requests`` requests per sliding ``limit.window`` and enforces bans."""
+    """One client's limit on its key's shared window, pause and ban state (see the module docs)."""
 
-    def __init__(self, limit: RateLimit | None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, store: LimitStore, key: str, limit: RateLimit | None, *, lease: float, owns_store: bool) -> None:
+        self._store = store
+        self._owns_store = owns_store
+        self._key = key
         self._limit = limit
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._finished: deque[float] = deque()
-        self._in_flight = 0
-        self._paused_until = 0.0
-        self._banned_until = 0.0
+        self._lease = lease
+
+    def __repr__(self) -> str:
+        return f"KeyLimiter(limit={self._limit!r}, store={self._store!r})"
 
     @property
     def limit(self) -> RateLimit | None:
-        """The limit in force (None: not limited on our side)."""
+        """This client's limit (None: it never waits; its requests still count for the key)."""
         return self._limit
 
-    def set_limit(self, limit: RateLimit | None) -> None:
-        """Change the limit, e.g. after negotiating a higher one with the operator."""
-        with self._lock:
-            self._limit = limit
+    @property
+    def store(self) -> LimitStore:
+        """Where the key's window and ban state live."""
+        return self._store
 
-    def _delay(self, now: float) -> float:
-        """Seconds until a request may start (0: now). Caller holds the lock."""
-        if self._banned_until > now:
-            raise IPBannedError(
-                f"API key is banned for ignoring rate limits; calls resume in {self._banned_until - now:.0f} s",
-                code="HTTP 418",
-                http_status=418,
-                banned_until=self._banned_until,
-            )
-        if self._paused_until > now:
-            return self._paused_until - now
-        limit = self._limit
-        if limit is None:
-            return 0.0
-        horizon = now - limit.window
-        while self._finished and self._finished[0] <= horizon:
-            self._finished.popleft()
-        if len(self._finished) + self._in_flight < limit.requests:
-            return 0.0
-        if self._finished:
-            return self._finished[0] - horizon
-        return _POLL_SECONDS  # every slot is held by a request still in flight
-
-    def try_acquire(self) -> float:
-        """Take a slot and return 0, or return the seconds to wait before trying again (nothing taken).
-
-        Raises :class:`IPBannedError` while the key is banned.
-        """
-        with self._lock:
-            delay = self._delay(self._clock())
-            if delay <= 0:
-                self._in_flight += 1
-            return delay
-
-    async def acquire(self) -> None:
-        """Wait for a slot; raises :class:`IPBannedError` while the key is banned."""
-        # Sleeping for the computed delay, not waiting on an event: waiters live in different event loops.
+    async def acquire(self) -> str:
+        """Wait for a slot and return its id for :meth:`release`; raises :class:`IPBannedError` while banned."""
+        slot = uuid.uuid4().hex
+        # Sleeping for the computed delay, not waiting on an event: waiters live in other loops and processes.
         while True:
-            delay = self.try_acquire()
-            if delay <= 0:
-                return
-            await anyio.sleep(delay)
+            verdict = await self._store.acquire(self._key, slot, self._limit, self._lease)
+            if verdict.banned_for > 0:
+                raise IPBannedError(
+                    f"API key is banned for ignoring rate limits; calls resume in {verdict.banned_for:.0f} s",
+                    code="HTTP 418",
+                    http_status=418,
+                    banned_until=time.monotonic() + verdict.banned_for,
+                )
+            if verdict.wait <= 0:
+                return slot
+            await anyio.sleep(verdict.wait)
 
-    def release(self) -> None:
+    async def release(self, slot: str) -> None:
         """Mark the admitted request as answered (or abandoned): its slot runs for one window from now."""
-        with self._lock:
-            self._in_flight -= 1
-            if self._limit is not None:
-                self._finished.append(self._clock())
+        with anyio.CancelScope(shield=True):
+            await self._store.release(self._key, slot)
 
-    def occupy(self, wall_times: Iterable[float]) -> None:
+    async def occupy(self, wall_times: Iterable[float]) -> None:
         """Count requests that another process sent with this key (e.g. a killed run, from its journal) as
         answered at these wall-clock times, so that this process keeps to the service's window from its start."""
-        offset = self._clock() - time.time()
-        with self._lock:
-            self._finished = deque(sorted([*self._finished, *(t + offset for t in wall_times)]))
+        now = time.time()
+        await self._store.occupy(self._key, [now - t for t in wall_times])
 
-    def pause(self, seconds: float) -> None:
-        """Hold every caller for ``seconds`` (after a 429)."""
-        with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+    async def pause(self, seconds: float) -> None:
+        """Hold every limited caller of the key for ``seconds`` (after a 429)."""
+        await self._store.pause(self._key, seconds)
 
-    def ban(self, seconds: float) -> float:
+    async def ban(self, seconds: float) -> float:
         """Open the breaker for ``seconds`` (after a 418); returns the monotonic time it closes."""
-        with self._lock:
-            self._banned_until = max(self._banned_until, self._clock() + seconds)
-            return self._banned_until
+        return time.monotonic() + await self._store.ban(self._key, seconds)
+
+    async def aclose(self) -> None:
+        """Close the store's connections if this limiter opened it (a store passed in stays open)."""
+        if self._owns_store:
+            await self._store.aclose()
 
 
-_registry: dict[tuple[str, str], KeyLimiter] = {}
-_registry_lock = threading.Lock()
+_explicit: dict[str, weakref.WeakKeyDictionary[object, RateLimit]] = {}
+_explicit_lock = threading.Lock()
 
 
-def limiter_for(base_url: str, api_key: str, limit: RateLimit | None) -> KeyLimiter:
-    """The process-wide limiter of a key. A later client that asks for another limit changes it for all."""
-    key = (base_url.rstrip("/"), api_key)
-    with _registry_lock:
-        limiter = _registry.get(key)
-        if limiter is None:
-            limiter = _registry[key] = KeyLimiter(limit)
-        elif limiter.limit != limit:
-            limiter.set_limit(limit)
-        return limiter
+def limiter_for(
+    owner: object,
+    base_url: str,
+    api_key: str,
+    limit: RateLimit | None,
+    *,
+    explicit: bool,
+    store: str | LimitStore | None,
+    lease: float,
+) -> KeyLimiter:
+    """The limiter of ``owner`` (a client session) on its key.
+
+    ``explicit`` says the user chose ``limit``; two owners alive at once with different explicit limits for one
+    key raise :class:`ConfigurationError` naming both. :func:`forget` ends ``owner``'s claim.
+    """
+    # The key names the service and API key without writing the API key into a shared store.
+    key = hashlib.sha256(f"{base_url.rstrip('/')}\n{api_key}".encode()).hexdigest()[:32]
+    if explicit and limit is not None:
+        with _explicit_lock:
+            claims = _explicit.setdefault(key, weakref.WeakKeyDictionary())
+            other = next((claimed for claimed in claims.values() if claimed != limit), None)
+            if other is not None:
+                raise ConfigurationError(
+                    f"another client of this API key uses rate_limit={_text(other)}, this one asks for "
+                    f"{_text(limit)}: one key has one limit (close the other client, or pass the same limit)"
+                )
+            claims[owner] = limit
+    opened = open_limit_store(store)
+    owns = opened is not store and not isinstance(opened, MemoryLimitStore)
+    return KeyLimiter(opened, key, limit, lease=lease, owns_store=owns)
+
+
+def forget(owner: object) -> None:
+    """Drop ``owner``'s explicit limit (its client was closed)."""
+    with _explicit_lock:
+        for claims in _explicit.values():
+            claims.pop(owner, None)
+
+
+def _text(limit: RateLimit) -> str:
+    return f"{limit.requests}/{limit.window:g}s"

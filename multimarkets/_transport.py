@@ -18,7 +18,7 @@ import anyio
 import attrs
 
 from ._clock import clock_for
-from ._ratelimit import DEFAULT_BAN_SECONDS, KeyLimiter, limiter_for
+from ._ratelimit import DEFAULT_BAN_SECONDS, KeyLimiter, forget, limiter_for
 from ._retry import Outcome, backoff, classify
 from ._version import __version__
 from .config import Credentials, RateLimit
@@ -32,6 +32,7 @@ from .errors import (
     TimeoutError,
     TimestampError,
 )
+from .limits import LimitStore
 from .signing import RsaSha1Signer, Signer
 from .trace import new_trace
 
@@ -41,6 +42,9 @@ API_VERSION = "0.0.1"
 """The ``version`` header every documented endpoint takes."""
 
 USER_AGENT = f"multimarkets-python/{__version__}"
+
+_LEASE_MARGIN = 5.0
+"""Seconds beyond the timeout after which a slot whose request never reported back is counted as answered."""
 
 logger = logging.getLogger("multimarkets")
 
@@ -84,6 +88,8 @@ class AsyncSession:
         rate_limit: RateLimit | None,
         signer: Signer | None,
         max_response_bytes: int,
+        explicit_limit: bool,
+        limit_store: str | LimitStore | None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base_url must start with http:// or https://, got {base_url!r}")
@@ -99,7 +105,15 @@ class AsyncSession:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_retries = max_retries
         self._signer: Signer = signer if signer is not None else RsaSha1Signer(credentials.secret_key)
-        self._limiter = limiter_for(self._base_url, credentials.api_key, rate_limit)
+        self._limiter = limiter_for(
+            self,
+            self._base_url,
+            credentials.api_key,
+            rate_limit,
+            explicit=explicit_limit,
+            store=limit_store,
+            lease=timeout + _LEASE_MARGIN,
+        )
         self._clock = clock_for(self._base_url)
         self._static_headers = {
             "Content-Type": "application/json",
@@ -157,6 +171,8 @@ class AsyncSession:
     async def aclose(self) -> None:
         """Close the HTTP connections. Calls made afterwards raise :class:`ConfigurationError`."""
         self._closed = True
+        forget(self)
+        await self._limiter.aclose()
         if self._http is not None:
             http, self._http = self._http, None
             await http.close()
@@ -220,7 +236,7 @@ class AsyncSession:
         attempt: int,
     ) -> tuple[Any, str | None]:
         http = self._client_session()
-        await self._limiter.acquire()
+        slot = await self._limiter.acquire()
         trace = new_trace()
         started = time.monotonic()
         outcome = "-"
@@ -269,7 +285,7 @@ class AsyncSession:
                 f"connection broke during {biz_type}: {type(exc).__name__}", trace=trace, maybe_processed=True
             ) from exc
         finally:
-            self._limiter.release()
+            await self._limiter.release(slot)
             logger.debug(
                 "bizType=%s trace=%s attempt=%d status=%s duration_ms=%.1f",
                 biz_type,
@@ -285,10 +301,10 @@ class AsyncSession:
             raise
         except RateLimitError as exc:
             window = self._limiter.limit.window if self._limiter.limit is not None else None
-            self._limiter.pause(exc.retry_after or window or backoff(attempt))
+            await self._limiter.pause(exc.retry_after or window or backoff(attempt))
             raise
         except IPBannedError as exc:
-            exc.banned_until = self._limiter.ban(retry_after or DEFAULT_BAN_SECONDS)
+            exc.banned_until = await self._limiter.ban(retry_after or DEFAULT_BAN_SECONDS)
             raise
         finally:
             self._clock.observe(date)

@@ -9,6 +9,7 @@ from typing import Any
 from ._transport import AsyncSession
 from .config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
 from .errors import ConfigurationError
+from .limits import LimitStore
 from .resources.accounts import AsyncAccounts
 from .resources.catalog import AsyncCatalog
 from .resources.customers import AsyncCustomers
@@ -27,8 +28,12 @@ class AsyncBridgeClient:
     ``AsyncBridgeClient`` is the asyncio client; ``BridgeClient`` (generated from it) has the same methods as
     plain functions, running the async core in a background event loop of its own.
 
-    Clients with the same ``base_url`` and API key share one rate limiter and ban breaker per process.
-    ``rate_limit=None`` turns our side of the limit off (the service still enforces its own).
+    Clients with the same ``base_url`` and API key share one sliding window and ban breaker: per process by
+    default, or across processes and hosts through ``limit_store`` (a URL, ``"sqlite:///PATH"`` or
+    ``"redis://HOST:PORT/DB"``, or a :class:`~multimarkets.limits.LimitStore`; default:
+    ``$MULTIMARKETS_LIMIT_STORE``, else in-process). Each client waits for room under its own ``rate_limit``;
+    ``rate_limit=None`` never waits, but its requests still count in the key's window. Two clients alive at once
+    with different explicit limits for one key raise :class:`ConfigurationError`.
 
     ``max_response_bytes`` caps how much of an answer is read (default 8 MiB); a longer one raises
     :class:`ResponseFormatError` with code ``TOO_LARGE``, so memory stays bounded whatever a server sends.
@@ -52,6 +57,7 @@ class AsyncBridgeClient:
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         signer: Signer | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        limit_store: str | LimitStore | None = None,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise ConfigurationError("credentials must be a multimarkets.Credentials (see Credentials.from_env())")
@@ -67,6 +73,8 @@ class AsyncBridgeClient:
             rate_limit=rate_limit,
             signer=signer,
             max_response_bytes=max_response_bytes,
+            explicit_limit=rate_limit is not DEFAULT_RATE_LIMIT,
+            limit_store=limit_store,
         )
         self.catalog = AsyncCatalog(self._session)
         self.customers = AsyncCustomers(self._session)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..client import DEFAULT_RATE_LIMIT, AsyncBridgeClient
 from ..config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
+from ..limits import LimitStore
 from ..signing import Signer
 from ._portal import Portal
 from .resources.accounts import Accounts
@@ -26,8 +27,12 @@ class BridgeClient:
     ``AsyncBridgeClient`` is the asyncio client; ``BridgeClient`` (generated from it) has the same methods as
     plain functions, running the async core in a background event loop of its own.
 
-    Clients with the same ``base_url`` and API key share one rate limiter and ban breaker per process.
-    ``rate_limit=None`` turns our side of the limit off (the service still enforces its own).
+    Clients with the same ``base_url`` and API key share one sliding window and ban breaker: per process by
+    default, or across processes and hosts through ``limit_store`` (a URL, ``"sqlite:///PATH"`` or
+    ``"redis://HOST:PORT/DB"``, or a :class:`~multimarkets.limits.LimitStore`; default:
+    ``$MULTIMARKETS_LIMIT_STORE``, else in-process). Each client waits for room under its own ``rate_limit``;
+    ``rate_limit=None`` never waits, but its requests still count in the key's window. Two clients alive at once
+    with different explicit limits for one key raise :class:`ConfigurationError`.
 
     ``max_response_bytes`` caps how much of an answer is read (default 8 MiB); a longer one raises
     :class:`ResponseFormatError` with code ``TOO_LARGE``, so memory stays bounded whatever a server sends.
@@ -53,6 +58,7 @@ class BridgeClient:
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         signer: Signer | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        limit_store: str | LimitStore | None = None,
     ) -> None:
         async_client = AsyncBridgeClient(
             credentials,
@@ -64,6 +70,7 @@ class BridgeClient:
             rate_limit=rate_limit,
             signer=signer,
             max_response_bytes=max_response_bytes,
+            limit_store=limit_store,
         )
         portal = Portal()
         self._async = async_client

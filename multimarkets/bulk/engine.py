@@ -484,7 +484,7 @@ async def run_bulk(
         if limit is not None:
             # The longest one call may last: its attempts, each up to the timeout, and the backoff between them.
             call_bound = requests_per_call * session.timeout + session.max_retries * BACKOFF_CAP
-            session.limiter.occupy(store.earlier_requests(limit.window, call_bound))
+            await session.limiter.occupy(store.earlier_requests(limit.window, call_bound))
         run = _Run(
             customers,
             store,

@@ -1,11 +1,17 @@
-"""The shared limiter's arithmetic, on a clock the test controls."""
+"""The shared window: its arithmetic on a clock the test controls, and clients of one key against the sandbox."""
 
-import time
+from __future__ import annotations
 
 import pytest
 
-from multimarkets import IPBannedError, RateLimit
-from multimarkets._ratelimit import KeyLimiter
+from multimarkets import AsyncBridgeClient, ConfigurationError, RateLimit, RateLimitError
+from multimarkets.limits import MemoryLimitStore
+from multimarkets.sandbox import Sandbox
+
+pytestmark = pytest.mark.anyio
+
+PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
+KEY = "k"
 
 
 class FakeClock:
@@ -16,44 +22,112 @@ class FakeClock:
         return self.now
 
 
-def test_window_is_counted_from_each_answer() -> None:
-    clock = FakeClock()
-    limiter = KeyLimiter(RateLimit(3, 10.0), clock)
-    for _ in range(3):
-        assert limiter.try_acquire() == 0
-    assert limiter.try_acquire() > 0  # all three in flight
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(clock: FakeClock) -> MemoryLimitStore:
+    return MemoryLimitStore(clock)
+
+
+async def test_window_is_counted_from_each_answer(store: MemoryLimitStore, clock: FakeClock) -> None:
+    limit = RateLimit(3, 10.0)
+    for slot in "abc":
+        assert (await store.acquire(KEY, slot, limit, lease=30)).wait == 0
+    assert (await store.acquire(KEY, "d", limit, lease=30)).wait > 0  # all three in flight
     clock.now += 2
-    limiter.release()
-    assert limiter.try_acquire() == pytest.approx(10.0)  # first answer at t+2 frees its slot at t+12
+    await store.release(KEY, "a")
+    assert (await store.acquire(KEY, "d", limit, lease=30)).wait == pytest.approx(10.0)  # a frees at t+12
     clock.now += 10
-    assert limiter.try_acquire() == 0
+    assert (await store.acquire(KEY, "d", limit, lease=30)).wait == 0
 
 
-def test_requests_of_another_process_count_from_their_wall_clock_times() -> None:
-    clock = FakeClock()
-    limiter = KeyLimiter(RateLimit(3, 10.0), clock)
-    now = time.time()
-    limiter.occupy([now - 9.0, now - 1.0])  # a killed run's answers, 9 s and 1 s ago
-    assert limiter.try_acquire() == 0
-    assert limiter.try_acquire() == pytest.approx(1.0, abs=0.01)  # the older one leaves the window in 1 s
+async def test_a_request_that_never_reports_back_frees_its_slot_after_its_lease(
+    store: MemoryLimitStore, clock: FakeClock
+) -> None:
+    limit = RateLimit(1, 10.0)
+    assert (await store.acquire(KEY, "lost", limit, lease=5)).wait == 0
+    clock.now += 14.5  # lease 5 s + window 10 s
+    assert (await store.acquire(KEY, "next", limit, lease=5)).wait > 0
+    clock.now += 0.5
+    assert (await store.acquire(KEY, "next", limit, lease=5)).wait == 0
+
+
+async def test_requests_of_another_process_count_from_when_they_were_answered(
+    store: MemoryLimitStore, clock: FakeClock
+) -> None:
+    limit = RateLimit(3, 10.0)
+    await store.occupy(KEY, [9.0, 1.0])  # a killed run's answers, 9 s and 1 s ago
+    assert (await store.acquire(KEY, "a", limit, lease=30)).wait == 0
+    assert (await store.acquire(KEY, "b", limit, lease=30)).wait == pytest.approx(1.0)  # 9 s old leaves in 1 s
     clock.now += 1.0
-    assert limiter.try_acquire() == 0
+    assert (await store.acquire(KEY, "b", limit, lease=30)).wait == 0
 
 
-def test_pause_holds_everyone() -> None:
-    clock = FakeClock()
-    limiter = KeyLimiter(None, clock)
-    limiter.pause(4.0)
-    assert limiter.try_acquire() == pytest.approx(4.0)
-    clock.now += 4
-    assert limiter.try_acquire() == 0
+async def test_unlimited_requests_count_for_limited_ones_and_skip_the_pause(
+    store: MemoryLimitStore, clock: FakeClock
+) -> None:
+    limit = RateLimit(2, 10.0)
+    for slot in "ab":
+        assert (await store.acquire(KEY, slot, None, lease=30)).wait == 0
+        await store.release(KEY, slot)
+    assert (await store.acquire(KEY, "c", limit, lease=30)).wait == pytest.approx(10.0)
+    await store.pause(KEY, 4.0)
+    assert (await store.acquire(KEY, "d", None, lease=30)).wait == 0
+    clock.now += 10
+    assert (await store.acquire(KEY, "c", limit, lease=30)).wait == 0
 
 
-def test_ban_refuses_without_waiting() -> None:
-    clock = FakeClock()
-    limiter = KeyLimiter(RateLimit(), clock)
-    limiter.ban(300)
-    with pytest.raises(IPBannedError):
-        limiter.try_acquire()
+async def test_ban_refuses_everyone_until_it_ends(store: MemoryLimitStore, clock: FakeClock) -> None:
+    assert await store.ban(KEY, 300) == 300
+    for limit in (RateLimit(), None):
+        assert (await store.acquire(KEY, "a", limit, lease=30)).banned_for == pytest.approx(300)
     clock.now += 300
-    assert limiter.try_acquire() == 0
+    assert (await store.acquire(KEY, "a", RateLimit(), lease=30)).wait == 0
+
+
+async def test_an_unlimited_client_does_not_lift_another_clients_limit() -> None:
+    limit = RateLimit(4, 1.0)
+    async with (
+        Sandbox(rate_limit=limit, ban="60s") as sb,
+        AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=limit, max_retries=0) as limited,
+        AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, max_retries=0) as unlimited,
+    ):
+        for _ in range(3):
+            await unlimited.call(PAGE, {}, idempotent=True)
+        for _ in range(4):  # only one fits next to the unlimited client's three: the rest wait their turn
+            await limited.call(PAGE, {}, idempotent=True)
+        stats = sb.stats()
+        assert (stats["rate_limited"], stats["banned"]) == (0, 0)
+
+
+async def test_an_unlimited_client_does_not_wait() -> None:
+    limit = RateLimit(3, 10.0)
+    async with Sandbox(rate_limit=limit, ban="60s") as sb:
+        async with (
+            AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=limit) as limited,
+            AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, max_retries=0) as unlimited,
+        ):
+            for _ in range(3):
+                await limited.call(PAGE, {}, idempotent=True)
+            with pytest.raises(RateLimitError):  # sent into the full window instead of waiting for it
+                await unlimited.call(PAGE, {}, idempotent=True)
+        assert sb.stats()["rate_limited"] == 1
+
+
+async def test_two_explicit_limits_for_one_key_are_refused_naming_both() -> None:
+    async with Sandbox() as sb:
+        async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=RateLimit(50, 60.0)):
+            with pytest.raises(ConfigurationError, match=r"50/60s.*200/60s"):
+                AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=RateLimit(200, 60.0))
+            async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=RateLimit(50, 60.0)):
+                pass  # the same limit again is fine, and so is the default or none
+            async with (
+                AsyncBridgeClient(sb.credentials, sb.base_url),
+                AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None),
+            ):
+                pass
+        async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=RateLimit(200, 60.0)):
+            pass  # the first client is closed: its limit no longer binds anyone
