@@ -56,9 +56,13 @@ def _structure_decimal(value: Any, _: type) -> Decimal:
     if isinstance(value, float):
         value = repr(value)
     try:
-        return Decimal(value)
+        number = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise ValueError(f"not a decimal: {value!r}") from None
+    if not number.is_finite():
+        # NaN and Infinity would poison every sum and comparison made with them downstream.
+        raise ValueError(f"not a finite amount: {value!r}")
+    return number
 
 
 def _structure_datetime(value: Any, _: type) -> datetime:
