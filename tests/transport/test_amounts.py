@@ -30,9 +30,11 @@ def test_a_non_finite_amount_is_a_response_format_error(serve, credentials: Cred
     with pytest.raises(ResponseFormatError) as caught:
         asyncio.run(with_async())
     assert caught.value.code == "BAD_DATA" and "$[1].balance" in str(caught.value)
-    with BridgeClient(credentials, server.base_url, rate_limit=None, max_retries=0) as client:
-        with pytest.raises(ResponseFormatError):
-            client.trading.balances(ACCOUNT)
+    with (
+        BridgeClient(credentials, server.base_url, rate_limit=None, max_retries=0) as client,
+        pytest.raises(ResponseFormatError),
+    ):
+        client.trading.balances(ACCOUNT)
 
 
 def test_finite_amounts_stay_exact(serve, credentials: Credentials) -> None:
