@@ -169,8 +169,8 @@ class CancelCustomerRequest:
 
 
 @attrs.frozen
-class Customer:
-    """One row of the customer list. Times are UTC; the exact wire values stay in ``raw``."""
+class _CustomerFields:
+    """What the customer list row and the customer detail both carry."""
 
     customer_no: str
     id: int | None = None
@@ -178,10 +178,8 @@ class Customer:
     customer_type: CustomerType | None = None
     open_account_type: OpenAccountType | None = None
     register_source: RegisterSource | None = None
-    company_id: str | None = None
+    company_id: int | None = None
     customer_group_id: int | None = None
-    customer_group_name: str | None = None
-    agent_customer_no: str | None = None
     phone: str | None = None
     phone_area: str | None = None
     email: str | None = None
@@ -190,46 +188,38 @@ class Customer:
     last_name: str | None = None
     id_card: str | None = attrs.field(default=None, repr=False)
     id_card_type: str | None = None
-    remark: str | None = None
     unit_id: int | None = None
     unit_name: str | None = None
-    tg_user_id: str | None = None
-    tg_user_name: str | None = None
-    third_account_no: str | None = None
-    third_login_source: str | None = None
     third_user_id: str | None = None
+    third_login_source: str | None = None
     create_time: datetime | None = None
-    update_time: datetime | None = None
     login_time: datetime | None = None
-    first_account_activate_time: datetime | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
 
 @attrs.frozen
-class CustomerDetail:
+class Customer(_CustomerFields):
+    """One row of the customer list. Times are UTC; the exact wire values stay in ``raw``."""
+
+    customer_group_name: str | None = None
+    agent_customer_no: str | None = None
+    remark: str | None = None
+    tg_user_id: str | None = None
+    tg_user_name: str | None = None
+    third_account_no: str | None = None
+    update_time: datetime | None = None
+    first_account_activate_time: datetime | None = None
+
+
+@attrs.frozen
+class CustomerDetail(_CustomerFields):
     """A customer's base information (§6.7). Flags stay as the docs type them: integers for some (``deposit``
     1 = may deposit), strings for others (``assert_pass_status`` ``"1"``); nested objects the reference leaves
     undescribed stay as parsed JSON."""
 
-    customer_no: str
-    id: int | None = None
-    status: CustomerStatus | None = None
-    customer_type: CustomerType | None = None
-    open_account_type: OpenAccountType | None = None
-    register_source: RegisterSource | None = None
     type: CustomerGroupType | None = None
-    company_id: str | None = None
     company_type: str | None = None
-    customer_group_id: int | None = None
     country: str | None = None
-    phone: str | None = None
-    phone_area: str | None = None
-    email: str | None = None
-    name: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    id_card: str | None = attrs.field(default=None, repr=False)
-    id_card_type: str | None = None
     address: str | None = attrs.field(default=None, repr=False)
     postal_code: str | None = None
     kyc_status: int | None = None
@@ -256,12 +246,8 @@ class CustomerDetail:
     pay_pass_status: str | None = None
     """``"1"`` no payment password, ``"2"`` has one."""
     optional: int | None = None
-    unit_id: int | None = None
-    unit_name: str | None = None
     source: str | None = None
     utm_source: str | None = None
-    third_user_id: str | None = None
-    third_login_source: str | None = None
     third_server_code: str | None = None
     third_intact_msg: str | None = None
     relation_customer_id: int | None = None
@@ -272,8 +258,5 @@ class CustomerDetail:
     early_warning_level: Any = None
     force_level: Any = None
     withdraw_level: Any = None
-    create_time: datetime | None = None
     register_time: datetime | None = None
-    login_time: datetime | None = None
     activate_time: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)

@@ -241,15 +241,22 @@ class Deposit:
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
 
-@attrs.frozen
-class Order:
+@attrs.frozen(kw_only=True)
+class OrderRef:
+    """Which order: what "cancel order" answers, and what every order record and notification starts with."""
+
+    exchange_id: ExchangeId | None = None
+    order_id: str | None = None
+    client_order_id: str | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class Order(OrderRef):
     """An order as the service reports it. OKX answers a new order with only ``client_order_id`` and ``status``,
     so every other field may be None. Fields past ``order_type`` are INFERRED (reference §6.18 is cut off)."""
 
-    client_order_id: str | None = None
     status: OrderStatus | None = None
-    order_id: str | None = None
-    exchange_id: ExchangeId | None = None
     symbol_id: int | None = None
     order_type: OrderType | None = attrs.field(default=None, metadata={"wire": "bizType"})
     side: Side | None = attrs.field(default=None, metadata={"wire": "direction"})
@@ -261,7 +268,6 @@ class Order:
     executed_amount: Decimal | None = None
     create_time: datetime | None = None
     update_time: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
     @property
     def is_final(self) -> bool:
@@ -269,28 +275,15 @@ class Order:
         return self.status is not None and self.status.is_final
 
 
-@attrs.frozen
-class OrderRef:
-    """What "cancel order" answers: which order the cancellation was accepted for."""
-
-    exchange_id: ExchangeId | None = None
-    order_id: str | None = None
-    client_order_id: str | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-
-
-@attrs.frozen
-class Trade:
-    """One fill. Fields follow the ``ORDER_EXEC_REPORT`` message (§7.1; the record's own shape is INFERRED);
-    ``commission`` is negative when charged, positive for a rebate."""
+@attrs.frozen(kw_only=True)
+class Trade(OrderRef):
+    """One fill of an order. Fields follow the ``ORDER_EXEC_REPORT`` message (§7.1; the record's own shape is
+    INFERRED); ``commission`` is negative when charged, positive for a rebate."""
 
     trade_id: str | None = None
-    order_id: str | None = None
-    client_order_id: str | None = None
     symbol_id: int | None = None
     execute_num: Decimal | None = None
     execute_price: Decimal | None = None
     execute_time: datetime | None = None
     commission: Decimal | None = None
     commission_currency: str | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)

@@ -20,6 +20,7 @@ import cattrs
 from .._convert import converter
 from ..errors import WebhookFormatError
 from ..models.enums import MessageType, OrderStatus
+from ..models.trading import OrderRef
 from ._headers import header
 
 __all__ = [
@@ -39,23 +40,20 @@ _TYPE_KEYS = ("msgType", "eventType")
 
 
 @attrs.frozen(kw_only=True)
-class OrderEvent:
-    """Fields every order notification starts with; base of the typed order events."""
+class OrderEvent(OrderRef):
+    """Fields every order notification starts with; base of the typed order events. ``raw`` is the content
+    object exactly as received, including fields this SDK does not model."""
 
     msg_type: ClassVar[MessageType]
 
     order_id: str
     """The platform's order number."""
-    client_order_id: str | None = None
-    exchange_id: str | None = None
     trade_type: int | None = None
     company_id: str | None = None
     customer_id: int | None = None
     customer_no: str | None = None
     account_name: str | None = None
     remark: str | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    """The content object exactly as received, including fields this SDK does not model."""
 
     @property
     def identity(self) -> str:
