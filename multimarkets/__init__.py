@@ -1,9 +1,10 @@
 """Python SDK for the MultiMarkets Bridge API."""
 
+from typing import TYPE_CHECKING
+
 from ._logs import setup_logging
 from ._sync import BridgeClient, SyncUsageError
 from ._version import __version__
-from .bulk import BulkReport, JournalError, RowOutcome, RowResult
 from .client import AsyncBridgeClient
 from .config import PRODUCTION_URL, TEST_URL, Credentials, RateLimit
 from .errors import (
@@ -54,6 +55,20 @@ from .models.enums import (
 from .models.paging import Page
 from .models.trading import Balance, Deposit, Order, OrderRef, Trade, TradingAccount
 from .signing import RsaSha1Signer, Signer
+
+if TYPE_CHECKING:
+    from .bulk import BulkReport, JournalError, RowOutcome, RowResult
+
+_BULK_NAMES = frozenset({"BulkReport", "JournalError", "RowOutcome", "RowResult"})
+
+
+def __getattr__(name: str) -> object:
+    # Bulk registration, and with it sqlite3 and csv, loads on first use instead of with the package.
+    if name in _BULK_NAMES:
+        from . import bulk
+
+        return getattr(bulk, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "PRODUCTION_URL",

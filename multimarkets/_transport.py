@@ -56,8 +56,6 @@ class Reply:
     data: Any
     trace: str | None
     attempts: int
-    after_ambiguous: bool
-    """True when an earlier attempt of this call may have been processed although its answer was lost."""
 
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
@@ -224,7 +222,7 @@ class AsyncSession:
                 logger.info("retrying %s in %.2fs after %s", biz_type, delay, type(exc).__name__)
                 await anyio.sleep(delay)
                 continue
-            return Reply(data=data, trace=trace, attempts=attempt, after_ambiguous=ambiguous)
+            return Reply(data=data, trace=trace, attempts=attempt)
 
     async def _attempt(
         self,

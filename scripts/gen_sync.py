@@ -134,17 +134,21 @@ def render_module(source: Path, root: Path, classes: dict[str, ast.ClassDef], tw
     module = ".".join(source.with_suffix("").parts)
     up = module.count(".") + 1  # the sync module sits one package level deeper than its async source
     lines = [HEADER.format(source.as_posix()), f'"""Sync twin of :mod:`{module}` (generated)."""']
-    for stmt in tree.body:
+    annotations_only = []  # `if TYPE_CHECKING:` imports: the source loads those modules only on first use
+    for stmt in ast.walk(ast.Module([s for s in tree.body if isinstance(s, ast.If | ast.Import | ast.ImportFrom)])):
         if isinstance(stmt, ast.ImportFrom) and stmt.level:
             absolute = module.split(".")[: -stmt.level] + ([stmt.module] if stmt.module else [])
-            stmt = ast.ImportFrom(".".join(absolute[1:]) or None, stmt.names, up)
-        if isinstance(stmt, ast.Import | ast.ImportFrom):
+            stmt.module, stmt.level = ".".join(absolute[1:]) or None, up
+        if isinstance(stmt, ast.If) and ast.unparse(stmt.test) == "TYPE_CHECKING":
+            annotations_only.append(stmt)
+        elif isinstance(stmt, ast.Import | ast.ImportFrom) and stmt in tree.body:
             lines.append(ast.unparse(stmt))
     defined = ", ".join(name for name in members(tree, {}) if name != "__all__")
     lines.append(f"from {'.' * up}{module.partition('.')[2]} import {defined}")
     mine = [s for s in tree.body if isinstance(s, ast.ClassDef) and s.name in twins]
     lines += [f"from {'.' * (up - 1)}{twins[c]} import {c[5:]}" for c in twins if c not in {s.name for s in mine}]
     lines += ["from collections.abc import Iterator", f"from {'.' * (up - 1)}_portal import Portal"]
+    lines += [*(ast.unparse(stmt) for stmt in annotations_only), ""]
     lines.append(f"__all__ = [{', '.join(repr(c.name[5:]) for c in sorted(mine, key=lambda c: c.name))}]")
     for node in mine:
         lines += render_class(node, text, classes, twins)

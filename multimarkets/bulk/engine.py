@@ -13,13 +13,12 @@ import os
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TYPE_CHECKING
 
 import anyio
 import attrs
 from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
-from .._retry import BACKOFF_CAP, Outcome, backoff, classify
+from .._retry import Outcome, backoff, classify
 from ..errors import (
     APIError,
     AuthenticationError,
@@ -30,15 +29,13 @@ from ..errors import (
     PermissionDeniedError,
     SignatureError,
 )
-from .journal import IN_FLIGHT, Journal, JournalError, Origin, StoredRow
+from ..models.customers import AddCustomerRequest
+from .journal import IN_FLIGHT, Journal, JournalError, StoredRow
 from .outcome import RowOutcome, RowResult
 from .reconcile import reconcile
 from .report import BulkReport
 from .rows import PreparedRow, Rows, email_key, prepare, read_rows
-
-if TYPE_CHECKING:
-    from ..models.customers import CustomerRegistration
-    from ..resources.customers import AsyncCustomers
+from .service import CustomerService
 
 __all__ = ["FATAL_ERRORS", "PROBABLY_OURS", "OnResult", "register_many", "run_bulk", "stream_register"]
 
@@ -133,18 +130,16 @@ class _Run:
 
     def __init__(
         self,
-        customers: AsyncCustomers,
+        service: CustomerService,
         journal: Journal,
         emit: _Emit,
         *,
         concurrency: int,
         row_retries: int,
         reconcile: bool,
-        requests_per_call: int,
     ) -> None:
-        self._customers = customers
+        self._service = service
         self._journal = journal
-        self._requests_per_call = requests_per_call
         self._emit_to = emit
         self._concurrency = concurrency
         self._row_retries = row_retries
@@ -262,7 +257,7 @@ class _Run:
     async def _send(self, send: ObjectSendStream[_Work], work: _Work) -> None:
         """Hand ``work`` to the workers, entering its keys first: rows enter :class:`_Turns` in input order."""
         row = work.row
-        keys = _keys_of(row) if row.registration is not None else ()
+        keys = _keys_of(row) if row.request is not None else ()
         self._turns.enter(row.position, keys)
         try:
             await send.send(work)
@@ -285,7 +280,7 @@ class _Run:
 
     async def _process(self, work: _Work) -> None:
         row = work.row
-        keys = _keys_of(row) if row.registration is not None else ()
+        keys = _keys_of(row) if row.request is not None else ()
         try:
             await self._settle_row(work, keys)
         finally:
@@ -304,18 +299,18 @@ class _Run:
             # A row in flight when an earlier run died may have been registered by that lost call.
             ambiguous=stored is not None and (stored.ambiguous or stored.state == IN_FLIGHT),
         )
-        registration = row.registration
-        if registration is None:
+        request = row.request
+        if request is None:
             error = row.error
-            assert error is not None  # a prepared row has either its registration or its error
+            assert error is not None  # a prepared row has either its request or its error
             await self._settle(base, RowOutcome.INVALID, code=error.field, message=error.message)
         elif (stop := self._stopped_by) is not None:
             await self._settle_not_attempted(base, stop)
         else:
             await self._turns.wait(row.position, keys)
-            await self._register(registration, base)
+            await self._register(request, base)
 
-    async def _register(self, registration: CustomerRegistration, base: StoredRow) -> None:
+    async def _register(self, request: AddCustomerRequest, base: StoredRow) -> None:
         retries = 0
         while True:
             if (stop := self._stopped_by) is not None:
@@ -328,8 +323,8 @@ class _Run:
             requests = None
             try:
                 try:
-                    customer_no, requests = await self._customers._register_row(
-                        registration, functools.partial(self._journal.note_retry, key)
+                    customer_no, requests = await self._service.register_row(
+                        request, functools.partial(self._journal.note_retry, key)
                     )
                 finally:
                     self._journal.end_call(key, requests)
@@ -406,7 +401,7 @@ class _Run:
 
     async def _reconcile_pass(self) -> None:
         try:
-            await reconcile(self._customers, self._journal, self._requests_per_call)
+            await reconcile(self._service, self._journal)
         except FATAL_ERRORS as exc:
             self._stop(exc)
         except MultiMarketsError as exc:
@@ -463,7 +458,7 @@ def _check(concurrency: int, row_retries: int) -> None:
 
 
 async def run_bulk(
-    customers: AsyncCustomers,
+    service: CustomerService,
     rows: Rows,
     emit: _Emit,
     *,
@@ -474,26 +469,13 @@ async def run_bulk(
 ) -> BulkReport:
     """Run one bulk registration, handing each row's result to ``emit``."""
     _check(concurrency, row_retries)
-    session = customers._session
-    credentials = session.credentials
-    store = Journal(journal, Origin(session.base_url, credentials.api_key, credentials.company_id))
+    store = Journal(journal, service.origin)
     await store.open()
     try:
-        requests_per_call = session.max_retries + 1
-        limit = session.limiter.limit
-        if limit is not None:
-            # The longest one call may last: its attempts, each up to the timeout, and the backoff between them.
-            call_bound = requests_per_call * session.timeout + session.max_retries * BACKOFF_CAP
-            await session.limiter.occupy(store.earlier_requests(limit.window, call_bound))
-        run = _Run(
-            customers,
-            store,
-            emit,
-            concurrency=concurrency,
-            row_retries=row_retries,
-            reconcile=reconcile,
-            requests_per_call=requests_per_call,
-        )
+        pacing = service.pacing
+        if pacing.window is not None:
+            await pacing.occupy(store.earlier_requests(pacing.window, pacing.call_bound))
+        run = _Run(service, store, emit, concurrency=concurrency, row_retries=row_retries, reconcile=reconcile)
         return await run.run(rows)
     finally:
         with anyio.CancelScope(shield=True):
@@ -501,7 +483,7 @@ async def run_bulk(
 
 
 async def register_many(
-    customers: AsyncCustomers,
+    service: CustomerService,
     rows: Rows,
     *,
     concurrency: int = 8,
@@ -517,7 +499,7 @@ async def register_many(
             on_result(result)
 
     return await run_bulk(
-        customers,
+        service,
         rows,
         emit,
         concurrency=concurrency,
@@ -528,7 +510,7 @@ async def register_many(
 
 
 async def stream_register(
-    customers: AsyncCustomers,
+    service: CustomerService,
     rows: Rows,
     *,
     concurrency: int = 8,
@@ -543,7 +525,7 @@ async def stream_register(
     async def drive() -> None:
         async with send:
             await run_bulk(
-                customers,
+                service,
                 rows,
                 send.send,
                 concurrency=concurrency,

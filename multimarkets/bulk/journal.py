@@ -39,8 +39,9 @@ import attrs
 from ..errors import ConfigurationError
 from .outcome import RowOutcome, RowResult
 from .rows import email_key
+from .service import Origin
 
-__all__ = ["IN_FLIGHT", "Journal", "JournalError", "Origin", "StoredRow", "read_results"]
+__all__ = ["IN_FLIGHT", "Journal", "JournalError", "StoredRow", "read_results"]
 
 IN_FLIGHT = "in_flight"
 """State of a row whose registration call was (or may have been) under way."""
@@ -118,16 +119,6 @@ ON CONFLICT (position) DO UPDATE SET
 class JournalError(ConfigurationError):
     """The journal cannot be used for this run: another input, service, API key or company, another format,
     in use, or unreadable."""
-
-
-@attrs.frozen
-class Origin:
-    """The service and account a journal's rows were registered with: reusing the journal with another one
-    would report rows as registered that this service never saw."""
-
-    base_url: str
-    api_key: str
-    company_id: str
 
 
 def _fingerprint(salt: bytes, api_key: str) -> str:

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import attrs
 
+from ..models.customers import Customer
 from .journal import Journal
 from .rows import email_key, phone_key
-
-if TYPE_CHECKING:
-    from ..models.customers import Customer
-    from ..resources.customers import AsyncCustomers
+from .service import CustomerService
 
 __all__ = ["reconcile"]
 
@@ -37,7 +34,7 @@ async def _settle_page(journal: Journal, page: Sequence[Customer]) -> int:
     return len(found)
 
 
-async def reconcile(customers: AsyncCustomers, journal: Journal, requests_per_call: int) -> None:
+async def reconcile(service: CustomerService, journal: Journal) -> None:
     """Record the customer number of every pending row found in the customer list (rows stay pending; the
     engine settles them afterwards). Stops early once every pending row has a number. Each page request is
     journaled like a registration, so that a run killed here resumes within the rate limit."""
@@ -47,10 +44,10 @@ async def reconcile(customers: AsyncCustomers, journal: Journal, requests_per_ca
     logger.info("reconciling %d row(s) against the customer list", wanted)
     number = 1
     while True:
-        key = journal.start_call(requests_per_call)
+        key = journal.start_call(service.pacing.requests_per_call)
         await journal.record()
         try:
-            page = await customers.list(page=number, size=PAGE_SIZE)
+            page = await service.list(page=number, size=PAGE_SIZE)
         finally:
             journal.end_call(key, None)
         wanted -= await _settle_page(journal, page.items)

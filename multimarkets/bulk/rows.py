@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from ..errors import ValidationError
-from ..models.customers import CustomerRegistration
+from ..models.customers import AddCustomerRequest, CustomerRegistration
 
 __all__ = [
     "DEFAULT_AREA",
@@ -41,7 +41,7 @@ _NOT_FINGERPRINTED = frozenset({"password", "password_md5"})
 
 @attrs.frozen
 class PreparedRow:
-    """An input row checked locally: ``registration`` to send, or the ``error`` that makes it invalid."""
+    """An input row checked locally: the ``request`` to send, or the ``error`` that makes it invalid."""
 
     position: int
     """0-based position in the input."""
@@ -49,7 +49,7 @@ class PreparedRow:
     email: str | None
     phone: str | None
     phone_key: str | None
-    registration: CustomerRegistration | None = attrs.field(default=None, repr=False)
+    request: AddCustomerRequest | None = attrs.field(default=None, repr=False)
     error: ValidationError | None = None
 
 
@@ -94,13 +94,13 @@ def prepare(position: int, row: object) -> PreparedRow:
     key = phone_key(_canonical(fields.get("phone_area")), phone)
     try:
         registration = row if isinstance(row, CustomerRegistration) else CustomerRegistration.from_mapping(fields)
-        registration.to_request()
+        request = registration.to_request()
     except ValidationError as exc:
         return PreparedRow(position, digest_of(fields), email, phone, key, error=exc)
     except (TypeError, ValueError) as exc:
         # e.g. a mapping whose values cannot build a registration at all
         return PreparedRow(position, digest_of(fields), email, phone, key, error=ValidationError("row", str(exc)))
-    return PreparedRow(position, digest_of(fields), email, phone, key, registration=registration)
+    return PreparedRow(position, digest_of(fields), email, phone, key, request=request)
 
 
 async def read_rows(rows: Rows) -> AsyncIterator[tuple[int, object]]:

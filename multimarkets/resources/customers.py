@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
+from typing import TYPE_CHECKING
 
 from .._convert import bad_data
+from .._retry import BACKOFF_CAP
 from .._transport import Reply
-from ..bulk import BulkReport, OnResult, RowResult, Rows
-from ..bulk import engine as _bulk
 from ..models.customers import (
+    AddCustomerRequest,
     CancelCustomerRequest,
     Customer,
     CustomerDetail,
@@ -22,6 +23,11 @@ from ..models.customers import (
 from ..models.paging import Page
 from ._base import AsyncResource
 from ._paging import walk
+
+if TYPE_CHECKING:
+    # Only for annotations: the bulk engine (and sqlite3, csv) loads on a first bulk run.
+    from ..bulk import BulkReport, OnResult, RowResult, Rows
+    from ..bulk.service import Origin, Pacing
 
 __all__ = ["ADD_CUSTOMER", "CANCEL_CUSTOMER", "CUSTOMER_DETAIL", "CUSTOMER_PAGE", "AsyncCustomers"]
 
@@ -81,13 +87,13 @@ class AsyncCustomers(AsyncResource):
             email_area=email_area,
             remark=remark,
         )
-        return _customer_no_of(await self._register(registration))
+        return _customer_no_of(await self._register(registration.to_request()))
 
     async def _register(
-        self, registration: CustomerRegistration, before_retry: Callable[[], Awaitable[None]] | None = None
+        self, request: AddCustomerRequest, before_retry: Callable[[], Awaitable[None]] | None = None
     ) -> Reply:
         # Retrying an ambiguous attempt is safe: phone/e-mail uniqueness turns a repeat into "already exists".
-        return await self._send(ADD_CUSTOMER, registration.to_request(), before_retry=before_retry)
+        return await self._send(ADD_CUSTOMER, request, before_retry=before_retry)
 
     # --- list, detail, cancellation ---------------------------------------------------------------------------
 
@@ -138,8 +144,10 @@ class AsyncCustomers(AsyncResource):
         bad key or signature, no permission) stops the run: it is in ``stopped_by`` and the rows not sent
         are ``not_attempted``.
         """
-        return await _bulk.register_many(
-            self,
+        from ..bulk import engine
+
+        return await engine.register_many(
+            _BulkService(self),
             rows,
             concurrency=concurrency,
             journal=journal,
@@ -160,16 +168,45 @@ class AsyncCustomers(AsyncResource):
         """Like :meth:`register_many`, yielding each row's :class:`~multimarkets.RowResult` as it settles
         (in completion order; ``already_exists`` rows after the reconcile pass). Stopping early cancels the
         rows in flight; the journal, if any, keeps them resumable."""
-        results = _bulk.stream_register(
-            self, rows, concurrency=concurrency, journal=journal, reconcile=reconcile, row_retries=row_retries
+        from ..bulk import engine
+
+        results = engine.stream_register(
+            _BulkService(self),
+            rows,
+            concurrency=concurrency,
+            journal=journal,
+            reconcile=reconcile,
+            row_retries=row_retries,
         )
         async with aclosing(results):
             async for result in results:
                 yield result
 
-    async def _register_row(
-        self, registration: CustomerRegistration, before_retry: Callable[[], Awaitable[None]]
+
+class _BulkService:
+    """The customers side of a bulk run (:class:`multimarkets.bulk.service.CustomerService`)."""
+
+    __slots__ = ("_customers", "origin", "pacing")
+
+    def __init__(self, customers: AsyncCustomers) -> None:
+        from ..bulk.service import Origin, Pacing
+
+        session = customers._session
+        limit, attempts = session.limiter.limit, session.max_retries + 1
+        self._customers = customers
+        self.origin: Origin = Origin(session.base_url, session.credentials.api_key, session.credentials.company_id)
+        self.pacing: Pacing = Pacing(
+            requests_per_call=attempts,
+            call_bound=attempts * session.timeout + session.max_retries * BACKOFF_CAP,
+            window=None if limit is None else limit.window,
+            occupy=session.limiter.occupy,
+        )
+
+    async def register_row(
+        self, request: AddCustomerRequest, before_retry: Callable[[], Awaitable[None]]
     ) -> tuple[str, int]:
-        """Register for the bulk engine: the customer number and the HTTP requests it took."""
-        reply = await self._register(registration, before_retry)
+        reply = await self._customers._register(request, before_retry)
         return _customer_no_of(reply), reply.attempts
+
+    async def list(self, *, page: int, size: int) -> Page[Customer]:
+        return await self._customers.list(page=page, size=size)

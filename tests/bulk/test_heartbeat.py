@@ -13,7 +13,8 @@ from bulk_helpers import FAST, make_rows
 
 from multimarkets import AsyncBridgeClient
 from multimarkets.bulk import journal as journal_module
-from multimarkets.bulk.journal import ALIVE_MARGIN, Journal, Origin
+from multimarkets.bulk.journal import ALIVE_MARGIN, Journal
+from multimarkets.bulk.service import Origin
 from multimarkets.resources.customers import ADD_CUSTOMER
 from multimarkets.sandbox import RequestContext, Sandbox
 from multimarkets.sandbox.handlers import HANDLERS

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ...bulk import BulkReport, OnResult, RowResult, Rows
 from ...models.customers import Customer, CustomerDetail, RegisterSource
 from ...models.paging import Page
 from ...resources.customers import AsyncCustomers
 from .._portal import Portal
+
+if TYPE_CHECKING:
+    from ...bulk import BulkReport, OnResult, RowResult, Rows
 
 __all__ = ["Customers"]
 

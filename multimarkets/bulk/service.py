@@ -1,0 +1,60 @@
+"""What the bulk engine needs from the service, and nothing more: register one row, list customers, the pace
+of calls, and whom the journal belongs to. The customers resource provides them; the engine never sees the
+client, its session or its resources."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+import attrs
+
+from ..models.customers import AddCustomerRequest, Customer
+from ..models.paging import Page
+
+__all__ = ["BeforeRetry", "CustomerService", "Origin", "Pacing"]
+
+BeforeRetry = Callable[[], Awaitable[None]]
+"""Awaited before the client sends one more attempt of a call (the journal notes the request durably first)."""
+
+
+@attrs.frozen
+class Origin:
+    """The service and account a journal's rows are registered with: reusing the journal with another one
+    would report rows as registered that this service never saw."""
+
+    base_url: str
+    api_key: str
+    company_id: str
+
+
+@attrs.frozen
+class Pacing:
+    """How the client paces its calls, as far as a run resumed after a kill must know it."""
+
+    requests_per_call: int
+    """The most HTTP requests one call can make (the client's retries included)."""
+    call_bound: float
+    """The longest one call can last, in seconds: its attempts, each up to the timeout, and the waits between."""
+    window: float | None
+    """The rate window of the API key's limiter in seconds; None when the client does not limit."""
+    occupy: Callable[[Sequence[float]], Awaitable[None]] = attrs.field(eq=False, repr=False)
+    """Count requests that another process sent at the given wall-clock moments in the limiter's window."""
+
+
+class CustomerService(Protocol):
+    """The customers side of a bulk run (``client.customers`` provides it)."""
+
+    @property
+    def origin(self) -> Origin:
+        """The service and account the rows are registered with."""
+
+    @property
+    def pacing(self) -> Pacing:
+        """How the client paces its calls."""
+
+    async def register_row(self, request: AddCustomerRequest, before_retry: BeforeRetry) -> tuple[str, int]:
+        """Register one validated row: its customer number and the HTTP requests it took."""
+
+    async def list(self, *, page: int, size: int) -> Page[Customer]:
+        """One page of the company's customers."""
