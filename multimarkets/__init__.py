@@ -70,6 +70,7 @@ def __getattr__(name: str) -> object:
         return getattr(bulk, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = [
     "PRODUCTION_URL",
     "TEST_URL",
