@@ -446,3 +446,35 @@ def test_closing_an_unused_portal_starts_nothing() -> None:
     portal.close()
     assert portal.loop_thread is None
     assert ran == []
+
+
+def test_closing_while_calls_wait_in_other_threads_ends_them_with_a_clear_error() -> None:
+    portal = Portal(name="closing-under-load")
+    arrived: list[str] = []
+    both_waiting = threading.Event()
+
+    def arrive(name: str) -> None:  # in the loop thread: both callers are inside the loop before close() begins
+        arrived.append(name)
+        if len(arrived) == 2:
+            both_waiting.set()
+
+    async def forever() -> None:
+        arrive("call")
+        await anyio.sleep_forever()
+
+    async def items() -> AsyncIterator[int]:
+        yield 0
+        arrive("iterate")
+        await anyio.sleep_forever()
+        yield 1
+
+    def iterate_all() -> list[int]:
+        return list(portal.iterate(items))
+
+    with ThreadPoolExecutor(2) as pool:
+        waiting = [pool.submit(portal.call, forever), pool.submit(iterate_all)]
+        assert both_waiting.wait(TIMEOUT)
+        portal.close()
+        for future in waiting:
+            with pytest.raises(SyncUsageError, match="closed while this call was running"):
+                future.result(timeout=TIMEOUT)
