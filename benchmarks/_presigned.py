@@ -63,12 +63,6 @@ def signed_request(credentials: Credentials, signer: RsaSha1Signer, base_url: st
     return f"{base_url}/global/{ADD_CUSTOMER}", encoded, headers
 
 
-def presign(credentials: Credentials, base_url: str, rows: list[dict[str, Any]]) -> list[Signed]:
-    """One ready-to-post request per row, signed ahead of time."""
-    signer = RsaSha1Signer(credentials.secret_key)
-    return [signed_request(credentials, signer, base_url, row) for row in rows]
-
-
 async def post(session: aiohttp.ClientSession, request: Signed) -> Any:
     """Post one request and return the envelope's data (raising if it is not a success)."""
     url, body, headers = request
@@ -77,20 +71,6 @@ async def post(session: aiohttp.ClientSession, request: Signed) -> Any:
     if envelope.get("code") != "0":
         raise RuntimeError(f"bare request failed: {envelope.get('code')} {envelope.get('msg')}")
     return envelope["data"]
-
-
-async def post_all(requests: list[Signed], concurrency: int) -> float:
-    """Post every request with ``concurrency`` workers; returns the seconds it took."""
-    queue = list(reversed(requests))
-    async with aiohttp.ClientSession() as session:
-
-        async def worker() -> None:
-            while queue:
-                await post(session, queue.pop())
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - started
 
 
 # -- the canned server -------------------------------------------------------------------------------------

@@ -1,13 +1,20 @@
-"""Bulk registration, one run, printing ratios:
+"""Bulk registration measured side by side, printing ratios:
 
-1. rate: achieved / allowed rate against a sandbox enforcing a scaled window (default 50 per 1 s), and the
+1. throughput: rows per second against a canned-envelope server in its own process (``_presigned``), with the
+   limit off and ``--concurrency`` rows in flight. Each round runs every variant once on fresh rows, in a new
+   random order, and divides its rate by the floor's of the same round:
+
+   - ``floor``: a bare aiohttp loop with as many workers that builds, encodes and signs each request and posts it;
+   - ``register loop``: ``client.customers.register(...)`` from as many plain workers (the SDK, no bulk engine);
+   - ``journal file``: ``register_many(rows, journal=PATH)``;
+   - ``journal=None``: ``register_many(rows)``, state in memory.
+
+2. rate: achieved / allowed rate against a sandbox enforcing a scaled window (default 50 per 1 s), and the
    number of 429s it served (must be 0);
-2. throughput with the limit off: rows per second of ``register_many`` vs a bare aiohttp loop posting the same
-   pre-signed requests with the same concurrency;
 3. memory: peak RSS of a separate process streaming a large CSV (default 200,000 rows) through
-   ``register_many`` with a journal, the sandbox limit off (must stay under 150 MB).
+   ``register_many`` with a journal file, against the canned server (must stay under 150 MB).
 
-    python benchmarks/bulk.py [--rate-rows 500] [--throughput-rows 2000] [--rss-rows 200000] [--concurrency 16]
+    python benchmarks/bulk.py [--rounds 5] [--rows 600] [--concurrency 16] [--rate-rows 500] [--rss-rows 200000]
 """
 
 from __future__ import annotations
@@ -15,32 +22,88 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import os
+import itertools
+import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from _presigned import post_all, presign
+import aiohttp
+from _presigned import canned_server, post, signed_request
 
-from multimarkets import AsyncBridgeClient, RateLimit
+from multimarkets import AsyncBridgeClient, Credentials, RateLimit, RsaSha1Signer
 from multimarkets.cli.demo import sustained_rate
 from multimarkets.resources.customers import ADD_CUSTOMER
 from multimarkets.sandbox import RequestContext, Sandbox
 from multimarkets.sandbox.handlers import HANDLERS
+from multimarkets.sandbox.keys import generate_secret_key
 
-UNLIMITED = RateLimit(10**9, 1.0)
+VARIANTS = ("floor", "register loop", "journal file", "journal=None")
 RSS_LIMIT_MB = 150
+_serial = itertools.count()
 
 
-def rows(prefix: str, count: int) -> list[dict[str, Any]]:
+def rows(count: int) -> list[dict[str, Any]]:
+    """``count`` fresh rows (distinct e-mails across the whole benchmark)."""
     return [
-        {"email": f"{prefix}{i}@example.com", "password": "pw", "country": "CN", "register_source": 1}
-        for i in range(count)
+        {"email": f"user{next(_serial)}@example.com", "password": "pw", "country": "CN", "register_source": 1}
+        for _ in range(count)
     ]
+
+
+async def workers(
+    concurrency: int, queue: list[dict[str, Any]], step: Callable[[dict[str, Any]], Awaitable[Any]]
+) -> None:
+    async def worker() -> None:
+        while queue:
+            await step(queue.pop())
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def throughput(rounds: int, count: int, concurrency: int, scratch: Path) -> list[dict[str, float]]:
+    credentials = Credentials("bench-key", generate_secret_key(), "1")
+    signer = RsaSha1Signer(credentials.secret_key)
+    results = []
+    with canned_server() as base_url:
+        async with (
+            aiohttp.ClientSession() as session,
+            AsyncBridgeClient(credentials, base_url, rate_limit=None) as client,
+        ):
+            journals = (scratch / f"run{i}.db" for i in itertools.count())
+            runs: dict[str, Callable[[list[dict[str, Any]]], Awaitable[Any]]] = {
+                "floor": lambda batch: workers(
+                    concurrency, batch, lambda row: post(session, signed_request(credentials, signer, base_url, row))
+                ),
+                "register loop": lambda batch: workers(
+                    concurrency, batch, lambda row: client.customers.register(**row)
+                ),
+                "journal file": lambda batch: client.customers.register_many(
+                    batch, concurrency=concurrency, journal=next(journals)
+                ),
+                "journal=None": lambda batch: client.customers.register_many(batch, concurrency=concurrency),
+            }
+            for variant in VARIANTS:  # warm up: connections, caches, first imports
+                await runs[variant](rows(concurrency * 4))
+            for number in range(1, rounds + 1):
+                rates = {}
+                for variant in random.sample(VARIANTS, len(VARIANTS)):
+                    batch = rows(count)
+                    started = time.perf_counter()
+                    await runs[variant](batch)
+                    rates[variant] = count / (time.perf_counter() - started)
+                ratios = {variant: rates[variant] / rates["floor"] for variant in VARIANTS[1:]}
+                results.append(ratios)
+                cells = "  ".join(f"{variant} {rate:6.0f}/s" for variant, rate in rates.items())
+                shown = "  ".join(f"{variant} {ratio:5.2f}x" for variant, ratio in ratios.items())
+                print(f"   round {number}: {cells}  |  {shown}", flush=True)
+    return results
 
 
 async def rate(limit: RateLimit, count: int, concurrency: int) -> None:
@@ -52,40 +115,13 @@ async def rate(limit: RateLimit, count: int, concurrency: int) -> None:
 
     async with Sandbox(rate_limit=limit, handlers={ADD_CUSTOMER: timed}) as sandbox:
         async with AsyncBridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=limit) as client:
-            report = await client.customers.register_many(rows("rate", count), concurrency=concurrency)
+            report = await client.customers.register_many(rows(count), concurrency=concurrency)
         stats = sandbox.stats()
     allowed = limit.requests / limit.window
     achieved = sustained_rate(arrivals, limit) or 0.0
-    print(f"1. rate, {count} rows at {limit.requests} per {limit.window:g} s, concurrency {concurrency}")
+    print(f"2. rate, {count} rows at {limit.requests} per {limit.window:g} s, concurrency {concurrency}")
     print(f"   achieved {achieved:.2f}/s of {allowed:g}/s allowed = {achieved / allowed:.2%}")
     print(f"   429 served: {stats['rate_limited']}   418: {stats['banned']}   registered: {report.registered}")
-
-
-async def register_loop(client: AsyncBridgeClient, count: int, concurrency: int) -> float:
-    """``client.customers.register`` from ``concurrency`` plain workers: the SDK without the bulk engine."""
-    queue = rows("plain", count)
-
-    async def worker() -> None:
-        while queue:
-            await client.customers.register(**queue.pop())
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - started
-
-
-async def throughput(count: int, concurrency: int) -> None:
-    async with Sandbox(rate_limit=UNLIMITED) as sandbox:
-        requests = presign(sandbox.credentials, sandbox.base_url, rows("bare", count))
-        bare_seconds = await post_all(requests, concurrency)
-        async with AsyncBridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as client:
-            plain_seconds = await register_loop(client, count, concurrency)
-            report = await client.customers.register_many(rows("sdk", count), concurrency=concurrency)
-    bare_rate, plain_rate, sdk_rate = count / bare_seconds, count / plain_seconds, report.total / report.elapsed
-    print(f"2. throughput, limit off, {count} rows, concurrency {concurrency} (sandbox in the same process)")
-    print(f"   bare aiohttp, pre-signed:       {bare_rate:8.1f} rows/s")
-    print(f"   client.customers.register loop: {plain_rate:8.1f} rows/s   = {plain_rate / bare_rate:.2f}x of bare")
-    print(f"   register_many (temp journal):   {sdk_rate:8.1f} rows/s   = {sdk_rate / bare_rate:.2f}x of bare")
 
 
 CHILD = textwrap.dedent(
@@ -93,14 +129,12 @@ CHILD = textwrap.dedent(
     import asyncio, resource, sys, time
     from multimarkets import AsyncBridgeClient, Credentials
     from multimarkets.bulk import read_csv
+    from multimarkets.sandbox.keys import generate_secret_key
 
-    async def main(path, journal, concurrency, base_url, api_key, secret_key, company_id):
-        credentials = Credentials(api_key, secret_key, company_id)
+    async def main(path, journal, concurrency, base_url):
+        credentials = Credentials("bench-key", generate_secret_key(), "1")
         async with AsyncBridgeClient(credentials, base_url, rate_limit=None) as client:
-            report = await client.customers.register_many(
-                read_csv(path), concurrency=int(concurrency), journal=journal
-            )
-        return report
+            return await client.customers.register_many(read_csv(path), concurrency=int(concurrency), journal=journal)
 
     started = time.perf_counter()
     report = asyncio.run(main(*sys.argv[1:]))
@@ -110,41 +144,44 @@ CHILD = textwrap.dedent(
 )
 
 
-def memory(count: int, concurrency: int) -> None:
-    with tempfile.TemporaryDirectory() as scratch:
-        source = Path(scratch) / "customers.csv"
-        with source.open("w", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(["email", "phone", "password", "country", "register_source"])
-            for i in range(count):
-                writer.writerow([f"rss{i}@example.com", f"1{i:010d}", "pw", "CN", "H5"])
-        with Sandbox.in_thread(rate_limit=UNLIMITED) as sandbox:
-            c = sandbox.credentials
-            args = [str(source), os.path.join(scratch, "run.db"), str(concurrency), sandbox.base_url]
-            args += [c.api_key, c.secret_key, c.company_id]
-            output = subprocess.run(
-                [sys.executable, "-c", CHILD, *args], check=True, capture_output=True, text=True
-            ).stdout
+def memory(count: int, concurrency: int, scratch: Path) -> None:
+    source = scratch / "customers.csv"
+    with source.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["email", "phone", "password", "country", "register_source"])
+        for i in range(count):
+            writer.writerow([f"rss{i}@example.com", f"1{i:010d}", "pw", "CN", "H5"])
+    with canned_server() as base_url:
+        args = [str(source), str(scratch / "rss.db"), str(concurrency), base_url]
+        output = subprocess.run([sys.executable, "-c", CHILD, *args], check=True, capture_output=True, text=True).stdout
     total, registered, seconds, peak_kb = output.split()
     peak_mb = int(peak_kb) / 1024  # ru_maxrss is in kilobytes on Linux
     verdict = "OK" if peak_mb < RSS_LIMIT_MB else "OVER"
-    print(f"3. memory, {total} rows streamed from CSV with a journal, limit off, concurrency {concurrency}")
+    print(f"3. memory, {total} rows streamed from CSV with a journal file, limit off, concurrency {concurrency}")
     print(f"   peak RSS {peak_mb:.1f} MB (limit {RSS_LIMIT_MB} MB: {verdict})")
-    print(f"   {registered} registered in {float(seconds):.0f} s", end="")
-    print(f" = {int(total) / float(seconds):.0f} rows/s (client in a subprocess, sandbox in a thread of this one)")
+    print(f"   {registered} registered in {float(seconds):.0f} s = {int(total) / float(seconds):.0f} rows/s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="throughput rounds (default 5)")
+    parser.add_argument("--rows", type=int, default=600, help="rows per variant and round (default 600)")
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rate-limit", default="50/1s", help="scaled window for the rate check (default 50/1s)")
     parser.add_argument("--rate-rows", type=int, default=500)
-    parser.add_argument("--throughput-rows", type=int, default=2000)
-    parser.add_argument("--rss-rows", type=int, default=200_000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rss-rows", type=int, default=200_000, help="rows of the memory check (0: skip it)")
     args = parser.parse_args()
-    asyncio.run(rate(RateLimit.parse(args.rate_limit), args.rate_rows, args.concurrency))
-    asyncio.run(throughput(args.throughput_rows, args.concurrency))
-    memory(args.rss_rows, args.concurrency)
+    with tempfile.TemporaryDirectory() as scratch:
+        print(f"1. throughput, limit off, {args.rows} rows per variant and round, concurrency {args.concurrency}")
+        results = asyncio.run(throughput(args.rounds, args.rows, args.concurrency, Path(scratch)))
+        print(f"   {args.rounds} rounds, variants in random order; rows/s as a ratio of the floor's in the same round:")
+        for variant in VARIANTS[1:]:
+            values = [result[variant] for result in results]
+            low, middle, high = min(values), statistics.median(values), max(values)
+            print(f"   {variant:14} median {middle:5.2f}x   min {low:5.2f}x   max {high:5.2f}x")
+        asyncio.run(rate(RateLimit.parse(args.rate_limit), args.rate_rows, args.concurrency))
+        if args.rss_rows:
+            memory(args.rss_rows, args.concurrency, Path(scratch))
 
 
 if __name__ == "__main__":
