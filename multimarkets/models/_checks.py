@@ -9,7 +9,8 @@ is what they take: anything, checked at run time.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -20,8 +21,11 @@ from .._convert import to_millis
 from ..errors import ValidationError
 
 __all__ = [
+    "DEFAULT_MAX_LENGTH",
+    "MAX_LENGTH",
     "checked",
     "choice",
+    "clean_text",
     "flag",
     "millis",
     "one_of",
@@ -50,6 +54,45 @@ def checked(
     return attrs.Converter(convert, takes_field=True)
 
 
+MAX_LENGTH: Mapping[str, int] = {
+    "email": 254,  # RFC 5321: the longest path a mail server must accept
+    "password": 128,
+    "remark": 500,
+    "api_key": 512,
+    "secret_key": 512,
+    "passphrase": 512,
+    "certificate": 65_536,  # hex of a PKCS#12 file: twice its size in bytes
+    "webhook_url": 2048,  # what browsers and most servers take
+}
+"""The longest text each field may have; every other text field (numbers, names, codes, ids) takes
+:data:`DEFAULT_MAX_LENGTH`. Longer input is rejected before anything is sent."""
+
+DEFAULT_MAX_LENGTH = 128
+"""The longest customer number, account name, order id, currency, dictionary code and so on we send."""
+
+
+def _control_character(value: str) -> int | None:
+    """The position of the first control character (NUL, newline, tab, DEL, C1, line separators), if any."""
+    for position, char in enumerate(value):
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            return position
+    return None
+
+
+def clean_text(value: str, field: str) -> str:
+    """``value`` if it has no control character and is not longer than the field allows (the value itself is
+    never echoed: it may be a secret)."""
+    position = _control_character(value)
+    if position is not None:
+        raise ValidationError(
+            field, f"must not contain control characters (U+{ord(value[position]):04X} at {position})"
+        )
+    longest = MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH)
+    if len(value) > longest:
+        raise ValidationError(field, f"is {len(value)} characters long; at most {longest} are allowed")
+    return value
+
+
 def text(value: Any, field: str) -> str:
     """A required, non-blank string (surrounding blanks removed)."""
     result = optional_text(value, field)
@@ -59,12 +102,12 @@ def text(value: Any, field: str) -> str:
 
 
 def optional_text(value: Any, field: str) -> str | None:
-    """A string or None; blank counts as absent."""
+    """A string or None; blank counts as absent. Control characters and overlong text are refused."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, not {type(value).__name__}")
-    return value.strip() or None
+    return clean_text(value, field).strip() or None
 
 
 def flag(value: Any, field: str) -> bool:

@@ -14,6 +14,7 @@ import attrs
 from ..errors import ValidationError
 from ._checks import (
     checked,
+    clean_text,
     flag,
     one_of,
     optional_text,
@@ -37,8 +38,8 @@ __all__ = [
 
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
-_PHONE = re.compile(r"\d{4,20}")
-_AREA = re.compile(r"\+?\d{1,4}")
+_PHONE = re.compile(r"[0-9]{4,20}")
+_AREA = re.compile(r"\+?[0-9]{1,4}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -76,6 +77,8 @@ def _pwd(password: Any, password_md5: Any) -> str:
     if password is not None:
         if not isinstance(password, str) or not password:
             raise ValidationError("password", "must be a non-empty string")
+        # A password read from a file often ends in a newline the user never meant to be part of it.
+        clean_text(password, "password")
         return hashlib.md5(password.encode("utf-8"), usedforsecurity=False).hexdigest()
     if not isinstance(password_md5, str) or not _MD5_HEX.fullmatch(password_md5):
         raise ValidationError("password_md5", "must be 32 lowercase hex characters (an MD5 digest)")
