@@ -1,14 +1,18 @@
 """A local server that plays the MultiMarkets Bridge service, for tests, demos and benchmarks.
 
-``async with Sandbox() as sb:`` or ``with Sandbox.in_thread() as sb:``, then point a client at
-``sb.base_url`` with ``sb.credentials``. See ``docs/sandbox.md``.
+``async with Sandbox() as sb:`` in async code, ``with Sandbox.in_thread() as sb:`` in sync code, or in a
+notebook ``handle = Sandbox.in_thread()``, ``sb = handle.start()`` ... ``handle.stop()``; then point a client
+at ``sb.base_url`` with ``sb.credentials``. In pytest, the ``multimarkets.testing`` plugin has fixtures for
+all of this. See ``docs/sandbox.md``.
 """
 
 from .context import BizError, Handler, RequestContext
 from .delivery import DeliveryPolicy, wrap_event
 from .faults import FaultSpec, Latency
 from .keys import ApiKeyConfig
-from .server import Sandbox, SandboxConfig
+from .server import Sandbox
+from .settings import SandboxConfig
+from .threaded import SandboxThread
 
 __all__ = [
     "ApiKeyConfig",
@@ -20,5 +24,6 @@ __all__ = [
     "RequestContext",
     "Sandbox",
     "SandboxConfig",
+    "SandboxThread",
     "wrap_event",
 ]

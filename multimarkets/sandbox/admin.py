@@ -11,18 +11,40 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from ..errors import ConfigurationError
+from .faults import FaultSpec
 
-if TYPE_CHECKING:
-    from .server import Sandbox
-
-__all__ = ["PREFIX", "add_routes"]
+__all__ = ["PREFIX", "Controls", "add_routes"]
 
 PREFIX = "/__sandbox__"
+
+
+class Controls(Protocol):
+    """What the admin endpoints need of a sandbox (the :class:`~multimarkets.sandbox.Sandbox` has it all)."""
+
+    @property
+    def faults(self) -> FaultSpec: ...
+
+    @property
+    def clock_skew_ms(self) -> int: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+    def customers(self) -> list[dict[str, Any]]: ...
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]: ...
+
+    def reset(self) -> None: ...
+
+    def set_faults(self, spec: FaultSpec | str | None) -> FaultSpec: ...
+
+    def server_time_ms(self) -> int: ...
+
+    def set_clock_skew(self, skew_ms: int) -> None: ...
 
 
 def _bad_request(message: str) -> web.Response:
@@ -39,7 +61,7 @@ async def _json_body(request: web.Request) -> Any:
         return text
 
 
-def add_routes(app: web.Application, sandbox: Sandbox) -> None:
+def add_routes(app: web.Application, sandbox: Controls) -> None:
     """Register the admin endpoints of ``sandbox`` on ``app``."""
 
     async def stats(_: web.Request) -> web.Response:
@@ -90,6 +112,6 @@ def add_routes(app: web.Application, sandbox: Sandbox) -> None:
     app.router.add_post(f"{PREFIX}/clock", set_clock)
 
 
-def _clock_state(sandbox: Sandbox) -> dict[str, int]:
+def _clock_state(sandbox: Controls) -> dict[str, int]:
     skew = sandbox.clock_skew_ms
     return {"skew_ms": skew, "server_time_ms": sandbox.server_time_ms()}

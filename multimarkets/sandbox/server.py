@@ -1,21 +1,19 @@
-"""The :class:`Sandbox`: configuration, lifecycle (async, or in a background thread) and the Python-side API."""
+"""The :class:`Sandbox`: lifecycle (async, or in a background thread) and the Python-side API."""
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
 from aiohttp import web
 
-from ..config import Credentials, RateLimit, parse_duration
+from ..config import Credentials, RateLimit
 from ..errors import ConfigurationError
 from ..signing import RsaSha1Signer, RsaSha1Verifier
 from . import admin
@@ -27,47 +25,17 @@ from .gateway import Gateway, KeyEntry
 from .handlers import HANDLERS
 from .keys import ApiKeyConfig, platform_secret_key, public_key_of, resolve_keys
 from .ratelimit import KeyLimiter
+from .settings import DEFAULT_RATE_LIMIT, DEFAULT_WEBHOOK_POLICY, SandboxConfig
 from .state import Store
 from .stats import Stats
+from .threaded import SandboxThread
 
-__all__ = ["Sandbox", "SandboxConfig"]
+__all__ = ["Sandbox"]
 
 T = TypeVar("T")
 
 _SHUTDOWN_SECONDS = 2.0
-_CALL_POLL_SECONDS = 0.1
-"""How often a cross-thread call waiting for the sandbox's loop checks that the loop still runs."""
-DEFAULT_RATE_LIMIT = RateLimit(100, 60.0)
-"""The documented limit: 100 requests per minute per API key."""
-DEFAULT_WEBHOOK_POLICY = DeliveryPolicy()
 _converter = cattrs.Converter()
-
-
-def _duration(value: float | str) -> float:
-    if not isinstance(value, str):
-        return float(value)
-    try:
-        return parse_duration(value)
-    except ValueError:
-        raise ConfigurationError(f"{value!r} is not a duration such as 300s, 5m or 250ms") from None
-
-
-@attrs.frozen
-class SandboxConfig:
-    """The validated settings of a :class:`Sandbox` (see its constructor for their meaning)."""
-
-    host: str
-    port: int
-    rate_limit: RateLimit
-    ban: float
-    recv_window_max: int
-    db: str | None
-    seed: int | None
-    faults: FaultSpec
-    latency: Latency | None
-    keys: tuple[ApiKeyConfig, ...]
-    slow_body_seconds: float
-    webhook: DeliveryPolicy
 
 
 @attrs.define
@@ -121,30 +89,19 @@ class Sandbox:
         handlers: Mapping[str, Handler] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if isinstance(api_keys, int) or api_keys is None:
-            count = 1 if api_keys is None else api_keys
-            if count < 1:
-                raise ConfigurationError("the sandbox needs at least one API key")
-            keys = tuple(ApiKeyConfig(company_id) for _ in range(count))
-        else:
-            keys = tuple(api_keys)
-            if not keys:
-                raise ConfigurationError("the sandbox needs at least one API key")
-        if secret_key is not None:
-            if keys[0].secret_key is not None:
-                raise ConfigurationError("secret_key= and api_keys[0].secret_key both set the default key's secret")
-            keys = (attrs.evolve(keys[0], secret_key=secret_key), *keys[1:])
-        self.config = SandboxConfig(
+        self.config = SandboxConfig.of(
             host=host,
             port=port,
-            rate_limit=RateLimit.parse(rate_limit) if isinstance(rate_limit, str) else rate_limit,
-            ban=_duration(ban),
+            rate_limit=rate_limit,
+            ban=ban,
             recv_window_max=recv_window_max,
-            db=os.fspath(db) if db is not None else None,
+            db=db,
             seed=seed,
-            faults=faults if isinstance(faults, FaultSpec) else FaultSpec.parse(faults),
-            latency=Latency.parse(latency) if isinstance(latency, str) else latency,
-            keys=keys,
+            faults=faults,
+            latency=latency,
+            secret_key=secret_key,
+            company_id=company_id,
+            api_keys=api_keys,
             slow_body_seconds=slow_body_seconds,
             webhook=webhook,
         )
@@ -160,6 +117,7 @@ class Sandbox:
         )
         self._closing: asyncio.Event | None = None
         self._running: _Running | None = None
+        self._thread: SandboxThread[Sandbox] | None = None
 
     def __repr__(self) -> str:
         where = self._running.url if self._running else "not started"
@@ -250,44 +208,14 @@ class Sandbox:
         await self.stop()
 
     @classmethod
-    @contextlib.contextmanager
-    def in_thread(cls, **options: Any) -> Iterator[Sandbox]:
-        """Run a sandbox (constructed with ``options``) on its own event loop in a background thread.
-
-        For sync tests and the sync client; the sandbox's methods may be called from any thread.
-        """
+    def in_thread(cls, **options: Any) -> SandboxThread[Sandbox]:
+        """A handle on a sandbox (constructed with ``options``) that serves from its own event loop in a
+        background thread: ``with Sandbox.in_thread() as sb:``, or ``sb = handle.start()`` ...
+        ``handle.stop()`` where a ``with`` block is awkward (a notebook). The sandbox's methods may then be
+        called from any thread."""
         sandbox = cls(**options)
-        started = threading.Event()
-        outcome: list[BaseException | tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
-
-        async def serve() -> None:
-            try:
-                await sandbox.start()
-            except BaseException as exc:
-                outcome.append(exc)
-                started.set()
-                return
-            stop = asyncio.Event()
-            outcome.append((asyncio.get_running_loop(), stop))
-            started.set()
-            try:
-                await stop.wait()
-            finally:
-                await sandbox.stop()
-
-        thread = threading.Thread(target=asyncio.run, args=(serve(),), name="multimarkets-sandbox", daemon=True)
-        thread.start()
-        started.wait()
-        result = outcome[0]
-        if isinstance(result, BaseException):
-            thread.join()
-            raise result
-        loop, stop = result
-        try:
-            yield sandbox
-        finally:
-            loop.call_soon_threadsafe(stop.set)
-            thread.join()
+        sandbox._thread = SandboxThread(sandbox)
+        return sandbox._thread
 
     # -- what a client needs ---------------------------------------------------------------------------
 
@@ -331,20 +259,19 @@ class Sandbox:
     def _call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the sandbox's loop (state is only touched there), waiting for the result."""
         running = self._running
-        if running is None or threading.get_ident() == running.thread_id or not running.loop.is_running():
+        if running is None or threading.get_ident() == running.thread_id:
             return fn()
+        portal = self._thread.portal if self._thread is not None else None
+        if portal is None:
+            raise RuntimeError(
+                "this sandbox serves on an event loop in another thread: call it from that thread, "
+                "or run it with Sandbox.in_thread()"
+            )
 
         async def call() -> T:
             return fn()
 
-        future = asyncio.run_coroutine_threadsafe(call(), running.loop)
-        while True:
-            try:
-                return future.result(timeout=_CALL_POLL_SECONDS)
-            except concurrent.futures.TimeoutError:
-                # A loop that stops (or closes) with our call still queued never runs it: fail, don't wait forever.
-                if not running.loop.is_running() and not future.done():
-                    raise RuntimeError("the sandbox's event loop stopped before it ran the call") from None
+        return portal.call(call)
 
     def stats(self) -> dict[str, Any]:
         """Counters, the number of customers, and the ban state of every key (as ``/__sandbox__/stats``)."""

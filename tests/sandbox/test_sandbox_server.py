@@ -104,35 +104,60 @@ def test_secret_key_given_twice_is_refused_without_echoing_it():
     assert Sandbox(secret_key=first, api_keys=[ApiKeyConfig()]).config.keys[0].secret_key == first
 
 
-def test_a_call_queued_on_a_loop_that_stops_fails_instead_of_hanging(monkeypatch):
+def test_a_sandbox_on_a_loop_in_another_thread_refuses_calls_from_this_one():
+    """Only a sandbox run by ``in_thread`` has a loop that takes calls from other threads; any other says so
+    instead of waiting on a loop that may never run the call."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever)
     thread.start()
     sb = Sandbox()
-    asyncio.run_coroutine_threadsafe(sb.start(), loop).result()
-    queued = threading.Event()
-    original = asyncio.run_coroutine_threadsafe
-
-    def run_and_signal(coro, target):
-        future = original(coro, target)
-        queued.set()
-        return future
-
-    def stop_with_the_call_still_queued():
-        queued.wait()
-        loop.stop()  # the loop ends this iteration; the call queued behind us never runs
-
-    monkeypatch.setattr(asyncio, "run_coroutine_threadsafe", run_and_signal)
-    loop.call_soon_threadsafe(stop_with_the_call_still_queued)
     try:
-        with pytest.raises(RuntimeError, match="loop stopped"):
+        asyncio.run_coroutine_threadsafe(sb.start(), loop).result()
+        with pytest.raises(RuntimeError, match="another thread"):
             sb.stats()
+        assert asyncio.run_coroutine_threadsafe(_stats_on_the_loop(sb), loop).result()["customers"] == 0
     finally:
-        queued.set()
+        asyncio.run_coroutine_threadsafe(sb.stop(), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
         thread.join()
-        monkeypatch.undo()
-        loop.run_until_complete(sb.stop())
         loop.close()
+
+
+async def _stats_on_the_loop(sb: Sandbox) -> dict:
+    return sb.stats()
+
+
+def test_a_handle_starts_and_stops_without_a_with_block():
+    handle = Sandbox.in_thread(rate_limit="50/1s")
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = handle.sandbox.base_url
+    sb = handle.start()
+    assert sb is handle.sandbox
+    with pytest.raises(RuntimeError, match="already running"):
+        handle.start()
+    assert signed_post(sb.base_url, sb.credentials, ADD, CUSTOMER)["data"] == "86000001"
+    assert sb.stats()["customers"] == 1
+    handle.stop()
+    handle.stop()
+    with pytest.raises(RuntimeError, match="not running"):
+        sb.stats()
+    again = handle.start()  # a fresh start: the in-memory state is gone
+    try:
+        assert again.stats()["customers"] == 0
+        assert signed_post(again.base_url, again.credentials, ADD, CUSTOMER)["code"] == "0"
+    finally:
+        handle.stop()
+
+
+def test_a_handle_never_stopped_ends_cleanly_at_exit():
+    """A notebook kernel that exits with the sandbox still running: no warning, no traceback."""
+    script = (
+        "from multimarkets.sandbox import Sandbox\nsb = Sandbox.in_thread().start()\nprint(sb.stats()['customers'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-W", "error", "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "0\n", "")
 
 
 def test_admin_endpoints():

@@ -1,0 +1,75 @@
+"""A pytest plugin for testing code that uses multimarkets: a local sandbox and clients bound to it.
+
+Installed with the package (entry point ``pytest11``), so the fixtures are there in every test suite of an
+environment that has multimarkets; without entry-point loading, add ``-p multimarkets.testing``.
+
+- ``bridge_sandbox``: a running :class:`~multimarkets.sandbox.Sandbox` on the test's event loop (async tests).
+- ``bridge_async_client``: an :class:`~multimarkets.AsyncBridgeClient` bound to ``bridge_sandbox``.
+- ``bridge_sandbox_in_thread``: a sandbox serving from a background thread (sync tests).
+- ``bridge_client``: a sync :class:`~multimarkets.BridgeClient` bound to ``bridge_sandbox_in_thread``.
+
+Each test gets a fresh sandbox. ``@pytest.mark.bridge_sandbox(**options)`` passes constructor options
+(``rate_limit="1000/1s"``, ``faults=...``, ``seed=...``) to the test's sandbox. The async fixtures run under
+anyio's pytest plugin (``@pytest.mark.anyio``, which comes with anyio), or pytest-asyncio in auto mode; the
+sandbox needs the asyncio backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ._sync import BridgeClient
+from .client import AsyncBridgeClient
+
+if TYPE_CHECKING:
+    from .sandbox import Sandbox
+
+__all__ = ["bridge_async_client", "bridge_client", "bridge_sandbox", "bridge_sandbox_in_thread"]
+
+MARKER = "bridge_sandbox"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{MARKER}(**options): constructor options of the test's multimarkets sandbox fixtures"
+    )
+
+
+def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker(MARKER)
+    return dict(marker.kwargs) if marker is not None else {}
+
+
+@pytest.fixture
+async def bridge_sandbox(request: pytest.FixtureRequest) -> AsyncIterator[Sandbox]:
+    """A sandbox serving on the test's event loop, for async tests."""
+    from .sandbox import Sandbox  # the plugin loads with pytest; the sandbox only when a test needs it
+
+    async with Sandbox(**_options(request)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+async def bridge_async_client(bridge_sandbox: Sandbox) -> AsyncIterator[AsyncBridgeClient]:
+    """An async client bound to ``bridge_sandbox``."""
+    async with AsyncBridgeClient(bridge_sandbox.credentials, bridge_sandbox.base_url) as client:
+        yield client
+
+
+@pytest.fixture
+def bridge_sandbox_in_thread(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """A sandbox serving from a background thread, for sync tests."""
+    from .sandbox import Sandbox
+
+    with Sandbox.in_thread(**_options(request)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def bridge_client(bridge_sandbox_in_thread: Sandbox) -> Iterator[BridgeClient]:
+    """A sync client bound to ``bridge_sandbox_in_thread``."""
+    with BridgeClient(bridge_sandbox_in_thread.credentials, bridge_sandbox_in_thread.base_url) as client:
+        yield client
