@@ -31,6 +31,7 @@ from .errors import (
     RateLimitError,
     TimeoutError,
     TimestampError,
+    TransportError,
 )
 from .limits import LimitStore
 from .signing import RsaSha1Signer, Signer
@@ -238,6 +239,7 @@ class AsyncSession:
         trace = new_trace()
         started = time.monotonic()
         outcome = "-"
+        failure: TransportError | None = None
         try:
             timestamp = self._clock.now_ms()
             headers = dict(self._static_headers)
@@ -264,24 +266,24 @@ class AsyncSession:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
         except asyncio.TimeoutError:
             outcome = "timeout"
-            raise TimeoutError(
+            failure = TimeoutError(
                 f"no answer to {biz_type} within {self._timeout.total} s", trace=trace, maybe_processed=True
-            ) from None
+            )
         except aiohttp.ClientConnectorError as exc:
             outcome = "connect-error"
-            raise ConnectionError(
+            failure = ConnectionError(
                 f"cannot connect to {self._base_url}: {exc.os_error}", trace=trace, maybe_processed=False
-            ) from exc
+            )
         except aiohttp.ClientResponseError as exc:
             outcome = "bad-http"
-            raise ConnectionError(
+            failure = ConnectionError(
                 f"the answer to {biz_type} is not valid HTTP: {exc.message}", trace=trace, maybe_processed=True
-            ) from exc
+            )
         except (aiohttp.ClientError, OSError) as exc:
             outcome = "disconnected"
-            raise ConnectionError(
-                f"connection broke during {biz_type}: {type(exc).__name__}", trace=trace, maybe_processed=True
-            ) from exc
+            failure = ConnectionError(
+                f"connection broke during {biz_type}: {type(exc).__name__}: {exc}", trace=trace, maybe_processed=True
+            )
         finally:
             await self._limiter.release(slot)
             logger.debug(
@@ -292,6 +294,10 @@ class AsyncSession:
                 outcome,
                 (time.monotonic() - started) * 1000,
             )
+        if failure is not None:
+            # Raised here, outside the handlers, so aiohttp's exception is neither __cause__ nor __context__:
+            # its repr shows the request, signature header included.
+            raise failure
         try:
             return unwrap(raw, http_status=http_status, request_trace=trace, biz_type=biz_type, retry_after=retry_after)
         except TimestampError:
