@@ -62,7 +62,9 @@ SCENARIOS = {
 
 
 @pytest.mark.parametrize("scenario", [*SCENARIOS, "refused"])
-def test_no_signature_or_secret_in_any_error_of_the_chain(serve, call: Call, credentials: Credentials, scenario) -> None:
+def test_no_signature_or_secret_in_any_error_of_the_chain(
+    serve, call: Call, credentials: Credentials, scenario: str
+) -> None:
     base_url = closed_port_url() if scenario == "refused" else serve(SCENARIOS[scenario]).base_url
     with pytest.raises(MultiMarketsError) as caught:
         call(base_url, signer=MarkerSigner(), max_retries=1, timeout=0.5, max_response_bytes=1024)
