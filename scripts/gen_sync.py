@@ -9,7 +9,7 @@ Reads ``multimarkets/client.py`` and ``resources/*.py`` with :mod:`ast`. Each cl
 through the portal (``call`` for a coroutine, ``iterate`` for an async generator); ``aclose``/``__aenter__``/
 ``__aexit__`` become ``close``/``__enter__``/``__exit__``; attributes annotated with a mirrored class hold its
 twin. Any other public member is an error. Each module's imports are copied one package level deeper and
-``ruff`` drops the unused ones.
+only the names the wrappers use are kept.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ CLIENT = "AsyncBridgeClient"
 PACKAGE = "multimarkets"
 SYNC = Path(PACKAGE, "_sync")
 WHEN_CLOSED = "portal.on_close(async_client.aclose)"
+HAND_WRITTEN = {SYNC / "__init__.py", SYNC / "_portal.py"}
 
 
 class GenError(Exception):
@@ -112,17 +113,10 @@ def render_class(node: ast.ClassDef, text: str, classes: dict[str, ast.ClassDef]
             raise GenError(f"{node.name}.{name}: a public member the generator cannot mirror (an annotated async def?)")
         returns, body = unparse(stmt.returns, twins), body_of(stmt, node.name, wiring)
         if body[0].startswith("return self._portal.iterate"):
-            if not returns.startswith("AsyncIterator["):
-                raise GenError(f"{node.name}.{name}: annotate an async generator as AsyncIterator[T]")
-            returns = returns.removeprefix("Async")
+            returns = returns.removeprefix("Async")  # AsyncIterator[T] -> Iterator[T]
         methods.append([f"def {RENAMED.get(name, name)}({unparse(stmt.args, twins)}) -> {returns}:", *doc(stmt), *body])
-    lines = [
-        *doc(node),
-        "",
-        *(f"{a}: {cls}" for a, cls in resources.items()),
-        f"_async: {node.name}",
-        "_portal: Portal",
-    ]
+    lines = [*doc(node), "", *(f"{a}: {cls}" for a, cls in resources.items())]
+    lines += [f"_async: {node.name}", "_portal: Portal"]
     for head, *body in methods:
         lines += ["", head] + ["    " + line for line in body]
     return ["", "", f"class {node.name[5:]}:"] + ["    " + line if line else "" for line in lines]
@@ -133,31 +127,37 @@ def render_module(source: Path, root: Path, classes: dict[str, ast.ClassDef], tw
     tree = ast.parse(text)
     module = ".".join(source.with_suffix("").parts)
     up = module.count(".") + 1  # the sync module sits one package level deeper than its async source
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            absolute = module.split(".")[: -node.level] + ([node.module] if node.module else [])
+            node.module, node.level = ".".join(absolute[1:]) or None, up
+    mine = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name in twins]
+    body = [line for node in mine for line in render_class(node, text, classes, twins)]
+    used = {node.id for node in ast.walk(ast.parse("\n".join(body))) if isinstance(node, ast.Name)}
+    own = ", ".join(name for name in members(tree, {}) if name != "__all__")
+    extra = [f"from {'.' * up}{module.partition('.')[2]} import {own}", "from collections.abc import Iterator"]
+    extra += [f"from {'.' * (up - 1)}{twins[c]} import {c[5:]}" for c in twins if c not in {n.name for n in mine}]
+    extra.append(f"from {'.' * (up - 1)}_portal import Portal")
+    statements = [*tree.body, *ast.parse("\n".join(extra)).body]
+    blocks = [stmt for stmt in statements if isinstance(stmt, ast.If) and kept(stmt, used)]
+    used |= {node.id for block in blocks for node in ast.walk(block.test) if isinstance(node, ast.Name)}
+    imports = [stmt for stmt in statements if not isinstance(stmt, ast.If) and kept(stmt, used)] + blocks
     lines = [HEADER.format(source.as_posix()), f'"""Sync twin of :mod:`{module}` (generated)."""']
-    annotations_only = []  # `if TYPE_CHECKING:` imports: the source loads those modules only on first use
-    for stmt in ast.walk(ast.Module([s for s in tree.body if isinstance(s, ast.If | ast.Import | ast.ImportFrom)])):
-        if isinstance(stmt, ast.ImportFrom) and stmt.level:
-            absolute = module.split(".")[: -stmt.level] + ([stmt.module] if stmt.module else [])
-            stmt.module, stmt.level = ".".join(absolute[1:]) or None, up
-        if isinstance(stmt, ast.If) and ast.unparse(stmt.test) == "TYPE_CHECKING":
-            annotations_only.append(stmt)
-        elif isinstance(stmt, ast.Import | ast.ImportFrom) and stmt in tree.body:
-            lines.append(ast.unparse(stmt))
-    defined = ", ".join(name for name in members(tree, {}) if name != "__all__")
-    lines.append(f"from {'.' * up}{module.partition('.')[2]} import {defined}")
-    mine = [s for s in tree.body if isinstance(s, ast.ClassDef) and s.name in twins]
-    lines += [f"from {'.' * (up - 1)}{twins[c]} import {c[5:]}" for c in twins if c not in {s.name for s in mine}]
-    lines += ["from collections.abc import Iterator", f"from {'.' * (up - 1)}_portal import Portal"]
-    lines += [*(ast.unparse(stmt) for stmt in annotations_only), ""]
+    lines += [*map(ast.unparse, imports), ""]
     lines.append(f"__all__ = [{', '.join(repr(c.name[5:]) for c in sorted(mine, key=lambda c: c.name))}]")
-    for node in mine:
-        lines += render_class(node, text, classes, twins)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + body) + "\n"
 
 
-def package_init(source: str, doc: str, imports: list[tuple[str, str]]) -> str:
-    lines = [HEADER.format(source), f'"""{doc}"""', *(f"from .{module} import {name}" for module, name in imports)]
-    return "\n".join([*lines, f"__all__ = {sorted(name for _, name in imports)!r}", ""])
+def kept(stmt: ast.stmt, used: set[str]) -> ast.stmt | None:
+    """An import, or an ``if`` of imports (``if TYPE_CHECKING:``), without the names the wrappers do not use."""
+    if isinstance(stmt, ast.If) and all(isinstance(s, ast.Import | ast.ImportFrom) for s in stmt.body):
+        stmt.body, stmt.orelse = [s for s in stmt.body if kept(s, used)], []
+        return stmt if stmt.body else None
+    if not isinstance(stmt, ast.Import | ast.ImportFrom):
+        return None
+    if not (isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"):
+        stmt.names = [alias for alias in stmt.names if (alias.asname or alias.name).partition(".")[0] in used]
+    return stmt if stmt.names else None
 
 
 def generate(root: Path) -> dict[Path, str]:
@@ -178,23 +178,17 @@ def generate(root: Path) -> dict[Path, str]:
     if twins.get(CLIENT) != "client":
         raise GenError(f"{PACKAGE}/client.py: class {CLIENT} not found")
     files = {SYNC / path: render_module(PACKAGE / path, root, classes, twins) for path in mirrored}
-    resources = [(m.partition(".")[2], c[5:]) for c, m in twins.items() if c != CLIENT]
-    doc = "The blocking API, generated from the async one by ``scripts/gen_sync.py`` (``_portal.py`` is not)."
-    imports = [("_portal", "Portal"), ("_portal", "SyncUsageError"), ("client", "BridgeClient")]
-    files[SYNC / "__init__.py"] = package_init(f"{PACKAGE}/client.py", doc, imports)
-    files[SYNC / "resources" / "__init__.py"] = package_init(
-        f"{PACKAGE}/resources", "Sync twins of the resource namespaces.", resources
-    )
-    with ThreadPoolExecutor() as pool:  # three ruff runs per file: run the files side by side
+    resources = sorted((c[5:], m.partition(".")[2]) for c, m in twins.items() if c != CLIENT)
+    lines = [HEADER.format(f"{PACKAGE}/resources"), '"""Sync twins of the resource namespaces."""']
+    lines += [f"from .{module} import {name}" for name, module in resources]
+    files[SYNC / "resources" / "__init__.py"] = "\n".join([*lines, f"__all__ = {[n for n, _ in resources]!r}", ""])
+    with ThreadPoolExecutor() as pool:  # two ruff runs per file: run the files side by side
         return dict(zip(files, pool.map(lambda item: ruff(root, *item), files.items()), strict=True))
 
 
 def ruff(root: Path, path: Path, text: str) -> str:
-    """``text`` with unused imports dropped, imports sorted, and formatted: the project's ruff configuration."""
-    fix = ["check", "--fix", "--exit-zero", "--quiet", "--select"]
-    # Dropping unused names leaves a trailing comma; without this, it would keep the import split over lines.
-    joined = ["--config", "lint.isort.split-on-trailing-comma=false"]
-    for command in ([*fix, "F401"], [*fix, "I", *joined], ["format", "--quiet"]):
+    """``text`` with its imports sorted, and formatted: the project's ruff configuration."""
+    for command in (["check", "--fix", "--select", "I", "--exit-zero", "--quiet"], ["format", "--quiet"]):
         args = [sys.executable, "-m", "ruff", *command, "--stdin-filename", str(root / path), "-"]
         result = subprocess.run(args, input=text, capture_output=True, text=True, cwd=root, check=False)
         if result.returncode != 0:
@@ -203,9 +197,9 @@ def ruff(root: Path, path: Path, text: str) -> str:
     return text
 
 
-def methods_of(text: str) -> dict[str, dict[str, ast.stmt]]:
+def methods_of(text: str) -> set[tuple[str, str]]:
     tree = ast.parse(text) if text.startswith(HEADER[:20]) else ast.Module([], [])
-    return {node.name: members(node, {}) for node in tree.body if isinstance(node, ast.ClassDef)}
+    return {(node.name, m) for node in tree.body if isinstance(node, ast.ClassDef) for m in members(node, {})}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,15 +219,10 @@ def main(argv: list[str] | None = None) -> int:
             (root / path).write_text(text, encoding="utf-8")
             print(f"gen_sync: wrote {path}")
         elif actual != text:
-            found, diff = methods_of(actual), difflib.unified_diff(actual.splitlines(), text.splitlines(), n=1)
-            problems += [
-                f"{path}: {c} lacks `{m}`"
-                for c, ms in methods_of(text).items()
-                for m in ms
-                if m not in found.get(c, {})
-            ]
+            diff = difflib.unified_diff(actual.splitlines(), text.splitlines(), n=1)
+            problems += [f"{path}: {c} lacks `{m}`" for c, m in sorted(methods_of(text) - methods_of(actual))]
             problems.append(f"{path} is missing" if not actual else f"{path} is stale:\n" + "\n".join(list(diff)[:40]))
-    for path in sorted({p.relative_to(root) for p in (root / SYNC).rglob("*.py")} - set(files) - {SYNC / "_portal.py"}):
+    for path in sorted({p.relative_to(root) for p in (root / SYNC).rglob("*.py")} - set(files) - {*HAND_WRITTEN}):
         if args.check or not (root / path).read_text(encoding="utf-8").startswith(HEADER[:20]):
             problems.append(f"{path} is in _sync/ but not generated; remove it")
         else:
