@@ -1,74 +1,110 @@
-"""Python SDK for the MultiMarkets Bridge API."""
+"""Python SDK for the MultiMarkets Bridge API.
 
+Public names load on first use (PEP 562): ``import multimarkets`` loads next to nothing, the first use of
+``AsyncBridgeClient`` or ``BridgeClient`` loads what a call needs, and bulk registration, the sandbox, webhooks
+and the CLI load only when used; ``multimarkets --version`` and ``--help`` import none of them.
+"""
+
+from __future__ import annotations
+
+import importlib
 from typing import TYPE_CHECKING
 
 from ._logs import setup_logging
-from ._sync import BridgeClient, SyncUsageError
 from ._version import __version__
-from .client import AsyncBridgeClient
-from .config import PRODUCTION_URL, TEST_URL, Credentials, RateLimit
-from .errors import (
-    APIError,
-    AuthenticationError,
-    ConfigurationError,
-    ConnectionError,
-    CustomerExistsError,
-    InvalidParameterError,
-    IPBannedError,
-    MultiMarketsError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    RedirectError,
-    ResponseFormatError,
-    ServerError,
-    SignatureError,
-    TimeoutError,
-    TimestampError,
-    TransportError,
-    UnknownBizTypeError,
-    ValidationError,
-    WebhookError,
-    WebhookFormatError,
-    WebhookSignatureError,
-    WebhookTimestampError,
-)
-from .models.accounts import Account
-from .models.catalog import Currency, DictionaryItem, HolidayWindow, Product, TradingWindow
-from .models.customers import Customer, CustomerDetail, CustomerRegistration, RegisterSource
-from .models.enums import (
-    AccountType,
-    ConfigStatus,
-    CustomerGroupType,
-    CustomerStatus,
-    CustomerType,
-    DepositStatus,
-    ExchangeCode,
-    ExchangeId,
-    KycStatus,
-    OpenAccountType,
-    OrderStatus,
-    OrderType,
-    Side,
-    TimeInForce,
-)
-from .models.paging import Page
-from .models.trading import Balance, Deposit, Order, OrderRef, Trade, TradingAccount
-from .signing import RsaSha1Signer, Signer
 
 if TYPE_CHECKING:
+    from ._sync import BridgeClient, SyncUsageError
     from .bulk import BulkReport, JournalError, RowOutcome, RowResult
+    from .client import AsyncBridgeClient
+    from .config import PRODUCTION_URL, TEST_URL, Credentials, RateLimit
+    from .errors import (
+        APIError,
+        AuthenticationError,
+        ConfigurationError,
+        ConnectionError,
+        CustomerExistsError,
+        InvalidParameterError,
+        IPBannedError,
+        MultiMarketsError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        RedirectError,
+        ResponseFormatError,
+        ServerError,
+        SignatureError,
+        TimeoutError,
+        TimestampError,
+        TransportError,
+        UnknownBizTypeError,
+        ValidationError,
+        WebhookError,
+        WebhookFormatError,
+        WebhookSignatureError,
+        WebhookTimestampError,
+    )
+    from .models.accounts import Account
+    from .models.catalog import Currency, DictionaryItem, HolidayWindow, Product, TradingWindow
+    from .models.customers import Customer, CustomerDetail, CustomerRegistration, RegisterSource
+    from .models.enums import (
+        AccountType,
+        ConfigStatus,
+        CustomerGroupType,
+        CustomerStatus,
+        CustomerType,
+        DepositStatus,
+        ExchangeCode,
+        ExchangeId,
+        KycStatus,
+        OpenAccountType,
+        OrderStatus,
+        OrderType,
+        Side,
+        TimeInForce,
+    )
+    from .models.paging import Page
+    from .models.trading import Balance, Deposit, Order, OrderRef, Trade, TradingAccount
+    from .signing import RsaSha1Signer, Signer
 
-_BULK_NAMES = frozenset({"BulkReport", "JournalError", "RowOutcome", "RowResult"})
+# Where each public name is defined: imported on first access.
+_SOURCES = {
+    "._sync": "BridgeClient SyncUsageError",
+    ".bulk": "BulkReport JournalError RowOutcome RowResult",
+    ".client": "AsyncBridgeClient",
+    ".config": "PRODUCTION_URL TEST_URL Credentials RateLimit",
+    ".errors": (
+        "APIError AuthenticationError ConfigurationError ConnectionError CustomerExistsError "
+        "InvalidParameterError IPBannedError MultiMarketsError NotFoundError PermissionDeniedError "
+        "RateLimitError RedirectError ResponseFormatError ServerError SignatureError TimeoutError "
+        "TimestampError TransportError UnknownBizTypeError ValidationError WebhookError WebhookFormatError "
+        "WebhookSignatureError WebhookTimestampError"
+    ),
+    ".models.accounts": "Account",
+    ".models.catalog": "Currency DictionaryItem HolidayWindow Product TradingWindow",
+    ".models.customers": "Customer CustomerDetail CustomerRegistration RegisterSource",
+    ".models.enums": (
+        "AccountType ConfigStatus CustomerGroupType CustomerStatus CustomerType DepositStatus "
+        "ExchangeCode ExchangeId KycStatus OpenAccountType OrderStatus OrderType Side TimeInForce"
+    ),
+    ".models.paging": "Page",
+    ".models.trading": "Balance Deposit Order OrderRef Trade TradingAccount",
+    ".signing": "RsaSha1Signer Signer",
+}
+_WHERE = {name: module for module, names in _SOURCES.items() for name in names.split()}
 
 
 def __getattr__(name: str) -> object:
-    # Bulk registration, and with it sqlite3 and csv, loads on first use instead of with the package.
-    if name in _BULK_NAMES:
-        from . import bulk
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups do not come here again
+    return value
 
-        return getattr(bulk, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
 
 
 __all__ = [

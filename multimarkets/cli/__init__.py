@@ -3,35 +3,44 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from .._logs import setup_logging
 from .._version import __version__
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "build_parser", "main"]
 
-# Modules under multimarkets.cli that add a subcommand: each has register(subparsers) setting `func`.
-_COMMAND_MODULES = ("demo", "sandbox", "customers", "webhooks")
+# The subcommands, each a module under multimarkets.cli whose register(subparsers) adds its parser (with this
+# help line) and sets `func`; only the module of the command being run is imported.
+COMMANDS = {
+    "demo": "run the bulk registration job on an embedded sandbox",
+    "sandbox": "serve a local sandbox of the Bridge service",
+    "customers": "manage customers",
+    "webhooks": "receive trade notifications",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
-    import importlib
-
+def build_parser(commands: Collection[str] = COMMANDS.keys()) -> argparse.ArgumentParser:
+    """The argument parser; ``commands`` get their full parsers, the others only their line in ``--help``."""
     parser = argparse.ArgumentParser(prog="multimarkets", description="MultiMarkets Bridge API tools.")
     parser.add_argument("--version", action="version", version=f"multimarkets {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request attempt")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMAND_MODULES:
-        module = importlib.import_module(f"{__name__}.{name}")
-        module.register(subparsers)
+    for name, summary in COMMANDS.items():
+        if name in commands:
+            importlib.import_module(f"{__name__}.{name}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``multimarkets`` console script; returns the exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The first word that is not an option names the command (the top-level options take no value).
+    parser = build_parser([next((word for word in argv if not word.startswith("-")), "")])
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

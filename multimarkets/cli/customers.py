@@ -25,6 +25,7 @@ from ..bulk.rows import prepare
 from ..client import AsyncBridgeClient
 from ..config import DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
 from ..errors import ConfigurationError, MultiMarketsError
+from . import COMMANDS
 from ._progress import BulkProgress, print_summary
 from ._secret import add_secret_key_arguments, secret_key_from
 
@@ -66,7 +67,7 @@ def credentials_from(args: argparse.Namespace) -> tuple[Credentials, str]:
 
 def register(subparsers: Any) -> None:
     """Add ``customers import`` to the main parser."""
-    parser = subparsers.add_parser("customers", help="manage customers")
+    parser = subparsers.add_parser("customers", help=COMMANDS["customers"])
     commands = parser.add_subparsers(dest="customers_command", metavar="COMMAND", required=True)
     imp = commands.add_parser(
         "import",

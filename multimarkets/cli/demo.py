@@ -25,6 +25,7 @@ from ..resources.customers import ADD_CUSTOMER
 from ..sandbox import Sandbox
 from ..sandbox.context import RequestContext
 from ..sandbox.handlers import HANDLERS
+from . import COMMANDS
 from ._progress import BulkProgress, print_summary
 
 __all__ = ["demo_rows", "register", "run", "sustained_rate"]
@@ -77,7 +78,7 @@ def register(subparsers: Any) -> None:
     """Add ``demo`` to the main parser."""
     parser = subparsers.add_parser(
         "demo",
-        help="run the bulk registration job on an embedded sandbox",
+        help=COMMANDS["demo"],
         description="Register a few hundred generated customers on an embedded sandbox at a scaled-down "
         "rate limit, with duplicates, invalid rows and injected faults, and show what happened.",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..sandbox.cli import add_arguments, run
+from . import COMMANDS
 
 __all__ = ["register"]
 
@@ -13,7 +14,7 @@ def register(subparsers: Any) -> None:
     """Add ``sandbox`` to the main parser."""
     parser = subparsers.add_parser(
         "sandbox",
-        help="serve a local sandbox of the Bridge service",
+        help=COMMANDS["sandbox"],
         description="Serve a local sandbox of the Bridge service. The first line on stdout is a JSON object "
         "with base_url, api_key, secret_key and company_id; logs go to stderr.",
     )

@@ -30,6 +30,7 @@ from ..errors import ConfigurationError, MultiMarketsError
 from ..models.trading import TradingAccount
 from ..signing import RsaSha1Verifier
 from ..webhooks import DEFAULT_TOLERANCE, Event, OrderEvent, Verifier, WebhookReceiver
+from . import COMMANDS
 
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
@@ -41,7 +42,7 @@ PUBLIC_KEY_ENV = "MULTIMARKETS_PLATFORM_PUBLIC_KEY"
 
 def register(subparsers: Any) -> None:
     """Add ``webhooks listen`` to the main parser."""
-    parser = subparsers.add_parser("webhooks", help="receive trade notifications")
+    parser = subparsers.add_parser("webhooks", help=COMMANDS["webhooks"])
     commands = parser.add_subparsers(dest="webhooks_command", metavar="COMMAND", required=True)
     listen = commands.add_parser("listen", help="serve a notification endpoint and print each event")
     add = listen.add_argument
