@@ -1,13 +1,15 @@
 """Bulk registration: ``client.customers.register_many`` / ``stream_register`` and their journal and report.
 
 Rows stream from any (async) iterable through ``concurrency`` workers that share the client's rate limiter;
-each row ends with one :class:`RowResult`; a SQLite journal makes a killed run resumable.
+each row ends with one :class:`RowResult`; a SQLite journal makes a killed run resumable (without one, the
+run's state stays in memory).
 """
 
-from .engine import FATAL_ERRORS, OnResult
+from .engine import OnResult
 from .files import CSV_COLUMNS, CsvError, read_csv, read_csv_numbered, write_report
 from .journal import JournalError, read_results
 from .outcome import REPORT_COLUMNS, RowOutcome, RowResult
+from .policy import FATAL_ERRORS
 from .report import BulkReport
 from .rows import RowInput, Rows
 

@@ -81,26 +81,32 @@ def digest_of(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()[:32]
 
 
-def prepare(position: int, row: object) -> PreparedRow:
-    """Turn one input row into a :class:`PreparedRow`, validating it without sending anything."""
+def _digest(fields: Mapping[str, Any], fingerprint: bool) -> str:
+    return digest_of(fields) if fingerprint else ""
+
+
+def prepare(position: int, row: object, *, fingerprint: bool = True) -> PreparedRow:
+    """Turn one input row into a :class:`PreparedRow`, validating it without sending anything; without
+    ``fingerprint`` its digest is left empty (a run without a journal file never compares it)."""
     if isinstance(row, CustomerRegistration):
         fields: Mapping[str, Any] = attrs.asdict(row, recurse=False)
     elif isinstance(row, Mapping):
         fields = row
     else:
         error = ValidationError("row", f"must be a CustomerRegistration or a mapping, not {type(row).__name__}")
-        return PreparedRow(position, digest_of({"row": repr(type(row))}), None, None, None, error=error)
+        return PreparedRow(position, _digest({"row": repr(type(row))}, fingerprint), None, None, None, error=error)
     email, phone = _canonical(fields.get("email")), _canonical(fields.get("phone"))
     key = phone_key(_canonical(fields.get("phone_area")), phone)
     try:
         registration = row if isinstance(row, CustomerRegistration) else CustomerRegistration.from_mapping(fields)
         request = registration.to_request()
     except ValidationError as exc:
-        return PreparedRow(position, digest_of(fields), email, phone, key, error=exc)
+        return PreparedRow(position, _digest(fields, fingerprint), email, phone, key, error=exc)
     except (TypeError, ValueError) as exc:
         # e.g. a mapping whose values cannot build a registration at all
-        return PreparedRow(position, digest_of(fields), email, phone, key, error=ValidationError("row", str(exc)))
-    return PreparedRow(position, digest_of(fields), email, phone, key, request=request)
+        error = ValidationError("row", str(exc))
+        return PreparedRow(position, _digest(fields, fingerprint), email, phone, key, error=error)
+    return PreparedRow(position, _digest(fields, fingerprint), email, phone, key, request=request)
 
 
 async def read_rows(rows: Rows) -> AsyncIterator[tuple[int, object]]:

@@ -138,23 +138,18 @@ class AsyncCustomers(AsyncResource):
         flight at once, all paced by this client's rate limiter. ``on_result`` is called with each row's
         :class:`~multimarkets.RowResult` in the event loop (in the sync client: in its portal thread), so it
         must return quickly and not call the client. ``journal``: a SQLite file recording each row as it
-        goes; running again with the same rows and journal resumes, skipping settled rows. Transient failures
+        goes; running again with the same rows and journal resumes, skipping settled rows (without one, the
+        run keeps its state in memory and cannot be resumed). Transient failures
         are retried ``row_retries`` times beyond the client's own retries; ``reconcile`` walks the customer
         list once at the end to fill in the customer numbers of ``already_exists`` rows. A fatal error (ban,
         bad key or signature, no permission) stops the run: it is in ``stopped_by`` and the rows not sent
         are ``not_attempted``.
         """
         from ..bulk import engine
+        from ..bulk.options import BulkOptions
 
-        return await engine.register_many(
-            _BulkService(self),
-            rows,
-            concurrency=concurrency,
-            journal=journal,
-            on_result=on_result,
-            reconcile=reconcile,
-            row_retries=row_retries,
-        )
+        options = BulkOptions(concurrency=concurrency, journal=journal, reconcile=reconcile, row_retries=row_retries)
+        return await engine.register_many(_BulkService(self), rows, options, on_result)
 
     async def stream_register(
         self,
@@ -169,15 +164,10 @@ class AsyncCustomers(AsyncResource):
         (in completion order; ``already_exists`` rows after the reconcile pass). Stopping early cancels the
         rows in flight; the journal, if any, keeps them resumable."""
         from ..bulk import engine
+        from ..bulk.options import BulkOptions
 
-        results = engine.stream_register(
-            _BulkService(self),
-            rows,
-            concurrency=concurrency,
-            journal=journal,
-            reconcile=reconcile,
-            row_retries=row_retries,
-        )
+        options = BulkOptions(concurrency=concurrency, journal=journal, reconcile=reconcile, row_retries=row_retries)
+        results = engine.stream_register(_BulkService(self), rows, options)
         async with aclosing(results):
             async for result in results:
                 yield result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,13 @@ import anyio
 import pytest
 from bulk_helpers import FAST, held_by_email, make_rows
 
-from multimarkets import AsyncBridgeClient, CustomerRegistration, PermissionDeniedError, SignatureError
+from multimarkets import (
+    AsyncBridgeClient,
+    ConfigurationError,
+    CustomerRegistration,
+    PermissionDeniedError,
+    SignatureError,
+)
 from multimarkets.bulk import BulkReport, JournalError, RowOutcome, RowResult
 from multimarkets.resources.customers import ADD_CUSTOMER
 from multimarkets.sandbox import BizError, RequestContext, Sandbox
@@ -271,3 +279,18 @@ async def test_rows_sharing_keys_take_turns_without_stalling_the_run(client: Asy
     assert all(outcomes[i] is RowOutcome.ALREADY_EXISTS for i in range(1, 12, 2))
     assert all(outcomes[i] is RowOutcome.REGISTERED for i in range(2, 12, 2))
     assert all(r.attempts == 1 for r in report.rows())
+
+
+async def test_without_a_journal_nothing_is_written_to_disk(
+    client: AsyncBridgeClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where a temporary journal would go
+    monkeypatch.chdir(tmp_path)
+    rows = make_rows(30)
+    rows.append(dict(rows[2], password="another"))  # already exists: settled by the reconcile pass, in memory
+    seen: list[list[str]] = []
+    report = await client.customers.register_many(rows, on_result=lambda _: seen.append(os.listdir(tmp_path)))
+    assert (report.registered, report.already_exists, report.journal) == (30, 1, None)
+    assert seen and all(files == [] for files in seen) and os.listdir(tmp_path) == []
+    with pytest.raises(ConfigurationError, match="no journal file"):
+        report.rows()

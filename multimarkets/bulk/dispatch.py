@@ -1,0 +1,86 @@
+"""Resume dispatch: the input read lazily, each row checked once, and handed to the workers unless the
+journal already settled it in an earlier run."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import attrs
+
+from .journal import JournalError, RunJournal
+from .outcome import RowOutcome
+from .rows import PreparedRow, Rows, prepare, read_rows
+from .store import IN_FLIGHT, StoredRow
+
+__all__ = ["Work", "feed"]
+
+_LOOKUP_CHUNK = 256
+"""Rows read ahead to look up their journal records at once when resuming."""
+
+
+@attrs.frozen
+class Work:
+    """One row for a worker, with what an earlier run recorded of it."""
+
+    row: PreparedRow
+    stored: StoredRow | None
+
+
+def _needs_call(record: StoredRow) -> bool:
+    if record.state in (IN_FLIGHT, RowOutcome.NOT_ATTEMPTED.value):
+        return True
+    return record.state == RowOutcome.FAILED.value and record.retryable
+
+
+async def feed(
+    rows: Rows,
+    journal: RunJournal,
+    send: Callable[[Work], Awaitable[None]],
+    settled: Callable[[StoredRow], Awaitable[None]],
+    *,
+    reconcile: bool,
+) -> int:
+    """Hand every input row that needs work to ``send``, in input order, and every row an earlier run settled
+    to ``settled`` (rows left for the reconcile pass go to neither). Returns the number of input rows.
+
+    Raises :class:`JournalError` when a row differs from the one recorded at its position."""
+    # Positions past the journal's last record are new: only a resumed stretch needs lookups.
+    last_recorded = journal.rows.last_position()
+    fingerprint = journal.path is not None
+    chunk: list[PreparedRow] = []
+
+    async def dispatch() -> None:
+        if not chunk:
+            return
+        stored = journal.rows.lookup(chunk[0].position, chunk[-1].position)
+        for prepared in chunk:
+            record = stored.get(prepared.position)
+            if record is None:
+                await send(Work(prepared, None))
+            elif record.digest != prepared.digest:
+                raise JournalError(
+                    f"row {prepared.position + 1} of the input differs from row {prepared.position + 1} recorded "
+                    f"in the journal {journal.path}: the journal belongs to another input. Resume with "
+                    "the same rows, or start a new journal."
+                )
+            elif record.pending and reconcile:
+                continue  # the reconcile pass at the end settles it
+            elif _needs_call(record):
+                await send(Work(prepared, record))
+            else:
+                await settled(record)
+        chunk.clear()
+
+    count = 0
+    async for position, row in read_rows(rows):
+        count = position + 1
+        prepared = prepare(position, row, fingerprint=fingerprint)
+        if position > last_recorded:
+            await dispatch()
+            await send(Work(prepared, None))
+            continue
+        chunk.append(prepared)
+        if len(chunk) >= _LOOKUP_CHUNK or position == last_recorded:
+            await dispatch()
+    await dispatch()
+    return count

@@ -1,0 +1,54 @@
+"""The error policy of a bulk run: which errors stop it, which settle a row, which are worth another call, and
+what the report says about each."""
+
+from __future__ import annotations
+
+from .._retry import Outcome, classify
+from ..errors import (
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    IPBannedError,
+    MultiMarketsError,
+    PermissionDeniedError,
+    SignatureError,
+)
+
+__all__ = ["FATAL_ERRORS", "PROBABLY_OURS", "code_of", "is_final", "message_of", "was_lost"]
+
+FATAL_ERRORS: tuple[type[MultiMarketsError], ...] = (
+    IPBannedError,
+    SignatureError,
+    AuthenticationError,
+    PermissionDeniedError,
+    ConfigurationError,
+)
+"""Errors that would strike every row alike: they stop the run, leaving the rest ``not_attempted``."""
+
+PROBABLY_OURS = "probably ours: an earlier attempt for this row may have registered it"
+"""The message of an ``already_exists`` row after an attempt of ours whose answer was lost."""
+
+_MESSAGE_LIMIT = 500
+
+
+def code_of(exc: MultiMarketsError) -> str:
+    """The report's ``code``: the service's error code, else the error's type."""
+    if isinstance(exc, APIError) and exc.code:
+        return exc.code
+    return type(exc).__name__
+
+
+def message_of(exc: MultiMarketsError) -> str:
+    """The report's ``message``, cut to a readable length."""
+    message = exc.message if isinstance(exc, APIError) else str(exc)
+    return message[:_MESSAGE_LIMIT]
+
+
+def is_final(exc: MultiMarketsError) -> bool:
+    """Another call would meet the same answer (a business error): the row fails."""
+    return classify(exc) is Outcome.FINAL
+
+
+def was_lost(exc: MultiMarketsError) -> bool:
+    """The failed call, or an earlier attempt of it, may have been processed without our seeing the answer."""
+    return classify(exc) is Outcome.AMBIGUOUS or (isinstance(exc, APIError) and exc.after_ambiguous)

@@ -1,0 +1,165 @@
+"""The state machine of one row: invalid, or sent (noted in the journal first) until it is registered, already
+exists, fails, or the run stops; each state is durable before the row is reported."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+
+import anyio
+import attrs
+
+from .._retry import backoff
+from ..errors import CustomerExistsError, MultiMarketsError
+from ..models.customers import AddCustomerRequest
+from .dispatch import Work
+from .journal import RunJournal
+from .outcome import RowOutcome
+from .policy import FATAL_ERRORS, PROBABLY_OURS, code_of, is_final, message_of, was_lost
+from .service import CustomerService
+from .store import IN_FLIGHT, StoredRow
+from .turns import Turns, keys_of
+
+__all__ = ["RowMachine"]
+
+logger = logging.getLogger("multimarkets")
+
+
+class RowMachine:
+    """Takes rows to their outcome; shared by the workers of one run, it also holds whether the run stopped."""
+
+    def __init__(
+        self,
+        service: CustomerService,
+        journal: RunJournal,
+        emit: Callable[[StoredRow], Awaitable[None]],
+        *,
+        reconcile: bool,
+        row_retries: int,
+    ) -> None:
+        self._service = service
+        self._journal = journal
+        self._emit = emit
+        self._reconcile = reconcile
+        self._row_retries = row_retries
+        self.turns = Turns()
+        self.stopped_by: MultiMarketsError | None = None
+        """The fatal error that stopped the run, if any: the rows not sent yet settle ``not_attempted``."""
+        self.calls = 0
+        """Registration calls made by this run."""
+
+    def stop(self, exc: MultiMarketsError) -> None:
+        """Stop the run on a fatal error."""
+        if self.stopped_by is None:
+            logger.warning("bulk run stopped: %s: %s", type(exc).__name__, exc)
+            self.stopped_by = exc
+
+    async def process(self, work: Work) -> None:
+        """Take one row to its outcome; it entered :attr:`turns` when it was handed to the workers."""
+        row, stored = work.row, work.stored
+        keys = keys_of(row)
+        try:
+            base = StoredRow(
+                position=row.position,
+                digest=row.digest,
+                state=IN_FLIGHT,
+                email=row.email,
+                phone=row.phone,
+                phone_key=row.phone_key,
+                attempts=stored.attempts if stored is not None else 0,
+                # A row in flight when an earlier run died may have been registered by that lost call.
+                ambiguous=stored is not None and (stored.ambiguous or stored.state == IN_FLIGHT),
+            )
+            if row.request is None:
+                error = row.error
+                assert error is not None  # a prepared row has either its request or its error
+                await self._settle(base, RowOutcome.INVALID, code=error.field, message=error.message)
+            elif self.stopped_by is not None:
+                await self._not_attempted(base, self.stopped_by)
+            else:
+                await self.turns.wait(row.position, keys)
+                await self._register(row.request, base)
+        finally:
+            self.turns.leave(row.position, keys)
+
+    async def _register(self, request: AddCustomerRequest, base: StoredRow) -> None:
+        retries, attempts, ambiguous = 0, base.attempts, base.ambiguous
+        while True:
+            if self.stopped_by is not None:
+                await self._not_attempted(attrs.evolve(base, attempts=attempts, ambiguous=ambiguous), self.stopped_by)
+                return
+            attempts += 1
+            base = attrs.evolve(base, attempts=attempts, ambiguous=ambiguous)
+            key = self._journal.start_call(1)
+            await self._journal.record(base)
+            self.calls += 1
+            requests = None
+            try:
+                try:
+                    customer_no, requests = await self._service.register_row(
+                        request, functools.partial(self._journal.note_retry, key)
+                    )
+                finally:
+                    self._journal.end_call(key, requests)
+            except CustomerExistsError as exc:
+                base = attrs.evolve(base, ambiguous=ambiguous or exc.after_ambiguous)
+                message = PROBABLY_OURS if base.ambiguous else exc.message
+                await self._settle(
+                    base, RowOutcome.ALREADY_EXISTS, code=exc.code, message=message, pending=self._reconcile
+                )
+                return
+            except FATAL_ERRORS as exc:
+                self.stop(exc)
+                await self._not_attempted(base, exc)
+                return
+            except MultiMarketsError as exc:
+                if is_final(exc):
+                    await self._settle(base, RowOutcome.FAILED, code=code_of(exc), message=message_of(exc))
+                    return
+                ambiguous = ambiguous or was_lost(exc)
+                if retries < self._row_retries:
+                    retries += 1
+                    logger.info("row %d: retrying after %s", base.position + 1, type(exc).__name__)
+                    await anyio.sleep(backoff(retries))
+                    continue
+                await self._settle(
+                    attrs.evolve(base, ambiguous=ambiguous),
+                    RowOutcome.FAILED,
+                    code=code_of(exc),
+                    message=f"gave up after {retries + 1} calls: {message_of(exc)}",
+                    retryable=True,
+                    # Whether a lost attempt registered it is settled by the reconcile pass.
+                    pending=ambiguous and self._reconcile,
+                )
+                return
+            await self._settle(base, RowOutcome.REGISTERED, customer_no=customer_no)
+            return
+
+    async def _not_attempted(self, base: StoredRow, exc: MultiMarketsError) -> None:
+        message = f"not sent: the run stopped on {type(exc).__name__}: {message_of(exc)}"
+        await self._settle(base, RowOutcome.NOT_ATTEMPTED, code=code_of(exc), message=message)
+
+    async def _settle(
+        self,
+        base: StoredRow,
+        outcome: RowOutcome,
+        *,
+        customer_no: str | None = None,
+        code: str | None = None,
+        message: str | None = None,
+        retryable: bool = False,
+        pending: bool = False,
+    ) -> None:
+        row = attrs.evolve(
+            base,
+            state=outcome.value,
+            customer_no=customer_no,
+            code=code,
+            message=message,
+            retryable=retryable,
+            pending=pending,
+        )
+        await self._journal.record(row)
+        if not pending:
+            await self._emit(row)

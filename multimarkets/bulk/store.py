@@ -1,0 +1,229 @@
+"""The row store of a run: each input row's last recorded state, in the journal file or, for a run without
+one, in memory (only what the reconcile pass and its rules still need)."""
+
+from __future__ import annotations
+
+import bisect
+import operator
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from .outcome import RowOutcome, RowResult
+from .rows import email_key
+
+__all__ = [
+    "COLUMNS",
+    "IN_FLIGHT",
+    "ROWS_SCHEMA",
+    "UPSERT",
+    "MemoryRows",
+    "SqlRows",
+    "StoredRow",
+    "row_values",
+    "stored",
+]
+
+IN_FLIGHT = "in_flight"
+"""State of a row whose registration call was (or may have been) under way."""
+
+ROWS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rows (
+    position INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL,
+    state TEXT NOT NULL,
+    email TEXT,
+    phone TEXT,
+    customer_no TEXT,
+    code TEXT,
+    message TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    ambiguous INTEGER NOT NULL DEFAULT 0,
+    pending INTEGER NOT NULL DEFAULT 0,
+    retryable INTEGER NOT NULL DEFAULT 0,
+    phone_key TEXT,
+    email_key TEXT
+);
+CREATE INDEX IF NOT EXISTS rows_pending_email ON rows (email_key) WHERE pending = 1;
+CREATE INDEX IF NOT EXISTS rows_pending_phone ON rows (phone_key) WHERE pending = 1;
+CREATE INDEX IF NOT EXISTS rows_registered ON rows (customer_no) WHERE state = 'registered';
+"""
+
+
+@attrs.frozen
+class StoredRow:
+    """One row as the journal last recorded it."""
+
+    position: int
+    digest: str
+    state: str
+    """``in_flight`` or a :class:`RowOutcome` value."""
+    email: str | None = None
+    phone: str | None = None
+    customer_no: str | None = None
+    code: str | None = None
+    message: str | None = None
+    attempts: int = 0
+    """Registration calls made for the row, over every run of the journal."""
+    ambiguous: bool = attrs.field(default=False, converter=bool)
+    """Some call for this row may have been processed without our seeing the answer."""
+    pending: bool = attrs.field(default=False, converter=bool)
+    """Waiting for the reconcile pass (its customer number, or whether it got registered, is unknown)."""
+    retryable: bool = attrs.field(default=False, converter=bool)
+    """Failed only because transient errors outlasted the retries: a resumed run sends it again."""
+    phone_key: str | None = None
+    """Area code and phone as the reconcile pass matches them (see :func:`~.rows.phone_key`)."""
+
+    def result(self, *, resumed: bool = False) -> RowResult:
+        """The :class:`RowResult` this record stands for (``resumed``: settled by an earlier run)."""
+        outcome = RowOutcome(self.state) if self.state != IN_FLIGHT else RowOutcome.NOT_ATTEMPTED
+        return RowResult(
+            row=self.position + 1,
+            email=self.email,
+            phone=self.phone,
+            outcome=outcome,
+            customer_no=self.customer_no,
+            code=self.code,
+            message=self.message,
+            attempts=self.attempts,
+            probably_ours=outcome is RowOutcome.ALREADY_EXISTS and self.ambiguous,
+            resumed=resumed,
+        )
+
+
+_NAMES = tuple(field.name for field in attrs.fields(StoredRow))
+COLUMNS = ", ".join(_NAMES)
+"""The journal columns that make a :class:`StoredRow`, in its field order."""
+_values_of = operator.attrgetter(*_NAMES)
+
+UPSERT = f"""
+INSERT INTO rows ({COLUMNS}, email_key) VALUES ({", ".join("?" * (len(_NAMES) + 1))})
+ON CONFLICT (position) DO UPDATE SET
+    state = excluded.state,
+    customer_no = excluded.customer_no,
+    code = excluded.code,
+    message = excluded.message,
+    attempts = excluded.attempts,
+    ambiguous = excluded.ambiguous,
+    pending = excluded.pending,
+    retryable = excluded.retryable
+"""
+
+
+def row_values(row: StoredRow) -> tuple[Any, ...]:
+    """The parameters of :data:`UPSERT` for ``row``."""
+    return (*_values_of(row), email_key(row.email))
+
+
+def stored(values: Sequence[Any]) -> StoredRow:
+    """The :class:`StoredRow` of a row of :data:`COLUMNS`."""
+    return StoredRow(*values)
+
+
+class SqlRows:
+    """The rows table of an open journal file."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[StoredRow]:
+        return [stored(row) for row in self._conn.execute(sql, params).fetchall()]
+
+    def _scalar(self, sql: str) -> int:
+        return int(self._conn.execute(sql).fetchone()[0])
+
+    def lookup(self, first: int, last: int) -> dict[int, StoredRow]:
+        """Recorded rows with ``first <= position <= last``."""
+        rows = self._read(f"SELECT {COLUMNS} FROM rows WHERE position BETWEEN ? AND ?", (first, last))
+        return {row.position: row for row in rows}
+
+    def last_position(self) -> int:
+        """The highest position recorded, -1 for a new journal: later positions need no lookup."""
+        return self._scalar("SELECT coalesce(max(position), -1) FROM rows")
+
+    def pending(self, after: int, before: int, limit: int) -> list[StoredRow]:
+        """Up to ``limit`` rows waiting for the reconcile pass with ``after < position < before``, in order."""
+        sql = f"SELECT {COLUMNS} FROM rows WHERE pending = 1 AND position > ? AND position < ? ORDER BY position"
+        return self._read(sql + " LIMIT ?", (after, before, limit))
+
+    def count_pending(self) -> int:
+        """How many rows wait for the reconcile pass."""
+        return self._scalar("SELECT count(*) FROM rows WHERE pending = 1")
+
+    def registered_row(self, customer_no: str) -> int | None:
+        """The 1-based number of the input row recorded as having registered ``customer_no``, if any."""
+        sql = "SELECT position FROM rows WHERE state = 'registered' AND customer_no = ? LIMIT 1"
+        found = self._conn.execute(sql, (customer_no,)).fetchone()
+        return None if found is None else int(found[0]) + 1
+
+    def match(self, email_keys: Iterable[str], phone_keys: Iterable[str]) -> list[StoredRow]:
+        """Pending rows without a customer number whose e-mail key or phone key is among those given."""
+        emails, phones = sorted(set(email_keys)), sorted(set(phone_keys))
+        if not emails and not phones:
+            return []
+        sql = (
+            f"SELECT {COLUMNS} FROM rows WHERE pending = 1 AND customer_no IS NULL AND "
+            f"(email_key IN ({','.join('?' * len(emails))}) OR phone_key IN ({','.join('?' * len(phones))}))"
+        )
+        return self._read(sql, [*emails, *phones])
+
+
+class MemoryRows:
+    """The rows of a run without a journal file: only rows waiting for the reconcile pass (indexed by their
+    keys), and which row registered each customer number (the reconcile rules ask); other settled rows are
+    forgotten once reported."""
+
+    def __init__(self) -> None:
+        self._pending: dict[int, StoredRow] = {}
+        self._by_key: dict[str, set[int]] = {}
+        self._registered: dict[str, int] = {}
+
+    @staticmethod
+    def _keys(row: StoredRow) -> list[str]:
+        email = email_key(row.email)
+        return [key for key in (email and f"e:{email}", row.phone_key and f"p:{row.phone_key}") if key]
+
+    def write(self, rows: Iterable[StoredRow]) -> None:
+        """Record the rows' states."""
+        for row in rows:
+            old = self._pending.pop(row.position, None)
+            if old is not None:
+                for key in self._keys(old):
+                    self._by_key[key].discard(old.position)
+            if row.pending:
+                self._pending[row.position] = row
+                for key in self._keys(row):
+                    self._by_key.setdefault(key, set()).add(row.position)
+            if row.state == RowOutcome.REGISTERED.value and row.customer_no is not None:
+                self._registered.setdefault(row.customer_no, row.position)
+
+    def lookup(self, first: int, last: int) -> dict[int, StoredRow]:
+        """Nothing: a run without a journal file has no earlier records."""
+        return {}
+
+    def last_position(self) -> int:
+        """-1: nothing recorded before this run."""
+        return -1
+
+    def pending(self, after: int, before: int, limit: int) -> list[StoredRow]:
+        """Up to ``limit`` rows waiting for the reconcile pass with ``after < position < before``, in order."""
+        positions = sorted(self._pending)
+        start = bisect.bisect_right(positions, after)
+        return [self._pending[p] for p in positions[start : start + limit] if p < before]
+
+    def count_pending(self) -> int:
+        """How many rows wait for the reconcile pass."""
+        return len(self._pending)
+
+    def registered_row(self, customer_no: str) -> int | None:
+        """The 1-based number of the input row that registered ``customer_no``, if any."""
+        found = self._registered.get(customer_no)
+        return None if found is None else found + 1
+
+    def match(self, email_keys: Iterable[str], phone_keys: Iterable[str]) -> list[StoredRow]:
+        """Pending rows without a customer number whose e-mail key or phone key is among those given."""
+        keys = [f"e:{key}" for key in email_keys] + [f"p:{key}" for key in phone_keys]
+        positions = sorted(set().union(*(self._by_key.get(key, ()) for key in keys)))
+        return [row for row in map(self._pending.__getitem__, positions) if row.customer_no is None]

@@ -1,0 +1,60 @@
+"""Input order among rows of one run that share an e-mail or phone: the earliest row is sent first."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import anyio
+
+from .rows import PreparedRow, email_key
+
+__all__ = ["Turns", "keys_of"]
+
+
+def keys_of(row: PreparedRow) -> tuple[str, ...]:
+    """The natural keys the service rejects duplicates on, for a row that will be sent: its e-mail key and
+    phone key (none for an invalid row)."""
+    if row.request is None:
+        return ()
+    email = email_key(row.email)
+    keys = () if email is None else (f"e:{email}",)
+    return keys if row.phone_key is None else (*keys, f"p:{row.phone_key}")
+
+
+class Turns:
+    """A row is sent only once every earlier row with one of its keys has settled, so the earliest row wins
+    (with concurrency, and after a lost answer, a later duplicate could otherwise register the customer with
+    its own password and remark).
+
+    Rows enter in input order when handed to the workers and leave when settled, so only the keys of rows in
+    flight or queued are held: memory stays bounded by the concurrency, whatever the input's length. Workers
+    take rows in input order, so the earliest unsettled row never waits and the run cannot stall.
+    """
+
+    def __init__(self) -> None:
+        self._queues: dict[str, deque[int]] = {}
+        self._changed = anyio.Event()
+
+    def enter(self, position: int, keys: tuple[str, ...]) -> None:
+        """Queue the row at ``position`` behind the earlier rows holding its keys."""
+        for key in keys:
+            self._queues.setdefault(key, deque()).append(position)
+
+    def leave(self, position: int, keys: tuple[str, ...]) -> None:
+        """The row at ``position`` settled: the next rows with its keys may go."""
+        for key in keys:
+            queue = self._queues[key]
+            queue.remove(position)
+            if not queue:
+                del self._queues[key]
+        if keys:
+            changed, self._changed = self._changed, anyio.Event()
+            changed.set()
+
+    def _first(self, position: int, keys: tuple[str, ...]) -> bool:
+        return all(self._queues[key][0] == position for key in keys)
+
+    async def wait(self, position: int, keys: tuple[str, ...]) -> None:
+        """Return once no earlier row sharing one of ``keys`` is unsettled."""
+        while not self._first(position, keys):
+            await self._changed.wait()
