@@ -1,4 +1,10 @@
-"""Request timestamps corrected by the server's clock, as seen in its ``Date`` headers."""
+"""Request timestamps corrected by the server's clock, as seen in its ``Date`` headers.
+
+Only answers that are valid envelopes of the configured origin teach the clock (redirects are never followed,
+so every answer comes from that origin). A routine answer moves the offset by at most
+:data:`ROUTINE_STEP_MS`, so one bad ``Date`` cannot drag every client's timestamps far; a large correction
+happens only after the service rejected our timestamp (00012002).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,25 @@ import threading
 import time
 from email.utils import parsedate_to_datetime
 
-__all__ = ["ServerClock", "clock_for"]
+__all__ = ["ROUTINE_STEP_MS", "ServerClock", "clock_for"]
 
 # Date headers have one-second resolution: only skews beyond that are real information.
 _SIGNIFICANT_SKEW_MS = 1000
+
+ROUTINE_STEP_MS = 1000
+"""How far one accepted answer may move the offset, unless the service rejected our timestamp."""
+
+
+def _skew_ms(date_header: str | None) -> int | None:
+    """How far the server's clock is ahead of ours according to ``date_header``; None if unreadable."""
+    if not date_header:
+        return None
+    try:
+        server_ms = int(parsedate_to_datetime(date_header).timestamp() * 1000)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    # The header is truncated to the second: the true server time is up to 1 s later, so aim mid-second.
+    return server_ms + 500 - time.time_ns() // 1_000_000
 
 
 class ServerClock:
@@ -19,28 +40,22 @@ class ServerClock:
         self._offset_ms = 0
         self._lock = threading.Lock()
 
-    @property
-    def offset_ms(self) -> int:
-        """How far the server's clock is ahead of ours, in milliseconds (0 until a skew is seen)."""
-        return self._offset_ms
-
     def now_ms(self) -> int:
         """The timestamp to put in a request."""
         return time.time_ns() // 1_000_000 + self._offset_ms
 
-    def observe(self, date_header: str | None, *, force: bool = False) -> None:
-        """Learn from a response ``Date`` header. ``force`` (after a 00012002) also drops a stale offset."""
-        if not date_header:
+    def observe(self, date_header: str | None, *, rejected: bool = False) -> None:
+        """Learn from the ``Date`` of a valid envelope; ``rejected`` when it said our timestamp was wrong."""
+        skew = _skew_ms(date_header)
+        if skew is None:
             return
-        try:
-            server_ms = int(parsedate_to_datetime(date_header).timestamp() * 1000)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return
-        # The header is truncated to the second: the true server time is up to 1 s later, so aim mid-second.
-        skew = server_ms + 500 - time.time_ns() // 1_000_000
         with self._lock:
-            if force or abs(skew) > _SIGNIFICANT_SKEW_MS:
+            if rejected:
                 self._offset_ms = skew if abs(skew) > _SIGNIFICANT_SKEW_MS else 0
+                return
+            gap = skew - self._offset_ms
+            if abs(gap) > _SIGNIFICANT_SKEW_MS:
+                self._offset_ms += max(-ROUTINE_STEP_MS, min(ROUTINE_STEP_MS, gap))
 
 
 _clocks: dict[str, ServerClock] = {}

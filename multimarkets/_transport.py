@@ -299,9 +299,11 @@ class AsyncSession:
             # its repr shows the request, signature header included.
             raise failure
         try:
-            return unwrap(raw, http_status=http_status, request_trace=trace, biz_type=biz_type, retry_after=retry_after)
+            data, reply_trace = unwrap(
+                raw, http_status=http_status, request_trace=trace, biz_type=biz_type, retry_after=retry_after
+            )
         except TimestampError:
-            self._clock.observe(date, force=True)
+            self._clock.observe(date, rejected=True)
             raise
         except RateLimitError as exc:
             window = self._limiter.limit.window if self._limiter.limit is not None else None
@@ -310,5 +312,6 @@ class AsyncSession:
         except IPBannedError as exc:
             exc.banned_until = await self._limiter.ban(retry_after or DEFAULT_BAN_SECONDS)
             raise
-        finally:
-            self._clock.observe(date)
+        # Only a valid envelope teaches the clock: a firewall page or a broken answer may carry any Date.
+        self._clock.observe(date)
+        return data, reply_trace

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,12 +24,13 @@ Call = Callable[..., Any]
 
 @attrs.frozen
 class RawRequest:
-    """One request as it arrived: method, request target, headers (lower-case names) and body."""
+    """One request as it arrived: method, request target, headers (lower-case names), body, and when (epoch ms)."""
 
     method: str
     target: str
     headers: dict[str, str]
     body: bytes
+    received_ms: int
 
 
 Respond = Callable[[RawRequest, asyncio.StreamWriter], Awaitable[None]]
@@ -101,7 +103,7 @@ class RawServer:
                     name, _, value = line.partition(":")
                     headers[name.strip().lower()] = value.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0")))
-            request = RawRequest(method, target, headers, body)
+            request = RawRequest(method, target, headers, body, time.time_ns() // 1_000_000)
             self.requests.append(request)
             await self._respond(request, writer)
         except (OSError, asyncio.IncompleteReadError):
