@@ -209,6 +209,8 @@ class AsyncSession:
             except MultiMarketsError as exc:
                 outcome = classify(exc)
                 exc.after_ambiguous = ambiguous
+                if isinstance(exc, TransportError):
+                    exc.attempts = attempt
                 if isinstance(exc, TimestampError) and not clock_retry_used:
                     clock_retry_used = True  # the offset was refreshed from this answer's Date header
                     continue
@@ -267,7 +269,7 @@ class AsyncSession:
         except asyncio.TimeoutError:
             outcome = "timeout"
             failure = TimeoutError(
-                f"no answer to {biz_type} within {self._timeout.total} s", trace=trace, maybe_processed=True
+                f"no answer to {biz_type}", timeout=self.timeout, trace=trace, maybe_processed=True
             )
         except aiohttp.ClientConnectorError as exc:
             outcome = "connect-error"

@@ -1,8 +1,7 @@
 """The exception tree. Every error raised by the SDK is a :class:`MultiMarketsError`.
 
 Service error codes map to classes through :data:`CODE_TO_ERROR`; unknown codes become :class:`APIError`.
-Each class says whether retrying the same request can help (``retryable``); whether a retry is also *safe*
-depends on the call and is decided by the session.
+Whether a failed attempt is repeated is decided in one place, :func:`multimarkets._retry.classify`.
 """
 
 from __future__ import annotations
@@ -46,7 +45,6 @@ class MultiMarketsError(Exception):
     answer was lost (e.g. "already exists" then most likely means: created by that attempt).
     """
 
-    retryable: ClassVar[bool] = False
     after_ambiguous: bool = False
 
 
@@ -110,7 +108,6 @@ class SignatureError(APIError):
 class TimestampError(APIError):
     """00012002: the request timestamp is outside the server's time window (clock skew)."""
 
-    retryable = True
 
 
 class AuthenticationError(APIError):
@@ -127,7 +124,6 @@ class RateLimitError(APIError):
     ``retry_after`` is the server's hint in seconds, when it gave one.
     """
 
-    retryable = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
@@ -145,7 +141,6 @@ class IPBannedError(APIError):
 class ServerError(APIError):
     """HTTP 5xx or G500: a fault on the service's side. The request may or may not have been processed."""
 
-    retryable = True
 
 
 class UnknownBizTypeError(APIError):
@@ -181,16 +176,25 @@ class RedirectError(APIError):
 class TransportError(MultiMarketsError):
     """The request did not complete at the HTTP level. ``maybe_processed`` is True once the body was sent."""
 
-    retryable = True
 
     def __init__(self, message: str, *, trace: str | None = None, maybe_processed: bool = True) -> None:
         super().__init__(message)
         self.trace = trace
         self.maybe_processed = maybe_processed
+        self.attempts = 1
+        """How many attempts the call made before it gave up."""
 
 
 class TimeoutError(TransportError):
-    """No complete answer within the configured timeout."""
+    """No complete answer within the configured timeout; ``timeout`` is what each attempt had, in seconds."""
+
+    def __init__(self, message: str, *, timeout: float, trace: str | None = None, maybe_processed: bool = True) -> None:
+        super().__init__(message, trace=trace, maybe_processed=maybe_processed)
+        self.timeout = timeout
+
+    def __str__(self) -> str:
+        attempts = "1 attempt" if self.attempts == 1 else f"{self.attempts} attempts"
+        return f"{self.args[0]}: {attempts} of {self.timeout:g} s{'' if self.attempts == 1 else ' each'}"
 
 
 class ConnectionError(TransportError):

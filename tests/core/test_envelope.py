@@ -103,4 +103,3 @@ def test_5xx_with_or_without_envelope_is_server_error(status: int) -> None:
         with pytest.raises(ServerError) as info:
             unwrap(raw, http_status=status)
         assert info.value.http_status == status
-        assert ServerError.retryable

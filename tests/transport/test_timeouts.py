@@ -1,0 +1,24 @@
+"""A call that times out says how many attempts of how long it made."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from transport_helpers import Call, RawRequest, RawServer
+
+from multimarkets import TimeoutError
+
+
+async def never_answer(_: RawRequest, writer: asyncio.StreamWriter) -> None:
+    await asyncio.sleep(3600)
+
+
+@pytest.mark.parametrize(("max_retries", "said"), [(2, "3 attempts of 0.25 s each"), (0, "1 attempt of 0.25 s")])
+def test_a_timeout_after_retries_names_attempts_and_their_length(serve, call: Call, max_retries: int, said: str) -> None:
+    server: RawServer = serve(never_answer)
+    with pytest.raises(TimeoutError) as caught:
+        call(server.base_url, timeout=0.25, max_retries=max_retries)
+    assert said in str(caught.value)
+    assert caught.value.attempts == len(server.requests) == max_retries + 1
+    assert caught.value.timeout == 0.25 and caught.value.maybe_processed
