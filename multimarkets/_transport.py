@@ -268,9 +268,7 @@ class AsyncSession:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
         except asyncio.TimeoutError:
             outcome = "timeout"
-            failure = TimeoutError(
-                f"no answer to {biz_type}", timeout=self.timeout, trace=trace, maybe_processed=True
-            )
+            failure = TimeoutError(f"no answer to {biz_type}", timeout=self.timeout, trace=trace, maybe_processed=True)
         except aiohttp.ClientConnectorError as exc:
             outcome = "connect-error"
             failure = ConnectionError(

@@ -109,7 +109,6 @@ class TimestampError(APIError):
     """00012002: the request timestamp is outside the server's time window (clock skew)."""
 
 
-
 class AuthenticationError(APIError):
     """00012003 / 00012006: the API key does not exist or has expired."""
 
@@ -123,7 +122,6 @@ class RateLimitError(APIError):
 
     ``retry_after`` is the server's hint in seconds, when it gave one.
     """
-
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
@@ -140,7 +138,6 @@ class IPBannedError(APIError):
 
 class ServerError(APIError):
     """HTTP 5xx or G500: a fault on the service's side. The request may or may not have been processed."""
-
 
 
 class UnknownBizTypeError(APIError):
@@ -175,7 +172,6 @@ class RedirectError(APIError):
 
 class TransportError(MultiMarketsError):
     """The request did not complete at the HTTP level. ``maybe_processed`` is True once the body was sent."""
-
 
     def __init__(self, message: str, *, trace: str | None = None, maybe_processed: bool = True) -> None:
         super().__init__(message)

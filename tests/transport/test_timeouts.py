@@ -15,7 +15,7 @@ async def never_answer(_: RawRequest, writer: asyncio.StreamWriter) -> None:
 
 
 @pytest.mark.parametrize(("max_retries", "said"), [(2, "3 attempts of 0.25 s each"), (0, "1 attempt of 0.25 s")])
-def test_a_timeout_after_retries_names_attempts_and_their_length(serve, call: Call, max_retries: int, said: str) -> None:
+def test_a_timeout_names_attempts_and_their_length(serve, call: Call, max_retries: int, said: str) -> None:
     server: RawServer = serve(never_answer)
     with pytest.raises(TimeoutError) as caught:
         call(server.base_url, timeout=0.25, max_retries=max_retries)
