@@ -2,7 +2,8 @@
 
 1. throughput: rows per second against a canned-envelope server in its own process (``_presigned``), with the
    limit off and ``--concurrency`` rows in flight. Each round runs every variant once on fresh rows, in a new
-   random order, and divides its rate by the floor's of the same round:
+   random order; its rows per second and its CPU time per row (the client process's, which the load of the
+   machine sways far less than the wall clock) are divided by the floor's of the same round:
 
    - ``floor``: a bare aiohttp loop with as many workers that builds, encodes and signs each request and posts it;
    - ``register loop``: ``client.customers.register(...)`` from as many plain workers (the SDK, no bulk engine);
@@ -70,7 +71,7 @@ async def workers(
 async def throughput(rounds: int, count: int, concurrency: int, scratch: Path) -> list[dict[str, float]]:
     credentials = Credentials("bench-key", generate_secret_key(), "1")
     signer = RsaSha1Signer(credentials.secret_key)
-    results = []
+    results: list[dict[str, float]] = []
     with canned_server() as base_url:
         async with (
             aiohttp.ClientSession() as session,
@@ -92,17 +93,20 @@ async def throughput(rounds: int, count: int, concurrency: int, scratch: Path) -
             for variant in VARIANTS:  # warm up: connections, caches, first imports
                 await runs[variant](rows(concurrency * 4))
             for number in range(1, rounds + 1):
-                rates = {}
+                rates, cpu = {}, {}
                 for variant in random.sample(VARIANTS, len(VARIANTS)):
                     batch = rows(count)
-                    started = time.perf_counter()
+                    started, used = time.perf_counter(), time.process_time()
                     await runs[variant](batch)
                     rates[variant] = count / (time.perf_counter() - started)
-                ratios = {variant: rates[variant] / rates["floor"] for variant in VARIANTS[1:]}
-                results.append(ratios)
-                cells = "  ".join(f"{variant} {rate:6.0f}/s" for variant, rate in rates.items())
-                shown = "  ".join(f"{variant} {ratio:5.2f}x" for variant, ratio in ratios.items())
-                print(f"   round {number}: {cells}  |  {shown}", flush=True)
+                    cpu[variant] = (time.process_time() - used) / count
+                result = {f"{variant} rows/s": rates[variant] / rates["floor"] for variant in VARIANTS[1:]}
+                result.update({f"{variant} CPU/row": cpu["floor"] / cpu[variant] for variant in VARIANTS[1:]})
+                results.append(result)
+                cells = "  ".join(
+                    f"{variant} {rates[variant]:5.0f}/s {cpu[variant] * 1e6:4.0f}us" for variant in VARIANTS
+                )
+                print(f"   round {number}: {cells}", flush=True)
     return results
 
 
@@ -174,11 +178,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         print(f"1. throughput, limit off, {args.rows} rows per variant and round, concurrency {args.concurrency}")
         results = asyncio.run(throughput(args.rounds, args.rows, args.concurrency, Path(scratch)))
-        print(f"   {args.rounds} rounds, variants in random order; rows/s as a ratio of the floor's in the same round:")
-        for variant in VARIANTS[1:]:
-            values = [result[variant] for result in results]
+        print(
+            f"   {args.rounds} rounds, variants in random order; ratios to the floor in the same round (>1: faster):"
+            "\n   rows/s (wall clock, swayed by the machine's load) and CPU per row (the client process's own work)"
+        )
+        for name in results[0]:
+            values = [result[name] for result in results]
             low, middle, high = min(values), statistics.median(values), max(values)
-            print(f"   {variant:14} median {middle:5.2f}x   min {low:5.2f}x   max {high:5.2f}x")
+            print(f"   {name:24} median {middle:5.2f}x   min {low:5.2f}x   max {high:5.2f}x")
         asyncio.run(rate(RateLimit.parse(args.rate_limit), args.rate_rows, args.concurrency))
         if args.rss_rows:
             memory(args.rss_rows, args.concurrency, Path(scratch))

@@ -3,7 +3,7 @@ journal already settled it in an earlier run."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 import attrs
 
@@ -12,7 +12,7 @@ from .outcome import RowOutcome
 from .rows import PreparedRow, Rows, prepare, read_rows
 from .store import IN_FLIGHT, StoredRow
 
-__all__ = ["Work", "feed"]
+__all__ = ["Feed", "Work"]
 
 _LOOKUP_CHUNK = 256
 """Rows read ahead to look up their journal records at once when resuming."""
@@ -32,55 +32,65 @@ def _needs_call(record: StoredRow) -> bool:
     return record.state == RowOutcome.FAILED.value and record.retryable
 
 
-async def feed(
-    rows: Rows,
+class Feed:
+    """The input of a run, read lazily: :meth:`works` yields every row that needs work, in input order, and
+    hands every row an earlier run settled to ``settled`` (rows left for the reconcile pass go to neither)."""
+
+    def __init__(
+        self, rows: Rows, journal: RunJournal, settled: Callable[[StoredRow], Awaitable[None]], *, reconcile: bool
+    ) -> None:
+        self._rows = rows
+        self._journal = journal
+        self._settled = settled
+        self._reconcile = reconcile
+        self.count = 0
+        """Input rows read so far."""
+
+    async def works(self) -> AsyncGenerator[Work, None]:
+        """Raises :class:`JournalError` when a row differs from the one recorded at its position."""
+        journal, settled, reconcile = self._journal, self._settled, self._reconcile
+        # Positions past the journal's last record are new: only a resumed stretch needs lookups.
+        last_recorded = journal.rows.last_position()
+        fingerprint = journal.path is not None
+        chunk: list[PreparedRow] = []
+        async for position, row in read_rows(self._rows):
+            self.count = position + 1
+            prepared = prepare(position, row, fingerprint=fingerprint)
+            if position > last_recorded:
+                yield Work(prepared, None)
+                continue
+            chunk.append(prepared)
+            if len(chunk) >= _LOOKUP_CHUNK or position == last_recorded:
+                async for work in _resumed(chunk, journal, settled, reconcile=reconcile):
+                    yield work
+                chunk = []
+        async for work in _resumed(chunk, journal, settled, reconcile=reconcile):
+            yield work
+
+
+async def _resumed(
+    chunk: list[PreparedRow],
     journal: RunJournal,
-    send: Callable[[Work], Awaitable[None]],
     settled: Callable[[StoredRow], Awaitable[None]],
     *,
     reconcile: bool,
-) -> int:
-    """Hand every input row that needs work to ``send``, in input order, and every row an earlier run settled
-    to ``settled`` (rows left for the reconcile pass go to neither). Returns the number of input rows.
-
-    Raises :class:`JournalError` when a row differs from the one recorded at its position."""
-    # Positions past the journal's last record are new: only a resumed stretch needs lookups.
-    last_recorded = journal.rows.last_position()
-    fingerprint = journal.path is not None
-    chunk: list[PreparedRow] = []
-
-    async def dispatch() -> None:
-        if not chunk:
-            return
-        stored = journal.rows.lookup(chunk[0].position, chunk[-1].position)
-        for prepared in chunk:
-            record = stored.get(prepared.position)
-            if record is None:
-                await send(Work(prepared, None))
-            elif record.digest != prepared.digest:
-                raise JournalError(
-                    f"row {prepared.position + 1} of the input differs from row {prepared.position + 1} recorded "
-                    f"in the journal {journal.path}: the journal belongs to another input. Resume with "
-                    "the same rows, or start a new journal."
-                )
-            elif record.pending and reconcile:
-                continue  # the reconcile pass at the end settles it
-            elif _needs_call(record):
-                await send(Work(prepared, record))
-            else:
-                await settled(record)
-        chunk.clear()
-
-    count = 0
-    async for position, row in read_rows(rows):
-        count = position + 1
-        prepared = prepare(position, row, fingerprint=fingerprint)
-        if position > last_recorded:
-            await dispatch()
-            await send(Work(prepared, None))
-            continue
-        chunk.append(prepared)
-        if len(chunk) >= _LOOKUP_CHUNK or position == last_recorded:
-            await dispatch()
-    await dispatch()
-    return count
+) -> AsyncIterator[Work]:
+    if not chunk:
+        return
+    stored = journal.rows.lookup(chunk[0].position, chunk[-1].position)
+    for prepared in chunk:
+        record = stored.get(prepared.position)
+        if record is None:
+            yield Work(prepared, None)
+        elif record.digest != prepared.digest:
+            raise JournalError(
+                f"row {prepared.position + 1} of the input differs from row {prepared.position + 1} recorded "
+                f"in the journal {journal.path}: the journal belongs to another input. Resume with "
+                "the same rows, or start a new journal."
+            )
+        elif record.pending and reconcile:
+            continue  # the reconcile pass at the end settles it
+        elif _needs_call(record):
+            yield Work(prepared, record)
+        else:
+            await settled(record)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 
 import anyio
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
 
 from ..errors import MultiMarketsError
-from .dispatch import Work, feed
+from .dispatch import Feed, Work
 from .journal import RunJournal, open_journal
 from .options import BulkOptions
 from .outcome import RowOutcome, RowResult
@@ -55,7 +55,6 @@ class _Run:
         self._counts = dict.fromkeys(RowOutcome, 0)
         self._probably_ours = 0
         self._resumed = 0
-        self._input_rows = 0
         self._failure: Exception | None = None
 
     async def _guarded(self, step: Awaitable[None], scope: anyio.CancelScope) -> None:
@@ -94,18 +93,19 @@ class _Run:
         )
 
     async def _work(self, rows: Rows) -> None:
-        send, receive = anyio.create_memory_object_stream[Work](self._options.concurrency)
-        async with anyio.create_task_group() as tasks:
+        # Workers take rows straight from the input, one at a time under a lock: no hand-over queue, so a row
+        # costs no extra task switch, and rows enter the turns in input order.
+        taking = asyncio.Lock()
+        self._feed = Feed(rows, self._journal, self._settled_earlier, reconcile=self._reconcile)
+        async with aclosing(self._feed.works()) as works, anyio.create_task_group() as tasks:
             for _ in range(self._options.concurrency):
-                tasks.start_soon(self._guarded, self._worker(receive.clone()), tasks.cancel_scope)
-            receive.close()
-            await self._guarded(self._produce(rows, send), tasks.cancel_scope)
+                tasks.start_soon(self._guarded, self._worker(works, taking), tasks.cancel_scope)
         if self._failure is not None:
             return
         if self._reconcile and self._machine.stopped_by is None:
             await self._reconcile_pass()
         finish = self._reconcile and self._machine.stopped_by is None
-        await emit_pending(self._journal, self._input_rows, self._emit, finish=finish)
+        await emit_pending(self._journal, self._feed.count, self._emit, finish=finish)
 
     async def _emit(self, row: StoredRow, *, resumed: bool = False) -> None:
         result = row.result(resumed=resumed)
@@ -117,26 +117,15 @@ class _Run:
         self._resumed += 1
         await self._emit(row, resumed=True)
 
-    async def _produce(self, rows: Rows, send: ObjectSendStream[Work]) -> None:
-        async def hand_over(work: Work) -> None:
-            # Rows enter the turns in input order, before any worker can take them.
-            keys = keys_of(work.row)
-            self._machine.turns.enter(work.row.position, keys)
-            try:
-                await send.send(work)
-            except BaseException:
-                self._machine.turns.leave(work.row.position, keys)
-                raise
-
-        async with send:
-            self._input_rows = await feed(
-                rows, self._journal, hand_over, self._settled_earlier, reconcile=self._reconcile
-            )
-
-    async def _worker(self, receive: ObjectReceiveStream[Work]) -> None:
-        async with receive:
-            async for work in receive:
-                await self._machine.process(work)
+    async def _worker(self, works: AsyncIterator[Work], taking: asyncio.Lock) -> None:
+        turns = self._machine.turns
+        while True:
+            async with taking:
+                work = await anext(works, None)
+                if work is None:
+                    return
+                turns.enter(work.row.position, keys_of(work.row))
+            await self._machine.process(work)
 
     async def _reconcile_pass(self) -> None:
         try:
