@@ -18,6 +18,7 @@ import anyio
 import attrs
 
 from ._clock import clock_for
+from ._network import Network
 from ._ratelimit import DEFAULT_BAN_SECONDS, KeyLimiter, forget, limiter_for
 from ._retry import Outcome, backoff, classify
 from ._version import __version__
@@ -89,6 +90,7 @@ class AsyncSession:
         max_response_bytes: int,
         explicit_limit: bool,
         limit_store: str | LimitStore | None,
+        network: Network,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base_url must start with http:// or https://, got {base_url!r}")
@@ -125,6 +127,9 @@ class AsyncSession:
         }
         if lang is not None:
             self._static_headers["lang"] = lang
+        self._static_headers.update(network.request_headers(self._base_url))
+        self._network = network
+        self._request_options: dict[str, Any] = {}
         self._http: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
@@ -159,7 +164,7 @@ class AsyncSession:
             raise ConfigurationError("this client is closed")
         loop = asyncio.get_running_loop()
         if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=self._timeout)
+            self._http, self._request_options = self._network.open(self._timeout)
             self._loop = loop
         elif self._loop is not loop:
             raise ConfigurationError(
@@ -251,7 +256,9 @@ class AsyncSession:
             if group is not None:
                 headers["group"] = group
             # Never follow a redirect: it would re-send the signed request to wherever Location points.
-            async with http.post(url, data=encoded, headers=headers, allow_redirects=False) as response:
+            async with http.post(
+                url, data=encoded, headers=headers, allow_redirects=False, **self._request_options
+            ) as response:
                 http_status = response.status
                 outcome = str(http_status)
                 if 300 <= http_status < 400:
@@ -269,10 +276,29 @@ class AsyncSession:
         except asyncio.TimeoutError:
             outcome = "timeout"
             failure = TimeoutError(f"no answer to {biz_type}", timeout=self.timeout, trace=trace, maybe_processed=True)
+        except aiohttp.ClientConnectorCertificateError as exc:
+            outcome = "certificate-error"
+            failure = ConnectionError(
+                f"the certificate of {self._base_url} could not be verified: {exc.certificate_error}",
+                trace=trace,
+                maybe_processed=False,
+            )
+        except aiohttp.ClientProxyConnectionError as exc:
+            outcome = "proxy-error"
+            failure = ConnectionError(
+                f"cannot connect to the proxy: {exc.os_error}", trace=trace, maybe_processed=False
+            )
         except aiohttp.ClientConnectorError as exc:
             outcome = "connect-error"
             failure = ConnectionError(
                 f"cannot connect to {self._base_url}: {exc.os_error}", trace=trace, maybe_processed=False
+            )
+        except aiohttp.ClientHttpProxyError as exc:
+            outcome = "proxy-refused"
+            failure = ConnectionError(
+                f"the proxy refused to connect to {self._base_url}: HTTP {exc.status} {exc.message}",
+                trace=trace,
+                maybe_processed=False,
             )
         except aiohttp.ClientResponseError as exc:
             outcome = "bad-http"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import ssl as _ssl
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._network import Network
 from ._transport import AsyncSession
 from .config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
 from .errors import ConfigurationError
@@ -16,6 +19,9 @@ from .resources.customers import AsyncCustomers
 from .resources.trading import AsyncTrading
 from .resources.webhooks import AsyncWebhooks
 from .signing import Signer
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = ["AsyncBridgeClient"]
 
@@ -37,6 +43,15 @@ class AsyncBridgeClient:
 
     ``max_response_bytes`` caps how much of an answer is read (default 8 MiB); a longer one raises
     :class:`ResponseFormatError` with code ``TOO_LARGE``, so memory stays bounded whatever a server sends.
+
+    Networking (README "Networking"): ``proxy`` is an ``http://[user:password@]host:port`` URL every request
+    goes through. ``trust_env`` (default True, as in requests and httpx, because a fixed egress proxy set in
+    the environment is how IP-bound keys usually reach the service) honours ``HTTP(S)_PROXY``/``NO_PROXY``
+    when no ``proxy`` is given and trusts the CAs named by ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when no ``ssl`` is
+    given. ``ssl`` is an :class:`ssl.SSLContext` or the path of a CA file to trust. Certificates are always
+    verified unless ``insecure_skip_verify=True``. ``connector_factory`` is called once, in the client's event
+    loop, for the aiohttp connector to use (the client closes it); ``trace_configs`` are handed to the aiohttp
+    session (request hooks, OpenTelemetry).
     """
 
     catalog: AsyncCatalog
@@ -58,6 +73,12 @@ class AsyncBridgeClient:
         signer: Signer | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         limit_store: str | LimitStore | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        ssl: _ssl.SSLContext | str | os.PathLike[str] | None = None,
+        insecure_skip_verify: bool = False,
+        connector_factory: Callable[[], aiohttp.BaseConnector] | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise ConfigurationError("credentials must be a multimarkets.Credentials (see Credentials.from_env())")
@@ -75,6 +96,14 @@ class AsyncBridgeClient:
             max_response_bytes=max_response_bytes,
             explicit_limit=rate_limit is not DEFAULT_RATE_LIMIT,
             limit_store=limit_store,
+            network=Network.of(
+                proxy=proxy,
+                trust_env=trust_env,
+                ssl=ssl,
+                insecure_skip_verify=insecure_skip_verify,
+                connector_factory=connector_factory,
+                trace_configs=trace_configs,
+            ),
         )
         self.catalog = AsyncCatalog(self._session)
         self.customers = AsyncCustomers(self._session)

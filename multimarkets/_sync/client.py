@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import ssl as _ssl
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..client import DEFAULT_RATE_LIMIT, AsyncBridgeClient
 from ..config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
@@ -17,6 +19,9 @@ from .resources.catalog import Catalog
 from .resources.customers import Customers
 from .resources.trading import Trading
 from .resources.webhooks import Webhooks
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = ["BridgeClient"]
 
@@ -36,6 +41,15 @@ class BridgeClient:
 
     ``max_response_bytes`` caps how much of an answer is read (default 8 MiB); a longer one raises
     :class:`ResponseFormatError` with code ``TOO_LARGE``, so memory stays bounded whatever a server sends.
+
+    Networking (README "Networking"): ``proxy`` is an ``http://[user:password@]host:port`` URL every request
+    goes through. ``trust_env`` (default True, as in requests and httpx, because a fixed egress proxy set in
+    the environment is how IP-bound keys usually reach the service) honours ``HTTP(S)_PROXY``/``NO_PROXY``
+    when no ``proxy`` is given and trusts the CAs named by ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when no ``ssl`` is
+    given. ``ssl`` is an :class:`ssl.SSLContext` or the path of a CA file to trust. Certificates are always
+    verified unless ``insecure_skip_verify=True``. ``connector_factory`` is called once, in the client's event
+    loop, for the aiohttp connector to use (the client closes it); ``trace_configs`` are handed to the aiohttp
+    session (request hooks, OpenTelemetry).
     """
 
     catalog: Catalog
@@ -59,6 +73,12 @@ class BridgeClient:
         signer: Signer | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         limit_store: str | LimitStore | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        ssl: _ssl.SSLContext | str | os.PathLike[str] | None = None,
+        insecure_skip_verify: bool = False,
+        connector_factory: Callable[[], aiohttp.BaseConnector] | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> None:
         async_client = AsyncBridgeClient(
             credentials,
@@ -71,6 +91,12 @@ class BridgeClient:
             signer=signer,
             max_response_bytes=max_response_bytes,
             limit_store=limit_store,
+            proxy=proxy,
+            trust_env=trust_env,
+            ssl=ssl,
+            insecure_skip_verify=insecure_skip_verify,
+            connector_factory=connector_factory,
+            trace_configs=trace_configs,
         )
         portal = Portal()
         self._async = async_client

@@ -39,17 +39,36 @@ def credentials() -> Credentials:
 
 @pytest.fixture(params=["async", "sync"])
 def call(request: pytest.FixtureRequest, credentials: Credentials) -> Call:
-    """``call(base_url, **client_options)``: one idempotent call to ``PAGE`` with a new client of either kind."""
+    """``call(base_url, body=None, *, credentials=None, times=1, **client_options)``: ``times`` idempotent calls
+    to ``PAGE`` with one new client of either kind; returns the last answer."""
 
-    def with_async(base_url: str, body: dict[str, Any] | None = None, **options: Any) -> Any:
+    def with_async(
+        base_url: str,
+        body: dict[str, Any] | None = None,
+        *,
+        credentials: Credentials = credentials,
+        times: int = 1,
+        **options: Any,
+    ) -> Any:
         async def run() -> Any:
             async with AsyncBridgeClient(credentials, base_url, rate_limit=None, **options) as client:
-                return await client.call(PAGE, body or {}, idempotent=True)
+                for _ in range(times):
+                    answer = await client.call(PAGE, body or {}, idempotent=True)
+                return answer
 
         return asyncio.run(run())
 
-    def with_sync(base_url: str, body: dict[str, Any] | None = None, **options: Any) -> Any:
+    def with_sync(
+        base_url: str,
+        body: dict[str, Any] | None = None,
+        *,
+        credentials: Credentials = credentials,
+        times: int = 1,
+        **options: Any,
+    ) -> Any:
         with BridgeClient(credentials, base_url, rate_limit=None, **options) as client:
-            return client.call(PAGE, body or {}, idempotent=True)
+            for _ in range(times):
+                answer = client.call(PAGE, body or {}, idempotent=True)
+            return answer
 
     return with_async if request.param == "async" else with_sync

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -63,17 +64,30 @@ def canned(response: bytes) -> Respond:
     return respond
 
 
-class RawServer:
-    """A scripted HTTP server on 127.0.0.1 in a background thread; see the module docstring."""
+async def read_request(reader: asyncio.StreamReader) -> RawRequest:
+    """Read one HTTP/1.1 request (head and ``Content-Length`` body)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    received_ms = time.time_ns() // 1_000_000
+    first, *lines = head.decode("latin-1").split("\r\n")
+    method, target, _ = first.split(" ", 2)
+    headers = {}
+    for line in lines:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return RawRequest(method, target, headers, body, received_ms)
 
-    def __init__(self, respond: Respond) -> None:
-        self._respond = respond
-        self.requests: list[RawRequest] = []
+
+class ThreadServer:
+    """A TCP server on 127.0.0.1 (TLS with ``ssl_context``), run by an event loop in a thread of its own."""
+
+    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="raw-server", daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name=type(self).__name__, daemon=True)
         self._connections: set[asyncio.Task[None]] = set()
         self._thread.start()
-        self._server = self._run(asyncio.start_server(self._serve, "127.0.0.1", 0))
+        self._server = self._run(asyncio.start_server(self._connection, "127.0.0.1", 0, ssl=ssl_context))
         self.port: int = self._server.sockets[0].getsockname()[1]
 
     @property
@@ -89,28 +103,21 @@ class RawServer:
     def _run(self, coro: Awaitable[Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)  # type: ignore[arg-type]
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            first, *lines = head.decode("latin-1").split("\r\n")
-            method, target, _ = first.split(" ", 2)
-            headers = {}
-            for line in lines:
-                if line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            request = RawRequest(method, target, headers, body, time.time_ns() // 1_000_000)
-            self.requests.append(request)
-            await self._respond(request, writer)
+            await self.handle(reader, writer)
         except (OSError, asyncio.IncompleteReadError):
             pass  # the client hung up, which is what some tests provoke
         finally:
             self._connections.discard(task)
             writer.close()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve one connection."""
+        raise NotImplementedError
 
     def stop(self) -> None:
         """Stop serving, drop open connections and end the thread."""
@@ -125,3 +132,17 @@ class RawServer:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+
+
+class RawServer(ThreadServer):
+    """A scripted HTTP server: each request (recorded in ``requests``) is answered by ``respond``."""
+
+    def __init__(self, respond: Respond) -> None:
+        self._respond = respond
+        self.requests: list[RawRequest] = []
+        super().__init__()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await read_request(reader)
+        self.requests.append(request)
+        await self._respond(request, writer)

@@ -1,0 +1,148 @@
+"""How a client reaches the service: proxy, TLS trust, the environment, a connector and tracing hooks.
+
+Checked when the client is built (a bad option raises :class:`ConfigurationError` before anything is sent);
+the aiohttp session itself is made on first use, inside the running event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import logging
+import os
+import ssl as _ssl
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import aiohttp
+import attrs
+from yarl import URL
+
+from .errors import ConfigurationError
+
+__all__ = ["Network"]
+
+logger = logging.getLogger("multimarkets")
+
+CAFile = str | os.PathLike[str]
+
+
+@functools.lru_cache(maxsize=8)
+def _trusting(cafile: str | None, capath: str | None) -> _ssl.SSLContext:
+    """A verifying TLS context that trusts exactly these CAs (cached: parsing a bundle takes milliseconds)."""
+    return _ssl.create_default_context(cafile=cafile, capath=capath)
+
+
+def _proxy_parts(proxy: str) -> tuple[URL, dict[str, str]]:
+    try:
+        url = URL(proxy)
+    except (TypeError, ValueError):
+        raise ConfigurationError("proxy must be a URL such as http://user:password@proxy.example:3128") from None
+    # Never echo the URL: it may hold a password.
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError("proxy must be an http:// or https:// URL with a host, e.g. http://proxy:3128")
+    if url.user is None:
+        return url, {}
+    token = base64.b64encode(f"{url.user}:{url.password or ''}".encode()).decode("ascii")
+    return url.with_user(None), {"Proxy-Authorization": f"Basic {token}"}
+
+
+def _env_ca() -> tuple[str | None, str | None]:
+    cafile, capath = os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None
+    if cafile is not None and not os.path.isfile(cafile):
+        raise ConfigurationError(f"SSL_CERT_FILE names no file: {cafile} (or pass trust_env=False)")
+    if capath is not None and not os.path.isdir(capath):
+        capath = None  # a missing directory adds nothing; OpenSSL ignores it the same way
+    return cafile, capath
+
+
+@attrs.frozen
+class Network:
+    """The networking options of one client (see :class:`~multimarkets.AsyncBridgeClient`)."""
+
+    proxy: URL | None
+    proxy_headers: dict[str, str] = attrs.field(repr=False)
+    """``Proxy-Authorization`` when the proxy URL carried credentials."""
+    ca: tuple[str | None, str | None] | None
+    """CA file and directory to trust instead of the system's; None for the system's."""
+    context: _ssl.SSLContext | None
+    verify: bool
+    trust_env: bool
+    connector_factory: Callable[[], aiohttp.BaseConnector] | None
+    trace_configs: tuple[aiohttp.TraceConfig, ...]
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        proxy: str | None,
+        trust_env: bool,
+        ssl: _ssl.SSLContext | CAFile | None,
+        insecure_skip_verify: bool,
+        connector_factory: Callable[[], aiohttp.BaseConnector] | None,
+        trace_configs: Sequence[aiohttp.TraceConfig],
+    ) -> Network:
+        """Check the options; raises :class:`ConfigurationError` naming the one that is wrong."""
+        proxy_url, proxy_headers = _proxy_parts(proxy) if proxy is not None else (None, {})
+        context: _ssl.SSLContext | None = None
+        ca: tuple[str | None, str | None] | None = None
+        if isinstance(ssl, _ssl.SSLContext):
+            context = ssl
+        elif isinstance(ssl, (str, os.PathLike)):
+            path = os.fspath(ssl)
+            if not os.path.isfile(path):
+                raise ConfigurationError(f"ssl= names no CA file: {path}")
+            ca = (path, None)
+        elif ssl is not None:
+            raise ConfigurationError(
+                "ssl= takes an ssl.SSLContext or the path of a CA file; "
+                "to turn certificate verification off, pass insecure_skip_verify=True"
+            )
+        elif trust_env:
+            from_env = _env_ca()
+            ca = from_env if any(from_env) else None
+        if insecure_skip_verify:
+            if ssl is not None:
+                raise ConfigurationError("pass either ssl= or insecure_skip_verify=True, not both")
+            logger.warning("TLS certificate verification is off for this client (insecure_skip_verify=True)")
+        if connector_factory is not None and not callable(connector_factory):
+            raise ConfigurationError("connector_factory must be a callable returning an aiohttp connector")
+        return cls(
+            proxy=proxy_url,
+            proxy_headers=proxy_headers,
+            ca=ca,
+            context=context,
+            verify=not insecure_skip_verify,
+            trust_env=trust_env,
+            connector_factory=connector_factory,
+            trace_configs=tuple(trace_configs),
+        )
+
+    def request_headers(self, base_url: str) -> dict[str, str]:
+        """Headers every request to ``base_url`` carries for the proxy: plain HTTP goes to the proxy as is, so
+        its credentials ride on the request itself (a tunnel to HTTPS takes them on ``CONNECT`` instead)."""
+        return dict(self.proxy_headers) if base_url.startswith("http://") else {}
+
+    def open(self, timeout: aiohttp.ClientTimeout) -> tuple[aiohttp.ClientSession, dict[str, Any]]:
+        """A new aiohttp session (call inside the running loop) and the options every request passes."""
+        options: dict[str, Any] = {}
+        if self.proxy is not None:
+            options["proxy"] = self.proxy
+            if self.proxy_headers:
+                options["proxy_headers"] = self.proxy_headers
+        if not self.verify:
+            options["ssl"] = False
+        elif self.context is not None:
+            options["ssl"] = self.context
+        elif self.ca is not None:
+            options["ssl"] = _trusting(*self.ca)
+        connector = self.connector_factory() if self.connector_factory is not None else None
+        if connector is not None and not isinstance(connector, aiohttp.BaseConnector):
+            raise ConfigurationError("connector_factory must return an aiohttp.BaseConnector")
+        session = aiohttp.ClientSession(
+            timeout=timeout,
+            connector=connector,
+            trust_env=self.trust_env,
+            trace_configs=list(self.trace_configs) or None,
+        )
+        return session, options
