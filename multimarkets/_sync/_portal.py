@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import os
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterator
-from concurrent.futures import CancelledError, Future, wait
+from concurrent.futures import CancelledError, Future
+from concurrent.futures import TimeoutError as WaitTimeout
 from functools import partial
 from types import TracebackType
 from typing import Any, Final, Generic, ParamSpec, TypeVar
@@ -45,6 +47,10 @@ _OWN_THREAD: Final = (
     "by the async client); waiting there would deadlock. Use the async API (await ...) in that code."
 )
 _CLOSED: Final = "this client is closed"
+# A waiting thread wakes this often although nothing happened: CPython runs signal handlers between bytecodes
+# and when a blocking wait is interrupted, so a Ctrl-C landing just before the wait blocks would otherwise be
+# noticed only when the call ends, which may be never.
+_SIGNAL_CHECK: Final = 0.25
 
 
 class SyncUsageError(MultiMarketsError, RuntimeError):
@@ -201,7 +207,7 @@ class Portal:
                 reply = Future()
                 _soon(call.loop, pump.deliver, reply)
                 try:
-                    item = reply.result()
+                    item = _result(reply)
                 except CancelledError:  # the pump ended without answering: say why
                     call.result()
                     raise SyncUsageError("the async iterator stopped without answering") from None
@@ -268,13 +274,14 @@ class _Call(Generic[T]):
         _soon(self.loop, self._cancel_in_loop, quiet=True)
 
     def wait(self) -> None:
-        """Wait up to ``grace`` seconds for the task to end."""
-        wait([self.future], self._grace)
+        """Wait up to ``grace`` seconds for the task to end (``concurrent.futures.wait`` would miss a cancel)."""
+        with contextlib.suppress(CancelledError, WaitTimeout):
+            self.future.exception(self._grace)
 
     def result(self) -> T:
         """Wait for the outcome; if interrupted while waiting (Ctrl-C), cancel the task and let it unwind first."""
         try:
-            return self.future.result()
+            return _result(self.future)
         except CancelledError:
             raise SyncUsageError("the client was closed while this call was running") from None
         except BaseException:
@@ -341,6 +348,16 @@ async def _answer(iterator: AsyncIterator[T], reply: Future[Any]) -> bool:
         raise
     reply.set_result(item)
     return True
+
+
+def _result(future: Future[T]) -> T:
+    """``future.result()``, waiting in slices so that a Ctrl-C is never left pending (see ``_SIGNAL_CHECK``)."""
+    while True:
+        try:
+            future.exception(_SIGNAL_CHECK)  # returns the call's own error (does not raise it), or times out
+        except WaitTimeout:
+            continue
+        return future.result()
 
 
 def _soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., object], *args: Any, quiet: bool = False) -> bool:
