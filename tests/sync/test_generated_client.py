@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from multimarkets import BridgeClient, RateLimit
-from multimarkets._sync import SyncUsageError
+from multimarkets import BridgeClient, ClientClosedError, RateLimit
 from multimarkets.sandbox import Sandbox
 
 
@@ -27,9 +26,9 @@ def test_close_ends_the_client_and_later_calls_raise(sandbox: Sandbox) -> None:
     assert client.catalog.currencies()
     client.close()
     client.close()  # idempotent
-    with pytest.raises(SyncUsageError, match="closed"):
+    with pytest.raises(ClientClosedError, match="closed"):
         client.catalog.currencies()
     with BridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as other:
         assert other.catalog.currencies()
-    with pytest.raises(SyncUsageError, match="closed"):
+    with pytest.raises(ClientClosedError, match="closed"):
         other.catalog.currencies()
