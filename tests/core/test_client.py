@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -36,15 +36,9 @@ FAST = RateLimit(1000, 1.0)
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox(rate_limit=FAST) as sb:
-        yield sb
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[AsyncBridgeClient]:
-    async with AsyncBridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=FAST) as c:
-        yield c
+def client_options() -> dict[str, Any]:
+    """These tests exercise the client's own limiter too."""
+    return {"rate_limit": FAST}
 
 
 def other_secret_key() -> str:

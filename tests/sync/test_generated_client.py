@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from multimarkets import BridgeClient, ClientClosedError, RateLimit
+from multimarkets import BridgeClient, ClientClosedError
 from multimarkets.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox.in_thread(rate_limit=RateLimit(1000, 1.0)) as sb:
-        yield sb
+def sandbox(sandbox_in_thread: Sandbox) -> Sandbox:
+    return sandbox_in_thread
 
 
 def test_repr_names_the_sync_class(sandbox: Sandbox) -> None:
