@@ -156,7 +156,7 @@ def test_a_handle_never_stopped_ends_cleanly_at_exit():
         "from multimarkets.sandbox import Sandbox\nsb = Sandbox.in_thread().start()\nprint(sb.stats()['customers'])\n"
     )
     done = subprocess.run(
-        [sys.executable, "-X", "dev", "-W", "error", "-c", script], capture_output=True, text=True, timeout=60
+        [sys.executable, "-W", "always::ResourceWarning", "-c", script], capture_output=True, text=True, timeout=60
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "0\n", "")
 
