@@ -19,12 +19,10 @@ if TYPE_CHECKING:
     from .client import AsyncBridgeClient
     from .config import PRODUCTION_URL, TEST_URL, Credentials, RateLimit
     from .errors import (
-        APIConnectionError,
         APIError,
-        APITimeoutError,
         AuthenticationError,
-        ClientClosedError,
         ConfigurationError,
+        ConnectionError,
         CustomerExistsError,
         InvalidParameterError,
         IPBannedError,
@@ -36,6 +34,7 @@ if TYPE_CHECKING:
         ResponseFormatError,
         ServerError,
         SignatureError,
+        TimeoutError,
         TimestampError,
         TransportError,
         UnknownBizTypeError,
@@ -75,10 +74,9 @@ _SOURCES = {
     ".client": "AsyncBridgeClient",
     ".config": "PRODUCTION_URL TEST_URL Credentials RateLimit",
     ".errors": (
-        "APIConnectionError APIError APITimeoutError AuthenticationError ClientClosedError ConfigurationError "
-        "CustomerExistsError "
+        "APIError AuthenticationError ConfigurationError ConnectionError CustomerExistsError "
         "InvalidParameterError IPBannedError MultiMarketsError NotFoundError PermissionDeniedError "
-        "RateLimitError RedirectError ResponseFormatError ServerError SignatureError "
+        "RateLimitError RedirectError ResponseFormatError ServerError SignatureError TimeoutError "
         "TimestampError TransportError UnknownBizTypeError ValidationError WebhookError WebhookFormatError "
         "WebhookSignatureError WebhookTimestampError"
     ),
@@ -112,9 +110,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "PRODUCTION_URL",
     "TEST_URL",
-    "APIConnectionError",
     "APIError",
-    "APITimeoutError",
     "Account",
     "AccountType",
     "AsyncBridgeClient",
@@ -122,9 +118,9 @@ __all__ = [
     "Balance",
     "BridgeClient",
     "BulkReport",
-    "ClientClosedError",
     "ConfigStatus",
     "ConfigurationError",
+    "ConnectionError",
     "Credentials",
     "Currency",
     "Customer",
@@ -168,6 +164,7 @@ __all__ = [
     "Signer",
     "SyncUsageError",
     "TimeInForce",
+    "TimeoutError",
     "TimestampError",
     "Trade",
     "TradingAccount",

@@ -25,13 +25,12 @@ from ._version import __version__
 from .config import Credentials, RateLimit
 from .envelope import parse_retry_after, redirect_error, too_large_error, unwrap
 from .errors import (
-    APIConnectionError,
-    APITimeoutError,
-    ClientClosedError,
     ConfigurationError,
+    ConnectionError,
     IPBannedError,
     MultiMarketsError,
     RateLimitError,
+    TimeoutError,
     TimestampError,
     TransportError,
 )
@@ -162,7 +161,7 @@ class AsyncSession:
 
     def _client_session(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise ClientClosedError("this client is closed")
+            raise ConfigurationError("this client is closed")
         loop = asyncio.get_running_loop()
         if self._http is None:
             self._http, self._request_options = self._network.open(self._timeout)
@@ -174,7 +173,7 @@ class AsyncSession:
         return self._http
 
     async def aclose(self) -> None:
-        """Close the HTTP connections. Calls made afterwards raise :class:`ClientClosedError`."""
+        """Close the HTTP connections. Calls made afterwards raise :class:`ConfigurationError`."""
         self._closed = True
         forget(self)
         await self._limiter.aclose()
@@ -276,41 +275,39 @@ class AsyncSession:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
         except asyncio.TimeoutError:
             outcome = "timeout"
-            failure = APITimeoutError(
-                f"no answer to {biz_type}", timeout=self.timeout, trace=trace, maybe_processed=True
-            )
+            failure = TimeoutError(f"no answer to {biz_type}", timeout=self.timeout, trace=trace, maybe_processed=True)
         except aiohttp.ClientConnectorCertificateError as exc:
             outcome = "certificate-error"
-            failure = APIConnectionError(
+            failure = ConnectionError(
                 f"the certificate of {self._base_url} could not be verified: {exc.certificate_error}",
                 trace=trace,
                 maybe_processed=False,
             )
         except aiohttp.ClientProxyConnectionError as exc:
             outcome = "proxy-error"
-            failure = APIConnectionError(
+            failure = ConnectionError(
                 f"cannot connect to the proxy: {exc.os_error}", trace=trace, maybe_processed=False
             )
         except aiohttp.ClientConnectorError as exc:
             outcome = "connect-error"
-            failure = APIConnectionError(
+            failure = ConnectionError(
                 f"cannot connect to {self._base_url}: {exc.os_error}", trace=trace, maybe_processed=False
             )
         except aiohttp.ClientHttpProxyError as exc:
             outcome = "proxy-refused"
-            failure = APIConnectionError(
+            failure = ConnectionError(
                 f"the proxy refused to connect to {self._base_url}: HTTP {exc.status} {exc.message}",
                 trace=trace,
                 maybe_processed=False,
             )
         except aiohttp.ClientResponseError as exc:
             outcome = "bad-http"
-            failure = APIConnectionError(
+            failure = ConnectionError(
                 f"the answer to {biz_type} is not valid HTTP: {exc.message}", trace=trace, maybe_processed=True
             )
         except (aiohttp.ClientError, OSError) as exc:
             outcome = "disconnected"
-            failure = APIConnectionError(
+            failure = ConnectionError(
                 f"connection broke during {biz_type}: {type(exc).__name__}: {exc}", trace=trace, maybe_processed=True
             )
         finally:

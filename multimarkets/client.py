@@ -52,6 +52,10 @@ class AsyncBridgeClient:
     verified unless ``insecure_skip_verify=True``. ``connector_factory`` is called once, in the client's event
     loop, for the aiohttp connector to use (the client closes it); ``trace_configs`` are handed to the aiohttp
     session (request hooks, OpenTelemetry).
+
+    Answers are read tolerantly: a field that does not fit its documented type degrades (logged once per model
+    and field, the wire object kept in ``.raw``); only what a call cannot work without raises
+    :class:`ResponseFormatError`. ``strict=True`` raises on every deviation from the docs instead.
     """
 
     catalog: AsyncCatalog
@@ -79,6 +83,7 @@ class AsyncBridgeClient:
         insecure_skip_verify: bool = False,
         connector_factory: Callable[[], aiohttp.BaseConnector] | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        strict: bool = False,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise ConfigurationError("credentials must be a multimarkets.Credentials (see Credentials.from_env())")
@@ -105,11 +110,11 @@ class AsyncBridgeClient:
                 trace_configs=trace_configs,
             ),
         )
-        self.catalog = AsyncCatalog(self._session)
-        self.customers = AsyncCustomers(self._session)
-        self.accounts = AsyncAccounts(self._session)
-        self.trading = AsyncTrading(self._session)
-        self.webhooks = AsyncWebhooks(self._session)
+        self.catalog = AsyncCatalog(self._session, strict=strict)
+        self.customers = AsyncCustomers(self._session, strict=strict)
+        self.accounts = AsyncAccounts(self._session, strict=strict)
+        self.trading = AsyncTrading(self._session, strict=strict)
+        self.webhooks = AsyncWebhooks(self._session, strict=strict)
 
     def __repr__(self) -> str:
         return f"AsyncBridgeClient(base_url={self._session.base_url!r}, api_key={self._session.credentials.api_key!r})"

@@ -10,12 +10,10 @@ from typing import ClassVar
 
 __all__ = [
     "CODE_TO_ERROR",
-    "APIConnectionError",
     "APIError",
-    "APITimeoutError",
     "AuthenticationError",
-    "ClientClosedError",
     "ConfigurationError",
+    "ConnectionError",
     "CustomerExistsError",
     "IPBannedError",
     "InvalidParameterError",
@@ -27,6 +25,7 @@ __all__ = [
     "ResponseFormatError",
     "ServerError",
     "SignatureError",
+    "TimeoutError",
     "TimestampError",
     "TransportError",
     "UnknownBizTypeError",
@@ -51,11 +50,6 @@ class MultiMarketsError(Exception):
 
 class ConfigurationError(MultiMarketsError):
     """The client was set up wrongly (missing credentials, unreadable key, bad option)."""
-
-
-class ClientClosedError(MultiMarketsError, RuntimeError):
-    """The client was closed: calls made afterwards, and sync calls still waiting when it closed, raise this,
-    on the async and the sync client alike."""
 
 
 class ValidationError(MultiMarketsError, ValueError):
@@ -187,7 +181,7 @@ class TransportError(MultiMarketsError):
         """How many attempts the call made before it gave up."""
 
 
-class APITimeoutError(TransportError):
+class TimeoutError(TransportError):
     """No complete answer within the configured timeout; ``timeout`` is what each attempt had, in seconds."""
 
     def __init__(self, message: str, *, timeout: float, trace: str | None = None, maybe_processed: bool = True) -> None:
@@ -199,7 +193,7 @@ class APITimeoutError(TransportError):
         return f"{self.args[0]}: {attempts} of {self.timeout:g} s{'' if self.attempts == 1 else ' each'}"
 
 
-class APIConnectionError(TransportError):
+class ConnectionError(TransportError):
     """The connection could not be made, or broke before the answer arrived."""
 
 

@@ -50,6 +50,10 @@ class BridgeClient:
     verified unless ``insecure_skip_verify=True``. ``connector_factory`` is called once, in the client's event
     loop, for the aiohttp connector to use (the client closes it); ``trace_configs`` are handed to the aiohttp
     session (request hooks, OpenTelemetry).
+
+    Answers are read tolerantly: a field that does not fit its documented type degrades (logged once per model
+    and field, the wire object kept in ``.raw``); only what a call cannot work without raises
+    :class:`ResponseFormatError`. ``strict=True`` raises on every deviation from the docs instead.
     """
 
     catalog: Catalog
@@ -79,6 +83,7 @@ class BridgeClient:
         insecure_skip_verify: bool = False,
         connector_factory: Callable[[], aiohttp.BaseConnector] | None = None,
         trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        strict: bool = False,
     ) -> None:
         async_client = AsyncBridgeClient(
             credentials,
@@ -97,6 +102,7 @@ class BridgeClient:
             insecure_skip_verify=insecure_skip_verify,
             connector_factory=connector_factory,
             trace_configs=trace_configs,
+            strict=strict,
         )
         portal = Portal()
         self._async = async_client

@@ -108,9 +108,10 @@ class Account:
     account_type: AccountType
     account_name: str
     account_api_key: str | None = attrs.field(default=None, repr=False)
-    company_id: str | None = None
+    company_id: int | None = None
     customer_id: int | None = None
-    is_test: bool | None = None
+    is_test: int | None = None
+    """1 for a test account, 0 for a real one."""
     create_time: datetime | None = None
     update_time: datetime | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)

@@ -68,7 +68,7 @@ class DictionaryItem:
     parent_code: str | None = None
     sort: int | None = None
     status: ConfigStatus | None = None
-    has_leaf: bool | None = None
+    has_leaf: int | None = None
     name_en: str | None = None
     name_tw: str | None = None
     extend: Any = None
@@ -139,9 +139,11 @@ class Product:
     sort_num: int | None = None
     enable_short_loan: bool | None = None
     enable_long_loan: bool | None = None
-    dividend: Any = None
-    in_holiday_time: bool | None = None
-    in_trade_time: bool | None = None
+    dividend: bool | None = None
+    in_holiday_time: int | None = None
+    """1 during a holiday."""
+    in_trade_time: int | None = None
+    """1 within trading hours."""
     holiday_time_list: tuple[HolidayWindow, ...] = ()
     trade_time_list: tuple[TradingWindow, ...] = ()
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)

@@ -1,8 +1,14 @@
-"""Enums for every documented code (reference §6, §7.1). Values are exactly what travels on the wire."""
+"""Enums for every documented code (reference §6, §7.1). Values are exactly what travels on the wire.
+
+A code the service sends that an enum does not list yet is read as a stand-in member of that enum (see
+:func:`unknown_member`) named ``UNKNOWN``, whose ``value`` is the code as sent.
+"""
 
 from __future__ import annotations
 
 import enum
+import threading
+from typing import Any, TypeVar
 
 __all__ = [
     "AccountType",
@@ -21,7 +27,31 @@ __all__ = [
     "RegisterSource",
     "Side",
     "TimeInForce",
+    "unknown_member",
 ]
+
+E = TypeVar("E", bound=enum.Enum)
+
+_unknown: dict[tuple[type[enum.Enum], Any], enum.Enum] = {}
+_unknown_lock = threading.Lock()
+
+
+def unknown_member(cls: type[E], value: Any) -> E:
+    """A stand-in member of ``cls`` for a code it does not list: ``name`` ``"UNKNOWN"``, ``value`` the code.
+
+    It compares equal to its code like the real members do (``OrderStatus``' stand-in for ``"9"`` equals
+    ``"9"``), so code that branches on known members keeps working and the new code stays visible. One
+    stand-in per code, so ``is`` works too. ``value`` must already be of the enum's wire type (int or str).
+    """
+    with _unknown_lock:
+        member = _unknown.get((cls, value))
+        if member is None:
+            new: Any = int.__new__ if issubclass(cls, int) else str.__new__
+            member = new(cls, value)
+            member._name_ = "UNKNOWN"
+            member._value_ = value
+            _unknown[(cls, value)] = member
+    return member  # type: ignore[return-value]
 
 
 class RegisterSource(enum.IntEnum):
@@ -122,8 +152,8 @@ class OrderStatus(str, enum.Enum):
 
     @property
     def is_final(self) -> bool:
-        """True once the order can no longer change."""
-        return self not in (OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED)
+        """True once the order can no longer change (False for a status code this SDK does not know)."""
+        return self.name in ("FILLED", "CANCELLED", "CANCELLED_BY_PLATFORM", "REJECTED", "EXPIRED")
 
 
 class DepositStatus(str, enum.Enum):

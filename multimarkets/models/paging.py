@@ -19,7 +19,7 @@ class Page(Generic[T]):
     page: int = attrs.field(metadata={"wire": "current"})
     size: int
     total: int
-    items: tuple[T, ...] = attrs.field(factory=tuple, metadata={"wire": "records"})
+    items: tuple[T, ...] = attrs.field(metadata={"wire": "records"})
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
     @property

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar, get_origin
 
-from .._convert import structure, to_wire
+from .._convert import to_wire
+from .._read import read
 from .._transport import AsyncSession, Reply
 
 __all__ = ["AsyncResource"]
@@ -16,13 +17,14 @@ T = TypeVar("T")
 class AsyncResource:
     """Base of the ``client.<resource>`` namespaces; holds the client's session."""
 
-    __slots__ = ("_session",)
+    __slots__ = ("_session", "_strict")
 
     _group: ClassVar[str | None] = None
     """The ``group`` header this namespace's endpoints require, if any."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, strict: bool = False) -> None:
         self._session = session
+        self._strict = strict
 
     async def _send(
         self,
@@ -42,9 +44,13 @@ class AsyncResource:
         )
 
     async def _post(self, biz_type: str, request: Any, cast_to: type[T]) -> T:
-        """:meth:`_send`, then the answer's ``data`` as ``cast_to``; an absent ``data`` reads as empty."""
+        """:meth:`_send`, then the answer's ``data`` read as ``cast_to`` (see :mod:`multimarkets._read`); an
+        absent ``data`` reads as empty."""
         reply = await self._send(biz_type, request)
+        return self._read(reply, cast_to, biz_type)
+
+    def _read(self, reply: Reply, cast_to: type[T], biz_type: str) -> T:
         data = reply.data
         if data is None:
             data = [] if get_origin(cast_to) is list else {}
-        return structure(data, cast_to, biz_type=biz_type, trace=reply.trace)
+        return read(data, cast_to, strict=self._strict, biz_type=biz_type, trace=reply.trace)

@@ -8,6 +8,7 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 from .._convert import bad_data
+from .._read import read
 from .._retry import BACKOFF_CAP
 from .._transport import Reply
 from ..models.customers import (
@@ -38,14 +39,13 @@ CUSTOMER_DETAIL = "customer.admin.WhiteCustomerAdminApiService.detail"
 CANCEL_CUSTOMER = "customer.admin.WhiteCustomerAdminApiService.destroyByCustomerNo"
 
 
-def _customer_no_of(reply: Reply) -> str:
-    """The customer number in a registration answer (documented as a string; numbers are tolerated)."""
-    data = reply.data
-    if isinstance(data, int) and not isinstance(data, bool):
-        data = str(data)
-    if not isinstance(data, str) or not data:
-        raise bad_data(f"(no customer number): {data!r}", biz_type=ADD_CUSTOMER, trace=reply.trace)
-    return data
+def _customer_no_of(reply: Reply, *, strict: bool) -> str:
+    """The customer number in a registration answer: a string, as documented (a number is read, with a warning,
+    unless ``strict``)."""
+    customer_no = read(reply.data, str, strict=strict, biz_type=ADD_CUSTOMER, trace=reply.trace)
+    if not customer_no:
+        raise bad_data("(no customer number)", biz_type=ADD_CUSTOMER, trace=reply.trace)
+    return customer_no
 
 
 class AsyncCustomers(AsyncResource):
@@ -87,7 +87,8 @@ class AsyncCustomers(AsyncResource):
             email_area=email_area,
             remark=remark,
         )
-        return _customer_no_of(await self._register(registration.to_request()))
+        reply = await self._register(registration.to_request())
+        return _customer_no_of(reply, strict=self._strict)
 
     async def _register(
         self, request: AddCustomerRequest, before_retry: Callable[[], Awaitable[None]] | None = None
@@ -196,7 +197,7 @@ class _BulkService:
         self, request: AddCustomerRequest, before_retry: Callable[[], Awaitable[None]]
     ) -> tuple[str, int]:
         reply = await self._customers._register(request, before_retry)
-        return _customer_no_of(reply), reply.attempts
+        return _customer_no_of(reply, strict=self._customers._strict), reply.attempts
 
     async def list(self, *, page: int, size: int) -> Page[Customer]:
         return await self._customers.list(page=page, size=size)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import attrs
 
+from .._convert import bad_data
 from ..errors import APIError, MultiMarketsError
 from ..models.enums import DepositStatus, OrderStatus, OrderType, Side, TimeInForce
 from ..models.trading import (
@@ -156,7 +157,11 @@ class AsyncTrading(AsyncResource):
         request = OrderLookupRequest(
             account=account, symbol_id=symbol_id, order_id=order_id, client_order_id=client_order_id
         )
-        return await self._post(GET_ORDER, request, Order)
+        reply = await self._send(GET_ORDER, request)
+        order = self._read(reply, Order, GET_ORDER)
+        if order.order_id is None and order.client_order_id is None:
+            raise bad_data("(an order without orderId or clientOrderId)", biz_type=GET_ORDER, trace=reply.trace)
+        return order
 
     async def trades(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._convert import bad_data
+from .._read import deviation
 from ..models.webhooks import SubscribeRequest
 from ._base import AsyncResource
 
@@ -22,9 +23,11 @@ class AsyncWebhooks(AsyncResource):
         key = self._session.credentials.api_key if api_key is None else api_key
         # Subscribing sets the URL; a repeat sets the same one.
         reply = await self._send(SUBSCRIBE, SubscribeRequest(api_key=key, webhook_url=webhook_url))
-        # Documented as the string "true"; a JSON boolean is accepted as well.
-        if reply.data is True or reply.data == "true":
-            return True
-        if reply.data is False or reply.data == "false":
-            return False
-        raise bad_data(f"(subscription answer is not a boolean): {reply.data!r}", biz_type=SUBSCRIBE, trace=reply.trace)
+        where = {"biz_type": SUBSCRIBE, "trace": reply.trace}
+        # Documented as the string "true"; a JSON boolean is read as well, as a deviation.
+        if isinstance(reply.data, bool):
+            deviation(f"{SUBSCRIBE} data", "a boolean where the docs send a string", strict=self._strict, **where)
+            return reply.data
+        if reply.data in ("true", "false"):
+            return bool(reply.data == "true")
+        raise bad_data(f"(subscription answer is not a boolean): {reply.data!r}", **where)

@@ -15,10 +15,9 @@ from decimal import Decimal
 from typing import Any, ClassVar, TypeAlias
 
 import attrs
-import cattrs
 
-from .._convert import converter
-from ..errors import WebhookFormatError
+from .._read import read
+from ..errors import ResponseFormatError, WebhookFormatError
 from ..models.enums import MessageType, OrderStatus
 from ..models.trading import OrderRef
 from ._headers import header
@@ -49,7 +48,7 @@ class OrderEvent(OrderRef):
     order_id: str
     """The platform's order number."""
     trade_type: int | None = None
-    company_id: str | None = None
+    company_id: int | None = None
     customer_id: int | None = None
     customer_no: str | None = None
     account_name: str | None = None
@@ -129,9 +128,11 @@ _EVENT_CLASSES: dict[str, type[_Typed]] = {
 }
 
 
-def _key(*parts: str | None) -> str:
+def _key(*parts: str | int | None) -> str:
     # A JSON array rather than joined text: ids may contain any separator, and a missing part stays apart from "".
-    return json.dumps(parts, separators=(",", ":"), ensure_ascii=False)
+    # Numbers (the company id) as text, so that a key does not depend on how the service spelled them.
+    texts = [None if part is None else str(part) for part in parts]
+    return json.dumps(texts, separators=(",", ":"), ensure_ascii=False)
 
 
 def load_body(body: bytes | str, *, trace: str | None = None) -> dict[str, Any]:
@@ -177,10 +178,10 @@ def event_from_payload(payload: Mapping[str, Any], *, trace: str | None = None) 
     # "May be empty" (reference §7.1) arrives as "" as often as null: both mean absent.
     present = {k: v for k, v in content.items() if v is not None and v != ""}
     try:
-        event = converter.structure(present, cls)
-    except (cattrs.BaseValidationError, ValueError, TypeError) as exc:
-        detail = "; ".join(cattrs.transform_error(exc)) if isinstance(exc, cattrs.BaseValidationError) else str(exc)
-        raise WebhookFormatError(f"malformed {msg_type}: {detail}", trace=trace) from None
+        # Read like an answer (multimarkets._read): a field that does not fit degrades, an unknown code stays.
+        event = read(present, cls, strict=False, biz_type=msg_type, trace=trace)
+    except ResponseFormatError as exc:
+        raise WebhookFormatError(f"malformed {msg_type}: {exc.message}", trace=trace) from None
     return attrs.evolve(event, raw=content)
 
 

@@ -64,7 +64,7 @@ async def test_list_parses_records_and_never_echoes_secrets(client, recorder, cu
         "main",
     )
     assert hedge.account_type is AccountType.FUTURES
-    assert main.id and main.id != hedge.id and main.is_test is False
+    assert main.id and main.id != hedge.id and main.is_test == 0
     wire = json.dumps([dict(a.raw) for a in page.items])
     assert SECRET not in wire and API_KEY not in wire
     assert main.account_api_key == API_KEY[:4] + "****" + API_KEY[-4:]

@@ -60,7 +60,7 @@ async def test_products_all_and_filtered(client, recorder, sandbox):
     btc = next(p for p in bridge if p.symbol_code == "BTCUSDT")
     assert isinstance(btc, Product)
     assert (btc.symbol_id, btc.base_currency, btc.profit_currency, btc.trade_type) == (59, "BTC", "USDT", 10)
-    assert btc.in_trade_time is True and len(btc.trade_time_list) == 7
+    assert btc.in_trade_time == 1 and len(btc.trade_time_list) == 7
     assert btc.trade_time_list[0].end_time == 86_400
 
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from transport_helpers import PAGE, Call, RawServer, Respond
 
 from multimarkets import AsyncBridgeClient, BridgeClient, Credentials
@@ -28,13 +25,6 @@ def serve() -> Iterator[Callable[[Respond], RawServer]]:
     yield start
     for server in servers:
         server.stop()
-
-
-@pytest.fixture(scope="session")
-def credentials() -> Credentials:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return Credentials("raw-api-key", base64.b64encode(der).decode(), "7")
 
 
 @pytest.fixture(params=["async", "sync"])
