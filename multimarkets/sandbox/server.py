@@ -56,8 +56,9 @@ class _Running:
 class Sandbox:
     """A local server that plays the Bridge service.
 
-    Use ``async with Sandbox(...) as sb:`` in async code, ``with Sandbox.in_thread(...) as sb:`` otherwise.
-    Point a client at ``sb.base_url`` with ``sb.credentials``.
+    Use ``async with Sandbox(...) as sb:`` in async code, ``with Sandbox.in_thread(...) as sb:`` otherwise
+    (or the :meth:`in_thread` handle's ``start()``/``stop()`` in a notebook). Point a client at ``sb.base_url``
+    with ``sb.credentials``.
 
     ``rate_limit`` and ``ban`` apply per API key (``"10/2s"`` and ``"3s"`` strings are accepted);
     ``recv_window_max`` caps the recvWindow header (ms); ``db`` a SQLite path that keeps state across
@@ -254,7 +255,7 @@ class Sandbox:
         """Base64 X.509 public key that verifies the ``signature`` header of webhook deliveries."""
         return self._state().platform_public_key
 
-    # -- control and inspection (safe from any thread) ------------------------------------------------
+    # -- control and inspection (from the sandbox's loop thread; from any thread when run by in_thread) ----
 
     def _call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the sandbox's loop (state is only touched there), waiting for the result."""
