@@ -19,10 +19,12 @@ if TYPE_CHECKING:
     from .client import AsyncBridgeClient
     from .config import PRODUCTION_URL, TEST_URL, Credentials, RateLimit
     from .errors import (
+        APIConnectionError,
         APIError,
+        APITimeoutError,
         AuthenticationError,
+        ClientClosedError,
         ConfigurationError,
-        ConnectionError,
         CustomerExistsError,
         InvalidParameterError,
         IPBannedError,
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
         ResponseFormatError,
         ServerError,
         SignatureError,
-        TimeoutError,
         TimestampError,
         TransportError,
         UnknownBizTypeError,
@@ -74,9 +75,10 @@ _SOURCES = {
     ".client": "AsyncBridgeClient",
     ".config": "PRODUCTION_URL TEST_URL Credentials RateLimit",
     ".errors": (
-        "APIError AuthenticationError ConfigurationError ConnectionError CustomerExistsError "
+        "APIConnectionError APIError APITimeoutError AuthenticationError ClientClosedError ConfigurationError "
+        "CustomerExistsError "
         "InvalidParameterError IPBannedError MultiMarketsError NotFoundError PermissionDeniedError "
-        "RateLimitError RedirectError ResponseFormatError ServerError SignatureError TimeoutError "
+        "RateLimitError RedirectError ResponseFormatError ServerError SignatureError "
         "TimestampError TransportError UnknownBizTypeError ValidationError WebhookError WebhookFormatError "
         "WebhookSignatureError WebhookTimestampError"
     ),
@@ -110,7 +112,9 @@ def __dir__() -> list[str]:
 __all__ = [
     "PRODUCTION_URL",
     "TEST_URL",
+    "APIConnectionError",
     "APIError",
+    "APITimeoutError",
     "Account",
     "AccountType",
     "AsyncBridgeClient",
@@ -118,9 +122,9 @@ __all__ = [
     "Balance",
     "BridgeClient",
     "BulkReport",
+    "ClientClosedError",
     "ConfigStatus",
     "ConfigurationError",
-    "ConnectionError",
     "Credentials",
     "Currency",
     "Customer",
@@ -164,7 +168,6 @@ __all__ = [
     "Signer",
     "SyncUsageError",
     "TimeInForce",
-    "TimeoutError",
     "TimestampError",
     "Trade",
     "TradingAccount",

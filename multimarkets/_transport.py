@@ -25,12 +25,13 @@ from ._version import __version__
 from .config import Credentials, RateLimit
 from .envelope import parse_retry_after, redirect_error, too_large_error, unwrap
 from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ClientClosedError,
     ConfigurationError,
-    ConnectionError,
     IPBannedError,
     MultiMarketsError,
     RateLimitError,
-    TimeoutError,
     TimestampError,
     TransportError,
 )
@@ -161,7 +162,7 @@ class AsyncSession:
 
     def _client_session(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise ConfigurationError("this client is closed")
+            raise ClientClosedError("this client is closed")
         loop = asyncio.get_running_loop()
         if self._http is None:
             self._http, self._request_options = self._network.open(self._timeout)
@@ -173,7 +174,7 @@ class AsyncSession:
         return self._http
 
     async def aclose(self) -> None:
-        """Close the HTTP connections. Calls made afterwards raise :class:`ConfigurationError`."""
+        """Close the HTTP connections. Calls made afterwards raise :class:`ClientClosedError`."""
         self._closed = True
         forget(self)
         await self._limiter.aclose()
@@ -275,39 +276,41 @@ class AsyncSession:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
         except asyncio.TimeoutError:
             outcome = "timeout"
-            failure = TimeoutError(f"no answer to {biz_type}", timeout=self.timeout, trace=trace, maybe_processed=True)
+            failure = APITimeoutError(
+                f"no answer to {biz_type}", timeout=self.timeout, trace=trace, maybe_processed=True
+            )
         except aiohttp.ClientConnectorCertificateError as exc:
             outcome = "certificate-error"
-            failure = ConnectionError(
+            failure = APIConnectionError(
                 f"the certificate of {self._base_url} could not be verified: {exc.certificate_error}",
                 trace=trace,
                 maybe_processed=False,
             )
         except aiohttp.ClientProxyConnectionError as exc:
             outcome = "proxy-error"
-            failure = ConnectionError(
+            failure = APIConnectionError(
                 f"cannot connect to the proxy: {exc.os_error}", trace=trace, maybe_processed=False
             )
         except aiohttp.ClientConnectorError as exc:
             outcome = "connect-error"
-            failure = ConnectionError(
+            failure = APIConnectionError(
                 f"cannot connect to {self._base_url}: {exc.os_error}", trace=trace, maybe_processed=False
             )
         except aiohttp.ClientHttpProxyError as exc:
             outcome = "proxy-refused"
-            failure = ConnectionError(
+            failure = APIConnectionError(
                 f"the proxy refused to connect to {self._base_url}: HTTP {exc.status} {exc.message}",
                 trace=trace,
                 maybe_processed=False,
             )
         except aiohttp.ClientResponseError as exc:
             outcome = "bad-http"
-            failure = ConnectionError(
+            failure = APIConnectionError(
                 f"the answer to {biz_type} is not valid HTTP: {exc.message}", trace=trace, maybe_processed=True
             )
         except (aiohttp.ClientError, OSError) as exc:
             outcome = "disconnected"
-            failure = ConnectionError(
+            failure = APIConnectionError(
                 f"connection broke during {biz_type}: {type(exc).__name__}: {exc}", trace=trace, maybe_processed=True
             )
         finally:

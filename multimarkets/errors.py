@@ -10,10 +10,12 @@ from typing import ClassVar
 
 __all__ = [
     "CODE_TO_ERROR",
+    "APIConnectionError",
     "APIError",
+    "APITimeoutError",
     "AuthenticationError",
+    "ClientClosedError",
     "ConfigurationError",
-    "ConnectionError",
     "CustomerExistsError",
     "IPBannedError",
     "InvalidParameterError",
@@ -25,7 +27,6 @@ __all__ = [
     "ResponseFormatError",
     "ServerError",
     "SignatureError",
-    "TimeoutError",
     "TimestampError",
     "TransportError",
     "UnknownBizTypeError",
@@ -50,6 +51,11 @@ class MultiMarketsError(Exception):
 
 class ConfigurationError(MultiMarketsError):
     """The client was set up wrongly (missing credentials, unreadable key, bad option)."""
+
+
+class ClientClosedError(MultiMarketsError, RuntimeError):
+    """The client was closed: calls made afterwards, and sync calls still waiting when it closed, raise this,
+    on the async and the sync client alike."""
 
 
 class ValidationError(MultiMarketsError, ValueError):
@@ -181,7 +187,7 @@ class TransportError(MultiMarketsError):
         """How many attempts the call made before it gave up."""
 
 
-class TimeoutError(TransportError):
+class APITimeoutError(TransportError):
     """No complete answer within the configured timeout; ``timeout`` is what each attempt had, in seconds."""
 
     def __init__(self, message: str, *, timeout: float, trace: str | None = None, maybe_processed: bool = True) -> None:
@@ -193,7 +199,7 @@ class TimeoutError(TransportError):
         return f"{self.args[0]}: {attempts} of {self.timeout:g} s{'' if self.attempts == 1 else ' each'}"
 
 
-class ConnectionError(TransportError):
+class APIConnectionError(TransportError):
     """The connection could not be made, or broke before the answer arrived."""
 
 

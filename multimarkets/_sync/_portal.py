@@ -33,7 +33,7 @@ from functools import partial
 from types import TracebackType
 from typing import Any, Final, Generic, ParamSpec, TypeVar
 
-from ..errors import MultiMarketsError
+from ..errors import ClientClosedError, MultiMarketsError
 
 __all__ = ["Portal", "SyncUsageError"]
 
@@ -54,8 +54,8 @@ _SIGNAL_CHECK: Final = 0.25
 
 
 class SyncUsageError(MultiMarketsError, RuntimeError):
-    """The sync API was used where it cannot work: after ``close()``, from inside its own event loop
-    thread, or in a child process after ``os.fork()``."""
+    """The sync API was used where it cannot work: from inside its own event loop thread, or in a child
+    process after ``os.fork()``. (A closed client raises :class:`~multimarkets.errors.ClientClosedError`.)"""
 
 
 class Portal:
@@ -116,7 +116,7 @@ class Portal:
         """
         with self._lock:
             if self._closed:
-                raise SyncUsageError(_CLOSED)
+                raise ClientClosedError(_CLOSED)
             self._on_close.append(fn)
 
     def close(self) -> None:
@@ -158,7 +158,7 @@ class Portal:
         if self._in_loop_thread():
             raise SyncUsageError(_OWN_THREAD)
         if self._closed:
-            raise SyncUsageError(_CLOSED)
+            raise ClientClosedError(_CLOSED)
 
     def _submit(self, fn: Callable[[], Awaitable[T]]) -> _Call[T]:
         """Start ``fn()`` as a task of the loop (starting the loop first if needed)."""
@@ -166,7 +166,7 @@ class Portal:
         call = _Call(fn, self._timeout)
         with self._lock:  # close() schedules its shutdown under this lock: after every task submitted before
             if self._closed:
-                raise SyncUsageError(_CLOSED)
+                raise ClientClosedError(_CLOSED)
             call.loop = self._loop or self._start()
             call.loop.call_soon_threadsafe(call.start)
         return call
@@ -283,7 +283,7 @@ class _Call(Generic[T]):
         try:
             return _result(self.future)
         except CancelledError:
-            raise SyncUsageError("the client was closed while this call was running") from None
+            raise ClientClosedError("the client was closed while this call was running") from None
         except BaseException:
             if not self.future.done():
                 self.cancel()
@@ -367,7 +367,7 @@ def _soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., object], *args: Any
     except RuntimeError as exc:
         if quiet:
             return False
-        raise SyncUsageError(_CLOSED) from exc
+        raise ClientClosedError(_CLOSED) from exc
     return True
 
 

@@ -71,16 +71,9 @@ def extra_handlers() -> dict[str, Handler]:
 
 
 @pytest.fixture
-async def sandbox(recorder: Recorder, extra_handlers: dict[str, Handler]) -> AsyncIterator[Sandbox]:
-    handlers = {**recorder.wrap(HANDLERS), **extra_handlers}
-    async with Sandbox(rate_limit=FAST, handlers=handlers) as sb:
-        yield sb
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[AsyncBridgeClient]:
-    async with AsyncBridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None, strict=True) as c:
-        yield c
+def sandbox_options(recorder: Recorder, extra_handlers: dict[str, Handler]) -> dict[str, Any]:
+    """The sandbox records every request its handlers receive."""
+    return {"rate_limit": FAST, "handlers": {**recorder.wrap(HANDLERS), **extra_handlers}}
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -13,7 +12,6 @@ from multimarkets import (
     BridgeClient,
     CustomerStatus,
     OrderStatus,
-    RateLimit,
     TradingAccount,
     ValidationError,
 )
@@ -21,9 +19,8 @@ from multimarkets.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox.in_thread(rate_limit=RateLimit(1000, 1.0)) as sb:
-        yield sb
+def sandbox(sandbox_in_thread: Sandbox) -> Sandbox:
+    return sandbox_in_thread
 
 
 @pytest.fixture

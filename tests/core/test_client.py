@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from multimarkets import (
+    APIConnectionError,
     AsyncBridgeClient,
-    ConfigurationError,
-    ConnectionError,
+    ClientClosedError,
     Credentials,
     CustomerExistsError,
     IPBannedError,
@@ -36,15 +36,9 @@ FAST = RateLimit(1000, 1.0)
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with Sandbox(rate_limit=FAST) as sb:
-        yield sb
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[AsyncBridgeClient]:
-    async with AsyncBridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=FAST) as c:
-        yield c
+def client_options() -> dict[str, Any]:
+    """These tests exercise the client's own limiter too."""
+    return {"rate_limit": FAST}
 
 
 def other_secret_key() -> str:
@@ -120,7 +114,7 @@ async def test_server_errors_are_retried_then_raised_with_every_attempt_resigned
 async def test_a_call_that_is_not_idempotent_is_not_repeated_after_an_ambiguous_failure(sandbox: Sandbox) -> None:
     sandbox.set_faults("reset_after_commit=1")
     async with AsyncBridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=FAST, max_retries=2) as client:
-        with pytest.raises(ConnectionError) as info:
+        with pytest.raises(APIConnectionError) as info:
             await client.call("customer.admin.WhiteCustomerAdminApiService.addCustomer", {"email": "z@example.com"})
     assert info.value.maybe_processed
     assert sandbox.stats()["fault_reset_after_commit"] == 1
@@ -129,7 +123,7 @@ async def test_a_call_that_is_not_idempotent_is_not_repeated_after_an_ambiguous_
 async def test_registration_lost_after_commit_is_found_by_the_retry(sandbox: Sandbox) -> None:
     sandbox.set_faults("reset_after_commit=1")
     async with AsyncBridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=FAST, max_retries=0) as client:
-        with pytest.raises(ConnectionError):
+        with pytest.raises(APIConnectionError):
             await client.customers.register(email="lost@example.com", password="x", country="CN", register_source=1)
         sandbox.set_faults(None)
         with pytest.raises(CustomerExistsError):
@@ -141,7 +135,7 @@ async def test_connection_refused_is_a_connection_error_that_was_not_processed()
     async with Sandbox() as sb:
         credentials, base_url = sb.credentials, sb.base_url
     async with AsyncBridgeClient(credentials, base_url, max_retries=0) as client:
-        with pytest.raises(ConnectionError) as info:
+        with pytest.raises(APIConnectionError) as info:
             await client.call(PAGE, {})
     assert not info.value.maybe_processed
 
@@ -200,8 +194,9 @@ async def test_clock_skew_is_corrected_from_the_date_header(sandbox: Sandbox, cl
 async def test_closed_client_refuses_calls(sandbox: Sandbox) -> None:
     client = AsyncBridgeClient(sandbox.credentials, sandbox.base_url)
     await client.aclose()
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ClientClosedError, match="closed"):
         await client.call(PAGE, {})
+    assert sandbox.stats()["requests"] == 0
 
 
 def test_reprs_never_show_the_secret_key() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -11,13 +12,13 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 
 import pytest
 
 from multimarkets.config import Credentials, RateLimit
 from multimarkets.errors import ConfigurationError
 from multimarkets.sandbox import Sandbox
-from multimarkets.sandbox.cli import parse_api_keys
 from multimarkets.sandbox.keys import ApiKeyConfig, generate_secret_key
 from multimarkets.signing import RsaSha1Signer
 
@@ -155,7 +156,7 @@ def test_a_handle_never_stopped_ends_cleanly_at_exit():
         "from multimarkets.sandbox import Sandbox\nsb = Sandbox.in_thread().start()\nprint(sb.stats()['customers'])\n"
     )
     done = subprocess.run(
-        [sys.executable, "-X", "dev", "-W", "error", "-c", script], capture_output=True, text=True, timeout=60
+        [sys.executable, "-W", "always::ResourceWarning", "-c", script], capture_output=True, text=True, timeout=60
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "0\n", "")
 
@@ -193,20 +194,28 @@ def test_admin_endpoints():
         assert admin_get(sb, "customers") == []
 
 
-def test_parse_api_keys():
-    assert parse_api_keys("3", "7") == [ApiKeyConfig("7")] * 3
-    assert parse_api_keys("220:2, 439", "1") == [ApiKeyConfig("220"), ApiKeyConfig("220"), ApiKeyConfig("439")]
-    with pytest.raises(ConfigurationError):
-        parse_api_keys("220:x", "1")
-
-
-def test_cli_prints_one_json_line_serves_and_stops_on_sigint(tmp_path):
-    command = [sys.executable, "-m", "multimarkets.sandbox", "--port", "0", "--rate-limit", "10/2s", "--ban", "3s"]
-    command += ["--api-keys", "220:2,439", "--db", str(tmp_path / "cli.db"), "--seed", "1"]
+@contextlib.contextmanager
+def serving_cli(*options: str) -> Iterator[dict]:
+    """``python -m multimarkets.sandbox`` with ``options``: yields its JSON line; stops it with SIGINT, which
+    must end it with exit code 0."""
+    command = [sys.executable, "-m", "multimarkets.sandbox", "--port", "0", *options]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
-        line = json.loads(process.stdout.readline())
+        yield json.loads(process.stdout.readline())
+        process.send_signal(signal.SIGINT if os.name != "nt" else signal.CTRL_C_EVENT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout and process.stdout.close()
+        process.stderr and process.stderr.close()
+
+
+def test_cli_prints_one_json_line_serves_and_stops_on_sigint(tmp_path):
+    options = ["--rate-limit", "10/2s", "--ban", "3s", "--api-keys", "220:2, 439", "--db", str(tmp_path / "cli.db")]
+    with serving_cli(*options, "--seed", "1") as line:
         assert set(line) >= {"base_url", "api_key", "secret_key", "company_id", "keys"}
         assert line["company_id"] == "220" and [k["company_id"] for k in line["keys"]] == ["220", "220", "439"]
         credentials = Credentials(line["api_key"], line["secret_key"], line["company_id"])
@@ -219,14 +228,12 @@ def test_cli_prints_one_json_line_serves_and_stops_on_sigint(tmp_path):
                 codes.append(str(exc.code))
                 exc.close()
         assert codes == ["0"] * 9 + ["429", "418"]
-        process.send_signal(signal.SIGINT if os.name != "nt" else signal.CTRL_C_EVENT)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout and process.stdout.close()
-        process.stderr and process.stderr.close()
+
+
+def test_cli_api_keys_as_a_count_are_keys_of_the_company_id():
+    with serving_cli("--api-keys", "3", "--company-id", "7") as line:
+        assert [k["company_id"] for k in line["keys"]] == ["7", "7", "7"]
+        assert len({k["api_key"] for k in line["keys"]}) == 3
 
 
 @pytest.mark.parametrize(
@@ -236,6 +243,7 @@ def test_cli_prints_one_json_line_serves_and_stops_on_sigint(tmp_path):
         (["--ban", "soon"], "duration"),
         (["--rate-limit", "x"], "N/WINDOW"),
         (["--db", os.path.join("no-such-dir", "sandbox.db")], "cannot create the sandbox database"),
+        (["--api-keys", "220:x"], "is not COMPANY[:COUNT]"),
     ],
 )
 def test_cli_reports_bad_options(option, message):

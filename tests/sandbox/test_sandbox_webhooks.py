@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -141,16 +142,33 @@ async def test_receiver_that_never_accepts_is_dropped_after_the_attempts(start_s
     assert len(recv.requests) == 4
 
 
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 async def test_unreachable_receiver_counts_as_a_failure(start_sandbox, receiver):
     recv = await receiver()
     raw = await start_sandbox(webhook=DeliveryPolicy(attempts=2, backoff=0.01, timeout=1.0))
-    await raw.call(SUBSCRIBE, {"apiKey": raw.credentials.api_key, "webhookUrl": "http://127.0.0.1:9/closed"})
+    unreachable = f"http://127.0.0.1:{closed_port()}/closed"
+    await raw.call(SUBSCRIBE, {"apiKey": raw.credentials.api_key, "webhookUrl": unreachable})
     raw.sandbox.emit("ORDER_EXEC_REPORT", FILL)
     await raw.sandbox.drain_webhooks()
+    counts = {k: raw.sandbox.stats()[f"webhook_{k}"] for k in ("events", "attempts", "failures", "dropped")}
+    assert counts == {"events": 1, "attempts": 2, "failures": 2, "dropped": 1}
+    assert raw.sandbox.stats()["webhook_deliveries"] == 0
+    (outcome,) = raw.sandbox.webhook_deliveries()
+    assert (outcome["url"], outcome["attempts"], outcome["delivered"]) == (unreachable, 2, False)
+
     # re-subscribing replaces the URL
     await raw.call(SUBSCRIBE, {"apiKey": raw.credentials.api_key, "webhookUrl": recv.url})
     raw.sandbox.emit("ORDER_EXEC_REPORT", FILL)
-    await recv.wait_for(1)
+    await raw.sandbox.drain_webhooks()
+    assert len(recv.requests) == 1
+    stats = raw.sandbox.stats()
+    assert (stats["webhook_deliveries"], stats["webhook_failures"], stats["webhook_dropped"]) == (1, 2, 1)
 
 
 async def test_no_subscription_no_delivery(start_sandbox):

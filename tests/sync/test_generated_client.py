@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from multimarkets import BridgeClient, RateLimit
-from multimarkets._sync import SyncUsageError
+from multimarkets import BridgeClient, ClientClosedError
 from multimarkets.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox.in_thread(rate_limit=RateLimit(1000, 1.0)) as sb:
-        yield sb
+def sandbox(sandbox_in_thread: Sandbox) -> Sandbox:
+    return sandbox_in_thread
 
 
 def test_repr_names_the_sync_class(sandbox: Sandbox) -> None:
@@ -27,9 +23,9 @@ def test_close_ends_the_client_and_later_calls_raise(sandbox: Sandbox) -> None:
     assert client.catalog.currencies()
     client.close()
     client.close()  # idempotent
-    with pytest.raises(SyncUsageError, match="closed"):
+    with pytest.raises(ClientClosedError, match="closed"):
         client.catalog.currencies()
     with BridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as other:
         assert other.catalog.currencies()
-    with pytest.raises(SyncUsageError, match="closed"):
+    with pytest.raises(ClientClosedError, match="closed"):
         other.catalog.currencies()

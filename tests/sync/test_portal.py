@@ -24,7 +24,7 @@ import anyio.lowlevel
 import pytest
 
 from multimarkets._sync._portal import Portal, SyncUsageError
-from multimarkets.errors import MultiMarketsError
+from multimarkets.errors import ClientClosedError, MultiMarketsError
 
 T = TypeVar("T")
 TIMEOUT = 10.0
@@ -427,11 +427,11 @@ def test_close_runs_callbacks_in_the_loop_last_first_then_refuses_calls() -> Non
     portal.close()
     assert order == [("second", loop_id), ("first", loop_id)]
     assert portal.closed
-    with pytest.raises(SyncUsageError, match="closed"):
+    with pytest.raises(ClientClosedError, match="closed"):
         portal.call(double, 1)
-    with pytest.raises(SyncUsageError, match="closed"):
+    with pytest.raises(ClientClosedError, match="closed"):
         portal.iterate(count, 1)
-    with pytest.raises(SyncUsageError, match="closed"):
+    with pytest.raises(ClientClosedError, match="closed"):
         portal.on_close(recorder("late"))
 
 
@@ -476,5 +476,5 @@ def test_closing_while_calls_wait_in_other_threads_ends_them_with_a_clear_error(
         assert both_waiting.wait(TIMEOUT)
         portal.close()
         for future in waiting:
-            with pytest.raises(SyncUsageError, match="closed while this call was running"):
+            with pytest.raises(ClientClosedError, match="closed while this call was running"):
                 future.result(timeout=TIMEOUT)

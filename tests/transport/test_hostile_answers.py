@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 from transport_helpers import Call, RawRequest, RawServer, answer, canned
 
-from multimarkets import ConnectionError, ResponseFormatError
+from multimarkets import APIConnectionError, ResponseFormatError
 
 CAP = 64 * 1024
 
@@ -88,6 +88,6 @@ def test_json_that_cannot_be_decoded_is_a_response_format_error(serve, call: Cal
 
 def test_oversized_headers_are_a_typed_error(serve, call: Call) -> None:
     server: RawServer = serve(canned(answer(200, b'{"code":"0","ok":true}', headers={"X-Big": "a" * 100_000})))
-    with pytest.raises(ConnectionError) as caught:
+    with pytest.raises(APIConnectionError) as caught:
         call(server.base_url, max_retries=0)
     assert "not valid HTTP" in str(caught.value) and caught.value.maybe_processed

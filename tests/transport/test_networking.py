@@ -15,7 +15,7 @@ import pytest
 from network_helpers import Authority, ForwardProxy, TlsFront, make_authority
 from transport_helpers import PAGE, Call
 
-from multimarkets import AsyncBridgeClient, ConfigurationError, ConnectionError, Credentials, RateLimit
+from multimarkets import APIConnectionError, AsyncBridgeClient, ConfigurationError, Credentials, RateLimit
 from multimarkets.sandbox import Sandbox
 
 USER, PASSWORD = "egress", "s3cret:pw@x"
@@ -69,7 +69,7 @@ def test_an_ssl_context_is_used_as_given(call: Call, sandbox: Sandbox, tls: TlsF
 
 def test_an_unknown_ca_fails_verification_and_sends_nothing(call: Call, sandbox: Sandbox, tls: TlsFront) -> None:
     before = requests_seen(sandbox)
-    with pytest.raises(ConnectionError) as caught:
+    with pytest.raises(APIConnectionError) as caught:
         call(tls.base_url, credentials=sandbox.credentials, max_retries=0)
     assert "certificate" in str(caught.value) and not caught.value.maybe_processed
     assert requests_seen(sandbox) == before
@@ -103,7 +103,7 @@ def test_https_through_the_proxy_tunnels_with_verification_on(
 def test_wrong_proxy_credentials_are_a_connection_error_without_the_password(
     call: Call, sandbox: Sandbox, proxy: ForwardProxy, tls: TlsFront, authority: Authority
 ) -> None:
-    with pytest.raises(ConnectionError) as caught:
+    with pytest.raises(APIConnectionError) as caught:
         call(
             tls.base_url,
             credentials=sandbox.credentials,

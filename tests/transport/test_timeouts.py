@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from transport_helpers import Call, RawRequest, RawServer
 
-from multimarkets import TimeoutError
+from multimarkets import APITimeoutError
 
 
 async def never_answer(_: RawRequest, writer: asyncio.StreamWriter) -> None:
@@ -17,7 +17,7 @@ async def never_answer(_: RawRequest, writer: asyncio.StreamWriter) -> None:
 @pytest.mark.parametrize(("max_retries", "said"), [(2, "3 attempts of 0.25 s each"), (0, "1 attempt of 0.25 s")])
 def test_a_timeout_names_attempts_and_their_length(serve, call: Call, max_retries: int, said: str) -> None:
     server: RawServer = serve(never_answer)
-    with pytest.raises(TimeoutError) as caught:
+    with pytest.raises(APITimeoutError) as caught:
         call(server.base_url, timeout=0.25, max_retries=max_retries)
     assert said in str(caught.value)
     assert caught.value.attempts == len(server.requests) == max_retries + 1

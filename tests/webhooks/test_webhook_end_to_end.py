@@ -96,16 +96,8 @@ class Seen:
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    policy = DeliveryPolicy(attempts=4, backoff=0.01, timeout=5.0)
-    async with Sandbox(rate_limit=RateLimit(1000, 1.0), webhook=policy) as sb:
-        yield sb
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[AsyncBridgeClient]:
-    async with AsyncBridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as c:
-        yield c
+def sandbox_options() -> dict[str, Any]:
+    return {"rate_limit": RateLimit(1000, 1.0), "webhook": DeliveryPolicy(attempts=4, backoff=0.01, timeout=5.0)}
 
 
 @pytest.fixture
