@@ -34,7 +34,7 @@ class BulkReport:
     elapsed: float
     """Seconds the run took."""
     journal: str | None
-    """The journal file, or None when the run used a temporary one."""
+    """The journal file, or None for a run without one (its state stayed in memory)."""
     stopped_by: MultiMarketsError | None = attrs.field(default=None, eq=False)
     """The fatal error that stopped the run (ban, bad key, bad signature, no permission), if any."""
 
