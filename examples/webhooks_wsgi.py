@@ -31,7 +31,9 @@ def make_wsgi_app(
         if environ["REQUEST_METHOD"] != "POST" or environ["PATH_INFO"] != "/notification":
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found"]
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        # Never read more than the receiver accepts: it refuses a longer body without parsing it.
+        length = min(int(environ.get("CONTENT_LENGTH") or 0), receiver.max_body + 1)
+        body = environ["wsgi.input"].read(length)
         # WSGI spells headers HTTP_APIKEY, HTTP_TIMESTAMP, ...; the receiver matches names case-insensitively.
         headers = {key[5:]: value for key, value in environ.items() if key.startswith("HTTP_")}
         status, reply_headers, reply = receiver.handle_sync(body, headers)

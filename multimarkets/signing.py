@@ -22,6 +22,7 @@ __all__ = [
     "RsaSha1Signer",
     "RsaSha1Verifier",
     "Signer",
+    "canonical_body",
     "canonical_string",
     "load_private_key",
     "load_public_key",
@@ -37,10 +38,16 @@ def _drop_nulls(value: Any) -> Any:
     return value
 
 
-def canonical_string(body: Mapping[str, Any] | None, timestamp: int) -> str:
-    """Return the exact text that is signed: sorted compact JSON without quotes, then the timestamp."""
+def canonical_body(body: Any) -> str:
+    """The body part of the signed text: sorted compact JSON without quotes or nulls. Bodies that differ only
+    in spelling (key order, spacing, ``"1"`` for ``1``) have the same text, and the same signature."""
     text = json.dumps(_drop_nulls(body or {}), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-    return text.replace('"', "") + str(timestamp)
+    return text.replace('"', "")
+
+
+def canonical_string(body: Mapping[str, Any] | None, timestamp: int) -> str:
+    """Return the exact text that is signed: :func:`canonical_body`, then the timestamp."""
+    return canonical_body(body) + str(timestamp)
 
 
 def _der_from_text(key: str, kind: str) -> bytes:
@@ -118,8 +125,9 @@ class RsaSha1Verifier:
     def __init__(self, public_key: str | bytes) -> None:
         self._key = load_public_key(public_key)
 
-    def verify(self, body: Mapping[str, Any] | None, timestamp: int, signature: str) -> bool:
-        """Return True when ``signature`` is valid for ``body`` and ``timestamp``."""
+    def verify(self, body: Mapping[str, Any] | None, timestamp: int, signature: str, *, raw_body: bytes = b"") -> bool:
+        """Return True when ``signature`` is valid for ``body`` and ``timestamp`` (this scheme signs the decoded
+        body, so ``raw_body``, the bytes as received, is not needed)."""
         return self.verify_text(canonical_string(body, timestamp), signature)
 
     def verify_text(self, text: str, signature: str) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from .dedup import DedupStore
-from .receiver import EventHandler, WebhookReceiver
+from .receiver import DEFAULT_MAX_BODY, EventHandler, WebhookReceiver
 from .verify import DEFAULT_TOLERANCE, Verifier
 
 __all__ = ["aiohttp_handler", "receiver_handler"]
@@ -17,10 +17,24 @@ def receiver_handler(receiver: WebhookReceiver) -> Callable[[web.Request], Await
     """An aiohttp.web handler that passes each request to an existing ``receiver``."""
 
     async def handle_notification(request: web.Request) -> web.Response:
-        status, headers, body = await receiver.handle(await request.read(), request.headers)
+        status, headers, body = await receiver.handle(await _read_capped(request, receiver.max_body), request.headers)
         return web.Response(status=status, headers=dict(headers), body=body)
 
     return handle_notification
+
+
+async def _read_capped(request: web.Request, cap: int) -> bytes:
+    """The body, or its first ``cap + 1``-odd bytes when it is longer (the receiver refuses it by its size)."""
+    if not request.can_read_body:  # read already (e.g. by a middleware): aiohttp keeps it, within client_max_size
+        return await request.read()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            break
+    return b"".join(chunks)
 
 
 def aiohttp_handler(
@@ -31,12 +45,19 @@ def aiohttp_handler(
     api_key: str | None = None,
     company_id: str | None = None,
     dedup: DedupStore | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """An aiohttp.web handler calling ``on_event`` once per notification; options as :class:`WebhookReceiver`.
 
     Mount it with ``app.router.add_post("/notification", aiohttp_handler(on_event, verifier=...))``.
     """
     receiver = WebhookReceiver(
-        on_event, verifier=verifier, tolerance=tolerance, api_key=api_key, company_id=company_id, dedup=dedup
+        on_event,
+        verifier=verifier,
+        tolerance=tolerance,
+        api_key=api_key,
+        company_id=company_id,
+        dedup=dedup,
+        max_body=max_body,
     )
     return receiver_handler(receiver)

@@ -20,6 +20,7 @@ from .._read import read
 from ..errors import ResponseFormatError, WebhookFormatError
 from ..models.enums import MessageType, OrderStatus
 from ..models.trading import OrderRef
+from ..signing import canonical_body
 from ._headers import header
 
 __all__ = [
@@ -114,8 +115,9 @@ class UnknownEvent:
 
     @property
     def identity(self) -> str:
-        """Message type, category and a digest of the content: an exact redelivery has the same key."""
-        text = json.dumps(self.content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        """Message type, category and a digest of the content's signed text: contents the signature cannot
+        tell apart (``"1"`` and ``1``, key order, spacing) are one event."""
+        text = canonical_body(self.content) if isinstance(self.content, Mapping) else self.content.replace('"', "")
         return _key(self.msg_type, self.category, hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
@@ -139,7 +141,7 @@ def load_body(body: bytes | str, *, trace: str | None = None) -> dict[str, Any]:
     """The callback body as a JSON object; anything else raises :class:`WebhookFormatError`."""
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than any notification
         raise WebhookFormatError("notification body is not JSON", trace=trace) from None
     if not isinstance(payload, dict):
         raise WebhookFormatError("notification body is not a JSON object", trace=trace)
@@ -154,7 +156,7 @@ def _content_of(payload: Mapping[str, Any], category: str, trace: str | None) ->
         raise WebhookFormatError("notification has no content (string or object)", trace=trace)
     try:
         parsed = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = None
     if isinstance(parsed, dict):
         return parsed

@@ -6,24 +6,31 @@ it returns. The aiohttp integration (:mod:`multimarkets.webhooks.aiohttp_support
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 
-from ..errors import ConfigurationError, WebhookError
+import attrs
+
+from ..errors import ConfigurationError, WebhookError, WebhookFormatError
 from ._headers import header
 from .dedup import Claim, DedupStore, MemoryDedupStore
 from .events import Event, event_from_payload, load_body
 from .replies import WebhookResponse, acknowledge, refuse
 from .verify import DEFAULT_TOLERANCE, Verifier, verify_notification
 
-__all__ = ["EventHandler", "WebhookReceiver"]
+__all__ = ["DEFAULT_MAX_BODY", "EventHandler", "WebhookReceiver"]
 
 logger = logging.getLogger("multimarkets.webhooks")
 
 EventHandler = Callable[[Event], Awaitable[None] | None]
 """``on_event(event)``: a plain function or a coroutine function."""
+
+DEFAULT_MAX_BODY = 256 * 1024
+"""Bytes a notification body may have (one is well under 4 KiB); a longer body is refused before it is parsed."""
 
 _IN_PROGRESS_CODE = "IN_PROGRESS"
 _HANDLER_FAILED_CODE = "G500"
@@ -35,10 +42,13 @@ class WebhookReceiver:
     ``verifier`` is required: pass ``RsaSha1Verifier(platform_public_key)`` (or your own :class:`Verifier`), or
     ``None`` to accept unsigned notifications (a warning is logged; only for local experiments).
     ``tolerance`` is how many seconds the ``timestamp`` header may be off. ``api_key`` / ``company_id`` restrict
-    deliveries to yours. ``dedup`` remembers handled events (default: the last 10 000, in memory).
+    deliveries to yours. ``dedup`` remembers handled events (default: the last 10 000, in memory; for several
+    worker processes a shared :class:`~multimarkets.webhooks.SqliteDedupStore` or ``RedisDedupStore``).
+    A body over ``max_body`` bytes is refused before it is parsed.
 
-    Answers: 200 + acknowledgement when handled or a duplicate; 400 malformed body; 401 bad signature or
-    timestamp; 409 the same event is being handled right now; 500 ``on_event`` raised (the service retries).
+    Answers: 200 + acknowledgement when handled or a duplicate; 400 malformed, oversized or absurd body; 401 bad
+    signature or timestamp; 409 the same event is being handled right now; 500 ``on_event`` raised (the service
+    retries).
     """
 
     def __init__(
@@ -50,11 +60,16 @@ class WebhookReceiver:
         api_key: str | None = None,
         company_id: str | None = None,
         dedup: DedupStore | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
     ) -> None:
         if not callable(on_event):
             raise ConfigurationError("on_event must be callable")
-        if verifier is not None and not isinstance(verifier, Verifier):
-            raise ConfigurationError("verifier must have a verify(body, timestamp, signature) method, or be None")
+        if verifier is not None and not _takes_raw_body(verifier):
+            raise ConfigurationError(
+                "verifier must have a verify(body, timestamp, signature, *, raw_body) method, or be None"
+            )
+        if max_body < 1:
+            raise ConfigurationError("max_body must be a positive number of bytes")
         if tolerance <= 0:
             raise ConfigurationError("tolerance must be a positive number of seconds")
         if verifier is None:
@@ -65,9 +80,15 @@ class WebhookReceiver:
         self._api_key = api_key
         self._company_id = company_id
         self._dedup: DedupStore = dedup if dedup is not None else MemoryDedupStore()
+        self._max_body = max_body
 
     def __repr__(self) -> str:
         return f"WebhookReceiver(verifier={self._verifier!r}, tolerance={self._tolerance}, dedup={self._dedup!r})"
+
+    @property
+    def max_body(self) -> int:
+        """Bytes a notification body may have."""
+        return self._max_body
 
     @property
     def dedup(self) -> DedupStore:
@@ -77,6 +98,8 @@ class WebhookReceiver:
     def accept(self, body: bytes, headers: Mapping[str, str]) -> Event:
         """Verify and parse one delivery without handling it; raises a :class:`~multimarkets.WebhookError`."""
         trace = header(headers, "trace")
+        if len(body) > self._max_body:
+            raise WebhookFormatError(f"notification body is over {self._max_body} bytes", trace=trace)
         payload = load_body(body, trace=trace)
         if self._verifier is not None:
             verify_notification(
@@ -86,51 +109,43 @@ class WebhookReceiver:
                 tolerance=self._tolerance,
                 api_key=self._api_key,
                 company_id=self._company_id,
+                raw_body=body,
             )
-        return event_from_payload(payload, trace=trace)
+        try:
+            return event_from_payload(payload, trace=trace)
+        except RecursionError:
+            raise WebhookFormatError("notification content is nested too deeply", trace=trace) from None
 
     async def handle(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """Handle one delivery (``on_event`` may be sync or async) and return the answer to send."""
-        started = time.monotonic()
-        claimed = self._claim(body, headers, started)
+        claimed = self._claim(body, headers)
         if isinstance(claimed, WebhookResponse):
             return claimed
-        event, key, trace = claimed
-        try:
-            result = self._on_event(event)
+        with self._running(claimed) as run:
+            result = self._on_event(claimed.event)
             if inspect.isawaitable(result):
                 await result
-        except Exception:
-            return self._failed(key, event, trace, started)
-        except BaseException:
-            self._dedup.release(key)
-            raise
-        return self._handled(key, trace, started)
+        assert run.response is not None  # set on every way out of _running that does not raise
+        return run.response
 
     def handle_sync(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """Like :meth:`handle`, for synchronous frameworks (Flask, Django); ``on_event`` must be a plain function."""
-        started = time.monotonic()
-        claimed = self._claim(body, headers, started)
+        if inspect.iscoroutinefunction(self._on_event):
+            raise ConfigurationError("on_event is asynchronous: call `await receiver.handle(...)` instead")
+        claimed = self._claim(body, headers)
         if isinstance(claimed, WebhookResponse):
             return claimed
-        event, key, trace = claimed
-        try:
-            result = self._on_event(event)
-        except Exception:
-            return self._failed(key, event, trace, started)
-        except BaseException:
-            self._dedup.release(key)
-            raise
-        if inspect.isawaitable(result):
-            self._dedup.release(key)
-            if inspect.iscoroutine(result):
-                result.close()
-            raise ConfigurationError("on_event is asynchronous: call `await receiver.handle(...)` instead")
-        return self._handled(key, trace, started)
+        with self._running(claimed) as run:
+            result = self._on_event(claimed.event)
+            if inspect.isawaitable(result):
+                if inspect.iscoroutine(result):
+                    result.close()
+                raise TypeError("on_event returned an awaitable to handle_sync")
+        assert run.response is not None
+        return run.response
 
-    def _claim(
-        self, body: bytes, headers: Mapping[str, str], started: float
-    ) -> WebhookResponse | tuple[Event, str, str | None]:
+    def _claim(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse | _Claimed:
+        started = time.monotonic()
         trace = header(headers, "trace")
         try:
             event = self.accept(body, headers)
@@ -145,18 +160,49 @@ class WebhookReceiver:
         if claim is Claim.IN_PROGRESS:
             message = "the same event is being handled; retry later"
             return refuse(409, _IN_PROGRESS_CODE, message, trace, tm=_elapsed_ms(started))
-        return event, key, trace
+        return _Claimed(event, key, trace, started)
 
-    def _handled(self, key: str, trace: str | None, started: float) -> WebhookResponse:
-        self._dedup.complete(key)
-        return acknowledge(trace, tm=_elapsed_ms(started))
+    @contextlib.contextmanager
+    def _running(self, claimed: _Claimed) -> Iterator[_Run]:
+        """Around one call of ``on_event``: record the event as handled, or give the claim up when it raised."""
+        run = _Run()
+        elapsed = functools.partial(_elapsed_ms, claimed.started)
+        try:
+            yield run
+        except Exception:
+            self._dedup.release(claimed.key)
+            logger.exception("on_event failed for %s %s (trace=%s)", claimed.event.msg_type, claimed.key, claimed.trace)
+            message = "the receiver failed to handle the event"
+            run.response = refuse(500, _HANDLER_FAILED_CODE, message, claimed.trace, tm=elapsed())
+            return
+        except BaseException:
+            self._dedup.release(claimed.key)
+            raise
+        self._dedup.complete(claimed.key)
+        run.response = acknowledge(claimed.trace, tm=elapsed())
 
-    def _failed(self, key: str, event: Event, trace: str | None, started: float) -> WebhookResponse:
-        self._dedup.release(key)
-        logger.exception("on_event failed for %s %s (trace=%s)", event.msg_type, key, trace)
-        return refuse(
-            500, _HANDLER_FAILED_CODE, "the receiver failed to handle the event", trace, tm=_elapsed_ms(started)
-        )
+
+@attrs.frozen
+class _Claimed:
+    event: Event
+    key: str
+    trace: str | None
+    started: float
+
+
+@attrs.define
+class _Run:
+    response: WebhookResponse | None = None
+
+
+def _takes_raw_body(verifier: object) -> bool:
+    if not isinstance(verifier, Verifier):
+        return False
+    try:
+        parameters = inspect.signature(verifier.verify).parameters.values()
+    except (TypeError, ValueError):
+        return True  # a callable whose signature cannot be read: trust it
+    return any(p.name == "raw_body" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def _elapsed_ms(started: float) -> int:

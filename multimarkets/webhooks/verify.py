@@ -22,16 +22,19 @@ __all__ = ["DEFAULT_TOLERANCE", "REQUIRED_HEADERS", "RsaSha1Verifier", "Verifier
 DEFAULT_TOLERANCE = 300.0
 """Seconds a notification's ``timestamp`` may differ from our clock (either way) before it is rejected."""
 
+_MAX_TIMESTAMP_DIGITS = 16
+
 REQUIRED_HEADERS = ("signature", "timestamp", "apiKey", "companyId")
 """Headers a notification must carry to be verified (``trace`` is optional: it is only echoed)."""
 
 
 @runtime_checkable
 class Verifier(Protocol):
-    """Anything that checks a notification's ``signature`` header against its decoded body and timestamp."""
+    """Anything that checks a notification's ``signature`` header against its body and timestamp."""
 
-    def verify(self, body: Mapping[str, Any] | None, timestamp: int, signature: str) -> bool:
-        """True when ``signature`` (the header, as sent) signs ``body`` at ``timestamp`` (epoch milliseconds)."""
+    def verify(self, body: Mapping[str, Any] | None, timestamp: int, signature: str, *, raw_body: bytes) -> bool:
+        """True when ``signature`` (the header, as sent) signs the notification sent at ``timestamp`` (epoch
+        milliseconds): ``body`` is the decoded JSON, ``raw_body`` the bytes exactly as received."""
         ...
 
 
@@ -48,11 +51,13 @@ def verify_notification(
     api_key: str | None = None,
     company_id: str | None = None,
     now: float | None = None,
+    raw_body: bytes = b"",
 ) -> None:
     """Raise unless the notification is authentic and fresh; return None when it is.
 
-    ``payload`` is the decoded body. ``api_key`` / ``company_id``, when given, must equal the headers (compared in
-    constant time). ``now`` (UNIX seconds) defaults to the current time.
+    ``payload`` is the decoded body, ``raw_body`` the bytes as received (both reach the verifier).
+    ``api_key`` / ``company_id``, when given, must equal the headers (compared in constant time). ``now`` (UNIX
+    seconds) defaults to the current time.
     Raises :class:`~multimarkets.WebhookSignatureError` or :class:`~multimarkets.WebhookTimestampError`.
     """
     trace = header(headers, "trace")
@@ -63,10 +68,10 @@ def verify_notification(
     if missing:
         raise WebhookSignatureError(f"notification lacks header(s): {', '.join(missing)}", trace=trace)
     signature, text_timestamp, given_key, given_company = (str(values[name]) for name in REQUIRED_HEADERS)
-    try:
-        timestamp = int(text_timestamp)
-    except ValueError:
-        raise WebhookTimestampError("notification timestamp is not an integer", trace=trace) from None
+    # Epoch milliseconds have 13 digits; a longer number is junk (and would overflow the float arithmetic below).
+    if not (text_timestamp.isascii() and text_timestamp.isdigit() and len(text_timestamp) <= _MAX_TIMESTAMP_DIGITS):
+        raise WebhookTimestampError("notification timestamp is not an integer of epoch milliseconds", trace=trace)
+    timestamp = int(text_timestamp)
     current = time.time() if now is None else now
     skew = abs(current - timestamp / 1000)
     if skew > tolerance:
@@ -78,7 +83,7 @@ def verify_notification(
     if company_id is not None and not _same(given_company, str(company_id)):
         raise WebhookSignatureError("notification is addressed to another company", trace=trace)
     try:
-        valid = verifier.verify(payload, timestamp, signature)
+        valid = verifier.verify(payload, timestamp, signature, raw_body=raw_body)
     except Exception as exc:
         # A user's verifier that raises on garbage (bad base64, wrong length) means "does not verify": a 401,
         # not a 500 that would make the service deliver the forgery again.

@@ -18,7 +18,7 @@ PAYLOAD = wrap(exec_report())
 
 
 def check(body: bytes, headers: Mapping[str, str], verifier: Verifier, **options: Any) -> None:
-    verify_notification(json.loads(body), headers, verifier=verifier, **options)
+    verify_notification(json.loads(body), headers, verifier=verifier, raw_body=body, **options)
 
 
 def test_good_delivery_passes(deliver: MakeDelivery, verifier: RsaSha1Verifier) -> None:
@@ -108,23 +108,23 @@ def test_delivery_for_another_key_or_company_is_rejected(deliver: MakeDelivery, 
 
 
 def test_a_custom_verifier_is_used_and_a_false_answer_is_an_error(deliver: MakeDelivery) -> None:
-    seen: list[tuple[Mapping[str, Any] | None, int, str]] = []
+    seen: list[tuple[Mapping[str, Any] | None, int, str, bytes]] = []
 
     class Recording:
-        def verify(self, body: Mapping[str, Any] | None, timestamp: int, signature: str) -> bool:
-            seen.append((body, timestamp, signature))
+        def verify(self, body: Mapping[str, Any] | None, timestamp: int, signature: str, *, raw_body: bytes) -> bool:
+            seen.append((body, timestamp, signature, raw_body))
             return False
 
     body, headers = deliver(PAYLOAD)
     with pytest.raises(WebhookSignatureError):
         check(body, headers, Recording())
-    assert seen == [(PAYLOAD, int(headers["timestamp"]), headers["signature"])]
+    assert seen == [(PAYLOAD, int(headers["timestamp"]), headers["signature"], body)]
 
 
 class ChokingVerifier:
     """A user's verifier that raises on input it cannot decode instead of returning False."""
 
-    def verify(self, body: Mapping[str, Any], timestamp: int, signature: str) -> bool:
+    def verify(self, body: Mapping[str, Any], timestamp: int, signature: str, *, raw_body: bytes) -> bool:
         raise ValueError("not base64")
 
 
