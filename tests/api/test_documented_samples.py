@@ -127,15 +127,15 @@ def company(credentials: Credentials) -> Credentials:
     return attrs.evolve(credentials, company_id="360")
 
 
-def call_with(kind: str, credentials: Credentials, base_url: str, biz_type: str) -> Any:
-    """The typed method owning ``biz_type``, on a strict client of ``kind``."""
+def call_with(kind: str, credentials: Credentials, base_url: str, call: Callable[[Any], Any]) -> Any:
+    """``call(client)`` on a strict client of ``kind``."""
     if kind == "sync":
         with BridgeClient(credentials, base_url, rate_limit=None, strict=True) as client:
-            return CALLS[biz_type](client)
+            return call(client)
 
     async def run() -> Any:
         async with AsyncBridgeClient(credentials, base_url, rate_limit=None, strict=True) as client:
-            return await CALLS[biz_type](client)
+            return await call(client)
 
     return asyncio.run(run())
 
@@ -180,7 +180,7 @@ def test_every_documented_sample_round_trips(
     owner = ALIASES.get(biz_type, biz_type)
     sample = SAMPLES[biz_type]
     before = len(received)
-    result = call_with(kind, company, base_url, owner)
+    result = call_with(kind, company, base_url, CALLS[owner])
 
     [(sent_to, body, headers)] = received[before:]
     assert sent_to == owner
@@ -202,10 +202,180 @@ def test_sample_values_spot_check(
     server: tuple[str, list[tuple[str, Any, dict[str, str]]]], credentials: Credentials
 ) -> None:
     base_url, _ = server
-    detail = call_with("sync", credentials, base_url, DETAIL)
+    detail = call_with("sync", credentials, base_url, CALLS[DETAIL])
     assert (detail.id_card_type, detail.assert_pass_status, detail.company_type) == ("", "1", "1")
     assert detail.status is CustomerStatus.NORMAL and detail.company_id == 360
-    [customer] = call_with("async", credentials, base_url, "customer.admin.WhiteCustomerAdminApiService.page").items
+    [customer] = call_with(
+        "async", credentials, base_url, CALLS["customer.admin.WhiteCustomerAdminApiService.page"]
+    ).items
     assert customer.id_card_type == "" and customer.customer_no == "86021976"
-    order = call_with("async", credentials, base_url, "tradeapi.admin.OrderAdminApiService.queryDirectOrder")
+    order = call_with("async", credentials, base_url, CALLS["tradeapi.admin.OrderAdminApiService.queryDirectOrder"])
     assert order.status is OrderStatus.SUBMITTED and order.order_id == "28457301" and not order.is_final
+
+
+# The documented request fields and their JSON types (reference §6), beyond what the examples show.
+TRADING_BLOCK = {
+    "tradeType": int,
+    "exchangeId": str,
+    "accountName": str,
+    "customerId": int,
+    "customerNo": str,
+    "customerGroupId": int,
+}
+LOOKUP = {**TRADING_BLOCK, "symbolId": int, "orderId": str, "clientOrderId": str}
+CONTRACT: dict[str, dict[str, type]] = {
+    "customer.admin.WhiteCustomerAdminApiService.addCustomer": {
+        "phone": str,
+        "email": str,
+        "phoneArea": str,
+        "emailArea": str,
+        "pwd": str,
+        "country": str,
+        "registerSource": int,
+        "customerGroupId": int,
+        "remark": str,
+    },
+    "customer.admin.WhiteCustomerAdminApiService.page": {"customerNo": str, "current": str, "size": str},
+    "customer.admin.CustomerDirectAccAdminApiService.add": {
+        "customerNo": str,
+        "exchangeCode": str,
+        "accountType": str,
+        "accountName": str,
+        "accountApiKey": str,
+        "accountSecretKey": str,
+        "passphrase": str,
+        "isTest": int,
+        "certificate": str,
+    },
+    "customer.admin.CustomerDirectAccAdminApiService.edit": {
+        "id": str,
+        "accountName": str,
+        "accountApiKey": str,
+        "accountSecretKey": str,
+        "passphrase": str,
+        "certificate": str,
+    },
+    "customer.admin.CustomerDirectAccAdminApiService.getPage": {
+        "customerNo": str,
+        "exchangeCode": str,
+        "accountType": str,
+        "accountName": str,
+        "current": str,
+        "size": str,
+    },
+    "tradeapi.admin.AccountAdminService.queryBalances": {**TRADING_BLOCK, "omitZeroBalances": bool, "currency": str},
+    "tradeapi.admin.AccountAdminService.queryDepositList": {
+        **TRADING_BLOCK,
+        "currency": str,
+        "status": str,
+        "txId": str,
+        "startTime": str,
+        "endTime": str,
+        "limit": str,
+    },
+    "tradeapi.admin.OrderAdminApiService.addDirectOrder": {
+        **TRADING_BLOCK,
+        "symbolId": int,
+        "bizType": int,
+        "direction": int,
+        "price": str,
+        "num": str,
+        "amount": str,
+        "timeInForce": str,
+        "clientOrderId": str,
+    },
+    "tradeapi.admin.OrderAdminApiService.queryDirectOrder": LOOKUP,
+    "tradeapi.admin.OrderAdminApiService.cancelDirectOrder": LOOKUP,
+    "tradeapi.admin.OrderAdminApiService.queryDirectTradeRecord": {
+        **TRADING_BLOCK,
+        "symbolId": int,
+        "startTime": int,
+        "endTime": int,
+        "limit": int,
+    },
+    "config.admin.AdminSymbolDubboService.getSymbolByCompanyId": {"companyId": str, "tradeType": int},
+}
+WITH_ID = TradingAccount("okx", "okx-01", "86021976", customer_group_id=2, customer_id=21976)
+VARIANTS: list[tuple[str, Callable[[Any], Any]]] = [
+    (
+        "customer.admin.WhiteCustomerAdminApiService.addCustomer",
+        lambda c: c.customers.register(
+            email="user@example.com",
+            email_area="+86",
+            password_md5="dc483e80a7a0bd9ef71d8cf973673924",
+            country="cn",
+            register_source="H5",
+            customer_group_id="2",
+            remark="vip",
+        ),
+    ),
+    ("customer.admin.WhiteCustomerAdminApiService.page", lambda c: c.customers.list(page="2", size=100)),
+    (
+        "customer.admin.CustomerDirectAccAdminApiService.add",
+        lambda c: c.accounts.add(
+            "86021976",
+            exchange_code="cumberland",
+            account_type="futures",
+            account_name="cb-01",
+            api_key="counterparty",
+            secret_key="user",
+            passphrase="p",
+            certificate="0a0b",
+            is_test=True,
+        ),
+    ),
+    (
+        "customer.admin.CustomerDirectAccAdminApiService.edit",
+        lambda c: c.accounts.update(1024, api_key="k", secret_key="s", passphrase="p", certificate="ff"),
+    ),
+    (
+        "customer.admin.CustomerDirectAccAdminApiService.getPage",
+        lambda c: c.accounts.list(exchange_code="okx", account_type="spot", account_name="main", page=3, size=50),
+    ),
+    (
+        "tradeapi.admin.AccountAdminService.queryBalances",
+        lambda c: c.trading.balances(WITH_ID, currencies=["USDT", "BTC"]),
+    ),
+    (
+        "tradeapi.admin.AccountAdminService.queryDepositList",
+        lambda c: c.trading.deposits(WITH_ID, status="completed", tx_id="0x5f", limit="100"),
+    ),
+    (
+        "tradeapi.admin.OrderAdminApiService.addDirectOrder",
+        lambda c: c.trading.place_order(WITH_ID, "59", side="sell", order_type="market", quote_amount=10),
+    ),
+    (
+        "tradeapi.admin.OrderAdminApiService.queryDirectOrder",
+        lambda c: c.trading.get_order(WITH_ID, 59, client_order_id="abc123XYZ"),
+    ),
+    (
+        "tradeapi.admin.OrderAdminApiService.cancelDirectOrder",
+        lambda c: c.trading.cancel_order(WITH_ID, 59, order_id="28457301", client_order_id="abc123XYZ"),
+    ),
+    ("tradeapi.admin.OrderAdminApiService.queryDirectTradeRecord", lambda c: c.trading.trades(WITH_ID, 59)),
+    ("config.admin.AdminSymbolDubboService.getSymbolByCompanyId", lambda c: c.catalog.products(trade_type=3)),
+]
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+@pytest.mark.parametrize(
+    ("biz_type", "variant"), VARIANTS, ids=[f"{b.rsplit('.', 1)[1]}-{i}" for i, (b, _) in enumerate(VARIANTS)]
+)
+def test_argument_variants_send_only_documented_fields_of_documented_types(
+    server: tuple[str, list[tuple[str, Any, dict[str, str]]]],
+    credentials: Credentials,
+    kind: str,
+    biz_type: str,
+    variant: Callable[[Any], Any],
+) -> None:
+    base_url, received = server
+    before = len(received)
+    call_with(kind, credentials, base_url, variant)
+    [(sent_to, body, _)] = received[before:]
+    assert sent_to == biz_type
+    contract = CONTRACT[biz_type]
+    assert set(body) <= set(contract), f"undocumented fields: {set(body) - set(contract)}"
+    for key, value in body.items():
+        assert type(value) is contract[key], (
+            f"{key}: {type(value).__name__} where the docs type {contract[key].__name__}"
+        )
