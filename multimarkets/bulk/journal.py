@@ -170,13 +170,9 @@ class _LockedRows(SqlRows):
         with self._lock:
             return super()._read(sql, params)
 
-    def _scalar(self, sql: str) -> int:
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         with self._lock:
-            return super()._scalar(sql)
-
-    def registered_row(self, customer_no: str) -> int | None:
-        with self._lock:
-            return super().registered_row(customer_no)
+            return super()._one(sql, params)
 
 
 class _Commit:

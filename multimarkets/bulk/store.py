@@ -131,8 +131,8 @@ class SqlRows:
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[StoredRow]:
         return [stored(row) for row in self._conn.execute(sql, params).fetchall()]
 
-    def _scalar(self, sql: str) -> int:
-        return int(self._conn.execute(sql).fetchone()[0])
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(sql, params).fetchone()
 
     def lookup(self, first: int, last: int) -> dict[int, StoredRow]:
         """Recorded rows with ``first <= position <= last``."""
@@ -141,7 +141,7 @@ class SqlRows:
 
     def last_position(self) -> int:
         """The highest position recorded, -1 for a new journal: later positions need no lookup."""
-        return self._scalar("SELECT coalesce(max(position), -1) FROM rows")
+        return int(self._one("SELECT coalesce(max(position), -1) FROM rows")[0])
 
     def pending(self, after: int, before: int, limit: int) -> list[StoredRow]:
         """Up to ``limit`` rows waiting for the reconcile pass with ``after < position < before``, in order."""
@@ -150,12 +150,13 @@ class SqlRows:
 
     def count_pending(self) -> int:
         """How many rows wait for the reconcile pass."""
-        return self._scalar("SELECT count(*) FROM rows WHERE pending = 1")
+        return int(self._one("SELECT count(*) FROM rows WHERE pending = 1")[0])
 
     def registered_row(self, customer_no: str) -> int | None:
         """The 1-based number of the input row recorded as having registered ``customer_no``, if any."""
-        sql = "SELECT position FROM rows WHERE state = 'registered' AND customer_no = ? LIMIT 1"
-        found = self._conn.execute(sql, (customer_no,)).fetchone()
+        found = self._one(
+            "SELECT position FROM rows WHERE state = 'registered' AND customer_no = ? LIMIT 1", (customer_no,)
+        )
         return None if found is None else int(found[0]) + 1
 
     def match(self, email_keys: Iterable[str], phone_keys: Iterable[str]) -> list[StoredRow]:
@@ -177,6 +178,8 @@ class MemoryRows:
 
     def __init__(self) -> None:
         self._pending: dict[int, StoredRow] = {}
+        self._order: list[int] = []
+        """The positions of :attr:`_pending`, sorted (rows settle roughly in input order: inserts append)."""
         self._by_key: dict[str, set[int]] = {}
         self._registered: dict[str, int] = {}
 
@@ -190,10 +193,12 @@ class MemoryRows:
         for row in rows:
             old = self._pending.pop(row.position, None)
             if old is not None:
+                del self._order[bisect.bisect_left(self._order, old.position)]
                 for key in self._keys(old):
                     self._by_key[key].discard(old.position)
             if row.pending:
                 self._pending[row.position] = row
+                bisect.insort(self._order, row.position)
                 for key in self._keys(row):
                     self._by_key.setdefault(key, set()).add(row.position)
             if row.state == RowOutcome.REGISTERED.value and row.customer_no is not None:
@@ -209,9 +214,8 @@ class MemoryRows:
 
     def pending(self, after: int, before: int, limit: int) -> list[StoredRow]:
         """Up to ``limit`` rows waiting for the reconcile pass with ``after < position < before``, in order."""
-        positions = sorted(self._pending)
-        start = bisect.bisect_right(positions, after)
-        return [self._pending[p] for p in positions[start : start + limit] if p < before]
+        start = bisect.bisect_right(self._order, after)
+        return [self._pending[p] for p in self._order[start : start + limit] if p < before]
 
     def count_pending(self) -> int:
         """How many rows wait for the reconcile pass."""

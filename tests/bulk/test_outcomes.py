@@ -247,17 +247,20 @@ async def test_the_earliest_of_duplicate_rows_wins_even_after_a_lost_answer(tmp_
     assert second.message and "row" not in second.message and "probably ours" not in second.message
 
 
+@pytest.mark.parametrize("kept", ["in a journal file", "in memory"])
 async def test_a_duplicate_row_registered_after_the_first_failed_is_named_instead_of_blaming_a_lost_attempt(
-    tmp_path: Path,
+    tmp_path: Path, kept: str
 ) -> None:
     original, duplicate, handler = a_row_and_its_duplicate()
+    journal = tmp_path / "j.db" if kept == "in a journal file" else None
+    seen: list[RowResult] = []
     async with Sandbox(rate_limit=FAST, handlers={ADD_CUSTOMER: handler}) as sb:
         async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, timeout=0.2, max_retries=0) as c:
-            report = await c.customers.register_many(
-                [original, duplicate], concurrency=4, row_retries=0, journal=tmp_path / "j.db"
+            await c.customers.register_many(
+                [original, duplicate], concurrency=4, row_retries=0, journal=journal, on_result=seen.append
             )
         [held] = sb.customers()
-    first, second = report.rows()
+    first, second = sorted(seen, key=lambda result: result.row)
     # the first row gave up (no retries left), so the duplicate went ahead and registered
     assert held["remark"] == "second"
     assert (second.outcome, second.customer_no) == (RowOutcome.REGISTERED, held["customer_no"])
