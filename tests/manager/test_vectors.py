@@ -2,6 +2,7 @@
 
 import base64
 import json
+from pathlib import Path
 from urllib.parse import unquote_plus
 
 import pytest
@@ -12,20 +13,9 @@ from multimarkets.manager.encryption import BodyEncryptor, java_url_encode, piec
 from multimarkets.manager.signing import sign, signed_body, signing_string
 
 # The RSA-1024 pair of reference §3.4 (published in the platform's sign-demo).
-PRIVATE_KEY = (
-    "MIICdwIBADANBgkqhkiG9w0BAQEFAASCAmEwggJdAgEAAoGBAMElXgnHKpoM/y/5R7edOjcK52tAHjLaKExjxRJnTb03gIZfXLJ+SKhcU6wmvS/f"
-    "pyOhQ2xLtM4cxWbKzECl+8pEn7OBRAw7KTFQCCIcbXTuGE8w3yF59PH56gzrQ/S1CRVIBBYFFKEdds0MKaenAbipPkecxrnly35bA1RwstQNAgMB"
-    "AAECgYAOTu1bfhSq2uGgtS/Z61zfrQAd0t8p1z17Az0bMunwZYcw7SmZ038gcc6FB02mmUPxgMXU5Prc9gatqcJd263+WgQqSWCSBzMS1FK6t5RH"
-    "Hw6JK9SoAdan3GL5dbCeeprJbXFtXrnc6nRc6NOrPlI7VH8j+OKNj0Rh7Zqee/AbJQJBAOdx/rheoByOOgSXsSpiLcB6bS/zjXWJeR1kEwn3gM+g"
-    "3D/vhoQKrJEcjy45b2dzDpxUjuEEGCflmAcKujy8S/cCQQDVoyu2jdFfI/RtKAq9eS5uOl7zzL19L/TuTT9lEIsjTBBQArH7GDYFZ2eeUQbXceR9"
-    "GIU3OWg5SYwpcUty8XcbAkBO/jlR8/nxxRlIN/3f2WKEL0TU+OtvElykC2P0IuVz+BM0PyxKJNqBLJ4xyKidRkfWU4XwhtU3yMT6ok6uLBZBAkEA"
-    "hStVUFJOtNOgxXo0V692NdfE4Iw7ghGmx/T3E3SghrwfXwCPGUoaQnwWpyUy8pFYMHJcd/Qc97jU2fB5a4kBCQJBAJi6wHIMK8wWaoegZpnSyPC6"
-    "6a7EoaxHR04IEZIlXvR1RVORYv9Xghx/VuHBjhMP0LtTWQ61Tc04acLvZDNq8FM="
-)
-PUBLIC_KEY = (
-    "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDBJV4JxyqaDP8v+Ue3nTo3CudrQB4y2ihMY8USZ029N4CGX1yyfkioXFOsJr0v36cjoUNsS7TO"
-    "HMVmysxApfvKRJ+zgUQMOykxUAgiHG107hhPMN8hefTx+eoM60P0tQkVSAQWBRShHXbNDCmnpwG4qT5HnMa55ct+WwNUcLLUDQIDAQAB"
-)
+_KEYS = json.loads((Path(__file__).parents[1] / "reference" / "sign-demo-keys.json").read_text())
+PRIVATE_KEY = _KEYS["private_key"]
+PUBLIC_KEY = _KEYS["public_key"]
 TS = 1722093946335
 
 
