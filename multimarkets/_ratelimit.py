@@ -8,6 +8,12 @@ The server stamps a request somewhere between our send and its answer, so counti
 never put more than ``requests`` of ours into any server window, whatever the network jitter; it costs one
 round trip per window of throughput (for 100/60 s, a few milliseconds a minute).
 
+When a shared store fails or is slow (Redis down, SQLite file locked), the safe side is taken: a call waits for
+the store, retrying every half second, and never goes out without a slot; after the client's ``timeout`` it
+raises :class:`~multimarkets.limits.LimitStoreError` with nothing sent. A failure to record an answer, a pause or
+a ban is logged as a warning: the slot then counts until its lease ends, and other processes learn of the
+pause or ban from the service itself.
+
 Every client keeps its own limit: it waits until the key's window, which counts the requests of every client,
 has room under *its* limit. ``rate_limit=None`` never waits, but its requests still count for the others.
 """
@@ -15,6 +21,7 @@ has room under *its* limit. ``rate_limit=None`` never waits, but its requests st
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 import uuid
@@ -25,23 +32,33 @@ import anyio
 
 from .config import RateLimit
 from .errors import ConfigurationError, IPBannedError
-from .limits import LimitStore, MemoryLimitStore, open_limit_store
+from .limits import LimitStore, LimitStoreError, MemoryLimitStore, open_limit_store
 
 __all__ = ["DEFAULT_BAN_SECONDS", "KeyLimiter", "forget", "limiter_for"]
 
 DEFAULT_BAN_SECONDS = 300.0
 """How long a 418 stops calls when the server does not say: the documented first ban is 5 minutes."""
 
+LEASE_MARGIN = 5.0
+"""Seconds beyond the timeout after which a slot whose request never reported back counts as answered."""
+
+_STORE_RETRY_SECONDS = 0.5
+
+logger = logging.getLogger("multimarkets")
+
 
 class KeyLimiter:
     """One client's limit on its key's shared window, pause and ban state (see the module docs)."""
 
-    def __init__(self, store: LimitStore, key: str, limit: RateLimit | None, *, lease: float, owns_store: bool) -> None:
+    def __init__(
+        self, store: LimitStore, key: str, limit: RateLimit | None, *, timeout: float, owns_store: bool
+    ) -> None:
         self._store = store
         self._owns_store = owns_store
         self._key = key
         self._limit = limit
-        self._lease = lease
+        self._timeout = timeout
+        self._lease = timeout + LEASE_MARGIN
 
     def __repr__(self) -> str:
         return f"KeyLimiter(limit={self._limit!r}, store={self._store!r})"
@@ -59,9 +76,21 @@ class KeyLimiter:
     async def acquire(self) -> str:
         """Wait for a slot and return its id for :meth:`release`; raises :class:`IPBannedError` while banned."""
         slot = uuid.uuid4().hex
+        failing_since: float | None = None
         # Sleeping for the computed delay, not waiting on an event: waiters live in other loops and processes.
         while True:
-            verdict = await self._store.acquire(self._key, slot, self._limit, self._lease)
+            try:
+                verdict = await self._store.acquire(self._key, slot, self._limit, self._lease)
+            except LimitStoreError as exc:
+                now = time.monotonic()
+                if failing_since is None:
+                    failing_since = now
+                    logger.warning("%s; holding calls until it answers (at most %.0f s)", exc, self._timeout)
+                if now - failing_since >= self._timeout:
+                    raise LimitStoreError(f"{exc}; unavailable for {self._timeout:.0f} s, nothing was sent") from None
+                await anyio.sleep(_STORE_RETRY_SECONDS)
+                continue
+            failing_since = None
             if verdict.banned_for > 0:
                 raise IPBannedError(
                     f"API key is banned for ignoring rate limits; calls resume in {verdict.banned_for:.0f} s",
@@ -76,7 +105,10 @@ class KeyLimiter:
     async def release(self, slot: str) -> None:
         """Mark the admitted request as answered (or abandoned): its slot runs for one window from now."""
         with anyio.CancelScope(shield=True):
-            await self._store.release(self._key, slot)
+            try:
+                await self._store.release(self._key, slot)
+            except LimitStoreError as exc:
+                logger.warning("%s; the slot counts until its lease ends", exc)
 
     async def occupy(self, wall_times: Iterable[float]) -> None:
         """Count requests that another process sent with this key (e.g. a killed run, from its journal) as
@@ -86,11 +118,18 @@ class KeyLimiter:
 
     async def pause(self, seconds: float) -> None:
         """Hold every limited caller of the key for ``seconds`` (after a 429)."""
-        await self._store.pause(self._key, seconds)
+        try:
+            await self._store.pause(self._key, seconds)
+        except LimitStoreError as exc:
+            logger.warning("%s; the 429 pause is not shared", exc)
 
     async def ban(self, seconds: float) -> float:
         """Open the breaker for ``seconds`` (after a 418); returns the monotonic time it closes."""
-        return time.monotonic() + await self._store.ban(self._key, seconds)
+        try:
+            return time.monotonic() + await self._store.ban(self._key, seconds)
+        except LimitStoreError as exc:
+            logger.warning("%s; the ban is not shared", exc)
+            return time.monotonic() + seconds
 
     async def aclose(self) -> None:
         """Close the store's connections if this limiter opened it (a store passed in stays open)."""
@@ -110,7 +149,7 @@ def limiter_for(
     *,
     explicit: bool,
     store: str | LimitStore | None,
-    lease: float,
+    timeout: float,
 ) -> KeyLimiter:
     """The limiter of ``owner`` (a client session) on its key.
 
@@ -131,7 +170,7 @@ def limiter_for(
             claims[owner] = limit
     opened = open_limit_store(store)
     owns = opened is not store and not isinstance(opened, MemoryLimitStore)
-    return KeyLimiter(opened, key, limit, lease=lease, owns_store=owns)
+    return KeyLimiter(opened, key, limit, timeout=timeout, owns_store=owns)
 
 
 def forget(owner: object) -> None:

@@ -46,9 +46,6 @@ API_VERSION = "0.0.1"
 
 USER_AGENT = f"multimarkets-python/{__version__}"
 
-_LEASE_MARGIN = 5.0
-"""Seconds beyond the timeout after which a slot whose request never reported back is counted as answered."""
-
 logger = logging.getLogger("multimarkets")
 
 
@@ -114,7 +111,7 @@ class AsyncSession:
             rate_limit,
             explicit=explicit_limit,
             store=limit_store,
-            lease=timeout + _LEASE_MARGIN,
+            timeout=timeout,
         )
         self._clock = clock_for(self._base_url)
         self._static_headers = {

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 
 from ..errors import ConfigurationError
-from .base import LimitStore, Verdict
+from .base import LimitStore, LimitStoreError, Verdict
 from .memory import MemoryLimitStore
 
-__all__ = ["ENV_VAR", "LimitStore", "MemoryLimitStore", "Verdict", "open_limit_store"]
+__all__ = ["ENV_VAR", "LimitStore", "LimitStoreError", "MemoryLimitStore", "Verdict", "open_limit_store"]
 
 ENV_VAR = "MULTIMARKETS_LIMIT_STORE"
 """The environment variable naming the store when the client is given none."""
@@ -34,6 +34,14 @@ def open_limit_store(spec: str | LimitStore | None = None) -> LimitStore:
         return spec
     if spec == "memory":
         return _PROCESS_STORE
+    if spec.startswith("sqlite:///") and len(spec) > len("sqlite:///"):
+        from .sqlite import SqliteLimitStore
+
+        return SqliteLimitStore(spec[len("sqlite:///") :])
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        from .redis import RedisLimitStore
+
+        return RedisLimitStore(spec)
     raise ConfigurationError(
         f"limit store {spec!r} is not 'memory', 'sqlite:///PATH' or 'redis://HOST:PORT/DB' ({ENV_VAR})"
     )

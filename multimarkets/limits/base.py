@@ -13,11 +13,17 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from ..config import RateLimit
+from ..errors import MultiMarketsError
 
-__all__ = ["POLL_SECONDS", "LimitStore", "Verdict", "verdict_for"]
+__all__ = ["POLL_SECONDS", "LimitStore", "LimitStoreError", "Verdict", "verdict_for"]
 
 POLL_SECONDS = 0.005
 """How soon to look again when every slot is held by a request still in flight."""
+
+
+class LimitStoreError(MultiMarketsError):
+    """The shared limit store (SQLite file, Redis) failed or did not answer in time. Raised by a call only after
+    the store stayed unavailable for the client's whole ``timeout``; nothing was sent."""
 
 
 @attrs.frozen

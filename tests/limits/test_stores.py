@@ -1,0 +1,99 @@
+"""The SQLite and Redis stores, opened twice on one URL as two processes would; failure behaviour; configuration."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from multimarkets import AsyncBridgeClient, ConfigurationError, RateLimit
+from multimarkets.limits import ENV_VAR, LimitStoreError, MemoryLimitStore, open_limit_store
+from multimarkets.sandbox import Sandbox
+
+pytestmark = pytest.mark.anyio
+
+PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
+KEY = "key-1"
+MINUTE = RateLimit(2, 60.0)
+
+
+async def test_two_openings_of_one_store_share_the_window(store_url: str) -> None:
+    first, second = open_limit_store(store_url), open_limit_store(store_url)
+    try:
+        for slot in ("a", "b"):
+            assert (await first.acquire(KEY, slot, MINUTE, lease=30)).wait == 0
+        assert 0 < (await second.acquire(KEY, "c", MINUTE, lease=30)).wait < 1  # both in flight: look again soon
+        await first.release(KEY, "a")
+        assert (await second.acquire(KEY, "c", MINUTE, lease=30)).wait == pytest.approx(60, abs=1)
+        assert (await second.acquire("another key", "c", MINUTE, lease=30)).wait == 0
+        assert (await second.acquire(KEY, "d", None, lease=30)).wait == 0  # unlimited: never waits, still counts
+        assert (await first.acquire(KEY, "e", RateLimit(3, 60.0), lease=30)).wait > 0
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_a_pause_or_ban_recorded_by_one_holds_the_other(store_url: str) -> None:
+    first, second = open_limit_store(store_url), open_limit_store(store_url)
+    try:
+        await first.pause(KEY, 30)
+        assert (await second.acquire(KEY, "a", MINUTE, lease=30)).wait == pytest.approx(30, abs=1)
+        assert await first.ban(KEY, 300) == pytest.approx(300, abs=1)
+        assert await first.ban(KEY, 10) == pytest.approx(300, abs=1)  # a shorter ban does not cut the longer one
+        for limit in (MINUTE, None):
+            assert (await second.acquire(KEY, "b", limit, lease=30)).banned_for == pytest.approx(300, abs=1)
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_requests_of_an_earlier_run_count_in_the_shared_window(store_url: str) -> None:
+    store = open_limit_store(store_url)
+    try:
+        await store.occupy(KEY, [59.0, 1.0])
+        assert (await store.acquire(KEY, "a", MINUTE, lease=30)).wait == pytest.approx(1, abs=0.5)
+    finally:
+        await store.aclose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:{port}/0", "sqlite:///{missing}/limits.db"])
+async def test_an_unavailable_store_holds_calls_then_fails_sending_nothing(url: str, tmp_path: Path) -> None:
+    url = url.format(port=free_port(), missing=tmp_path / "no such directory")
+    async with (
+        Sandbox() as sb,
+        AsyncBridgeClient(sb.credentials, sb.base_url, limit_store=url, timeout=1.0) as client,
+    ):
+        with pytest.raises(LimitStoreError, match="nothing was sent"):
+            await client.call(PAGE, {}, idempotent=True)
+        assert sb.stats()["requests"] == 0
+
+
+async def test_the_environment_names_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "from-env.db"
+    monkeypatch.setenv(ENV_VAR, f"sqlite:///{path}")
+    async with Sandbox() as sb:
+        async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=MINUTE) as client:
+            for _ in range(2):
+                await client.call(PAGE, {}, idempotent=True)
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT count(*) FROM limit_slots").fetchone() == (2,)
+        assert path.stat().st_mode & 0o777 == 0o600
+        monkeypatch.delenv(ENV_VAR)
+        assert isinstance(open_limit_store(), MemoryLimitStore)
+        async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=MINUTE) as in_process:
+            await in_process.call(PAGE, {}, idempotent=True)  # this process's own window is empty
+
+
+def test_an_unknown_store_is_a_configuration_error() -> None:
+    for spec in ("postgres://db", "sqlite:///", "memory://"):
+        with pytest.raises(ConfigurationError, match="sqlite:///PATH"):
+            open_limit_store(spec)

@@ -1,0 +1,65 @@
+"""One worker process sharing an API key with others through a limit store (run by the multi-process tests
+and by ``benchmarks/processes.py``). Prints one JSON line: how many calls succeeded, met a 429, met a ban.
+
+    MM_CREDENTIALS='{"api_key": ..., "secret_key": ..., "company_id": ...}' \\
+    python tests/limits/worker.py BASE_URL STORE LIMIT [--calls N | --seconds S] [--until-banned] [--wait-out-ban]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+
+from multimarkets import AsyncBridgeClient, Credentials, IPBannedError, RateLimit, RateLimitError
+
+PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
+
+
+async def work(args: argparse.Namespace) -> dict[str, int]:
+    tally = {"ok": 0, "429": 0, "418": 0}
+    credentials = Credentials(**json.loads(os.environ["MM_CREDENTIALS"]))
+    limit = None if args.limit == "none" else RateLimit.parse(args.limit)
+    deadline = time.monotonic() + args.seconds if args.seconds else None
+    remaining = [args.calls]
+
+    async def one(client: AsyncBridgeClient) -> None:
+        while (remaining[0] > 0) if deadline is None else (time.monotonic() < deadline):
+            remaining[0] -= 1
+            try:
+                await client.call(PAGE, {}, idempotent=True)
+                tally["ok"] += 1
+            except RateLimitError:
+                tally["429"] += 1
+            except IPBannedError as exc:
+                tally["418"] += 1
+                if args.until_banned:
+                    return
+                if args.wait_out_ban and exc.banned_until is not None:
+                    remaining[0] += 1
+                    await asyncio.sleep(max(0.0, exc.banned_until - time.monotonic()))
+
+    async with AsyncBridgeClient(
+        credentials, args.base_url, rate_limit=limit, limit_store=args.store, max_retries=0, timeout=10.0
+    ) as client:
+        await asyncio.gather(*(one(client) for _ in range(args.concurrency)))
+    return tally
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("base_url")
+    parser.add_argument("store")
+    parser.add_argument("limit", help="e.g. 20/2s, or none")
+    parser.add_argument("--calls", type=int, default=10**9)
+    parser.add_argument("--seconds", type=float, default=0.0)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--until-banned", action="store_true", help="stop at the first 418")
+    parser.add_argument("--wait-out-ban", action="store_true", help="after a 418, wait for the ban to end and go on")
+    print(json.dumps(asyncio.run(work(parser.parse_args()))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
