@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,3 +110,12 @@ def redis_url(redis_server: str) -> str:
         conn.sendall(b"FLUSHALL\r\n")
         assert conn.recv(16).startswith(b"+OK")
     return redis_server
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of each shared store backend: a SQLite file, or the session's real Redis server (emptied)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    url: str = request.getfixturevalue("redis_url")
+    return url

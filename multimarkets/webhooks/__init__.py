@@ -15,6 +15,8 @@ Other frameworks: :class:`WebhookReceiver` ``.handle(body, headers)`` returns ``
 
 from .aiohttp_support import aiohttp_handler, receiver_handler
 from .dedup import Claim, DedupStore, MemoryDedupStore
+from .dedup_redis import RedisDedupStore
+from .dedup_sqlite import SqliteDedupStore
 from .events import (
     Event,
     OrderCancelReport,
@@ -40,7 +42,9 @@ __all__ = [
     "OrderEvent",
     "OrderExecReport",
     "OrderExpiredReport",
+    "RedisDedupStore",
     "RsaSha1Verifier",
+    "SqliteDedupStore",
     "UnknownEvent",
     "Verifier",
     "WebhookReceiver",

@@ -9,7 +9,13 @@ from typing import Protocol, runtime_checkable
 
 from ..errors import ConfigurationError
 
-__all__ = ["Claim", "DedupStore", "MemoryDedupStore"]
+__all__ = ["DEFAULT_CLAIM_TTL", "DEFAULT_RETENTION", "Claim", "DedupStore", "MemoryDedupStore"]
+
+DEFAULT_CLAIM_TTL = 300.0
+"""Seconds after which a shared store forgets a claim never completed nor released (its process died)."""
+
+DEFAULT_RETENTION = 7 * 24 * 3600.0
+"""Seconds a shared store remembers a handled event (the service stops retrying long before)."""
 
 
 class Claim(enum.Enum):
@@ -25,8 +31,9 @@ class Claim(enum.Enum):
 
 @runtime_checkable
 class DedupStore(Protocol):
-    """Where handled event keys are kept. Swap the in-memory default for a shared one (Redis, SQL) when several
-    processes receive notifications; ``claim`` must then be atomic (e.g. ``SET key NX``)."""
+    """Where handled event keys are kept. Swap the in-memory default for a shared one
+    (:class:`~multimarkets.webhooks.SqliteDedupStore`, :class:`~multimarkets.webhooks.RedisDedupStore`) when
+    several processes receive notifications; ``claim`` must then be atomic (e.g. ``SET key NX``)."""
 
     def claim(self, key: str) -> Claim:
         """Atomically claim ``key`` for handling; :attr:`Claim.NEW` makes the caller its owner."""

@@ -1,0 +1,67 @@
+"""A :class:`~multimarkets.webhooks.DedupStore` in Redis, shared by receiver processes on any host
+(``pip install multimarkets[redis]``). Uses the blocking client: ``DedupStore`` calls are short and synchronous."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from ..errors import ConfigurationError
+from .dedup import DEFAULT_CLAIM_TTL, DEFAULT_RETENTION, Claim
+
+__all__ = ["RedisDedupStore"]
+
+_PREFIX = "multimarkets:dedup:"
+
+# KEYS: the event's key. ARGV: claim ttl in ms. SET NX and the read of a taken key in one atomic step.
+_CLAIM = """
+if redis.call('SET', KEYS[1], 'claimed', 'NX', 'PX', ARGV[1]) then return 'new' end
+return redis.call('GET', KEYS[1])
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == 'claimed' then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisDedupStore:
+    """Handled event keys in the Redis server at ``url``; same ``claim_ttl`` and ``retention`` as
+    :class:`~multimarkets.webhooks.SqliteDedupStore`."""
+
+    def __init__(self, url: str, *, claim_ttl: float = DEFAULT_CLAIM_TTL, retention: float = DEFAULT_RETENTION) -> None:
+        try:
+            import redis
+        except ImportError:
+            raise ConfigurationError("RedisDedupStore needs `pip install multimarkets[redis]`") from None
+        if claim_ttl <= 0 or retention <= 0:
+            raise ConfigurationError("claim_ttl and retention must be positive numbers of seconds")
+        self._claim_ms = int(claim_ttl * 1000)
+        self._retention_ms = int(retention * 1000)
+        self._redis: Any = redis.Redis.from_url(url, socket_timeout=5.0, socket_connect_timeout=5.0)
+
+    def __repr__(self) -> str:
+        return "RedisDedupStore()"
+
+    def claim(self, key: str) -> Claim:
+        """Claim ``key`` for handling unless it was handled or is being handled (on any host)."""
+        state = self._redis.eval(_CLAIM, 1, _redis_key(key), self._claim_ms)
+        if state == b"new":
+            return Claim.NEW
+        return Claim.DUPLICATE if state == b"done" else Claim.IN_PROGRESS
+
+    def complete(self, key: str) -> None:
+        """Mark a claimed key as handled."""
+        self._redis.set(_redis_key(key), "done", px=self._retention_ms)
+
+    def release(self, key: str) -> None:
+        """Give up a claim, so that a redelivery is handled again."""
+        self._redis.eval(_RELEASE, 1, _redis_key(key))
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._redis.close()
+
+
+def _redis_key(key: str) -> str:
+    return _PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()

@@ -1,0 +1,90 @@
+"""A :class:`~multimarkets.webhooks.DedupStore` in a SQLite file, shared by the receiver processes of one host."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from ..errors import ConfigurationError
+from .dedup import DEFAULT_CLAIM_TTL, DEFAULT_RETENTION, Claim
+
+__all__ = ["SqliteDedupStore"]
+
+_T = TypeVar("_T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dedup (key TEXT PRIMARY KEY, done INTEGER NOT NULL, until REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS dedup_until ON dedup (until);
+"""
+
+
+class SqliteDedupStore:
+    """Handled event keys in the SQLite file ``path`` (mode 0600), each claim one write transaction.
+
+    A claim never completed nor released (its process died) expires after ``claim_ttl`` seconds; handled keys
+    are remembered for ``retention`` seconds.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        claim_ttl: float = DEFAULT_CLAIM_TTL,
+        retention: float = DEFAULT_RETENTION,
+    ) -> None:
+        if claim_ttl <= 0 or retention <= 0:
+            raise ConfigurationError("claim_ttl and retention must be positive numbers of seconds")
+        self._path = os.fspath(path)
+        self._claim_ttl = claim_ttl
+        self._retention = retention
+        self._lock = threading.Lock()
+        os.close(os.open(self._path, os.O_CREAT | os.O_RDWR, 0o600))
+        self._db = sqlite3.connect(self._path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"SqliteDedupStore({self._path!r})"
+
+    def _write(self, operation: Callable[[sqlite3.Connection, float], _T]) -> _T:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                result = operation(self._db, time.time())
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return result
+
+    def claim(self, key: str) -> Claim:
+        """Claim ``key`` for handling unless it was handled or is being handled (by any process)."""
+
+        def claim(db: sqlite3.Connection, now: float) -> Claim:
+            db.execute("DELETE FROM dedup WHERE until <= ?", (now,))
+            row = db.execute("SELECT done FROM dedup WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                return Claim.DUPLICATE if row[0] else Claim.IN_PROGRESS
+            db.execute("INSERT INTO dedup VALUES (?, 0, ?)", (key, now + self._claim_ttl))
+            return Claim.NEW
+
+        return self._write(claim)
+
+    def complete(self, key: str) -> None:
+        """Mark a claimed key as handled."""
+        self._write(
+            lambda db, now: db.execute("INSERT OR REPLACE INTO dedup VALUES (?, 1, ?)", (key, now + self._retention))
+        )
+
+    def release(self, key: str) -> None:
+        """Give up a claim, so that a redelivery is handled again."""
+        self._write(lambda db, now: db.execute("DELETE FROM dedup WHERE key = ? AND done = 0", (key,)))
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self._db.close()
