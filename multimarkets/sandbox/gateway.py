@@ -41,7 +41,7 @@ from .ratelimit import KeyLimiter, VerdictKind
 from .state import Store
 from .stats import Stats
 
-__all__ = ["API_VERSION", "DEFAULT_RECV_WINDOW", "Gateway", "KeyEntry"]
+__all__ = ["API_VERSION", "DEFAULT_RECV_WINDOW", "Answer", "Gateway", "KeyEntry"]
 
 logger = logging.getLogger("multimarkets.sandbox")
 
@@ -67,7 +67,9 @@ class KeyEntry:
 
 
 @attrs.define
-class _Answer:
+class Answer:
+    """A finished answer, before any fault that strikes after the handler."""
+
     status: int
     body: bytes
     headers: dict[str, str]
@@ -124,13 +126,13 @@ class Gateway:
             counts[_FAULT_STAT[plan.kind]] += 1
             if plan.latency:
                 await asyncio.sleep(plan.latency)
-            return self._strike_before(request, plan)
+            return self.strike_before(request, plan)
 
         # Nothing may be awaited before `_admit`: the limiter needs admissions in clock order.
         admission = self._admit(request, admitted, now_ms, biz_type)
         if plan.latency:
             await asyncio.sleep(plan.latency)
-        if isinstance(admission, _Answer):
+        if isinstance(admission, Answer):
             answer = admission
         else:
             dispatched = await self._dispatch(request, admitted, now_ms, biz_type, admission)
@@ -140,7 +142,7 @@ class Gateway:
         answer.headers["Date"] = self.wall.date_header(now_ms)
         if plan.kind is not None:
             counts[_FAULT_STAT[plan.kind]] += 1
-            return await self._strike_after(request, answer, plan)
+            return await self.strike_after(request, answer, plan)
         return web.Response(body=answer.body, status=answer.status, headers=answer.headers)
 
     def _answer(
@@ -155,16 +157,16 @@ class Gateway:
         msg: str | None = None,
         msg_params: str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> _Answer:
+    ) -> Answer:
         if code != codes.SUCCESS:
             data = biz_type
         body = encode_envelope(trace=trace, tm=self._tm(admitted), code=code, data=data, msg=msg, msg_params=msg_params)
-        return _Answer(status, body, {"Content-Type": "application/json", **(headers or {})})
+        return Answer(status, body, {"Content-Type": "application/json", **(headers or {})})
 
     def _tm(self, admitted: float) -> int:
         return int((self.clock() - admitted) * 1000)
 
-    def _admit(self, request: web.Request, admitted: float, now_ms: int, biz_type: str) -> _Answer | _Admission:
+    def _admit(self, request: web.Request, admitted: float, now_ms: int, biz_type: str) -> Answer | _Admission:
         """The synchronous checks; an answer when the request is rejected."""
         headers = request.headers
         counts = self.stats.counts
@@ -216,7 +218,7 @@ class Gateway:
 
     async def _dispatch(
         self, request: web.Request, admitted: float, now_ms: int, biz_type: str, admission: _Admission
-    ) -> _Answer | None:
+    ) -> Answer | None:
         """Body, signature and the handler; None when the client hung up before its body arrived."""
         counts = self.stats.counts
         key, trace, limit_headers = admission.key, admission.trace, admission.limit_headers
@@ -272,7 +274,8 @@ class Gateway:
         counts["ok"] += 1
         return self._answer(codes.SUCCESS, trace, biz_type, admitted, data=data, headers=limit_headers)
 
-    def _strike_before(self, request: web.Request, plan: FaultPlan) -> web.StreamResponse:
+    def strike_before(self, request: web.Request, plan: FaultPlan) -> web.StreamResponse:
+        """Answer as a fault in front of the gateway (``reset_before``, ``html403``, ``error5xx``) does."""
         if plan.kind == "reset_before":
             return _reset(request)
         if plan.kind == "html403":
@@ -286,7 +289,9 @@ class Gateway:
             return web.Response(status=502, text="502 Bad Gateway")
         return web.Response(status=503, text="503 Service Temporarily Unavailable")
 
-    async def _strike_after(self, request: web.Request, answer: _Answer, plan: FaultPlan) -> web.StreamResponse:
+    async def strike_after(self, request: web.Request, answer: Answer, plan: FaultPlan) -> web.StreamResponse:
+        """Deliver ``answer`` as a fault after the handler does (``reset_after_commit``, ``bad_json``,
+        ``slow_body``)."""
         if plan.kind == "reset_after_commit":
             return _reset(request)
         if plan.kind == "bad_json":

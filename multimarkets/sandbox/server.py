@@ -24,6 +24,8 @@ from .faults import FaultInjector, FaultSpec, Latency
 from .gateway import Gateway, KeyEntry
 from .handlers import HANDLERS
 from .keys import ApiKeyConfig, platform_secret_key, public_key_of, resolve_keys
+from .manager import ManagerConfig, ManagerCredentials
+from .manager.gateway import ManagerGateway, mount
 from .ratelimit import KeyLimiter
 from .settings import DEFAULT_RATE_LIMIT, DEFAULT_WEBHOOK_POLICY, SandboxConfig
 from .state import Store
@@ -51,6 +53,7 @@ class _Running:
     credentials: tuple[Credentials, ...]
     platform_public_key: str
     url: str
+    manager: ManagerGateway
 
 
 class Sandbox:
@@ -67,7 +70,8 @@ class Sandbox:
     ``api_keys[0].secret_key``); ``api_keys`` a number of keys for ``company_id`` or a list of
     :class:`ApiKeyConfig`; ``slow_body_seconds`` how long ``slow_body`` stalls;
     ``webhook`` the delivery retry policy; ``handlers`` extra or replacement bizTypes; ``clock`` the monotonic
-    clock of the rate limiter (tests pass a fake one to step through windows and bans without sleeping).
+    clock of the rate limiter (tests pass a fake one to step through windows and bans without sleeping);
+    ``manager`` how the Manager API side (``{url}/openapi-b``) plays, see :class:`ManagerConfig`.
     """
 
     def __init__(
@@ -89,6 +93,7 @@ class Sandbox:
         webhook: DeliveryPolicy = DEFAULT_WEBHOOK_POLICY,
         handlers: Mapping[str, Handler] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        manager: ManagerConfig | None = None,
     ) -> None:
         self.config = SandboxConfig.of(
             host=host,
@@ -107,6 +112,7 @@ class Sandbox:
             webhook=webhook,
         )
         self._handlers = {**HANDLERS, **(handlers or {})}
+        self.manager_config = manager or ManagerConfig()
         self._clock = clock
         self._stats = Stats()
         self._wall = WallClock()
@@ -162,6 +168,7 @@ class Sandbox:
             )
             app = web.Application()
             app.router.add_post("/webhook/global/{bizType}", gateway.handle)
+            manager = mount(app, self.manager_config, store, self._injector, gateway, self._clock, self._wall)
             admin.add_routes(app, self)
             runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_SECONDS)
             await runner.setup()
@@ -186,6 +193,7 @@ class Sandbox:
             credentials=credentials,
             platform_public_key=public_key_of(platform_secret),
             url=f"http://{host}:{port}",
+            manager=manager,
         )
         return self
 
@@ -249,6 +257,16 @@ class Sandbox:
     def all_credentials(self) -> tuple[Credentials, ...]:
         """Credentials of every API key, the default first."""
         return self._state().credentials
+
+    @property
+    def manager_base_url(self) -> str:
+        """What a Manager client takes as base URL: calls go to ``{manager_base_url}/{bizType}``."""
+        return self._state().url + "/openapi-b"
+
+    @property
+    def manager_credentials(self) -> ManagerCredentials:
+        """App id and secret, company id and company key pair of the Manager API side."""
+        return self._state().manager.credentials(self.manager_base_url)
 
     @property
     def platform_public_key(self) -> str:
@@ -346,6 +364,7 @@ class Sandbox:
             self._stats.reset()
             for entry in running.gateway.keys.values():
                 entry.limiter.reset()
+            running.manager.reset()
             self._injector.reseed()
 
         self._call(apply)

@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from manager_wire import ManagerRaw
 
 from multimarkets.config import Credentials
 from multimarkets.sandbox import Sandbox
@@ -143,3 +144,19 @@ async def start_sandbox(session: aiohttp.ClientSession) -> AsyncIterator[Callabl
 def connect(session: aiohttp.ClientSession) -> Callable[[Sandbox], RawClient]:
     """A raw client for a sandbox the test runs itself."""
     return lambda sandbox: RawClient(session, sandbox)
+
+
+@pytest.fixture
+async def start_manager(
+    start_sandbox: Callable[..., Awaitable[RawClient]], session: aiohttp.ClientSession
+) -> Callable[..., Awaitable[ManagerRaw]]:
+    """``mgr = await start_manager(**Sandbox options)``: a raw Manager client (not logged in) of a running
+    sandbox (``mgr.sandbox``)."""
+
+    async def start(**options: Any) -> ManagerRaw:
+        sandbox = (await start_sandbox(**options)).sandbox
+        raw = ManagerRaw(session, sandbox.manager_base_url, sandbox.manager_credentials)
+        raw.sandbox = sandbox
+        return raw
+
+    return start
