@@ -16,7 +16,7 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 # help line) and sets `func`; only the module of the command being run is imported.
 COMMANDS = {
     "demo": "run the bulk registration job on an embedded sandbox",
-    "sandbox": "serve a local sandbox of the Bridge service",
+    "sandbox": "serve a local sandbox of the Bridge and Manager APIs",
     "customers": "manage customers",
     "webhooks": "receive trade notifications",
 }

@@ -10,6 +10,7 @@ from .context import BizError, Handler, RequestContext
 from .delivery import DeliveryPolicy, wrap_event
 from .faults import FaultSpec, Latency
 from .keys import ApiKeyConfig
+from .manager import ManagerConfig, ManagerCredentials
 from .server import Sandbox
 from .settings import SandboxConfig
 from .threaded import SandboxThread
@@ -21,6 +22,8 @@ __all__ = [
     "FaultSpec",
     "Handler",
     "Latency",
+    "ManagerConfig",
+    "ManagerCredentials",
     "RequestContext",
     "Sandbox",
     "SandboxConfig",

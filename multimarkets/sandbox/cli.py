@@ -1,7 +1,9 @@
 """``multimarkets sandbox``: serve the sandbox until SIGINT/SIGTERM.
 
 The first line on stdout is one JSON object with what a client needs (``base_url``, ``api_key``,
-``secret_key``, ``company_id``, plus ``keys`` listing every key when there are several); logs go to stderr.
+``secret_key``, ``company_id``, plus ``keys`` listing every key when there are several, and ``manager``
+with the Manager API's ``base_url``, ``app_id``, ``app_secret``, ``company_id`` and ``public_key``); logs
+go to stderr.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TextIO
 from ..cli._secret import add_secret_key_arguments, secret_key_from
 from ..errors import ConfigurationError
 from .keys import ApiKeyConfig
+from .manager import ManagerConfig
 from .server import Sandbox
 
 __all__ = ["add_arguments", "main", "parse_api_keys", "run", "serve"]
@@ -52,6 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_secret_key_arguments(parser, "RSA secret key (base64 PKCS#8) of the default API key")
     add("--company-id", default="1", help="company of the generated keys (default 1)")
     add("--api-keys", metavar="N|COMPANY[:N],...", help="several keys, each with its own limit and bans")
+    add("--manager-rate-limit", default="300/60s", metavar="N/WINDOW", help="Manager API, per endpoint")
+    add("--token-lifetime", default="2h", metavar="DURATION", help="Manager API tokens (default 2h)")
 
 
 def _sandbox_from(args: argparse.Namespace) -> Sandbox:
@@ -70,6 +75,7 @@ def _sandbox_from(args: argparse.Namespace) -> Sandbox:
         company_id=args.company_id,
         api_keys=api_keys,
         slow_body_seconds=args.slow_body_seconds,
+        manager=ManagerConfig(token_lifetime=args.token_lifetime, rate_limit=args.manager_rate_limit),
     )
 
 
@@ -82,6 +88,14 @@ def _announcement(sandbox: Sandbox) -> str:
         "company_id": first.company_id,
         "url": sandbox.url,
         "platform_public_key": sandbox.platform_public_key,
+    }
+    manager = sandbox.manager_credentials
+    line["manager"] = {
+        "base_url": manager.base_url,
+        "app_id": manager.app_id,
+        "app_secret": manager.app_secret,
+        "company_id": manager.company_id,
+        "public_key": manager.public_key,
     }
     if len(sandbox.all_credentials) > 1:
         line["keys"] = [
@@ -131,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``multimarkets sandbox`` and ``python -m multimarkets.sandbox``."""
-    parser = argparse.ArgumentParser(prog="multimarkets sandbox", description="Serve a local Bridge API sandbox.")
+    parser = argparse.ArgumentParser(
+        prog="multimarkets sandbox", description="Serve a local sandbox of the Bridge and Manager APIs."
+    )
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -168,7 +168,7 @@ class Sandbox:
             )
             app = web.Application()
             app.router.add_post("/webhook/global/{bizType}", gateway.handle)
-            manager = mount(app, self.manager_config, store, self._injector, gateway, self._clock, self._wall)
+            manager = await mount(app, self.manager_config, store, self._injector, gateway, self._clock, self._wall)
             admin.add_routes(app, self)
             runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_SECONDS)
             await runner.setup()

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from manager_wire import ManagerRaw
+from manager_wire import ManagerRaw, Reply
 
 from multimarkets.config import Credentials
 from multimarkets.sandbox import Sandbox
@@ -31,27 +31,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-class Reply:
-    """Status, headers and body of one answer."""
-
-    def __init__(self, status: int, headers: Mapping[str, str], raw: bytes) -> None:
-        self.status = status
-        self.headers = headers
-        self.raw = raw
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.raw)
-
-    @property
-    def code(self) -> str:
-        return str(self.json["code"])
-
-    @property
-    def data(self) -> Any:
-        return self.json["data"]
 
 
 class RawClient:

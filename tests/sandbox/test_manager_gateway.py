@@ -7,7 +7,7 @@ import json
 import pytest
 from manager_wire import ACCOUNTS, AUTH, DICTIONARIES, PAGE, REGISTER, encrypt, sign
 
-from multimarkets.sandbox.manager import ManagerConfig
+from multimarkets.sandbox import ManagerConfig
 
 pytestmark = pytest.mark.anyio
 

@@ -34,6 +34,64 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _MD5_HEX = re.compile(r"[0-9a-fA-F]{32}")
 
 
+_UNKNOWN_RECORD_TEXTS = (
+    "agentCustomerNo",
+    "firstName",
+    "idCard",
+    "idCardType",
+    "lastName",
+    "name",
+    "tgUserId",
+    "tgUserName",
+    "thirdAccountNo",
+    "thirdLoginSource",
+    "thirdUserId",
+    "unitName",
+)
+_UNKNOWN_RECORD_NUMBERS = ("customerType", "loginTime", "openAccountType", "unitId")
+_UNKNOWN_DETAIL_TEXTS = (
+    "accountRemark",
+    "address",
+    "apiCheckRule",
+    "customerAgentMark",
+    "firstName",
+    "idCard",
+    "idCardType",
+    "kycAuditRemark",
+    "kycRemark",
+    "lastName",
+    "name",
+    "postalCode",
+    "source",
+    "thirdIntactMsg",
+    "thirdLoginSource",
+    "thirdUserId",
+    "unitName",
+)
+_UNKNOWN_DETAIL_NUMBERS = (
+    "associationCompanyId",
+    "customerType",
+    "googleId",
+    "isFund",
+    "kycAuditStatus",
+    "kycStatus",
+    "loginTime",
+    "openAccountType",
+    "optional",
+    "relationCustomerId",
+    "type",
+    "unitId",
+)
+
+
+def _contact(customer: Customer) -> dict[str, str]:
+    return {
+        "email": customer.email or "",
+        "phone": customer.phone or "",
+        "phoneArea": customer.phone_area or "",
+    }
+
+
 def _group_rows(group_id: int) -> list[dict[str, Any]]:
     rows = [g for g in GROUPS if g["id"] == group_id]
     if not rows:
@@ -140,35 +198,19 @@ def _record(ctx: ManagerContext, customer: Customer) -> dict[str, Any]:
     """One row of the list, keys and types of the documented ``WhiteCustomerAdminPageVO``."""
     accounts = ctx.state.accounts_of(customer.customer_no)
     return {
-        "agentCustomerNo": "",
+        **dict.fromkeys(_UNKNOWN_RECORD_TEXTS, ""),
+        **dict.fromkeys(_UNKNOWN_RECORD_NUMBERS, 0),
+        **_contact(customer),
         "companyId": customer.company_id,
         "createTime": customer.create_time,
         "customerGroupId": customer.customer_group_id,
         "customerGroupName": _group_name(customer.customer_group_id),
         "customerNo": customer.customer_no,
-        "customerType": 0,
-        "email": customer.email or "",
         "firstAccountActivateTime": accounts[0].create_time if accounts else 0,
-        "firstName": "",
         "id": customer.id,
-        "idCard": "",
-        "idCardType": "",
-        "lastName": "",
-        "loginTime": 0,
-        "name": "",
-        "openAccountType": 0,
-        "phone": customer.phone or "",
-        "phoneArea": customer.phone_area or "",
         "registerSource": customer.register_source,
         "remark": customer.remark or "",
         "status": customer.status,
-        "tgUserId": "",
-        "tgUserName": "",
-        "thirdAccountNo": "",
-        "thirdLoginSource": "",
-        "thirdUserId": "",
-        "unitId": 0,
-        "unitName": "",
         "updateTime": customer.update_time,
     }
 
@@ -198,63 +240,31 @@ async def detail(ctx: ManagerContext, body: dict[str, Any]) -> dict[str, Any]:
         raise biz_error(codes.DATA_NOT_EXIST)
     accounts = ctx.state.accounts_of(customer.customer_no)
     return {
-        "accountList": {},
-        "accountRemark": "",
+        **dict.fromkeys(_UNKNOWN_DETAIL_TEXTS, ""),
+        **dict.fromkeys(_UNKNOWN_DETAIL_NUMBERS, 0),
+        **{key: {} for key in ("accountList", "earlyWarningLevel", "forceLevel", "withdrawLevel")},
+        **_contact(customer),
         "activateStatus": 2 if accounts else 1,
         "activateTime": accounts[0].create_time if accounts else 0,
-        "address": "",
-        "apiCheckRule": "",
         "apiCheckSwitch": False,
         "assertPassStatus": "2",
-        "associationCompanyId": 0,
         "companyId": customer.company_id,
         "companyKycStatus": 1,
         "companyType": "real",
         "country": customer.country,
         "createTime": customer.create_time,
-        "customerAgentMark": "",
         "customerGroupId": customer.customer_group_id,
         "customerNo": customer.customer_no,
-        "customerType": 0,
         "deposit": 1,
-        "earlyWarningLevel": {},
-        "email": customer.email or "",
-        "firstName": "",
-        "forceLevel": {},
-        "googleId": 0,
         "id": customer.id,
-        "idCard": "",
-        "idCardType": "",
-        "isFund": 0,
-        "kycAuditRemark": "",
-        "kycAuditStatus": 0,
-        "kycRemark": "",
-        "kycStatus": 0,
-        "lastName": "",
         "loginPassStatus": "2",
-        "loginTime": 0,
-        "name": "",
-        "openAccountType": 0,
-        "optional": 0,
         "payPassStatus": "1",
-        "phone": customer.phone or "",
-        "phoneArea": customer.phone_area or "",
-        "postalCode": "",
         "registerSource": customer.register_source,
         "registerTime": customer.create_time,
-        "relationCustomerId": 0,
-        "source": "",
         "status": customer.status,
-        "thirdIntactMsg": "",
-        "thirdLoginSource": "",
         "thirdServerCode": customer.third_server_code or "",
-        "thirdUserId": "",
-        "type": 0,
-        "unitId": 0,
-        "unitName": "",
         "utmSource": customer.utm_source or "",
         "withdraw": 1,
-        "withdrawLevel": {},
     }
 
 

@@ -321,7 +321,7 @@ def _auth_data(token: str, company_id: int, identity: Identity, now_ms: int) -> 
     }
 
 
-def mount(
+async def mount(
     app: web.Application,
     config: ManagerConfig,
     store: Store,
@@ -333,7 +333,7 @@ def mount(
     """Add the Manager routes to the sandbox's ``app``; the gateway serving them."""
     gateway = ManagerGateway(
         config=config,
-        identity=resolve_identity(config, store),
+        identity=await resolve_identity(config, store),
         state=ManagerState(store),
         endpoints=ENDPOINTS,
         faults=faults,

@@ -8,6 +8,7 @@ the record it finds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 
@@ -88,13 +89,14 @@ class Identity:
     key: CompanyKey
 
 
-def resolve_identity(config: ManagerConfig, store: Store) -> Identity:
+async def resolve_identity(config: ManagerConfig, store: Store) -> Identity:
     """The configured identity, completed from what the store remembers, else generated (and remembered)."""
     stored_text = store.get_meta(_IDENTITY_META)
     stored: dict[str, str] = json.loads(stored_text) if stored_text else {}
     app_id = config.app_id or stored.get("app_id") or secrets.token_hex(16)
     app_secret = config.app_secret or stored.get("app_secret") or secrets.token_hex(16)
-    key = CompanyKey(config.private_key or stored.get("private_key"))
+    # Generating an RSA key takes long enough to stall the sandbox's loop (asyncio debug mode reports it).
+    key = await asyncio.to_thread(CompanyKey, config.private_key or stored.get("private_key"))
     store.set_meta(
         _IDENTITY_META, json.dumps({"app_id": app_id, "app_secret": app_secret, "private_key": key.private_key})
     )
