@@ -1,7 +1,9 @@
 """The async session: one request loop that signs, sends, unwraps, retries and keeps to the rate limit.
 
 Every attempt is rebuilt from scratch (fresh timestamp, signature and trace), so a retry is never a replay
-of a stale signature. What may be retried is decided by :func:`multimarkets._retry.classify`.
+of a stale signature. What may be retried is decided by :func:`multimarkets._retry.classify`. What differs
+between the Bridge and Manager APIs (URL, credentials, how a request is signed) is the session's
+:class:`~multimarkets._scheme.RequestScheme`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ._clock import clock_for
 from ._network import Network
 from ._ratelimit import DEFAULT_BAN_SECONDS, KeyLimiter, forget, limiter_for
 from ._retry import Outcome, backoff, classify
+from ._scheme import BridgeScheme, Prepared, RequestScheme
 from ._version import __version__
 from .config import Credentials, RateLimit
 from .envelope import parse_retry_after, redirect_error, too_large_error, unwrap
@@ -36,8 +39,6 @@ from .errors import (
     TransportError,
 )
 from .limits import LimitStore
-from .signing import RsaSha1Signer, Signer
-from .trace import new_trace
 
 __all__ = ["API_VERSION", "AsyncSession", "Reply"]
 
@@ -76,15 +77,13 @@ class AsyncSession:
 
     def __init__(
         self,
-        credentials: Credentials,
+        scheme: RequestScheme,
         base_url: str,
         *,
         timeout: float,
         max_retries: int,
-        recv_window: int,
         lang: str | None,
         rate_limit: RateLimit | None,
-        signer: Signer | None,
         max_response_bytes: int,
         explicit_limit: bool,
         limit_store: str | LimitStore | None,
@@ -99,28 +98,20 @@ class AsyncSession:
         if max_response_bytes < 1:
             raise ConfigurationError("max_response_bytes must be positive")
         self._max_response_bytes = max_response_bytes
-        self._credentials = credentials
+        self._scheme = scheme
         self._base_url = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_retries = max_retries
-        self._signer: Signer = signer if signer is not None else RsaSha1Signer(credentials.secret_key)
-        self._limiter = limiter_for(
-            self,
-            self._base_url,
-            credentials.api_key,
-            rate_limit,
-            explicit=explicit_limit,
-            store=limit_store,
-            timeout=timeout,
-        )
+        self._limit = (rate_limit, explicit_limit, limit_store, timeout)
+        self._limiters: dict[str, KeyLimiter] = {}
+        if not scheme.per_endpoint:
+            self.limiter_of("")  # a conflicting explicit limit fails here, not on a first call
         self._clock = clock_for(self._base_url)
         self._static_headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
-            "apiKey": credentials.api_key,
-            "companyId": credentials.company_id,
-            "recvWindow": str(recv_window),
+            **scheme.headers,
             "version": API_VERSION,
         }
         if lang is not None:
@@ -139,13 +130,29 @@ class AsyncSession:
 
     @property
     def credentials(self) -> Credentials:
-        """The credentials this session signs with."""
-        return self._credentials
+        """The Bridge credentials this session signs with."""
+        if not isinstance(self._scheme, BridgeScheme):
+            raise ConfigurationError("this session is not a Bridge API session")
+        return self._scheme.credentials
 
     @property
     def limiter(self) -> KeyLimiter:
         """The process-wide rate limiter and ban breaker of this session's API key."""
-        return self._limiter
+        return self.limiter_of("")
+
+    def limiter_of(self, biz_type: str) -> KeyLimiter:
+        """The limiter admitting calls to ``biz_type``: one per endpoint where the service counts each endpoint
+        on its own (Manager API), else the session's one."""
+        endpoint = biz_type if self._scheme.per_endpoint else ""
+        limiter = self._limiters.get(endpoint)
+        if limiter is None:
+            rate_limit, explicit, store, timeout = self._limit
+            key = f"{self._scheme.limit_key}\n{endpoint}" if endpoint else self._scheme.limit_key
+            limiter = limiter_for(
+                self, self._base_url, key, rate_limit, explicit=explicit, store=store, timeout=timeout
+            )
+            self._limiters[endpoint] = limiter
+        return limiter
 
     @property
     def max_retries(self) -> int:
@@ -174,7 +181,8 @@ class AsyncSession:
         """Close the HTTP connections. Calls made afterwards raise :class:`ClientClosedError`."""
         self._closed = True
         forget(self)
-        await self._limiter.aclose()
+        for limiter in self._limiters.values():
+            await limiter.aclose()
         if self._http is not None:
             http, self._http = self._http, None
             await http.close()
@@ -198,17 +206,19 @@ class AsyncSession:
             raise ConfigurationError(f"invalid bizType {biz_type!r}")
         payload = dict(body or {})
         encoded = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        url = f"{self._base_url}/global/{biz_type}"
+        url = self._scheme.url(self._base_url, biz_type)
         retries = 0
         clock_retry_used = False
+        renewed = False
         ambiguous = False
         attempt = 0
         while True:
             attempt += 1
             if attempt > 1 and before_retry is not None:
                 await before_retry()
+            prepared = await self._scheme.prepare(biz_type, payload, encoded)
             try:
-                data, trace = await self._attempt(url, biz_type, payload, encoded, group, attempt)
+                data, trace = await self._attempt(url, biz_type, prepared, group, attempt)
             except MultiMarketsError as exc:
                 outcome = classify(exc)
                 exc.after_ambiguous = ambiguous
@@ -216,6 +226,9 @@ class AsyncSession:
                     exc.attempts = attempt
                 if isinstance(exc, TimestampError) and not clock_retry_used:
                     clock_retry_used = True  # the offset was refreshed from this answer's Date header
+                    continue
+                if not renewed and await self._scheme.renew(exc, prepared):
+                    renewed = True  # refused credentials (an expired token) were replaced
                     continue
                 if outcome is Outcome.FINAL or retries >= self._max_retries:
                     raise
@@ -234,14 +247,14 @@ class AsyncSession:
         self,
         url: str,
         biz_type: str,
-        payload: Mapping[str, Any],
-        encoded: bytes,
+        prepared: Prepared,
         group: str | None,
         attempt: int,
     ) -> tuple[Any, str | None]:
         http = self._client_session()
-        slot = await self._limiter.acquire()
-        trace = new_trace()
+        limiter = self.limiter_of(biz_type)
+        slot = await limiter.acquire()
+        trace = prepared.trace
         started = time.monotonic()
         outcome = "-"
         failure: TransportError | None = None
@@ -250,7 +263,7 @@ class AsyncSession:
             headers = dict(self._static_headers)
             headers["timestamp"] = str(timestamp)
             headers["trace"] = trace
-            headers["signature"] = self._signer.sign(payload, timestamp)
+            encoded = prepared.encode(headers, timestamp)
             if group is not None:
                 headers["group"] = group
             # Never follow a redirect: it would re-send the signed request to wherever Location points.
@@ -311,7 +324,7 @@ class AsyncSession:
                 f"connection broke during {biz_type}: {type(exc).__name__}: {exc}", trace=trace, maybe_processed=True
             )
         finally:
-            await self._limiter.release(slot)
+            await limiter.release(slot)
             logger.debug(
                 "bizType=%s trace=%s attempt=%d status=%s duration_ms=%.1f",
                 biz_type,
@@ -332,11 +345,11 @@ class AsyncSession:
             self._clock.observe(date, rejected=True)
             raise
         except RateLimitError as exc:
-            window = self._limiter.limit.window if self._limiter.limit is not None else None
-            await self._limiter.pause(exc.retry_after or window or backoff(attempt))
+            window = limiter.limit.window if limiter.limit is not None else None
+            await limiter.pause(exc.retry_after or window or backoff(attempt))
             raise
         except IPBannedError as exc:
-            exc.banned_until = await self._limiter.ban(retry_after or DEFAULT_BAN_SECONDS)
+            exc.banned_until = await limiter.ban(retry_after or DEFAULT_BAN_SECONDS)
             raise
         # Only a valid envelope teaches the clock: a firewall page or a broken answer may carry any Date.
         self._clock.observe(date)

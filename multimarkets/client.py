@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._network import Network
+from ._scheme import BridgeScheme
 from ._transport import AsyncSession
 from .config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
 from .errors import ConfigurationError
@@ -18,7 +19,7 @@ from .resources.catalog import AsyncCatalog
 from .resources.customers import AsyncCustomers
 from .resources.trading import AsyncTrading
 from .resources.webhooks import AsyncWebhooks
-from .signing import Signer
+from .signing import RsaSha1Signer, Signer
 
 if TYPE_CHECKING:
     import aiohttp
@@ -89,15 +90,14 @@ class AsyncBridgeClient:
             raise ConfigurationError("credentials must be a multimarkets.Credentials (see Credentials.from_env())")
         if not 1 <= recv_window <= 60_000:
             raise ConfigurationError("recv_window must be between 1 and 60000 milliseconds")
+        scheme = BridgeScheme(credentials, signer or RsaSha1Signer(credentials.secret_key), recv_window)
         self._session = AsyncSession(
-            credentials,
+            scheme,
             base_url,
             timeout=timeout,
             max_retries=max_retries,
-            recv_window=recv_window,
             lang=lang,
             rate_limit=rate_limit,
-            signer=signer,
             max_response_bytes=max_response_bytes,
             explicit_limit=rate_limit is not DEFAULT_RATE_LIMIT,
             limit_store=limit_store,

@@ -1,0 +1,93 @@
+"""How one API addresses, authenticates and encodes a request: the one seam between the shared request loop
+(:mod:`multimarkets._transport`) and what differs per API.
+
+The Bridge API signs headers (:class:`BridgeScheme`); the Manager API sends a token header and a signed,
+optionally encrypted body (:class:`multimarkets.manager.scheme.ManagerScheme`). Everything else (retries,
+envelope, errors, trace, logging, redirect and size safety, networking, the limiter) is the loop's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import attrs
+
+from .config import Credentials
+from .errors import MultiMarketsError
+from .signing import Signer
+from .trace import new_trace
+
+__all__ = ["BridgeScheme", "Prepared", "RequestScheme"]
+
+
+@attrs.frozen
+class Prepared:
+    """One attempt, ready but for its timestamp: ``encode(headers, timestamp)`` adds the attempt's headers and
+    returns its body (called once the rate limiter admitted it, so the timestamp is fresh)."""
+
+    trace: str
+    encode: Callable[[dict[str, str], int], bytes]
+    grant: object = None
+    """What the attempt was authorised with (the Manager token), handed back to :meth:`RequestScheme.renew`."""
+
+
+class RequestScheme(Protocol):
+    """What the request loop asks of an API."""
+
+    @property
+    def limit_key(self) -> str:
+        """Who the service counts requests for (API key, app id); never a secret."""
+
+    @property
+    def per_endpoint(self) -> bool:
+        """True when the service limits each endpoint separately."""
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Headers every request of this client carries."""
+
+    def url(self, base_url: str, biz_type: str) -> str:
+        """Where ``biz_type`` is posted."""
+
+    async def prepare(self, biz_type: str, payload: Mapping[str, Any], encoded: bytes) -> Prepared:
+        """Get an attempt ready (may fetch credentials first; runs before the rate limiter is asked)."""
+
+    async def renew(self, error: MultiMarketsError, attempt: Prepared) -> bool:
+        """True when ``error`` refused ``attempt``'s credentials and they were renewed: the loop repeats the
+        call at once, once per call."""
+
+
+class BridgeScheme:
+    """Bridge API: ``{base_url}/global/{bizType}``, ``apiKey``/``companyId``/``recvWindow`` headers and a
+    ``signature`` header over the body and timestamp."""
+
+    __slots__ = ("credentials", "headers", "signer")
+
+    per_endpoint = False
+
+    def __init__(self, credentials: Credentials, signer: Signer, recv_window: int) -> None:
+        self.credentials = credentials
+        self.signer = signer
+        self.headers: Mapping[str, str] = {
+            "apiKey": credentials.api_key,
+            "companyId": credentials.company_id,
+            "recvWindow": str(recv_window),
+        }
+
+    @property
+    def limit_key(self) -> str:
+        return self.credentials.api_key
+
+    def url(self, base_url: str, biz_type: str) -> str:
+        return f"{base_url}/global/{biz_type}"
+
+    async def prepare(self, biz_type: str, payload: Mapping[str, Any], encoded: bytes) -> Prepared:
+        def encode(headers: dict[str, str], timestamp: int) -> bytes:
+            headers["signature"] = self.signer.sign(payload, timestamp)
+            return encoded
+
+        return Prepared(new_trace(), encode)
+
+    async def renew(self, error: MultiMarketsError, attempt: Prepared) -> bool:
+        return False
