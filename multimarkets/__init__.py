@@ -28,8 +28,10 @@ if TYPE_CHECKING:
         CustomerExistsError,
         InvalidParameterError,
         IPBannedError,
+        LoginExpiredError,
         MultiMarketsError,
         NotFoundError,
+        OutcomeUnknownError,
         PermissionDeniedError,
         RateLimitError,
         RedirectError,
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
         WebhookSignatureError,
         WebhookTimestampError,
     )
+    from .manager import AsyncManagerClient, ManagerClient, ManagerCredentials
     from .models.accounts import Account
     from .models.catalog import Currency, DictionaryItem, HolidayWindow, Product, TradingWindow
     from .models.customers import Customer, CustomerDetail, CustomerRegistration, RegisterSource
@@ -77,11 +80,13 @@ _SOURCES = {
     ".errors": (
         "APIConnectionError APIError APITimeoutError AuthenticationError ClientClosedError ConfigurationError "
         "CustomerExistsError "
-        "InvalidParameterError IPBannedError MultiMarketsError NotFoundError PermissionDeniedError "
+        "InvalidParameterError IPBannedError LoginExpiredError MultiMarketsError NotFoundError "
+        "OutcomeUnknownError PermissionDeniedError "
         "RateLimitError RedirectError ResponseFormatError ServerError SignatureError "
         "TimestampError TransportError UnknownBizTypeError ValidationError WebhookError WebhookFormatError "
         "WebhookSignatureError WebhookTimestampError"
     ),
+    ".manager": "AsyncManagerClient ManagerClient ManagerCredentials",
     ".models.accounts": "Account",
     ".models.catalog": "Currency DictionaryItem HolidayWindow Product TradingWindow",
     ".models.customers": "Customer CustomerDetail CustomerRegistration RegisterSource",
@@ -118,6 +123,7 @@ __all__ = [
     "Account",
     "AccountType",
     "AsyncBridgeClient",
+    "AsyncManagerClient",
     "AuthenticationError",
     "Balance",
     "BridgeClient",
@@ -144,6 +150,9 @@ __all__ = [
     "InvalidParameterError",
     "JournalError",
     "KycStatus",
+    "LoginExpiredError",
+    "ManagerClient",
+    "ManagerCredentials",
     "MultiMarketsError",
     "NotFoundError",
     "OpenAccountType",
@@ -151,6 +160,7 @@ __all__ = [
     "OrderRef",
     "OrderStatus",
     "OrderType",
+    "OutcomeUnknownError",
     "Page",
     "PermissionDeniedError",
     "Product",

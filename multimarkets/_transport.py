@@ -136,6 +136,11 @@ class AsyncSession:
         return self._scheme.credentials
 
     @property
+    def scheme(self) -> RequestScheme:
+        """What this session's API asks of the request loop (URL, credentials, encoding)."""
+        return self._scheme
+
+    @property
     def limiter(self) -> KeyLimiter:
         """The process-wide rate limiter and ban breaker of this session's API key."""
         return self.limiter_of("")

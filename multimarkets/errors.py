@@ -19,8 +19,10 @@ __all__ = [
     "CustomerExistsError",
     "IPBannedError",
     "InvalidParameterError",
+    "LoginExpiredError",
     "MultiMarketsError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PermissionDeniedError",
     "RateLimitError",
     "RedirectError",
@@ -119,6 +121,11 @@ class AuthenticationError(APIError):
     """00012003 / 00012006: the API key does not exist or has expired."""
 
 
+class LoginExpiredError(AuthenticationError):
+    """GGATEWAY_CODE_001 / 005 / 017: the Manager API token is missing or expired. The Manager client fetches a
+    new token and repeats the call once before this reaches you."""
+
+
 class PermissionDeniedError(APIError):
     """00012004 / 00012007 / GGATEWAY_CODE_019: the key may not call this, or not from this IP."""
 
@@ -174,6 +181,17 @@ class RedirectError(APIError):
     def __init__(self, message: str, *, target_origin: str | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.target_origin = target_origin
+
+
+class OutcomeUnknownError(MultiMarketsError):
+    """A call that must not be repeated blindly (a Manager balance update) lost its answer: it may or may not
+    have been applied. The message says how to check; ``cause`` is the error of the last attempt."""
+
+    def __init__(self, message: str, *, cause: MultiMarketsError, trace: str | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.cause = cause
+        self.trace = trace
 
 
 class TransportError(MultiMarketsError):
@@ -246,6 +264,9 @@ CODE_TO_ERROR: dict[str, type[APIError]] = {
     "00012006": AuthenticationError,
     "00012007": PermissionDeniedError,
     "G500": ServerError,
+    "GGATEWAY_CODE_001": LoginExpiredError,
+    "GGATEWAY_CODE_005": LoginExpiredError,
+    "GGATEWAY_CODE_017": LoginExpiredError,
     "GGATEWAY_CODE_002": UnknownBizTypeError,
     "GGATEWAY_CODE_014": TimestampError,
     "GGATEWAY_CODE_015": InvalidParameterError,

@@ -25,7 +25,7 @@ def gen_sync() -> ModuleType:
 def scratch_root(tmp_path: Path) -> Path:
     """A project root holding a copy of what the generator reads and writes, and ruff's configuration."""
     ignore = shutil.ignore_patterns("__pycache__")
-    for part in ("client.py", "resources", "_sync"):
+    for part in ("client.py", "resources", "manager", "_sync"):
         source, target = REPO / "multimarkets" / part, tmp_path / "multimarkets" / part
         if source.is_dir():
             shutil.copytree(source, target, ignore=ignore)

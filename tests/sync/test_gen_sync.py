@@ -40,8 +40,13 @@ def test_every_generated_file_starts_with_the_header() -> None:
     hand_written = {SYNC / "__init__.py", SYNC / "_portal.py"}
     generated = sorted(p for p in (REPO / SYNC).rglob("*.py") if p.relative_to(REPO) not in hand_written)
     resources = sorted(p.name for p in (REPO / "multimarkets" / "resources").glob("[!_]*.py"))
+    manager = sorted(p.name for p in (REPO / "multimarkets" / "manager" / "resources").glob("[!_]*.py"))
     assert [p.relative_to(REPO / SYNC).as_posix() for p in generated] == [
         "client.py",
+        "manager/__init__.py",
+        "manager/client.py",
+        "manager/resources/__init__.py",
+        *(f"manager/resources/{name}" for name in manager),
         "resources/__init__.py",
         *(f"resources/{name}" for name in resources),
     ]

@@ -30,16 +30,28 @@ class Twins:
     is_client: bool
 
 
+CLIENTS = {"": "AsyncBridgeClient", ".manager": "AsyncManagerClient"}
+"""Where each client lives in the package, its resources in ``resources/`` beside it."""
+
+
 def mirrored_classes(package: str = "multimarkets") -> list[Twins]:
-    client = importlib.import_module(f"{package}.client")
-    sync_client = importlib.import_module(f"{package}._sync.client")
-    twins = [Twins(client.AsyncBridgeClient, sync_client.BridgeClient, True)]
+    twins = []
+    for home, name in CLIENTS.items():
+        client = importlib.import_module(f"{package}{home}.client")
+        sync_client = importlib.import_module(f"{package}._sync{home}.client")
+        twins.append(Twins(getattr(client, name), getattr(sync_client, name[len("Async") :]), True))
+        twins += resource_twins(f"{package}{home}", f"{package}._sync{home}")
+    return twins
+
+
+def resource_twins(package: str, sync_package: str) -> list[Twins]:
+    twins = []
     resources = importlib.import_module(f"{package}.resources")
     for info in pkgutil.iter_modules(resources.__path__):
         if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{package}.resources.{info.name}")
-        sync_module = importlib.import_module(f"{package}._sync.resources.{info.name}")
+        sync_module = importlib.import_module(f"{sync_package}.resources.{info.name}")
         for name, value in vars(module).items():
             if ASYNC_CLASS.match(name) and isinstance(value, type) and value.__module__ == module.__name__:
                 assert hasattr(sync_module, name[len("Async") :]), f"{name} has no sync twin"

@@ -1,0 +1,119 @@
+"""``AsyncManagerClient``: the Manager API client (the sync ``ManagerClient`` is generated from it)."""
+
+from __future__ import annotations
+
+import os
+import ssl as _ssl
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from .._network import Network
+from .._transport import AsyncSession
+from ..config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RateLimit
+from ..errors import ConfigurationError
+from ..limits import LimitStore
+from .config import MANAGER_PRODUCTION_URL, ManagerCredentials
+from .resources.accounts import AsyncManagerAccounts
+from .resources.catalog import AsyncManagerCatalog
+from .resources.customers import AsyncManagerCustomers
+from .scheme import ManagerScheme
+
+if TYPE_CHECKING:
+    import aiohttp
+
+__all__ = ["AsyncManagerClient"]
+
+DEFAULT_MANAGER_RATE_LIMIT = RateLimit(300, 60.0)
+"""The documented limit: 300 requests per minute per endpoint (reference manager-api §4.2)."""
+
+
+class AsyncManagerClient:
+    """Client of the Manager API (white-label back office). Creating it does no I/O.
+
+    The first call fetches a token with the credentials' ``app_id``/``app_secret``; it is cached and, when the
+    service says the login expired, replaced once (one auth call however many calls wait for it). Request
+    bodies are MD5-signed and, with ``encrypt=True`` (default), encrypted with the company public key when one
+    is known (given in the credentials, or answered by the auth call); ``encrypt=False`` sends them plain.
+    ``rate_limit`` applies to each endpoint on its own (default 300 per minute, the documented limit), shared
+    by every client of the same ``app_id`` through ``limit_store`` like the Bridge client's.
+
+    Retries, errors, tracing, logging, redirect and size safety and the networking options (``proxy``,
+    ``trust_env``, ``ssl``, ``insecure_skip_verify``, ``connector_factory``, ``trace_configs``) are those of
+    :class:`~multimarkets.AsyncBridgeClient`; ``strict=True`` raises on every answer that deviates from the docs.
+    """
+
+    catalog: AsyncManagerCatalog
+    customers: AsyncManagerCustomers
+    accounts: AsyncManagerAccounts
+
+    def __init__(
+        self,
+        credentials: ManagerCredentials,
+        base_url: str = MANAGER_PRODUCTION_URL,
+        *,
+        encrypt: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        lang: str | None = None,
+        rate_limit: RateLimit | None = DEFAULT_MANAGER_RATE_LIMIT,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        limit_store: str | LimitStore | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        ssl: _ssl.SSLContext | str | os.PathLike[str] | None = None,
+        insecure_skip_verify: bool = False,
+        connector_factory: Callable[[], aiohttp.BaseConnector] | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        strict: bool = False,
+    ) -> None:
+        if not isinstance(credentials, ManagerCredentials):
+            raise ConfigurationError("credentials must be ManagerCredentials (see ManagerCredentials.from_env())")
+        self._scheme = ManagerScheme(credentials, encrypt=encrypt, strict=strict)
+        self._session = AsyncSession(
+            self._scheme,
+            base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            lang=lang,
+            rate_limit=rate_limit,
+            max_response_bytes=max_response_bytes,
+            explicit_limit=rate_limit is not DEFAULT_MANAGER_RATE_LIMIT,
+            limit_store=limit_store,
+            network=Network.of(
+                proxy=proxy,
+                trust_env=trust_env,
+                ssl=ssl,
+                insecure_skip_verify=insecure_skip_verify,
+                connector_factory=connector_factory,
+                trace_configs=trace_configs,
+            ),
+        )
+        self._scheme.session = self._session
+        self.catalog = AsyncManagerCatalog(self._session, strict=strict)
+        self.customers = AsyncManagerCustomers(self._session, strict=strict)
+        self.accounts = AsyncManagerAccounts(self._session, strict=strict)
+
+    def __repr__(self) -> str:
+        return f"AsyncManagerClient(base_url={self._session.base_url!r}, app_id={self._scheme.credentials.app_id!r})"
+
+    async def call(self, biz_type: str, body: Mapping[str, Any] | None = None, *, idempotent: bool = False) -> Any:
+        """Call any bizType with a raw JSON body (signed, and encrypted like every call) and return the answer's
+        ``data``. Pass ``idempotent=True`` for queries, so that attempts with a lost answer are retried."""
+        reply = await self._session.request(biz_type, body, idempotent=idempotent)
+        return reply.data
+
+    async def aclose(self) -> None:
+        """Close the client's connections."""
+        await self._session.aclose()
+
+    async def __aenter__(self) -> AsyncManagerClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,49 @@
+"""Manager API credentials and service URLs (reference manager-api §1.1, §2.1)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import attrs
+
+from ..errors import ConfigurationError
+
+__all__ = ["MANAGER_PRODUCTION_URL", "MANAGER_TEST_URL", "ManagerCredentials"]
+
+MANAGER_PRODUCTION_URL = "https://api.multimarkets.org/openapi-b"
+"""Production base URL; calls go to ``{base_url}/{bizType}``, the auth call to ``{base_url}/auth/{bizType}``."""
+
+# ASSUMPTION (reference §1.1, §8 item 8): every spec and rendered sample uses this host; the API Address page
+# names prewppc-3.cmfbl.com instead.
+MANAGER_TEST_URL = "https://pre-api-test.cmfbl.com/openapi-b"
+"""Test ("PRE") base URL."""
+
+
+@attrs.frozen
+class ManagerCredentials:
+    """What the main label issues to a white label: ``app_id`` and ``app_secret``, and optionally the company's
+    RSA public key (base64 X.509 DER or PEM) for body encryption when it is not taken from the auth answer."""
+
+    app_id: str
+    app_secret: str = attrs.field(repr=False)
+    public_key: str | None = attrs.field(default=None, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.app_id or not self.app_secret:
+            raise ConfigurationError("app_id and app_secret are required")
+
+    def __repr__(self) -> str:
+        key = "<none>" if self.public_key is None else "<given>"
+        return f"ManagerCredentials(app_id={self.app_id!r}, app_secret=<hidden>, public_key={key})"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ManagerCredentials:
+        """Read ``MULTIMARKETS_MANAGER_APP_ID``, ``MULTIMARKETS_MANAGER_APP_SECRET`` and, if set,
+        ``MULTIMARKETS_MANAGER_PUBLIC_KEY``."""
+        env = os.environ if environ is None else environ
+        names = ("MULTIMARKETS_MANAGER_APP_ID", "MULTIMARKETS_MANAGER_APP_SECRET")
+        missing = [name for name in names if not env.get(name)]
+        if missing:
+            raise ConfigurationError(f"missing environment variable(s): {', '.join(missing)}")
+        return cls(env[names[0]], env[names[1]], env.get("MULTIMARKETS_MANAGER_PUBLIC_KEY") or None)

@@ -1,0 +1,130 @@
+"""``manager.customers``: list, register, look up and group the white label's customers (reference §5.5-5.8)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any
+
+from ..._convert import bad_data
+from ..._read import read
+from ...models.customers import Customer, CustomerDetail, CustomerRegistration, RegisterSource
+from ...models.paging import Page
+from ...resources._base import AsyncResource
+from ...resources._paging import walk
+from ...resources.customers import CUSTOMER_DETAIL, CUSTOMER_PAGE
+from ..models import (
+    MAX_PAGE_SIZE,
+    AddCustomerKycRequest,
+    CustomerGroup,
+    DetailType,
+    ManagerCustomerDetailRequest,
+    ManagerCustomerListRequest,
+    TradeTypeCurrencies,
+)
+
+__all__ = ["CUSTOMER_GROUPS", "REGISTER", "AsyncManagerCustomers"]
+
+REGISTER = "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc"
+CUSTOMER_GROUPS = "customer.admin.CustomerGroupAdminApiService.groupList"
+
+
+def _accounts(accounts: Mapping[int, Iterable[str] | str] | Iterable[TradeTypeCurrencies]) -> tuple[Any, ...]:
+    if isinstance(accounts, Mapping):
+        return tuple(TradeTypeCurrencies(trade_type, currencies) for trade_type, currencies in accounts.items())
+    return tuple(accounts)
+
+
+class AsyncManagerCustomers(AsyncResource):
+    """The white label's customers."""
+
+    __slots__ = ()
+
+    async def list(self, customer_no: str | None = None, *, page: int = 1, size: int = 20) -> Page[Customer]:
+        """One page (from 1) of up to ``size`` customers (at most 2,000), or the one with ``customer_no``."""
+        request = ManagerCustomerListRequest(customer_no=customer_no, page=page, size=size)
+        return await self._post(CUSTOMER_PAGE, request, Page[Customer])
+
+    async def iterate(self, size: int = MAX_PAGE_SIZE) -> AsyncIterator[Customer]:
+        """Every customer, walking the pages in order (``size`` per request, 2,000 by default)."""
+        async for customer in walk(lambda page: self.list(page=page, size=size)):
+            yield customer
+
+    async def register(
+        self,
+        *,
+        country: str,
+        accounts: Mapping[int, Iterable[str] | str] | Iterable[TradeTypeCurrencies],
+        email: str | None = None,
+        phone: str | None = None,
+        password: str | None = None,
+        password_md5: str | None = None,
+        register_source: RegisterSource | int | str = RegisterSource.SYSTEM,
+        customer_group_id: int = 1,
+        phone_area: str | None = None,
+        email_area: str | None = None,
+        remark: str | None = None,
+        register_device: str | None = None,
+        utm_source: str | None = None,
+        utm_medium: str | None = None,
+        utm_campaign: str | None = None,
+        utm_content: str | None = None,
+        utm_term: str | None = None,
+        third_server_code: str | None = None,
+    ) -> str:
+        """Register a customer, open its trading accounts and return the new customer number.
+
+        ``accounts`` maps each trading mode to open (1 contract full position, 2 isolated, 3 leverage, 5 spot)
+        to its currencies, e.g. ``{1: ["USDT"]}``; they must match the customer group's. Give ``phone`` or
+        ``email`` and exactly one of ``password`` (hashed to MD5 for you) or ``password_md5``;
+        ``third_server_code`` is your own unique id of the customer (at most 50 characters). Bad input raises
+        :class:`~multimarkets.ValidationError` before anything is sent; a phone or e-mail already registered
+        raises :class:`~multimarkets.CustomerExistsError` (``after_ambiguous``: most likely registered by an
+        earlier attempt of this call whose answer was lost).
+        """
+        registration = CustomerRegistration(
+            email=email,
+            phone=phone,
+            password=password,
+            password_md5=password_md5,
+            country=country,
+            register_source=register_source,
+            customer_group_id=customer_group_id,
+            phone_area=phone_area,
+            email_area=email_area,
+            remark=remark,
+        )
+        request = AddCustomerKycRequest(
+            customer=registration.to_request(),
+            trade_type_currency_list=_accounts(accounts),
+            register_device=register_device,
+            utm_source=utm_source,
+            utm_medium=utm_medium,
+            utm_campaign=utm_campaign,
+            utm_content=utm_content,
+            utm_term=utm_term,
+            third_server_code=third_server_code,
+        )
+        # Retrying a lost answer is safe: phone/e-mail uniqueness turns a repeat into "already exists".
+        reply = await self._send(REGISTER, request)
+        customer_no = read(reply.data, str, strict=self._strict, biz_type=REGISTER, trace=reply.trace)
+        if not customer_no:
+            raise bad_data("(no customer number)", biz_type=REGISTER, trace=reply.trace)
+        return customer_no
+
+    async def get(
+        self, customer_no: str, customer_id: int | str, *, type: str = DetailType.BASE_INFO
+    ) -> CustomerDetail:
+        """One customer's information; the docs require both its number and its id (``Customer.id``).
+        ``type`` is one of :class:`~multimarkets.manager.models.DetailType` (only the base shape is documented)."""
+        request = ManagerCustomerDetailRequest(type=type, customer_id=customer_id, customer_no=customer_no)
+        return await self._post(CUSTOMER_DETAIL, request, CustomerDetail)
+
+    async def groups(self) -> builtins.list[CustomerGroup]:
+        """The company's customer groups."""
+        # ASSUMPTION (reference §5.8): empty request schema; the answer is typed as one object, read as a list.
+        reply = await self._send(CUSTOMER_GROUPS)
+        data = [reply.data] if isinstance(reply.data, dict) else reply.data
+        return read(
+            data or [], builtins.list[CustomerGroup], strict=self._strict, biz_type=CUSTOMER_GROUPS, trace=reply.trace
+        )

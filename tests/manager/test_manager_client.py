@@ -1,0 +1,162 @@
+"""Every typed Manager method against a loopback server that checks the documented contract on the wire."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import anyio
+import pytest
+from conftest import APP_ID, APP_SECRET, COMPANY, ContractServer
+
+from multimarkets import (
+    ConfigurationError,
+    CustomerExistsError,
+    LoginExpiredError,
+    OutcomeUnknownError,
+    RateLimit,
+    ValidationError,
+)
+from multimarkets.manager import AsyncManagerClient, ManagerCredentials
+
+pytestmark = pytest.mark.anyio
+
+PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
+REGISTER = "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc"
+BALANCE = "fund.admin.CustomerAdjustProposalAdminDubboService.addCustomerAdjustProposal"
+
+
+async def test_every_typed_method_speaks_the_documented_contract(
+    manager: AsyncManagerClient, server: ContractServer
+) -> None:
+    assert (await manager.catalog.dictionaries("USDT"))[0].code == "Tron(TRC20)"
+    assert (await manager.catalog.currencies())[0].digits == 2
+    assert (await manager.catalog.products(trade_type=3))[0].symbol_code == "USDCHF"
+    page = await manager.customers.list(page=1, size=2000)
+    assert [c.customer_no for c in page.items] == ["86000020"]
+    assert [c.customer_no async for c in manager.customers.iterate()] == ["86000020"]
+    number = await manager.customers.register(
+        phone="13200000092", phone_area="+86", password="a123456", country="CN", accounts={1: ["USDT"]}
+    )
+    assert number == "86021976"
+    assert (await manager.customers.get("86000020", 21)).customer_no == "86000020"
+    assert (await manager.customers.groups())[0].name == "default"
+    accounts = await manager.accounts.list("86000188", 1)
+    assert accounts[0].balance == Decimal("47.319290")
+    proposal = await manager.accounts.update_balance("86000188", currency="USDT", trade_type=1, amount="5.50")
+    assert proposal == "A20221212686244"
+
+    assert server.auth_calls == 1
+    assert all(r.encrypted and r.headers["trace"].startswith("x-") for r in server.received)
+    assert server.last(PAGE).body == {"current": 1, "size": 2000}
+    assert server.last("config.admin.AdminAssetsDubboService.getAssetsList").body == {"companyId": str(COMPANY)}
+    assert server.last(REGISTER).body == {
+        "phone": "13200000092",
+        "phoneArea": "+86",
+        "pwd": "dc483e80a7a0bd9ef71d8cf973673924",
+        "country": "CN",
+        "registerSource": 3,
+        "customerGroupId": 1,
+        "tradeTypeCurrencyList": [{"tradeType": "1", "allCurrency": "USDT"}],
+    }
+    assert server.last("customer.admin.WhiteCustomerAdminApiService.detail").body == {
+        "type": "baseInfo",
+        "id": "21",
+        "customerNo": "86000020",
+    }
+    assert server.last(BALANCE).body == {
+        "customerNo": "86000188",
+        "accountCurrency": "USDT",
+        "tradeType": 1,
+        "amount": "5.50",
+        "businessType": 4,
+        "withdraw": True,
+    }
+
+
+async def test_plain_bodies_when_encryption_is_off(server: ContractServer, manager_options: dict[str, Any]) -> None:
+    async with AsyncManagerClient(
+        ManagerCredentials(APP_ID, APP_SECRET), server.url, encrypt=False, **manager_options
+    ) as client:
+        await client.customers.list()
+    (received,) = server.received
+    assert not received.encrypted
+    assert received.headers["trace"].startswith("t-")
+
+
+async def test_unknown_public_key_means_plain_bodies(server: ContractServer, manager: AsyncManagerClient) -> None:
+    server.public_key = None
+    await manager.customers.list()
+    assert not server.last(PAGE).encrypted
+
+
+async def test_expired_token_is_refreshed_once_for_many_concurrent_calls(
+    manager: AsyncManagerClient, server: ContractServer
+) -> None:
+    await manager.customers.list()
+    server.expire_tokens()
+    async with anyio.create_task_group() as tg:
+        for _ in range(25):
+            tg.start_soon(manager.customers.list)
+    assert server.auth_calls == 2
+    assert server.count(PAGE) == 26
+
+
+async def test_a_token_refused_again_after_renewal_raises(manager: AsyncManagerClient, server: ContractServer) -> None:
+    await manager.customers.list()
+    server.refuse_tokens = True
+    with pytest.raises(LoginExpiredError):
+        await manager.customers.list()
+    assert server.auth_calls == 2
+
+
+@pytest.mark.parametrize("fault", ["drop", "500"])
+async def test_a_balance_update_with_a_lost_answer_is_never_sent_twice(
+    manager: AsyncManagerClient, server: ContractServer, fault: str
+) -> None:
+    server.fault[BALANCE] = fault
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await manager.accounts.update_balance("86000188", currency="USDT", trade_type=1, amount=5)
+    assert server.count(BALANCE) == 1
+    message = str(caught.value)
+    assert "may have been applied" in message
+    assert "accounts.list('86000188', 1)" in message
+
+
+async def test_the_limit_is_per_endpoint(server: ContractServer) -> None:
+    """One request per minute per endpoint: calls to different endpoints do not wait for each other."""
+    options = {"rate_limit": RateLimit(1, 60.0), "strict": True, "trust_env": False}
+    async with AsyncManagerClient(ManagerCredentials(APP_ID, APP_SECRET), server.url, **options) as client:
+        with anyio.fail_after(10):
+            await client.customers.list()
+            await client.catalog.dictionaries("USDT")
+            await client.customers.groups()
+    assert len(server.received) == 3
+
+
+async def test_bad_input_is_refused_before_anything_is_sent(
+    manager: AsyncManagerClient, server: ContractServer
+) -> None:
+    with pytest.raises(ValidationError, match="size"):
+        await manager.customers.list(size=2001)
+    with pytest.raises(ValidationError, match="amount"):
+        await manager.accounts.update_balance("1", currency="USDT", trade_type=1, amount=0.1)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="accounts"):
+        await manager.customers.register(phone="13200000092", password="x", country="CN", accounts={})
+    assert server.auth_calls == 0
+
+
+async def test_service_errors_keep_their_type(manager: AsyncManagerClient, server: ContractServer) -> None:
+    server.errors[REGISTER] = ("USCUSTOMER_API_0000106", "mobile already exists")
+    with pytest.raises(CustomerExistsError):
+        await manager.customers.register(phone="13200000092", password="x", country="CN", accounts={1: "USDT"})
+
+
+def test_credentials_from_env_and_repr_hide_secrets() -> None:
+    env = {"MULTIMARKETS_MANAGER_APP_ID": "id", "MULTIMARKETS_MANAGER_APP_SECRET": "s3cr3t"}
+    credentials = ManagerCredentials.from_env(env)
+    assert credentials == ManagerCredentials("id", "s3cr3t")
+    assert "s3cr3t" not in repr(credentials)
+    assert "s3cr3t" not in repr(AsyncManagerClient(credentials))
+    with pytest.raises(ConfigurationError, match="MULTIMARKETS_MANAGER_APP_SECRET"):
+        ManagerCredentials.from_env({"MULTIMARKETS_MANAGER_APP_ID": "id"})
