@@ -168,7 +168,9 @@ class Sandbox:
             )
             app = web.Application()
             app.router.add_post("/webhook/global/{bizType}", gateway.handle)
-            manager = await mount(app, self.manager_config, store, self._injector, gateway, self._clock, self._wall)
+            manager = await mount(
+                app, self.manager_config, store, self._injector, gateway, self._clock, self._wall, config.seed
+            )
             admin.add_routes(app, self)
             runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=_SHUTDOWN_SECONDS)
             await runner.setup()
@@ -267,6 +269,14 @@ class Sandbox:
     def manager_credentials(self) -> ManagerCredentials:
         """App id and secret, company id and company key pair of the Manager API side."""
         return self._state().manager.credentials(self.manager_base_url)
+
+    def push_event(self, event_type: str, data: Mapping[str, Any]) -> None:
+        """Send a Manager Data Push event (``{"data", "eventType"}``) to every group, as a registration does."""
+        self._call(lambda: self._state().manager.push.publish(self.manager_config.company_id, event_type, data))
+
+    def drop_push_connections(self) -> int:
+        """Close every Data Push socket as a network drop would (groups get a replay on reconnect); how many."""
+        return self._call(lambda: self._state().manager.push.drop())
 
     @property
     def platform_public_key(self) -> str:

@@ -35,7 +35,8 @@ class ManagerConfig:
     ``private_key`` (the company's RSA-1024 key, base64 PKCS#8) are generated when None, and kept in the
     sandbox's ``db`` when it has one. ``token_lifetime`` (seconds or ``"2h"``, ``"5s"``) is how long an
     issued token is accepted, measured on the sandbox's monotonic ``clock``; ``rate_limit`` applies per
-    endpoint (bizType), ``"300/60s"`` by default.
+    endpoint (bizType), ``"300/60s"`` by default; ``push_drop_rate`` the chance that the Data Push socket
+    is closed after a message (seeded by the sandbox's ``seed``), to exercise reconnects and replays.
     """
 
     company_id: int = 1
@@ -44,6 +45,7 @@ class ManagerConfig:
     private_key: str | None = attrs.field(default=None, repr=False)
     token_lifetime: float = attrs.field(default=7200.0, converter=_seconds)
     rate_limit: RateLimit = attrs.field(default=DEFAULT_MANAGER_RATE_LIMIT, converter=_rate_limit)
+    push_drop_rate: float = attrs.field(default=0.0, validator=[attrs.validators.ge(0.0), attrs.validators.le(1.0)])
 
 
 @attrs.frozen

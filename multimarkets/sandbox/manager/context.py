@@ -9,6 +9,7 @@ import attrs
 
 from ..context import BizError
 from . import codes
+from .push import PushHub
 from .state import ManagerState
 
 __all__ = ["Endpoint", "ManagerContext", "ManagerHandler", "biz_error"]
@@ -24,6 +25,11 @@ class ManagerContext:
     trace: str
     now_ms: int
     """The server's wall clock (with any admin skew) when the request arrived, in UNIX milliseconds."""
+    push: PushHub
+
+    def publish(self, event_type: str, data: dict[str, Any]) -> None:
+        """Push a Data Push event to the caller's company."""
+        self.push.publish(self.company_id, event_type, data)
 
 
 ManagerHandler = Callable[[ManagerContext, dict[str, Any]], Awaitable[Any]]

@@ -20,6 +20,7 @@ from typing import Any
 from ..handlers._validate import invalid, optional_int, optional_str, require_int, require_str
 from . import codes
 from .context import Endpoint, ManagerContext, biz_error
+from .events import open_account_event, register_event
 from .samples import ASSET_DIGITS, ASSET_IDS, GROUPS
 from .state import Account, Customer, contact_key
 
@@ -168,25 +169,26 @@ async def register(ctx: ManagerContext, body: dict[str, Any]) -> str:
         update_time=ctx.now_ms,
     )
     state.add_customer(customer)
+    ctx.publish("register", register_event(customer))
     for trade_type, currency in modes:
         digits = 6 if trade_type in (1, 2) else ASSET_DIGITS[currency]
         zero = f"{0:.{digits}f}"
-        state.put_account(
-            Account(
-                account_id=store.next_number("manager.account_id", FIRST_ACCOUNT_ID),
-                customer_id=customer.id,
-                customer_no=customer.customer_no,
-                company_id=company,
-                trade_type=trade_type,
-                currency=currency,
-                assets_id=ASSET_IDS[currency],
-                digits=digits,
-                balance=zero,
-                withdrawable=zero,
-                not_withdrawable=zero,
-                create_time=ctx.now_ms,
-            )
+        account = Account(
+            account_id=store.next_number("manager.account_id", FIRST_ACCOUNT_ID),
+            customer_id=customer.id,
+            customer_no=customer.customer_no,
+            company_id=company,
+            trade_type=trade_type,
+            currency=currency,
+            assets_id=ASSET_IDS[currency],
+            digits=digits,
+            balance=zero,
+            withdrawable=zero,
+            not_withdrawable=zero,
+            create_time=ctx.now_ms,
         )
+        state.put_account(account)
+        ctx.publish("open_account", open_account_event(account))
     return customer.customer_no
 
 

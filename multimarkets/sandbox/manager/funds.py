@@ -23,6 +23,7 @@ import attrs
 from ..handlers._validate import optional_int, optional_str, require_int, require_str
 from . import codes
 from .context import Endpoint, ManagerContext, biz_error
+from .events import account_adjust_event
 from .state import Account, Proposal
 
 __all__ = ["ENDPOINTS"]
@@ -144,20 +145,19 @@ async def update_balance(ctx: ManagerContext, body: dict[str, Any]) -> str:
     state = ctx.state
     day = time.strftime("%Y%m%d", time.gmtime(ctx.now_ms / 1000))
     proposal_no = f"A{day}{state.store.next_number('manager.proposal', FIRST_PROPOSAL)}"
-    state.proposals.put(
-        proposal_no,
-        Proposal(
-            proposal_no=proposal_no,
-            customer_no=customer_no,
-            account_id=account.account_id,
-            currency=currency,
-            trade_type=trade_type,
-            amount=str(amount),
-            withdraw=withdraw,
-            remark=optional_str(body, "remark"),
-            create_time=ctx.now_ms,
-        ),
+    proposal = Proposal(
+        proposal_no=proposal_no,
+        customer_no=customer_no,
+        account_id=account.account_id,
+        currency=currency,
+        trade_type=trade_type,
+        amount=str(amount),
+        withdraw=withdraw,
+        remark=optional_str(body, "remark"),
+        create_time=ctx.now_ms,
     )
+    state.proposals.put(proposal_no, proposal)
+    ctx.publish("account_adjust", account_adjust_event(proposal, ctx.company_id))
     state.put_account(
         attrs.evolve(
             account,

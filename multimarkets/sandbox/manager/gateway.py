@@ -48,6 +48,7 @@ from .config import ManagerConfig, ManagerCredentials
 from .context import Endpoint, ManagerContext
 from .crypto import DecryptionError, signature_matches
 from .endpoints import ENDPOINTS
+from .push import PushHub
 from .state import Identity, ManagerState, resolve_identity
 
 __all__ = ["API_VERSION", "AUTH_BIZ_TYPE", "EndpointLimiter", "ManagerGateway", "mount"]
@@ -108,6 +109,7 @@ class ManagerGateway:
         strikes: Gateway,
         clock: Callable[[], float],
         wall: WallClock,
+        push: PushHub,
     ) -> None:
         self.config = config
         self.identity = identity
@@ -119,6 +121,7 @@ class ManagerGateway:
         self.wall = wall
         self.limiter = EndpointLimiter(config.rate_limit)
         self.tokens: dict[str, _Token] = {}
+        self.push = push
 
     def credentials(self, base_url: str) -> ManagerCredentials:
         """What a Manager client needs, for a server reached at ``base_url``."""
@@ -133,9 +136,20 @@ class ManagerGateway:
         )
 
     def reset(self) -> None:
-        """Forget tokens and rate-limit history."""
+        """Forget tokens, rate-limit history and Data Push events and groups."""
         self.tokens.clear()
         self.limiter.reset()
+        self.push.reset()
+
+    async def handle_push(self, request: web.Request) -> web.StreamResponse:
+        """The aiohttp handler of ``GET /openapi-b/ws`` (Data Push); the token is checked before the upgrade."""
+        try:
+            company_id = self._company_of(request.headers.get("token"), Endpoint(_unknown))
+        except _Reject as exc:
+            trace = request.headers.get("trace") or new_trace()
+            body = encode_envelope(trace=trace, tm=0, code=exc.code, data="ws", msg=codes.message_for(exc.code))
+            return web.Response(status=401, body=body, content_type="application/json")
+        return await self.push.serve(request, company_id)
 
     async def handle_auth(self, request: web.Request) -> web.StreamResponse:
         """The aiohttp handler of ``POST /openapi-b/auth/{bizType}``."""
@@ -241,7 +255,9 @@ class ManagerGateway:
         if not signature_matches(body):
             raise _Reject(codes.INVALID_PARAMETER, f"{codes.message_for(codes.INVALID_PARAMETER)}: signature")
         business = {k: v for k, v in body.items() if k not in ("signature", "timestamp")}
-        ctx = ManagerContext(state=self.state, company_id=company_id, biz_type=biz_type, trace=trace, now_ms=now_ms)
+        ctx = ManagerContext(
+            state=self.state, company_id=company_id, biz_type=biz_type, trace=trace, now_ms=now_ms, push=self.push
+        )
         return await endpoint.handler(ctx, business)
 
     def _decrypt(self, raw: bytes) -> bytes:
@@ -329,6 +345,7 @@ async def mount(
     strikes: Gateway,
     clock: Callable[[], float],
     wall: WallClock,
+    seed: int | None,
 ) -> ManagerGateway:
     """Add the Manager routes to the sandbox's ``app``; the gateway serving them."""
     gateway = ManagerGateway(
@@ -340,7 +357,10 @@ async def mount(
         strikes=strikes,
         clock=clock,
         wall=wall,
+        push=PushHub(drop_rate=config.push_drop_rate, seed=seed),
     )
+    app.on_shutdown.append(gateway.push.on_shutdown)
+    app.router.add_get("/openapi-b/ws", gateway.handle_push)
     app.router.add_post("/openapi-b/auth/{bizType}", gateway.handle_auth)
     app.router.add_post("/openapi-b/{bizType}", gateway.handle)
     return gateway
