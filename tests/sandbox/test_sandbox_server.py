@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from multimarkets.signing import RsaSha1Signer
 
 PAGE = "customer.admin.WhiteCustomerAdminApiService.page"
 ADD = "customer.admin.WhiteCustomerAdminApiService.addCustomer"
+SLOW_CALLBACK = re.compile(r"Executing <.*> took \d+\.\d+ seconds$")
 CUSTOMER = {
     "phone": "13200000092",
     "pwd": "dc483e80a7a0bd9ef71d8cf973673924",
@@ -158,7 +160,9 @@ def test_a_handle_never_stopped_ends_cleanly_at_exit():
     done = subprocess.run(
         [sys.executable, "-W", "always::ResourceWarning", "-c", script], capture_output=True, text=True, timeout=60
     )
-    assert (done.returncode, done.stdout, done.stderr) == (0, "0\n", "")
+    # -X dev also reports callbacks slower than 0.1 s, which says how loaded the machine is, not how we exit.
+    stderr = "".join(line for line in done.stderr.splitlines(keepends=True) if not SLOW_CALLBACK.match(line))
+    assert (done.returncode, done.stdout, stderr) == (0, "0\n", "")
 
 
 def test_admin_endpoints():
