@@ -52,7 +52,7 @@ def test_the_metadata_names_pythons_urls_and_the_aiohttp_floor(wheel: zipfile.Zi
     assert pythons[0] == metadata["Requires-Python"].removeprefix(">=") == "3.10"
     assert pythons == [f"3.{minor}" for minor in range(10, 10 + len(pythons))]
     assert metadata.get_all("Project-URL")
-    assert "aiohttp>=3.9.1" in metadata.get_all("Requires-Dist")
+    assert "aiohttp>=3.12.15" in metadata.get_all("Requires-Dist")
 
 
 def test_lower_bounds_pin_each_dependency_at_its_floor() -> None:
@@ -60,6 +60,6 @@ def test_lower_bounds_pin_each_dependency_at_its_floor() -> None:
         [sys.executable, str(ROOT / "scripts" / "lower_bounds.py")], capture_output=True, text=True, check=True
     )
     pins = dict(line.split("==") for line in done.stdout.splitlines())
-    assert pins["aiohttp"] == "3.9.1"
+    assert pins["aiohttp"] == "3.12.15"
     assert pins["pytest"] == "8.0"
     assert "multimarkets" not in pins
