@@ -6,8 +6,8 @@ the aiohttp session itself is made on first use, inside the running event loop.
 
 from __future__ import annotations
 
+import asyncio
 import base64
-import functools
 import logging
 import os
 import ssl as _ssl
@@ -27,10 +27,21 @@ logger = logging.getLogger("multimarkets")
 CAFile = str | os.PathLike[str]
 
 
-@functools.lru_cache(maxsize=8)
-def _trusting(cafile: str | None, capath: str | None) -> _ssl.SSLContext:
-    """A verifying TLS context that trusts exactly these CAs (cached: parsing a bundle takes milliseconds)."""
-    return _ssl.create_default_context(cafile=cafile, capath=capath)
+# What aiohttp's default TLS context (made when it was imported, just before this module) trusts: OpenSSL's
+# default paths, which already follow SSL_CERT_FILE/SSL_CERT_DIR as they were then.
+_DEFAULT_PATHS = _ssl.get_default_verify_paths()
+
+_contexts: dict[tuple[str | None, str | None], _ssl.SSLContext] = {}
+
+
+async def _trusting(cafile: str | None, capath: str | None) -> _ssl.SSLContext:
+    """A verifying TLS context that trusts exactly these CAs, made once per process in a worker thread
+    (parsing a system bundle takes about 0.1 s, too long to hold the event loop)."""
+    context = _contexts.get((cafile, capath))
+    if context is None:
+        context = await asyncio.to_thread(_ssl.create_default_context, cafile=cafile, capath=capath)
+        _contexts[(cafile, capath)] = context
+    return context
 
 
 def _proxy_parts(proxy: str) -> tuple[URL, dict[str, str]]:
@@ -47,12 +58,15 @@ def _proxy_parts(proxy: str) -> tuple[URL, dict[str, str]]:
     return url.with_user(None), {"Proxy-Authorization": f"Basic {token}"}
 
 
-def _env_ca() -> tuple[str | None, str | None]:
+def _env_ca() -> tuple[str | None, str | None] | None:
+    """The CAs ``SSL_CERT_FILE``/``SSL_CERT_DIR`` name, when they differ from what the default context trusts."""
     cafile, capath = os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None
     if cafile is not None and not os.path.isfile(cafile):
         raise ConfigurationError(f"SSL_CERT_FILE names no file: {cafile} (or pass trust_env=False)")
     if capath is not None and not os.path.isdir(capath):
         capath = None  # a missing directory adds nothing; OpenSSL ignores it the same way
+    if (cafile or None, capath) == (_DEFAULT_PATHS.cafile, _DEFAULT_PATHS.capath) or not (cafile or capath):
+        return None
     return cafile, capath
 
 
@@ -99,8 +113,7 @@ class Network:
                 "to turn certificate verification off, pass insecure_skip_verify=True"
             )
         elif trust_env:
-            from_env = _env_ca()
-            ca = from_env if any(from_env) else None
+            ca = _env_ca()
         if insecure_skip_verify:
             if ssl is not None:
                 raise ConfigurationError("pass either ssl= or insecure_skip_verify=True, not both")
@@ -123,8 +136,8 @@ class Network:
         its credentials ride on the request itself (a tunnel to HTTPS takes them on ``CONNECT`` instead)."""
         return dict(self.proxy_headers) if base_url.startswith("http://") else {}
 
-    def open(self, timeout: aiohttp.ClientTimeout) -> tuple[aiohttp.ClientSession, dict[str, Any]]:
-        """A new aiohttp session (call inside the running loop) and the options every request passes."""
+    async def open(self, timeout: aiohttp.ClientTimeout) -> tuple[aiohttp.ClientSession, dict[str, Any]]:
+        """A new aiohttp session (in the running loop) and the options every request passes."""
         options: dict[str, Any] = {}
         if self.proxy is not None:
             options["proxy"] = self.proxy
@@ -135,7 +148,7 @@ class Network:
         elif self.context is not None:
             options["ssl"] = self.context
         elif self.ca is not None:
-            options["ssl"] = _trusting(*self.ca)
+            options["ssl"] = await _trusting(*self.ca)
         connector = self.connector_factory() if self.connector_factory is not None else None
         if connector is not None and not isinstance(connector, aiohttp.BaseConnector):
             raise ConfigurationError("connector_factory must return an aiohttp.BaseConnector")

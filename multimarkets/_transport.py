@@ -169,14 +169,16 @@ class AsyncSession:
         """Seconds one attempt may take."""
         return float(self._timeout.total or 0)
 
-    def _client_session(self) -> aiohttp.ClientSession:
-        if self._closed:
+    async def _client_session(self) -> aiohttp.ClientSession:
+        if self._http is None and not self._closed:
+            http, options = await self._network.open(self._timeout)
+            if self._http is None and not self._closed:
+                self._http, self._request_options, self._loop = http, options, asyncio.get_running_loop()
+            else:
+                await http.close()  # a concurrent first call, or aclose(), came first
+        if self._closed or self._http is None:
             raise ClientClosedError("this client is closed")
-        loop = asyncio.get_running_loop()
-        if self._http is None:
-            self._http, self._request_options = self._network.open(self._timeout)
-            self._loop = loop
-        elif self._loop is not loop:
+        if self._loop is not asyncio.get_running_loop():
             raise ConfigurationError(
                 "this client was first used in another event loop; create one client per event loop"
             )
@@ -256,7 +258,7 @@ class AsyncSession:
         group: str | None,
         attempt: int,
     ) -> tuple[Any, str | None]:
-        http = self._client_session()
+        http = await self._client_session()
         limiter = self.limiter_of(biz_type)
         slot = await limiter.acquire()
         trace = prepared.trace
