@@ -11,6 +11,7 @@ import base64
 import logging
 import os
 import ssl as _ssl
+import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from yarl import URL
 
 from .errors import ConfigurationError
 
-__all__ = ["Network"]
+__all__ = ["Network", "Opened"]
 
 logger = logging.getLogger("multimarkets")
 
@@ -131,18 +132,22 @@ class Network:
             trace_configs=tuple(trace_configs),
         )
 
-    def request_headers(self, base_url: str) -> dict[str, str]:
-        """Headers every request to ``base_url`` carries for the proxy: plain HTTP goes to the proxy as is, so
-        its credentials ride on the request itself (a tunnel to HTTPS takes them on ``CONNECT`` instead)."""
-        return dict(self.proxy_headers) if base_url.startswith("http://") else {}
-
-    async def open(self, timeout: aiohttp.ClientTimeout) -> tuple[aiohttp.ClientSession, dict[str, Any]]:
-        """A new aiohttp session (in the running loop) and the options every request passes."""
+    async def open(self, timeout: aiohttp.ClientTimeout, base_url: str) -> Opened:
+        """A new aiohttp session (in the running loop) and what every request to ``base_url`` passes."""
+        url = URL(base_url)
+        proxy, proxy_headers = self.proxy, self.proxy_headers
+        if proxy is None and self.trust_env:
+            proxy, proxy_headers = _env_proxy(url)
         options: dict[str, Any] = {}
-        if self.proxy is not None:
-            options["proxy"] = self.proxy
-            if self.proxy_headers:
-                options["proxy_headers"] = self.proxy_headers
+        headers: dict[str, str] = {}
+        if proxy is not None:
+            options["proxy"] = proxy
+            # Plain HTTP goes to the proxy as is, so its credentials ride on the request itself; a tunnel to
+            # HTTPS takes them on CONNECT instead, and the service never sees them.
+            if url.scheme == "http":
+                headers.update(proxy_headers)
+            elif proxy_headers:
+                options["proxy_headers"] = proxy_headers
         if not self.verify:
             options["ssl"] = False
         elif self.context is not None:
@@ -152,10 +157,26 @@ class Network:
         connector = self.connector_factory() if self.connector_factory is not None else None
         if connector is not None and not isinstance(connector, aiohttp.BaseConnector):
             raise ConfigurationError("connector_factory must return an aiohttp.BaseConnector")
+        # The environment was read above, once: aiohttp's trust_env would read it (and ~/.netrc) again in a
+        # worker thread on every request.
         session = aiohttp.ClientSession(
-            timeout=timeout,
-            connector=connector,
-            trust_env=self.trust_env,
-            trace_configs=list(self.trace_configs) or None,
+            timeout=timeout, connector=connector, trust_env=False, trace_configs=list(self.trace_configs) or None
         )
-        return session, options
+        return Opened(session, options, headers)
+
+
+@attrs.frozen
+class Opened:
+    """An open aiohttp session, the keyword arguments of every request, and headers every request adds."""
+
+    session: aiohttp.ClientSession
+    options: dict[str, Any]
+    headers: dict[str, str] = attrs.field(repr=False)
+
+
+def _env_proxy(url: URL) -> tuple[URL | None, dict[str, str]]:
+    """The proxy ``HTTP_PROXY``/``HTTPS_PROXY`` name for ``url`` unless ``NO_PROXY`` exempts its host."""
+    found = urllib.request.getproxies().get(url.scheme)
+    if not found or url.host is None or urllib.request.proxy_bypass(url.host):
+        return None, {}
+    return _proxy_parts(found)

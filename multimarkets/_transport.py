@@ -116,7 +116,6 @@ class AsyncSession:
         }
         if lang is not None:
             self._static_headers["lang"] = lang
-        self._static_headers.update(network.request_headers(self._base_url))
         self._network = network
         self._request_options: dict[str, Any] = {}
         self._http: aiohttp.ClientSession | None = None
@@ -171,11 +170,16 @@ class AsyncSession:
 
     async def _client_session(self) -> aiohttp.ClientSession:
         if self._http is None and not self._closed:
-            http, options = await self._network.open(self._timeout)
+            opened = await self._network.open(self._timeout, self._base_url)
             if self._http is None and not self._closed:
-                self._http, self._request_options, self._loop = http, options, asyncio.get_running_loop()
+                self._http, self._request_options, self._loop = (
+                    opened.session,
+                    opened.options,
+                    asyncio.get_running_loop(),
+                )
+                self._static_headers.update(opened.headers)
             else:
-                await http.close()  # a concurrent first call, or aclose(), came first
+                await opened.session.close()  # a concurrent first call, or aclose(), came first
         if self._closed or self._http is None:
             raise ClientClosedError("this client is closed")
         if self._loop is not asyncio.get_running_loop():
