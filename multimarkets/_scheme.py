@@ -15,7 +15,7 @@ import attrs
 
 from .config import Credentials
 from .errors import MultiMarketsError
-from .signing import Signer
+from .signing import RsaSha1Signer, Signer, canonical_of
 from .trace import new_trace
 
 __all__ = ["BridgeScheme", "Prepared", "RequestScheme"]
@@ -83,8 +83,15 @@ class BridgeScheme:
         return f"{base_url}/global/{biz_type}"
 
     async def prepare(self, biz_type: str, payload: Mapping[str, Any], encoded: bytes) -> Prepared:
+        # Our own signer signs the canonical text derived from the body as sent: no second encoding.
+        signer = self.signer
+        canonical = canonical_of(encoded) if type(signer) is RsaSha1Signer else None
+
         def encode(headers: dict[str, str], timestamp: int) -> bytes:
-            headers["signature"] = self.signer.sign(payload, timestamp)
+            if canonical is not None and isinstance(signer, RsaSha1Signer):
+                headers["signature"] = signer.sign_text(canonical + str(timestamp))
+            else:
+                headers["signature"] = signer.sign(payload, timestamp)
             return encoded
 
         return Prepared(new_trace(), encode)

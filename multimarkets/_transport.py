@@ -9,7 +9,6 @@ between the Bridge and Manager APIs (URL, credentials, how a request is signed) 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -39,6 +38,7 @@ from .errors import (
     TransportError,
 )
 from .limits import LimitStore
+from .signing import encode_body
 
 __all__ = ["API_VERSION", "AsyncSession", "Reply"]
 
@@ -216,7 +216,7 @@ class AsyncSession:
         if not biz_type or "/" in biz_type or biz_type != biz_type.strip():
             raise ConfigurationError(f"invalid bizType {biz_type!r}")
         payload = dict(body or {})
-        encoded = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        encoded = encode_body(payload)
         url = self._scheme.url(self._base_url, biz_type)
         retries = 0
         clock_retry_used = False
@@ -336,14 +336,15 @@ class AsyncSession:
             )
         finally:
             await limiter.release(slot)
-            logger.debug(
-                "bizType=%s trace=%s attempt=%d status=%s duration_ms=%.1f",
-                biz_type,
-                trace,
-                attempt,
-                outcome,
-                (time.monotonic() - started) * 1000,
-            )
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "bizType=%s trace=%s attempt=%d status=%s duration_ms=%.1f",
+                    biz_type,
+                    trace,
+                    attempt,
+                    outcome,
+                    (time.monotonic() - started) * 1000,
+                )
         if failure is not None:
             # Raised here, outside the handlers, so aiohttp's exception is neither __cause__ nor __context__:
             # its repr shows the request, signature header included.

@@ -126,21 +126,29 @@ def unwrap(
     retry_after: float | None = None,
 ) -> tuple[Any, str | None]:
     """Return ``(data, trace)`` of a successful envelope, or raise the matching :class:`APIError`."""
+    parsed, undecodable = _decode(raw)
+    envelope = parsed if isinstance(parsed, Mapping) and "code" in parsed else None
+    trace = request_trace
+    if envelope is not None:
+        if isinstance(envelope.get("trace"), str) and envelope["trace"]:
+            trace = envelope["trace"]
+        if (
+            http_status == 200
+            and str(envelope["code"]) == SUCCESS_CODE
+            and envelope.get("ok", True) is True
+            and envelope.get("fail", False) is not True
+        ):
+            return envelope.get("data"), trace
+
+    # A failure from here on: only now is the excerpt worth building.
     common: dict[str, Any] = {
         "http_status": http_status,
-        "trace": request_trace,
+        "trace": trace,
         "biz_type": biz_type,
         "body_excerpt": excerpt(raw),
     }
-    envelope: Mapping[str, Any] | None = None
-    parsed, undecodable = _decode(raw)
-    if isinstance(parsed, Mapping) and "code" in parsed:
-        envelope = parsed
-        if isinstance(parsed.get("trace"), str) and parsed["trace"]:
-            common["trace"] = parsed["trace"]
-        if parsed.get("bizCode"):
-            common["biz_code"] = str(parsed["bizCode"])
-
+    if envelope is not None and envelope.get("bizCode"):
+        common["biz_code"] = str(envelope["bizCode"])
     if http_status == 429:
         common["retry_after"] = retry_after
     if http_status != 200:
@@ -153,8 +161,6 @@ def unwrap(
         raise ResponseFormatError("response JSON is not an envelope", code="NOT_ENVELOPE", **common)
 
     code = str(envelope["code"])
-    if code == SUCCESS_CODE and envelope.get("ok", True) is True and envelope.get("fail", False) is not True:
-        return envelope.get("data"), common["trace"]
     message = str(envelope.get("msg") or "request failed")
     error_class = error_for(code)
     if error_class is RateLimitError:

@@ -23,7 +23,9 @@ __all__ = [
     "RsaSha1Verifier",
     "Signer",
     "canonical_body",
+    "canonical_of",
     "canonical_string",
+    "encode_body",
     "load_private_key",
     "load_public_key",
 ]
@@ -43,6 +45,19 @@ def canonical_body(body: Any) -> str:
     in spelling (key order, spacing, ``"1"`` for ``1``) have the same text, and the same signature."""
     text = json.dumps(_drop_nulls(body or {}), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
     return text.replace('"', "")
+
+
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    """The request body as sent: compact UTF-8 JSON, keys sorted, so that :func:`canonical_of` can derive the
+    signed text from it instead of encoding the body a second time."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def canonical_of(encoded: bytes) -> str | None:
+    """:func:`canonical_body` of a body encoded by :func:`encode_body`, or None when it may hold a ``null``
+    (which the canonical text drops; then use :func:`canonical_body`)."""
+    text = encoded.decode("utf-8")
+    return text.replace('"', "") if "null" not in text else None
 
 
 def canonical_string(body: Mapping[str, Any] | None, timestamp: int) -> str:

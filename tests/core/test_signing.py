@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from multimarkets import ConfigurationError, RsaSha1Signer
-from multimarkets.signing import RsaSha1Verifier, canonical_string
+from multimarkets.signing import RsaSha1Verifier, canonical_body, canonical_of, canonical_string, encode_body
 
 _KEYS = json.loads((Path(__file__).parents[1] / "reference" / "sign-demo-keys.json").read_text())
 DEMO_PRIVATE_KEY = _KEYS["private_key"]
@@ -83,3 +83,22 @@ def test_unreadable_key_raises_a_clear_error_without_the_key(bad: str) -> None:
 
 def test_signer_repr_hides_the_key() -> None:
     assert "MIIC" not in repr(SIGNER)
+
+
+JSON_LEAVES = st.one_of(st.text(max_size=8), st.integers(), st.booleans(), st.none())
+JSON_BODIES = st.dictionaries(
+    st.text(max_size=8),
+    st.recursive(
+        JSON_LEAVES, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_size=6,
+)
+
+
+@settings(deadline=None)  # a loaded machine is no reason to fail
+@given(JSON_BODIES)
+def test_the_body_sent_is_the_body_signed(body: dict) -> None:
+    encoded = encode_body(body)
+    assert json.loads(encoded) == body
+    canonical = canonical_of(encoded)
+    assert canonical == (canonical_body(body) if "null" not in encoded.decode() else None)
