@@ -139,8 +139,8 @@ class Sandbox:
         config = self.config
         store = Store(config.db)
         try:
-            credentials = tuple(resolve_keys(config.keys, store))
-            platform_secret = platform_secret_key(store)
+            credentials = tuple(await asyncio.to_thread(resolve_keys, config.keys, store))  # RSA keygen: off the loop
+            platform_secret = await asyncio.to_thread(platform_secret_key, store)
             keys = {
                 c.api_key: KeyEntry(
                     c.api_key,
