@@ -57,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--api-keys", metavar="N|COMPANY[:N],...", help="several keys, each with its own limit and bans")
     add("--manager-rate-limit", default="300/60s", metavar="N/WINDOW", help="Manager API, per endpoint")
     add("--token-lifetime", default="2h", metavar="DURATION", help="Manager API tokens (default 2h)")
+    add("--push-drop-rate", type=float, default=0.0, metavar="P", help="Data Push: chance of a drop per message")
 
 
 def _sandbox_from(args: argparse.Namespace) -> Sandbox:
@@ -75,7 +76,9 @@ def _sandbox_from(args: argparse.Namespace) -> Sandbox:
         company_id=args.company_id,
         api_keys=api_keys,
         slow_body_seconds=args.slow_body_seconds,
-        manager=ManagerConfig(token_lifetime=args.token_lifetime, rate_limit=args.manager_rate_limit),
+        manager=ManagerConfig(
+            token_lifetime=args.token_lifetime, rate_limit=args.manager_rate_limit, push_drop_rate=args.push_drop_rate
+        ),
     )
 
 

@@ -168,3 +168,16 @@ async def test_random_drops_lose_nothing(start_manager):
     await ws.close()
     assert drops > 0 and len(seen) > 40
     assert sorted(set(seen)) == list(range(41, 81))
+
+
+async def test_admin_endpoints_push_and_drop(mgr):
+    ws = await connect(mgr)
+    admin = mgr.sandbox.url + "/__sandbox__/manager"
+    async with mgr.session.post(f"{admin}/push", json={"eventType": "kyc", "data": {"id": "1"}}) as response:
+        assert response.status == 200
+    assert await next_event(ws) == {"data": {"id": "1"}, "eventType": "kyc"}
+    async with mgr.session.post(f"{admin}/push", json={"data": {}}) as response:
+        assert response.status == 400
+    async with mgr.session.post(f"{admin}/drop") as response:
+        assert await response.json() == {"dropped": 1}
+    assert (await ws.receive(timeout=10)).type is aiohttp.WSMsgType.CLOSE

@@ -43,7 +43,7 @@ from ..faults import PRE_HANDLER_KINDS, FaultInjector
 from ..gateway import Answer, Gateway
 from ..ratelimit import Verdict, VerdictKind
 from ..state import Store
-from . import codes
+from . import admin, codes
 from .config import ManagerConfig, ManagerCredentials
 from .context import Endpoint, ManagerContext
 from .crypto import DecryptionError, signature_matches
@@ -360,6 +360,7 @@ async def mount(
         push=PushHub(drop_rate=config.push_drop_rate, seed=seed),
     )
     app.on_shutdown.append(gateway.push.on_shutdown)
+    admin.add_routes(app, gateway.push, config.company_id)
     app.router.add_get("/openapi-b/ws", gateway.handle_push)
     app.router.add_post("/openapi-b/auth/{bizType}", gateway.handle_auth)
     app.router.add_post("/openapi-b/{bizType}", gateway.handle)
