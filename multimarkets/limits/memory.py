@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -9,28 +10,52 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from ..config import RateLimit
-from .base import Verdict, verdict_for
+from .base import POLL_SECONDS, Verdict
 
 __all__ = ["MemoryLimitStore"]
+
+_SERVICE_WINDOW = RateLimit().window
+"""Answers are kept at least this long, so that a limited client created later still sees the key's recent
+requests, even when every client so far ran with ``rate_limit=None``."""
 
 
 @attrs.define
 class _KeyState:
-    slots: dict[str, float] = attrs.Factory(dict)
+    answered: list[float] = attrs.Factory(list)
+    """Answer times, ascending; those before ``head`` have left every window and wait to be dropped."""
+    head: int = 0
+    in_flight: dict[str, float] = attrs.Factory(dict)
+    """Requests admitted and not yet answered, with the end of their lease."""
     paused_until: float = 0.0
     banned_until: float = 0.0
-    longest: float = 0.0
-    """The longest window any caller asked about: slots older than that no longer matter to anyone."""
+    longest: float = _SERVICE_WINDOW
+    """The longest window any caller asked about: answers older than that no longer matter to anyone."""
+
+    def expire_leases(self, now: float) -> None:
+        # A request that never reported back counts as answered when its lease ended (see base).
+        for slot, end in [(s, e) for s, e in self.in_flight.items() if e <= now]:
+            del self.in_flight[slot]
+            bisect.insort(self.answered, end, lo=self.head)
+
+    def forget_before(self, horizon: float) -> None:
+        self.head = bisect.bisect_right(self.answered, horizon, lo=self.head)
+        # Dropping the prefix costs a copy, so do it once half the list is dead: amortised O(1) per request.
+        if self.head > len(self.answered) // 2:
+            del self.answered[: self.head]
+            self.head = 0
 
 
 class MemoryLimitStore:
-    """Keeps the state in this process (the default). ``clock`` is monotonic seconds."""
+    """Keeps the state in this process (the default). ``clock`` is monotonic seconds.
+
+    A request costs O(log n + requests in flight), whatever the traffic of the key: answers sit in one sorted
+    list, and only the requests in flight are looked at one by one.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: dict[str, _KeyState] = {}
-        self._serial = 0
 
     def __repr__(self) -> str:
         return "MemoryLimitStore()"
@@ -47,19 +72,35 @@ class MemoryLimitStore:
                 return Verdict(banned_for=state.banned_until - now)
             if limit is not None:
                 state.longest = max(state.longest, limit.window)
-                horizon = now - state.longest
-                state.slots = {s: t for s, t in state.slots.items() if t > horizon}
-            verdict = verdict_for(limit, state.slots.values(), now, state.paused_until)
+            state.expire_leases(now)
+            state.forget_before(now - state.longest)
+            verdict = self._verdict(state, limit, now)
             if verdict.wait <= 0:
-                state.slots[slot] = now + lease
+                state.in_flight[slot] = now + lease
             return verdict
+
+    @staticmethod
+    def _verdict(state: _KeyState, limit: RateLimit | None, now: float) -> Verdict:
+        # The same rule as base.verdict_for, where every request in flight sorts after every answer.
+        if limit is None:
+            return Verdict()
+        if state.paused_until > now:
+            return Verdict(wait=state.paused_until - now)
+        start = bisect.bisect_right(state.answered, now - limit.window, lo=state.head)
+        answered = len(state.answered) - start
+        surplus = answered + len(state.in_flight) - limit.requests
+        if surplus < 0:
+            return Verdict()
+        if surplus >= answered:  # the slot that must free up is still in flight: its answer may come any moment
+            return Verdict(wait=POLL_SECONDS)
+        return Verdict(wait=state.answered[start + surplus] + limit.window - now)
 
     async def release(self, key: str, slot: str) -> None:
         """Count the slot from now."""
         with self._lock:
             state = self._state(key)
-            if slot in state.slots:
-                state.slots[slot] = self._clock()
+            if state.in_flight.pop(slot, None) is not None:
+                bisect.insort(state.answered, self._clock(), lo=state.head)
 
     async def occupy(self, key: str, ages: Sequence[float]) -> None:
         """Add slots answered ``ages`` seconds ago."""
@@ -67,8 +108,7 @@ class MemoryLimitStore:
             now = self._clock()
             state = self._state(key)
             for age in ages:
-                self._serial += 1
-                state.slots[f"occupied-{self._serial}"] = now - age
+                bisect.insort(state.answered, now - age, lo=state.head)
 
     async def pause(self, key: str, seconds: float) -> None:
         """Hold limited callers for ``seconds``."""

@@ -80,6 +80,17 @@ async def test_unlimited_requests_count_for_limited_ones_and_skip_the_pause(
     assert (await store.acquire(KEY, "c", limit, lease=30)).wait == 0
 
 
+async def test_answers_older_than_every_window_are_forgotten(store: MemoryLimitStore, clock: FakeClock) -> None:
+    # A long-running service whose clients all run with rate_limit=None must not grow without bound.
+    for n in range(5000):
+        await store.acquire(KEY, str(n), None, lease=30)
+        await store.release(KEY, str(n))
+        clock.now += 0.1
+    state = store._keys[KEY]
+    assert len(state.answered) - state.head <= 601  # the service's 60 s window, at 10 answers a second
+    assert len(state.answered) <= 2 * 601
+
+
 async def test_ban_refuses_everyone_until_it_ends(store: MemoryLimitStore, clock: FakeClock) -> None:
     assert await store.ban(KEY, 300) == 300
     for limit in (RateLimit(), None):
