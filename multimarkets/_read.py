@@ -182,6 +182,16 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
+def _integer(value: Any) -> int | None:
+    """The integer a string of decimal digits spells, or None (also past ``int``'s digit limit)."""
+    if not isinstance(value, str) or not _INTEGER.fullmatch(value.strip()):
+        return None
+    try:
+        return int(value)
+    except ValueError:  # more digits than sys.get_int_max_str_digits() allows
+        return None
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -202,8 +212,9 @@ def _scalar(value: Any, tp: Any) -> Any:
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-            raise _Misfit("a number sent as a string", int(value))
+        number = _integer(value)
+        if number is not None:
+            raise _Misfit("a number sent as a string", number)
     elif tp is Decimal:
         return _decimal(value)
     elif tp is datetime:
@@ -233,8 +244,9 @@ def _decimal(value: Any) -> Decimal:
 
 
 def _time(value: Any) -> datetime:
-    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        raise _Misfit("epoch milliseconds sent as a string", _millis(int(value)))
+    number = _integer(value)
+    if number is not None:
+        raise _Misfit("epoch milliseconds sent as a string", _millis(number))
     if not isinstance(value, int) or isinstance(value, bool):
         raise _Misfit(f"{_kind(value)} where the docs send epoch milliseconds", None)
     return _millis(value)
@@ -249,8 +261,9 @@ def _millis(value: int) -> datetime:
 
 def _code(value: Any, cls: type[enum.Enum]) -> enum.Enum:
     numeric = issubclass(cls, int)
-    if numeric and isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        raise _Misfit("a code sent as a string", _member(cls, int(value)))
+    number = _integer(value) if numeric else None
+    if number is not None:
+        raise _Misfit("a code sent as a string", _member(cls, number))
     if not numeric and _is_number(value):
         raise _Misfit("a code sent as a number", _member(cls, str(value)))
     if (numeric and (not isinstance(value, int) or isinstance(value, bool))) or (

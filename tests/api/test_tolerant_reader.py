@@ -16,6 +16,7 @@ from multimarkets import (
     ResponseFormatError,
     TradingAccount,
 )
+from multimarkets.resources.catalog import CURRENCIES
 from multimarkets.resources.customers import ADD_CUSTOMER, CUSTOMER_PAGE
 from multimarkets.resources.trading import GET_ORDER
 from multimarkets.sandbox import Sandbox
@@ -145,3 +146,30 @@ async def test_what_a_call_cannot_work_without_still_raises(biz_type: str, data:
     ):
         with pytest.raises(ResponseFormatError, match=message):
             await call(client)
+
+
+# More digits than int() accepts (Python's default limit is 4,300): a hostile or broken answer, not a number.
+ENDLESS_DIGITS = "9" * 5000
+
+
+async def test_a_number_too_long_to_read_degrades_and_raises_under_strict() -> None:
+    row = {"id": 1, "code": "BTC", "digits": ENDLESS_DIGITS, "status": ENDLESS_DIGITS, "createTime": ENDLESS_DIGITS}
+    async with (
+        Sandbox(handlers=answering({CURRENCIES: [row]})) as sb,
+        AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None) as tolerant,
+        AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, strict=True) as strict,
+    ):
+        [currency] = await tolerant.catalog.currencies()
+        assert (currency.code, currency.digits, currency.status, currency.create_time) == ("BTC", None, None, None)
+        assert currency.raw["digits"] == ENDLESS_DIGITS
+        with pytest.raises(ResponseFormatError, match=r"Currency\.digits"):
+            await strict.catalog.currencies()
+
+
+def test_a_required_number_too_long_to_read_raises_a_response_format_error() -> None:
+    with (
+        Sandbox.in_thread(handlers=answering({CURRENCIES: [{"id": ENDLESS_DIGITS, "code": "BTC"}]})) as sb,
+        BridgeClient(sb.credentials, sb.base_url, rate_limit=None) as client,
+    ):
+        with pytest.raises(ResponseFormatError, match=r"Currency\.id"):
+            client.catalog.currencies()
