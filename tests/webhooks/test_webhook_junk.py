@@ -132,3 +132,17 @@ async def test_the_verifier_receives_the_raw_body(deliver: MakeDelivery, verifie
 
     with pytest.raises(ConfigurationError, match="raw_body"):
         WebhookReceiver(lambda event: None, verifier=ThreeArguments())  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_a_signed_number_too_long_to_read_degrades_instead_of_raising(
+    deliver: MakeDelivery, verifier: RsaSha1Verifier
+) -> None:
+    calls: list[Event] = []
+    receiver = WebhookReceiver(calls.append, verifier=verifier)
+    # More digits than int() accepts: the field degrades like any other misfit, the event is still handled.
+    body, headers = deliver(wrap(exec_report(symbolId="9" * 5000, executeTime="9" * 5000)))
+    assert (await receiver.handle(body, headers)).status == 200
+    assert receiver.handle_sync(body, headers).status == 200  # a duplicate by then
+    [event] = calls
+    assert event.order_id == "O1" and event.symbol_id is None and event.execute_time is None
