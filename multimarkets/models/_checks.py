@@ -9,6 +9,7 @@ is what they take: anything, checked at run time.
 from __future__ import annotations
 
 import enum
+import reprlib
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -22,6 +23,7 @@ from ..errors import ValidationError
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
+    "LARGEST_INT",
     "MAX_LENGTH",
     "checked",
     "choice",
@@ -70,13 +72,27 @@ MAX_LENGTH: Mapping[str, int] = {
 DEFAULT_MAX_LENGTH = 128
 """The longest customer number, account name, order id, currency, dictionary code and so on we send."""
 
+LARGEST_INT = 2**63 - 1
+"""The largest integer we send: the service's numbers are Java longs."""
+
 
 def _control_character(value: str) -> int | None:
-    """The position of the first control character (NUL, newline, tab, DEL, C1, line separators), if any."""
+    """The position of the first control character (NUL, newline, tab, DEL, C1, line separators) or lone
+    surrogate (which no UTF-8 body can carry), if any."""
     for position, char in enumerate(value):
-        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs"):
             return position
     return None
+
+
+def _too_big(value: Any) -> bool:
+    """An int past 64 bits: no number of the service, and past Python's digit limit not even printable."""
+    return isinstance(value, int) and not -LARGEST_INT <= value <= LARGEST_INT
+
+
+def _shown(value: Any) -> str:
+    """``value`` for an error message, cut short."""
+    return "an integer beyond 64 bits" if _too_big(value) else reprlib.repr(value)
 
 
 def clean_text(value: str, field: str) -> str:
@@ -85,7 +101,8 @@ def clean_text(value: str, field: str) -> str:
     position = _control_character(value)
     if position is not None:
         raise ValidationError(
-            field, f"must not contain control characters (U+{ord(value[position]):04X} at {position})"
+            field,
+            f"must not contain control characters or lone surrogates (U+{ord(value[position]):04X} at {position})",
         )
     longest = MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH)
     if len(value) > longest:
@@ -118,11 +135,12 @@ def flag(value: Any, field: str) -> bool:
 
 
 def positive_int(value: Any, field: str) -> int:
-    """A positive integer (``"59"`` is accepted; booleans are not)."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(field, f"must be a positive integer, not {value!r}")
+    """A positive integer up to :data:`LARGEST_INT` (``"59"`` is accepted; booleans are not)."""
+    digits = value.strip() if isinstance(value, str) else None
+    if digits is not None and digits.isascii() and digits.isdigit() and len(digits) <= len(str(LARGEST_INT)):
+        value = int(digits)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= LARGEST_INT:
+        raise ValidationError(field, f"must be a positive integer of at most 64 bits, not {_shown(value)}")
     return value
 
 
@@ -154,7 +172,7 @@ def choice(cls: type[E], value: Any, field: str) -> E:
         return value
     if isinstance(value, enum.Enum):  # a sibling enum with the same wire values, e.g. ExchangeCode for ExchangeId
         value = value.value
-    if not isinstance(value, bool):
+    if not isinstance(value, bool) and not _too_big(value):
         for member in cls:
             if str(member.value) == str(value).strip():
                 return member
@@ -163,7 +181,7 @@ def choice(cls: type[E], value: Any, field: str) -> E:
         if member_by_name is not None:
             return member_by_name
     choices = ", ".join(member.name.lower() for member in cls)
-    raise ValidationError(field, f"{value!r} is not one of {choices}")
+    raise ValidationError(field, f"{_shown(value)} is not one of {choices}")
 
 
 def one_of(cls: type[E]) -> Callable[[Any, str], E]:
@@ -179,6 +197,6 @@ def millis(value: Any, field: str) -> int:
     """Epoch milliseconds from an aware datetime (naive = UTC) or an int of milliseconds."""
     if isinstance(value, datetime):
         return to_millis(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(field, f"must be a datetime or epoch milliseconds, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= LARGEST_INT:
+        raise ValidationError(field, f"must be a datetime or epoch milliseconds, not {_shown(value)}")
     return value

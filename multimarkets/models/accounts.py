@@ -17,6 +17,7 @@ from ._checks import (
     one_of,
     optional_text,
     page_number,
+    positive_int,
     text,
 )
 from .enums import AccountType, ExchangeCode
@@ -34,7 +35,9 @@ def _certificate(value: Any, field: str) -> str | None:
 
 
 def _record_id(value: Any, field: str) -> str:
-    return text(str(value) if isinstance(value, int) and not isinstance(value, bool) else value, field)
+    return text(
+        str(positive_int(value, field)) if isinstance(value, int) and not isinstance(value, bool) else value, field
+    )
 
 
 @attrs.frozen(kw_only=True)

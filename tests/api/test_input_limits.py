@@ -59,6 +59,25 @@ CASES: list[tuple[str, Call, str]] = [
     ("NUL in a dictionary code", lambda c: c.catalog.dictionaries("phone_code\x00"), "parent_code"),
     ("newline in a webhook URL", lambda c: c.webhooks.subscribe("https://hooks.example/\nx"), "webhook_url"),
     ("webhook URL over 2048", lambda c: c.webhooks.subscribe("https://hooks.example/" + "x" * 2048), "webhook_url"),
+    # A lone surrogate cannot be encoded as UTF-8: it used to escape as a UnicodeEncodeError.
+    ("lone surrogate in an e-mail", lambda c: c.customers.register(**REGISTER, email="a\ud800@example.com"), "email"),
+    ("lone surrogate in a remark", lambda c: c.customers.register(**REGISTER, remark="\udfff"), "remark"),
+    # Numbers the service (Java longs) cannot take, and digits int() reads but nobody means.
+    ("group id over 64 bits", lambda c: c.customers.register(**REGISTER, customer_group_id=2**63), "customer_group_id"),
+    (
+        "superscript group id",
+        lambda c: c.customers.register(**REGISTER, customer_group_id="\u00b2"),
+        "customer_group_id",
+    ),
+    ("Arabic-Indic page", lambda c: c.customers.list(page="\u0661"), "page"),
+    ("endless page digits", lambda c: c.customers.list(page="9" * 5000), "page"),
+    (
+        "source beyond int()",
+        lambda c: c.customers.register(**{**REGISTER, "register_source": 10**5000}),
+        "register_source",
+    ),
+    ("time beyond 64 bits", lambda c: c.trading.deposits(ACCOUNT, start_time=10**5000), "start_time"),
+    ("account id beyond int()", lambda c: c.accounts.update(10**5000, account_name="x"), "account_id"),
 ]
 
 
