@@ -170,6 +170,6 @@ def test_a_required_number_too_long_to_read_raises_a_response_format_error() -> 
     with (
         Sandbox.in_thread(handlers=answering({CURRENCIES: [{"id": ENDLESS_DIGITS, "code": "BTC"}]})) as sb,
         BridgeClient(sb.credentials, sb.base_url, rate_limit=None) as client,
+        pytest.raises(ResponseFormatError, match=r"Currency\.id"),
     ):
-        with pytest.raises(ResponseFormatError, match=r"Currency\.id"):
-            client.catalog.currencies()
+        client.catalog.currencies()
