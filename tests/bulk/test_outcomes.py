@@ -26,6 +26,10 @@ from multimarkets.sandbox.handlers import HANDLERS
 pytestmark = pytest.mark.anyio
 
 SUSPENDED = "USCUSTOMER_API_0000111"
+# The client's timeout in the lost-answer tests: a normal answer needs a small fraction of it even on a loaded
+# machine, so only the attempt the handler holds back times out.
+TIMEOUT = 2.0
+STALL = 60.0  # bounds the held-back attempt if the client never sends again (the test then fails, not hangs)
 
 
 async def refuse_blocked(ctx: RequestContext, body: dict[str, Any]) -> Any:
@@ -217,12 +221,18 @@ def a_row_and_its_duplicate() -> tuple[dict[str, Any], dict[str, Any], Any]:
     original = {"phone": "13900000001", "password": "pw", "country": "CN", "register_source": 1, "remark": "first"}
     duplicate = {**original, "password": "other", "remark": "second"}
     answered = anyio.Event()
+    next_request = anyio.Event()
 
     async def lose_the_first_answer(ctx: RequestContext, body: dict[str, Any]) -> Any:
         if body.get("remark") == "first" and not answered.is_set():
             answered.set()
-            await anyio.sleep(1)  # past the client's timeout: the client cannot know it was not processed
+            # Unanswered until the client sends its next registration, which it does only once it has given up
+            # on this one (rows sharing a key take turns): it cannot know this attempt was not processed. Ending
+            # on the client's own move, not after a fixed time, keeps a loaded machine from reordering the two.
+            with anyio.move_on_after(STALL):
+                await next_request.wait()
             raise BizError("G500", "too late")
+        next_request.set()
         return await HANDLERS[ADD_CUSTOMER](ctx, body)
 
     return original, duplicate, lose_the_first_answer
@@ -233,7 +243,7 @@ async def test_the_earliest_of_duplicate_rows_wins_even_after_a_lost_answer(tmp_
     # registered the customer with its own password and remark; the first row ended "registered by row 2".
     original, duplicate, handler = a_row_and_its_duplicate()
     async with Sandbox(rate_limit=FAST, handlers={ADD_CUSTOMER: handler}) as sb:
-        async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, timeout=0.2, max_retries=0) as c:
+        async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, timeout=TIMEOUT, max_retries=0) as c:
             report = await c.customers.register_many(
                 [original, duplicate], concurrency=4, row_retries=1, journal=tmp_path / "j.db"
             )
@@ -255,7 +265,7 @@ async def test_a_duplicate_row_registered_after_the_first_failed_is_named_instea
     journal = tmp_path / "j.db" if kept == "in a journal file" else None
     seen: list[RowResult] = []
     async with Sandbox(rate_limit=FAST, handlers={ADD_CUSTOMER: handler}) as sb:
-        async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, timeout=0.2, max_retries=0) as c:
+        async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, timeout=TIMEOUT, max_retries=0) as c:
             await c.customers.register_many(
                 [original, duplicate], concurrency=4, row_retries=0, journal=journal, on_result=seen.append
             )
