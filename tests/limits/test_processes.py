@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from anyio.streams.buffered import BufferedByteReceiveStream
 
 from multimarkets import RateLimit
 from multimarkets.sandbox import Sandbox
@@ -20,25 +23,34 @@ WORKER = Path(__file__).with_name("worker.py")
 LIMIT = RateLimit(20, 2.0)
 
 
-async def run_workers(sb: Sandbox, store_url: str, count: int, *options: str) -> list[dict[str, int]]:
-    """Start ``count`` worker processes at once; their tallies."""
+async def run_workers(
+    sb: Sandbox, store_url: str, count: int, *options: str, first: Callable[[], Awaitable[None]] | None = None
+) -> list[dict[str, int]]:
+    """Start ``count`` worker processes; their tallies. They call only once all of them are ready to (Python
+    started, the SDK imported) and ``first()``, if given, has run: how long a busy machine takes to start a
+    process is then no part of the test."""
     credentials = {
         "api_key": sb.credentials.api_key,
         "secret_key": sb.credentials.secret_key,
         "company_id": sb.credentials.company_id,
     }
     env = {**os.environ, "MM_CREDENTIALS": json.dumps(credentials)}
-    command = [sys.executable, str(WORKER), sb.base_url, store_url, *options]
-    results: list[Any] = []
-
-    async def one() -> None:
-        done = await anyio.run_process(command, env=env, check=False)
-        assert done.returncode == 0, done.stderr.decode()
-        results.append(json.loads(done.stdout))
-
-    async with anyio.create_task_group() as tg:
-        for _ in range(count):
-            tg.start_soon(one)
+    command = [sys.executable, str(WORKER), sb.base_url, store_url, *options, "--wait-for-go"]
+    async with contextlib.AsyncExitStack() as stack:
+        processes = [await stack.enter_async_context(await anyio.open_process(command, env=env)) for _ in range(count)]
+        outputs = [BufferedByteReceiveStream(process.stdout) for process in processes if process.stdout]
+        for output in outputs:
+            assert await output.receive_until(b"\n", 100) == b"ready"
+        if first is not None:
+            await first()
+        for process in processes:
+            assert process.stdin is not None
+            await process.stdin.send(b"go\n")
+        results: list[Any] = []
+        for process, output in zip(processes, outputs, strict=True):
+            line = await output.receive_until(b"\n", 4096)
+            assert await process.wait() == 0
+            results.append(json.loads(line))
     return results
 
 
@@ -51,13 +63,18 @@ async def test_four_processes_keep_to_one_limit_without_a_429(store_url: str) ->
 
 
 async def test_a_ban_met_by_one_process_stops_the_others_until_it_ends(store_url: str) -> None:
-    # The ban outlasts the start of three Python processes on a busy machine.
+    # The ban outlasts the careless process's exit and the others' first call (they are started before it).
     async with Sandbox(rate_limit="5/1s", ban="8s") as sb:
-        # One careless process, with no limit of its own, runs into a 429 and then the ban.
-        (careless,) = await run_workers(sb, store_url, 1, "none", "--until-banned", "--concurrency", "1")
-        assert careless["418"] == 1 and careless["429"] >= 1
-        # The others learn of the ban from the store: they send nothing until it ends, then carry on.
-        others = await run_workers(sb, store_url, 3, "5/1s", "--calls", "2", "--wait-out-ban", "--concurrency", "1")
+
+        async def careless() -> None:
+            # One careless process, with no limit of its own, runs into a 429 and then the ban.
+            (tally,) = await run_workers(sb, store_url, 1, "none", "--until-banned", "--concurrency", "1")
+            assert tally["418"] == 1 and tally["429"] >= 1
+
+        # The others, started before it, learn of the ban from the store: they send nothing until it ends, then
+        # carry on.
+        options = ("5/1s", "--calls", "2", "--wait-out-ban", "--concurrency", "1")
+        others = await run_workers(sb, store_url, 3, *options, first=careless)
         stats = sb.stats()
     assert all(t["ok"] == 2 and t["418"] >= 1 and t["429"] == 0 for t in others), others
     assert stats["banned"] == 1, "only the careless process's own request met the ban"

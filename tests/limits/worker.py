@@ -3,6 +3,7 @@ and by ``benchmarks/processes.py``). Prints one JSON line: how many calls succee
 
     MM_CREDENTIALS='{"api_key": ..., "secret_key": ..., "company_id": ...}' \\
     python tests/limits/worker.py BASE_URL STORE LIMIT [--calls N | --seconds S] [--until-banned] [--wait-out-ban]
+    [--wait-for-go]
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 import time
 
 from multimarkets import AsyncBridgeClient, Credentials, IPBannedError, RateLimit, RateLimitError
@@ -58,7 +60,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--until-banned", action="store_true", help="stop at the first 418")
     parser.add_argument("--wait-out-ban", action="store_true", help="after a 418, wait for the ban to end and go on")
-    print(json.dumps(asyncio.run(work(parser.parse_args()))), flush=True)
+    parser.add_argument("--wait-for-go", action="store_true", help='print "ready", start at a line on stdin')
+    args = parser.parse_args()
+    if args.wait_for_go:
+        print("ready", flush=True)
+        sys.stdin.readline()
+    print(json.dumps(asyncio.run(work(args))), flush=True)
 
 
 if __name__ == "__main__":
