@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import FakeClock
 
 from multimarkets.manager import AsyncManagerClient, ManagerClient, ManagerCredentials
 from multimarkets.sandbox import ManagerConfig, Sandbox
@@ -21,8 +20,8 @@ def credentials_of(sandbox: Sandbox) -> ManagerCredentials:
 
 
 @pytest.mark.parametrize("encrypt", [True, False])
-async def test_every_call_agrees(encrypt: bool) -> None:
-    clock = FakeClock()
+async def test_every_call_agrees(encrypt: bool, fake_clock) -> None:
+    clock = fake_clock
     async with (
         Sandbox(manager=ManagerConfig(token_lifetime="60s"), clock=clock) as sandbox,
         AsyncManagerClient(credentials_of(sandbox), sandbox.manager_base_url, encrypt=encrypt, strict=True) as client,
