@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from multimarkets import RateLimit
 from multimarkets.manager import AsyncManagerClient, ManagerCredentials
+from multimarkets.sandbox import Sandbox
 
 KEYS = json.loads((Path(__file__).parents[1] / "reference" / "sign-demo-keys.json").read_text())
 APP_ID, APP_SECRET, COMPANY = "7cb9164942caec70594e594db46de7af", "33171f3e91c45e0dfbb3c9f219906471", 439
@@ -252,4 +253,14 @@ def manager_options() -> dict[str, Any]:
 @pytest.fixture
 async def manager(server: ContractServer, manager_options: dict[str, Any]) -> AsyncIterator[AsyncManagerClient]:
     async with AsyncManagerClient(ManagerCredentials(APP_ID, APP_SECRET), server.url, **manager_options) as client:
+        yield client
+
+
+@pytest.fixture
+async def sandboxed(sandbox: Sandbox) -> AsyncIterator[AsyncManagerClient]:
+    """A Manager client of the embedded sandbox's Manager side."""
+    given = sandbox.manager_credentials
+    credentials = ManagerCredentials(given.app_id, given.app_secret)
+    options = {"rate_limit": RateLimit(1000, 1.0), "strict": True, "trust_env": False}
+    async with AsyncManagerClient(credentials, given.base_url, **options) as client:
         yield client

@@ -3,7 +3,6 @@ service: its own MD5 check, decryption with the company private key, tokens, lim
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import aiohttp
@@ -18,40 +17,31 @@ from multimarkets.sandbox.manager import ManagerConfig
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-async def manager(sandbox: Sandbox) -> AsyncIterator[AsyncManagerClient]:
-    given = sandbox.manager_credentials
-    credentials = ManagerCredentials(given.app_id, given.app_secret)
-    options = {"rate_limit": RateLimit(1000, 1.0), "strict": True, "trust_env": False}
-    async with AsyncManagerClient(credentials, given.base_url, **options) as client:
-        yield client
-
-
-async def test_register_list_detail_accounts_and_balance_update(manager: AsyncManagerClient) -> None:
-    customer_no = await manager.customers.register(
+async def test_register_list_detail_accounts_and_balance_update(sandboxed: AsyncManagerClient) -> None:
+    customer_no = await sandboxed.customers.register(
         phone="13200000001", phone_area="+86", password="a123456", country="CN", accounts={1: ["USDT"], 5: "USDT,BTC"}
     )
-    (customer,) = (await manager.customers.list(customer_no)).items
+    (customer,) = (await sandboxed.customers.list(customer_no)).items
     assert customer.customer_no == customer_no
-    assert [c.customer_no async for c in manager.customers.iterate()] == [customer_no]
-    detail = await manager.customers.get(customer_no, customer.id or 0)
+    assert [c.customer_no async for c in sandboxed.customers.iterate()] == [customer_no]
+    detail = await sandboxed.customers.get(customer_no, customer.id or 0)
     assert detail.customer_no == customer_no
-    assert [a.currency for a in await manager.accounts.list(customer_no, 5)] == ["USDT", "BTC"]
-    (account,) = await manager.accounts.list(customer_no, 1)
+    assert [a.currency for a in await sandboxed.accounts.list(customer_no, 5)] == ["USDT", "BTC"]
+    (account,) = await sandboxed.accounts.list(customer_no, 1)
     assert account.balance == 0
-    proposal = await manager.accounts.update_balance(
+    proposal = await sandboxed.accounts.update_balance(
         customer_no, currency="USDT", trade_type=1, amount="5.50", account_id=account.account_id, remark="bonus"
     )
     assert proposal and proposal.startswith("A")
-    (after,) = await manager.accounts.list(customer_no, 1)
+    (after,) = await sandboxed.accounts.list(customer_no, 1)
     assert after.balance == Decimal("5.5")
 
 
-async def test_catalog_and_groups(manager: AsyncManagerClient) -> None:
-    assert await manager.catalog.currencies()
-    assert all(p.trade_type == 5 for p in await manager.catalog.products(trade_type=5))
-    assert await manager.catalog.dictionaries("USDT")
-    assert await manager.customers.groups()
+async def test_catalog_and_groups(sandboxed: AsyncManagerClient) -> None:
+    assert await sandboxed.catalog.currencies()
+    assert all(p.trade_type == 5 for p in await sandboxed.catalog.products(trade_type=5))
+    assert await sandboxed.catalog.dictionaries("USDT")
+    assert await sandboxed.customers.groups()
 
 
 async def test_plain_bodies_are_accepted_too(sandbox: Sandbox) -> None:
@@ -62,26 +52,26 @@ async def test_plain_bodies_are_accepted_too(sandbox: Sandbox) -> None:
         assert (await client.customers.list()).total == 0
 
 
-async def test_a_balance_update_the_service_refuses_says_why(manager: AsyncManagerClient) -> None:
-    customer_no = await manager.customers.register(
+async def test_a_balance_update_the_service_refuses_says_why(sandboxed: AsyncManagerClient) -> None:
+    customer_no = await sandboxed.customers.register(
         email="a@example.com", password="pw", country="GB", accounts={1: "USDT"}
     )
     with pytest.raises(APIError) as refused:
-        await manager.accounts.update_balance(customer_no, currency="BTC", trade_type=1, amount=5)
+        await sandboxed.accounts.update_balance(customer_no, currency="BTC", trade_type=1, amount=5)
     assert refused.value.code == "FS10002"
 
 
 async def test_a_balance_update_applied_but_unanswered_is_not_applied_twice(
-    sandbox: Sandbox, manager: AsyncManagerClient
+    sandbox: Sandbox, sandboxed: AsyncManagerClient
 ) -> None:
-    customer_no = await manager.customers.register(
+    customer_no = await sandboxed.customers.register(
         email="b@example.com", password="pw", country="GB", accounts={1: "USDT"}
     )
     sandbox.set_faults("addCustomerAdjustProposal:reset_after_commit=1")
     with pytest.raises(OutcomeUnknownError, match="may have been applied"):
-        await manager.accounts.update_balance(customer_no, currency="USDT", trade_type=1, amount="7")
+        await sandboxed.accounts.update_balance(customer_no, currency="USDT", trade_type=1, amount="7")
     sandbox.set_faults(None)
-    (account,) = await manager.accounts.list(customer_no, 1)
+    (account,) = await sandboxed.accounts.list(customer_no, 1)
     assert account.balance == Decimal("7")
 
 

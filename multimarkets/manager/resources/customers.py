@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import builtins
+import os
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any
 
 from ..._convert import bad_data
 from ..._read import read
+from ...errors import ValidationError
 from ...models.customers import Customer, CustomerDetail, CustomerRegistration, RegisterSource
 from ...models.paging import Page
 from ...resources._base import AsyncResource
@@ -23,13 +26,20 @@ from ..models import (
     TradeTypeCurrencies,
 )
 
+if TYPE_CHECKING:
+    # Only for annotations: the bulk engine (and sqlite3, csv) loads on a first bulk run.
+    from ...bulk import BulkReport, OnResult, RowResult, Rows
+
 __all__ = ["CUSTOMER_GROUPS", "REGISTER", "AsyncManagerCustomers"]
+
+Accounts = Mapping[int, Iterable[str] | str] | Iterable[TradeTypeCurrencies]
+"""Trading modes to open and their currencies: ``{1: ["USDT"]}`` or :class:`TradeTypeCurrencies` items."""
 
 REGISTER = "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc"
 CUSTOMER_GROUPS = "customer.admin.CustomerGroupAdminApiService.groupList"
 
 
-def _accounts(accounts: Mapping[int, Iterable[str] | str] | Iterable[TradeTypeCurrencies]) -> tuple[Any, ...]:
+def _accounts(accounts: Accounts) -> tuple[Any, ...]:
     if isinstance(accounts, Mapping):
         return tuple(TradeTypeCurrencies(trade_type, currencies) for trade_type, currencies in accounts.items())
     return tuple(accounts)
@@ -54,7 +64,7 @@ class AsyncManagerCustomers(AsyncResource):
         self,
         *,
         country: str,
-        accounts: Mapping[int, Iterable[str] | str] | Iterable[TradeTypeCurrencies],
+        accounts: Accounts,
         email: str | None = None,
         phone: str | None = None,
         password: str | None = None,
@@ -128,3 +138,57 @@ class AsyncManagerCustomers(AsyncResource):
         return read(
             data or [], builtins.list[CustomerGroup], strict=self._strict, biz_type=CUSTOMER_GROUPS, trace=reply.trace
         )
+
+    async def register_many(
+        self,
+        rows: Rows,
+        *,
+        accounts: Accounts,
+        concurrency: int = 8,
+        journal: str | os.PathLike[str] | None = None,
+        on_result: OnResult | None = None,
+        reconcile: bool = True,
+        row_retries: int = 3,
+    ) -> BulkReport:
+        """Register every row, opening the trading ``accounts`` (as in :meth:`register`) for each, with the
+        Bridge client's bulk engine: the same ``journal`` (resume after a kill, nobody registered twice),
+        per-row outcomes, concurrency and options as
+        :meth:`multimarkets.resources.customers.AsyncCustomers.register_many`. Rows are
+        :class:`~multimarkets.CustomerRegistration` models or mappings."""
+        from ...bulk import engine
+        from ...bulk.options import BulkOptions
+        from ._bulk import ManagerBulkService
+
+        options = BulkOptions(concurrency=concurrency, journal=journal, reconcile=reconcile, row_retries=row_retries)
+        service = ManagerBulkService(self, _checked_accounts(accounts))
+        return await engine.register_many(service, rows, options, on_result)
+
+    async def stream_register(
+        self,
+        rows: Rows,
+        *,
+        accounts: Accounts,
+        concurrency: int = 8,
+        journal: str | os.PathLike[str] | None = None,
+        reconcile: bool = True,
+        row_retries: int = 3,
+    ) -> AsyncIterator[RowResult]:
+        """Like :meth:`register_many`, yielding each row's :class:`~multimarkets.RowResult` as it settles."""
+        from ...bulk import engine
+        from ...bulk.options import BulkOptions
+        from ._bulk import ManagerBulkService
+
+        options = BulkOptions(concurrency=concurrency, journal=journal, reconcile=reconcile, row_retries=row_retries)
+        service = ManagerBulkService(self, _checked_accounts(accounts))
+        results = engine.stream_register(service, rows, options)
+        async with aclosing(results):
+            async for result in results:
+                yield result
+
+
+def _checked_accounts(accounts: Accounts) -> tuple[TradeTypeCurrencies, ...]:
+    """The run's trading accounts, refused before any row is read when empty."""
+    checked = _accounts(accounts)
+    if not checked:
+        raise ValidationError("accounts", "give at least one trading mode and its currencies")
+    return checked

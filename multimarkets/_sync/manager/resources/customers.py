@@ -4,13 +4,19 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator, Mapping
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ....manager.models import MAX_PAGE_SIZE, CustomerGroup, DetailType, TradeTypeCurrencies
-from ....manager.resources.customers import AsyncManagerCustomers
+from ....manager.models import MAX_PAGE_SIZE, CustomerGroup, DetailType
+from ....manager.resources.customers import Accounts, AsyncManagerCustomers
 from ....models.customers import Customer, CustomerDetail, RegisterSource
 from ....models.paging import Page
 from ..._portal import Portal
+from ...resources.accounts import Accounts
+
+if TYPE_CHECKING:
+    from ....bulk import BulkReport, OnResult, RowResult, Rows
 
 __all__ = ["ManagerCustomers"]
 
@@ -37,7 +43,7 @@ class ManagerCustomers:
         self,
         *,
         country: str,
-        accounts: Mapping[int, Iterable[str] | str] | Iterable[TradeTypeCurrencies],
+        accounts: Accounts,
         email: str | None = None,
         phone: str | None = None,
         password: str | None = None,
@@ -95,3 +101,50 @@ class ManagerCustomers:
     def groups(self) -> builtins.list[CustomerGroup]:
         """The company's customer groups."""
         return self._portal.call(self._async.groups)
+
+    def register_many(
+        self,
+        rows: Rows,
+        *,
+        accounts: Accounts,
+        concurrency: int = 8,
+        journal: str | os.PathLike[str] | None = None,
+        on_result: OnResult | None = None,
+        reconcile: bool = True,
+        row_retries: int = 3,
+    ) -> BulkReport:
+        """Register every row, opening the trading ``accounts`` (as in :meth:`register`) for each, with the
+        Bridge client's bulk engine: the same ``journal`` (resume after a kill, nobody registered twice),
+        per-row outcomes, concurrency and options; see :meth:`multimarkets.AsyncBridgeClient.customers`'s
+        ``register_many``. Rows are :class:`~multimarkets.CustomerRegistration` models or mappings."""
+        return self._portal.call(
+            self._async.register_many,
+            rows,
+            accounts=accounts,
+            concurrency=concurrency,
+            journal=journal,
+            on_result=on_result,
+            reconcile=reconcile,
+            row_retries=row_retries,
+        )
+
+    def stream_register(
+        self,
+        rows: Rows,
+        *,
+        accounts: Accounts,
+        concurrency: int = 8,
+        journal: str | os.PathLike[str] | None = None,
+        reconcile: bool = True,
+        row_retries: int = 3,
+    ) -> Iterator[RowResult]:
+        """Like :meth:`register_many`, yielding each row's :class:`~multimarkets.RowResult` as it settles."""
+        return self._portal.iterate(
+            self._async.stream_register,
+            rows,
+            accounts=accounts,
+            concurrency=concurrency,
+            journal=journal,
+            reconcile=reconcile,
+            row_retries=row_retries,
+        )

@@ -1,0 +1,58 @@
+"""The Manager customers side of a bulk run (:class:`multimarkets.bulk.service.CustomerService`): the bulk engine
+registers through ``addCusAndOpenAccountAndKyc`` with the same journal, resume and per-row outcomes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..._convert import to_wire
+from ..._read import read
+from ..._retry import BACKOFF_CAP
+from ...bulk.service import BeforeRetry, Origin, Pacing
+from ...models.customers import AddCustomerRequest, Customer
+from ...models.paging import Page
+from ..models import AddCustomerKycRequest, TradeTypeCurrencies
+from ..scheme import ManagerScheme
+
+if TYPE_CHECKING:
+    from .customers import AsyncManagerCustomers
+
+__all__ = ["ManagerBulkService"]
+
+
+class ManagerBulkService:
+    """Registers each row with the run's trading accounts; paced by the registration endpoint's limiter."""
+
+    __slots__ = ("_accounts", "_customers", "origin", "pacing")
+
+    def __init__(self, customers: AsyncManagerCustomers, accounts: tuple[TradeTypeCurrencies, ...]) -> None:
+        from .customers import REGISTER
+
+        session = customers._session
+        scheme = session.scheme
+        if not isinstance(scheme, ManagerScheme):
+            raise TypeError("a Manager resource needs a Manager session")
+        limiter = session.limiter_of(REGISTER)
+        # One more request per call than the retries allow: a renewal after an expired token repeats it once.
+        attempts = session.max_retries + 2
+        self._customers = customers
+        self._accounts = accounts
+        # The app id names the white label; its company id is only known after the auth call.
+        self.origin = Origin(session.base_url, scheme.credentials.app_id, "")
+        self.pacing = Pacing(
+            requests_per_call=attempts,
+            call_bound=attempts * session.timeout + session.max_retries * BACKOFF_CAP,
+            window=None if limiter.limit is None else limiter.limit.window,
+            occupy=limiter.occupy,
+        )
+
+    async def register_row(self, request: AddCustomerRequest, before_retry: BeforeRetry) -> tuple[str, int]:
+        from .customers import REGISTER
+
+        body = to_wire(AddCustomerKycRequest(customer=request, trade_type_currency_list=self._accounts))
+        reply = await self._customers._session.request(REGISTER, body, before_retry=before_retry)
+        customer_no = read(reply.data, str, strict=self._customers._strict, biz_type=REGISTER, trace=reply.trace)
+        return customer_no, reply.attempts
+
+    async def list(self, *, page: int, size: int) -> Page[Customer]:
+        return await self._customers.list(page=page, size=size)
