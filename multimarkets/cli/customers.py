@@ -5,6 +5,11 @@ Credentials come from ``--api-key/--secret-key-file/--company-id`` or ``MULTIMAR
 ``MULTIMARKETS_BASE_URL`` (default: production), printed before anything is sent. Exit codes: 0 every row
 settled and none failed (invalid and already existing rows are reported, not failures), 1 some failed or were
 not attempted, 2 a fatal stop or unusable input (nothing or not all sent).
+
+``--api manager`` registers through the Manager API instead: ``--app-id`` or ``MULTIMARKETS_MANAGER_APP_ID``,
+the secret from ``MULTIMARKETS_MANAGER_APP_SECRET``, the service from ``--base-url`` or
+``MULTIMARKETS_MANAGER_BASE_URL``, and ``--accounts`` (e.g. ``1:USDT;5:USDT,BTC``) the trading accounts every
+customer gets.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from ..bulk.rows import prepare
 from ..client import AsyncBridgeClient
 from ..config import DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
 from ..errors import ConfigurationError, MultiMarketsError
+from ..manager.client import AsyncManagerClient
+from ..manager.config import MANAGER_PRODUCTION_URL, ManagerCredentials
 from . import COMMANDS
 from ._progress import BulkProgress, print_summary
 from ._secret import add_secret_key_arguments, secret_key_from
@@ -83,7 +90,10 @@ def register(subparsers: Any) -> None:
     add("--journal", metavar="PATH", help="SQLite journal: records every row; run again with it to resume")
     add("--report", metavar="PATH.csv|.json", help="write one line per input row with its outcome")
     add("--concurrency", type=int, default=8, metavar="N", help="rows in flight at once (default 8)")
-    add("--rate-limit", default="100/60s", metavar="N/WINDOW", help="requests allowed per key (default 100/60s)")
+    add("--rate-limit", metavar="N/WINDOW", help="requests allowed per key (default 100/60s; manager: 300/60s)")
+    add("--api", choices=("bridge", "manager"), default="bridge", help="the API to register through")
+    add("--accounts", metavar="T:CUR[,CUR];...", help="manager: trading accounts to open, e.g. 1:USDT;5:USDT,BTC")
+    add("--app-id", help="manager: app id (default $MULTIMARKETS_MANAGER_APP_ID; the secret: $..._APP_SECRET)")
     add("--dry-run", action="store_true", help="only check the file; send nothing")
     add_connection_arguments(imp)
     imp.set_defaults(func=run_import)
@@ -120,15 +130,41 @@ def _exit_code(report: BulkReport) -> int:
     return 0 if report.ok else 1
 
 
+def _manager_from(args: argparse.Namespace) -> tuple[ManagerCredentials, str, dict[int, str]]:
+    """Manager credentials, base URL and the ``--accounts`` to open."""
+    accounts: dict[int, str] = {}
+    for part in filter(None, (args.accounts or "").split(";")):
+        trade_type, _, currencies = part.partition(":")
+        if not trade_type.strip().isdigit() or not currencies.strip():
+            raise ConfigurationError(f"--accounts: {part!r} is not TRADE_TYPE:CURRENCY[,CURRENCY]")
+        accounts[int(trade_type)] = currencies.strip()
+    if not accounts:
+        raise ConfigurationError("--api manager needs --accounts, e.g. 1:USDT")
+    env = dict(os.environ)
+    if args.app_id:
+        env["MULTIMARKETS_MANAGER_APP_ID"] = args.app_id
+    base_url = args.base_url or os.environ.get("MULTIMARKETS_MANAGER_BASE_URL") or MANAGER_PRODUCTION_URL
+    return ManagerCredentials.from_env(env), base_url, accounts
+
+
 async def _run(
-    args: argparse.Namespace, credentials: Credentials, base_url: str, total: int, journal: str | None
+    args: argparse.Namespace,
+    credentials: Credentials | ManagerCredentials,
+    base_url: str,
+    total: int,
+    journal: str | None,
+    accounts: dict[int, str],
 ) -> BulkReport:
-    client = AsyncBridgeClient(credentials, base_url, timeout=args.timeout, rate_limit=RateLimit.parse(args.rate_limit))
-    async with client:
-        with BulkProgress(total) as progress:
-            return await client.customers.register_many(
-                read_csv(args.file), concurrency=args.concurrency, journal=journal, on_result=progress
-            )
+    options = {"concurrency": args.concurrency, "journal": journal}
+    with BulkProgress(total) as progress:
+        if isinstance(credentials, ManagerCredentials):
+            limit = RateLimit.parse(args.rate_limit or "300/60s")
+            async with AsyncManagerClient(credentials, base_url, timeout=args.timeout, rate_limit=limit) as manager:
+                rows = read_csv(args.file)
+                return await manager.customers.register_many(rows, accounts=accounts, on_result=progress, **options)
+        limit = RateLimit.parse(args.rate_limit or "100/60s")
+        async with AsyncBridgeClient(credentials, base_url, timeout=args.timeout, rate_limit=limit) as client:
+            return await client.customers.register_many(read_csv(args.file), on_result=progress, **options)
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -137,22 +173,28 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         if args.concurrency < 1:
             raise ConfigurationError("--concurrency must be at least 1")
-        RateLimit.parse(args.rate_limit)
+        RateLimit.parse(args.rate_limit or "1/1s")
         if args.report:
             _check_report_path(args.report)
         total, invalid = _check_file(args.file)
         print(f"{args.file}: {total} rows, {invalid} invalid", file=sys.stderr)
         if args.dry_run:
             return 1 if invalid else 0
-        credentials, base_url = credentials_from(args)
+        accounts: dict[int, str] = {}
+        credentials: Credentials | ManagerCredentials
+        if args.api == "manager":
+            credentials, base_url, accounts = _manager_from(args)
+        else:
+            credentials, base_url = credentials_from(args)
+        who = f"app {credentials.app_id}" if isinstance(credentials, ManagerCredentials) else credentials.company_id
         journal = args.journal
         if journal is None and args.report:
             # The report is written in input order from a journal, so a run without one gets a throwaway one.
             scratch = tempfile.mkdtemp(prefix="multimarkets-import-")
             journal = os.path.join(scratch, "journal.db")
         try:
-            print(f"registering at {base_url} for company {credentials.company_id}", file=sys.stderr, flush=True)
-            report = asyncio.run(_run(args, credentials, base_url, total, journal))
+            print(f"registering at {base_url} for company {who}", file=sys.stderr, flush=True)
+            report = asyncio.run(_run(args, credentials, base_url, total, journal, accounts))
         except KeyboardInterrupt:
             if args.journal:
                 print(f"interrupted; run the same command again to resume from {args.journal}", file=sys.stderr)

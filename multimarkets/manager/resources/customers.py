@@ -32,14 +32,14 @@ if TYPE_CHECKING:
 
 __all__ = ["CUSTOMER_GROUPS", "REGISTER", "AsyncManagerCustomers"]
 
-Accounts = Mapping[int, Iterable[str] | str] | Iterable[TradeTypeCurrencies]
+AccountsToOpen = Mapping[int, Iterable[str] | str] | Iterable[TradeTypeCurrencies]
 """Trading modes to open and their currencies: ``{1: ["USDT"]}`` or :class:`TradeTypeCurrencies` items."""
 
 REGISTER = "customer.admin.WhiteCustomerAdminApiService.addCusAndOpenAccountAndKyc"
 CUSTOMER_GROUPS = "customer.admin.CustomerGroupAdminApiService.groupList"
 
 
-def _accounts(accounts: Accounts) -> tuple[Any, ...]:
+def _accounts(accounts: AccountsToOpen) -> tuple[Any, ...]:
     if isinstance(accounts, Mapping):
         return tuple(TradeTypeCurrencies(trade_type, currencies) for trade_type, currencies in accounts.items())
     return tuple(accounts)
@@ -64,7 +64,7 @@ class AsyncManagerCustomers(AsyncResource):
         self,
         *,
         country: str,
-        accounts: Accounts,
+        accounts: AccountsToOpen,
         email: str | None = None,
         phone: str | None = None,
         password: str | None = None,
@@ -143,7 +143,7 @@ class AsyncManagerCustomers(AsyncResource):
         self,
         rows: Rows,
         *,
-        accounts: Accounts,
+        accounts: AccountsToOpen,
         concurrency: int = 8,
         journal: str | os.PathLike[str] | None = None,
         on_result: OnResult | None = None,
@@ -167,7 +167,7 @@ class AsyncManagerCustomers(AsyncResource):
         self,
         rows: Rows,
         *,
-        accounts: Accounts,
+        accounts: AccountsToOpen,
         concurrency: int = 8,
         journal: str | os.PathLike[str] | None = None,
         reconcile: bool = True,
@@ -186,7 +186,7 @@ class AsyncManagerCustomers(AsyncResource):
                 yield result
 
 
-def _checked_accounts(accounts: Accounts) -> tuple[TradeTypeCurrencies, ...]:
+def _checked_accounts(accounts: AccountsToOpen) -> tuple[TradeTypeCurrencies, ...]:
     """The run's trading accounts, refused before any row is read when empty."""
     checked = _accounts(accounts)
     if not checked:

@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from ....manager.models import MAX_PAGE_SIZE, CustomerGroup, DetailType
-from ....manager.resources.customers import Accounts, AsyncManagerCustomers
+from ....manager.resources.customers import AccountsToOpen, AsyncManagerCustomers
 from ....models.customers import Customer, CustomerDetail, RegisterSource
 from ....models.paging import Page
 from ..._portal import Portal
-from ...resources.accounts import Accounts
 
 if TYPE_CHECKING:
     from ....bulk import BulkReport, OnResult, RowResult, Rows
@@ -43,7 +42,7 @@ class ManagerCustomers:
         self,
         *,
         country: str,
-        accounts: Accounts,
+        accounts: AccountsToOpen,
         email: str | None = None,
         phone: str | None = None,
         password: str | None = None,
@@ -106,7 +105,7 @@ class ManagerCustomers:
         self,
         rows: Rows,
         *,
-        accounts: Accounts,
+        accounts: AccountsToOpen,
         concurrency: int = 8,
         journal: str | os.PathLike[str] | None = None,
         on_result: OnResult | None = None,
@@ -115,8 +114,9 @@ class ManagerCustomers:
     ) -> BulkReport:
         """Register every row, opening the trading ``accounts`` (as in :meth:`register`) for each, with the
         Bridge client's bulk engine: the same ``journal`` (resume after a kill, nobody registered twice),
-        per-row outcomes, concurrency and options; see :meth:`multimarkets.AsyncBridgeClient.customers`'s
-        ``register_many``. Rows are :class:`~multimarkets.CustomerRegistration` models or mappings."""
+        per-row outcomes, concurrency and options as
+        :meth:`multimarkets.resources.customers.AsyncCustomers.register_many`. Rows are
+        :class:`~multimarkets.CustomerRegistration` models or mappings."""
         return self._portal.call(
             self._async.register_many,
             rows,
@@ -132,7 +132,7 @@ class ManagerCustomers:
         self,
         rows: Rows,
         *,
-        accounts: Accounts,
+        accounts: AccountsToOpen,
         concurrency: int = 8,
         journal: str | os.PathLike[str] | None = None,
         reconcile: bool = True,
