@@ -7,7 +7,7 @@ from typing import Any
 
 import anyio
 import pytest
-from conftest import APP_ID, APP_SECRET, COMPANY, ContractServer
+from manager_contract import APP_ID, APP_SECRET, COMPANY, ContractServer
 
 from multimarkets import (
     ConfigurationError,

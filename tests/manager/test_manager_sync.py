@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import APP_ID, APP_SECRET, ContractServer
+from manager_contract import APP_ID, APP_SECRET, ContractServer
 
 from multimarkets import ManagerClient, ManagerCredentials, OutcomeUnknownError, RateLimit
 

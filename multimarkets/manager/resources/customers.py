@@ -29,6 +29,8 @@ from ..models import (
 if TYPE_CHECKING:
     # Only for annotations: the bulk engine (and sqlite3, csv) loads on a first bulk run.
     from ...bulk import BulkReport, OnResult, RowResult, Rows
+    from ...bulk.options import BulkOptions
+    from ._bulk import ManagerBulkService
 
 __all__ = ["CUSTOMER_GROUPS", "REGISTER", "AsyncManagerCustomers"]
 
@@ -156,11 +158,8 @@ class AsyncManagerCustomers(AsyncResource):
         :meth:`multimarkets.resources.customers.AsyncCustomers.register_many`. Rows are
         :class:`~multimarkets.CustomerRegistration` models or mappings."""
         from ...bulk import engine
-        from ...bulk.options import BulkOptions
-        from ._bulk import ManagerBulkService
 
-        options = BulkOptions(concurrency=concurrency, journal=journal, reconcile=reconcile, row_retries=row_retries)
-        service = ManagerBulkService(self, _checked_accounts(accounts))
+        service, options = self._bulk(accounts, concurrency, journal, reconcile, row_retries)
         return await engine.register_many(service, rows, options, on_result)
 
     async def stream_register(
@@ -175,20 +174,27 @@ class AsyncManagerCustomers(AsyncResource):
     ) -> AsyncIterator[RowResult]:
         """Like :meth:`register_many`, yielding each row's :class:`~multimarkets.RowResult` as it settles."""
         from ...bulk import engine
-        from ...bulk.options import BulkOptions
-        from ._bulk import ManagerBulkService
 
-        options = BulkOptions(concurrency=concurrency, journal=journal, reconcile=reconcile, row_retries=row_retries)
-        service = ManagerBulkService(self, _checked_accounts(accounts))
+        service, options = self._bulk(accounts, concurrency, journal, reconcile, row_retries)
         results = engine.stream_register(service, rows, options)
         async with aclosing(results):
             async for result in results:
                 yield result
 
+    def _bulk(
+        self,
+        accounts: AccountsToOpen,
+        concurrency: int,
+        journal: str | os.PathLike[str] | None,
+        reconcile: bool,
+        row_retries: int,
+    ) -> tuple[ManagerBulkService, BulkOptions]:
+        """The bulk engine's view of this resource and the run's options; no trading accounts is refused."""
+        from ...bulk.options import BulkOptions
+        from ._bulk import ManagerBulkService
 
-def _checked_accounts(accounts: AccountsToOpen) -> tuple[TradeTypeCurrencies, ...]:
-    """The run's trading accounts, refused before any row is read when empty."""
-    checked = _accounts(accounts)
-    if not checked:
-        raise ValidationError("accounts", "give at least one trading mode and its currencies")
-    return checked
+        checked = _accounts(accounts)
+        if not checked:
+            raise ValidationError("accounts", "give at least one trading mode and its currencies")
+        options = BulkOptions(concurrency=concurrency, journal=journal, reconcile=reconcile, row_retries=row_retries)
+        return ManagerBulkService(self, checked), options
