@@ -21,7 +21,8 @@ DEFAULT_TIMEOUT = 20.0
 """Seconds to wait for an answer: a little above the service's own 15 s execution limit."""
 
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
-"""The largest answer body read (8 MiB): a full page of 2,000 customers is about 2 MiB; more is no answer we use."""
+"""The largest answer body read (8 MiB). A page of 2,000 customers shaped like the docs' sample is about
+1.3 MB (653 bytes a record); no answer we use comes near the cap."""
 
 
 @attrs.frozen
