@@ -4,13 +4,11 @@
     python scripts/gen_sync.py            write the generated files
     python scripts/gen_sync.py --check    exit 1 if a generated file is stale, missing or extra
 
-Reads each client (``multimarkets/client.py``, ``multimarkets/manager/client.py``) and the ``resources/*.py``
-beside it with :mod:`ast`. Each class ``Async<Name>`` becomes
-``<Name>``: same public methods, parameters, defaults, return annotations and docstrings, each body one line
-through the portal (``call`` for a coroutine, ``iterate`` for an async generator); ``aclose``/``__aenter__``/
-``__aexit__`` become ``close``/``__enter__``/``__exit__``; attributes annotated with a mirrored class hold its
-twin. Any other public member is an error. Each module's imports are copied one package level deeper and
-only the names the wrappers use are kept.
+Reads each client module of ``CLIENTS`` and the ``resources/*.py`` beside it with :mod:`ast`. Each class
+``Async<Name>`` becomes ``<Name>``: same public methods, signatures and docstrings, each body one line through
+the portal (``call`` for a coroutine, ``iterate`` for an async generator); ``aclose``/``__aenter__``/``__aexit__``
+become ``close``/``__enter__``/``__exit__``; attributes annotated with a mirrored class hold its twin; any other
+public member is an error. Imports are copied one package level deeper, keeping the names the wrappers use.
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ CLIENTS = {"AsyncBridgeClient": "client", "AsyncManagerClient": "manager.client"
 PACKAGE = "multimarkets"
 SYNC = Path(PACKAGE, "_sync")
 WHEN_CLOSED = "portal.on_close(async_client.aclose)"
+RESOURCES_DOC = '"""Sync twins of the resource namespaces."""'
 HAND_WRITTEN = {SYNC / "__init__.py", SYNC / "_portal.py"}
 
 
@@ -186,17 +185,12 @@ def generate(root: Path) -> dict[Path, str]:
         where = home.relative_to(package)
         inside = ".".join([*where.parts, "resources"])
         resources = sorted((c[5:], m.rpartition(".")[2]) for c, m in twins.items() if m.rpartition(".")[0] == inside)
-        lines = [
-            HEADER.format(Path(PACKAGE, where, "resources").as_posix()),
-            '"""Sync twins of the resource namespaces."""',
-        ]
+        lines = [HEADER.format(Path(PACKAGE, where, "resources").as_posix()), RESOURCES_DOC]
         lines += [f"from .{module} import {name}" for name, module in resources]
-        files[SYNC / where / "resources" / "__init__.py"] = "\n".join(
-            [*lines, f"__all__ = {[n for n, _ in resources]!r}", ""]
-        )
+        lines += [f"__all__ = {[n for n, _ in resources]!r}", ""]
+        files[SYNC / where / "resources" / "__init__.py"] = "\n".join(lines)
         if where.parts:  # a client in a subpackage: its sync twin's package
-            module = ".".join([PACKAGE, *where.parts])
-            docstring = f'"""Sync twins of :mod:`{module}`."""'
+            docstring = f'"""Sync twins of :mod:`{".".join([PACKAGE, *where.parts])}`."""'
             files[SYNC / where / "__init__.py"] = f"{HEADER.format(Path(PACKAGE, where).as_posix())}\n{docstring}\n"
 
     with ThreadPoolExecutor() as pool:  # two ruff runs per file: run the files side by side
