@@ -207,7 +207,7 @@ class Portal:
                 reply = Future()
                 _soon(call.loop, pump.deliver, reply)
                 try:
-                    item = _result(reply)
+                    item = _result(reply, orphaned_by=call.future)
                 except CancelledError:  # the pump ended without answering: say why
                     call.result()
                     raise SyncUsageError("the async iterator stopped without answering") from None
@@ -350,12 +350,19 @@ async def _answer(iterator: AsyncIterator[T], reply: Future[Any]) -> bool:
     return True
 
 
-def _result(future: Future[T]) -> T:
-    """``future.result()``, waiting in slices so that a Ctrl-C is never left pending (see ``_SIGNAL_CHECK``)."""
+def _result(future: Future[T], *, orphaned_by: Future[Any] | None = None) -> T:
+    """``future.result()``, waiting in slices so that a Ctrl-C is never left pending (see ``_SIGNAL_CHECK``).
+
+    Once ``orphaned_by`` (the pump's call) is done, nothing can answer ``future`` any more, and a request sent
+    in the instant between the loop's last run and its ``close()`` is never even read: ``future`` is then
+    cancelled here rather than waited for forever.
+    """
     while True:
         try:
             future.exception(_SIGNAL_CHECK)  # returns the call's own error (does not raise it), or times out
         except WaitTimeout:
+            if orphaned_by is not None and orphaned_by.done():
+                future.cancel()
             continue
         return future.result()
 
