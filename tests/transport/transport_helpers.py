@@ -140,9 +140,19 @@ class RawServer(ThreadServer):
     def __init__(self, respond: Respond) -> None:
         self._respond = respond
         self.requests: list[RawRequest] = []
+        self._arrived = threading.Condition()
         super().__init__()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = await read_request(reader)
-        self.requests.append(request)
+        with self._arrived:
+            self.requests.append(request)
+            self._arrived.notify_all()
         await self._respond(request, writer)
+
+    def wait_for_requests(self, count: int, timeout: float = 10.0) -> list[RawRequest]:
+        """The requests received, once there are ``count`` (or after ``timeout`` s): this server's thread may read
+        a request only after the client that sent it has given up waiting."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.requests) >= count, timeout)
+            return list(self.requests)
