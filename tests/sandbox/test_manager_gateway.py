@@ -110,7 +110,9 @@ async def test_an_x_trace_with_a_body_that_does_not_decrypt(start_manager):
     mgr = await start_manager()
     await mgr.login()
     headers = {"trace": "x-1", "token": mgr.token, "companyId": "1", "Content-Type": "application/json"}
-    for body in ({"data": "not-rsa"}, {"current": 1}, {"data": encrypt("%zz", mgr.credentials.public_key)}):
+    # " " decrypts to a blank body: what OpenSSL 3.2+ returns, once in a hundred, for a block under another key
+    garbled = (encrypt(text, mgr.credentials.public_key) for text in ("%zz", " "))
+    for body in ({"data": "not-rsa"}, {"current": 1}, *({"data": data} for data in garbled)):
         reply = await mgr.post(PAGE, json.dumps(body).encode(), headers)
         assert (reply.status, reply.code) == (200, "GGATEWAY_CODE_104")
 
