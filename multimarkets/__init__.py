@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from .models.catalog import Currency, DictionaryItem, HolidayWindow, Product, TradingWindow
     from .models.customers import Customer, CustomerDetail, CustomerRegistration, RegisterSource
     from .models.enums import (
+        AccountKind,
+        AccountStatus,
         AccountType,
         ConfigStatus,
         CustomerGroupType,
@@ -91,8 +93,8 @@ _SOURCES = {
     ".models.catalog": "Currency DictionaryItem HolidayWindow Product TradingWindow",
     ".models.customers": "Customer CustomerDetail CustomerRegistration RegisterSource",
     ".models.enums": (
-        "AccountType ConfigStatus CustomerGroupType CustomerStatus CustomerType DepositStatus "
-        "ExchangeCode ExchangeId KycStatus OpenAccountType OrderStatus OrderType Side TimeInForce"
+        "AccountKind AccountStatus AccountType ConfigStatus CustomerGroupType CustomerStatus CustomerType "
+        "DepositStatus ExchangeCode ExchangeId KycStatus OpenAccountType OrderStatus OrderType Side TimeInForce"
     ),
     ".models.paging": "Page",
     ".models.trading": "Balance Deposit Order OrderRef Trade TradingAccount",
@@ -121,6 +123,8 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "Account",
+    "AccountKind",
+    "AccountStatus",
     "AccountType",
     "AsyncBridgeClient",
     "AsyncManagerClient",

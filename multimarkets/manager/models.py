@@ -16,7 +16,7 @@ from ..errors import ValidationError
 from ..models._checks import checked, optional_text, page_number, positive_int, text
 from ..models.catalog import Product
 from ..models.customers import AddCustomerRequest
-from ..models.enums import CustomerGroupType
+from ..models.enums import AccountKind, AccountStatus, CustomerGroupType
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -200,12 +200,10 @@ class ManagerAccount:
     collateral_frozen: Decimal | None = None
     whole_warehouse_balance: Decimal | None = None
     whole_warehouse_rate: Decimal | None = None
-    status: int | None = None
-    """1 unavailable, 2 available."""
-    activate_status: int | None = None
+    status: AccountStatus | None = None
+    activate_status: AccountStatus | None = None
     open_account_status: bool | None = None
-    type: int | None = None
-    """1 user, 2 merchant, 3 platform."""
+    type: AccountKind | None = None
     remark: str | None = None
     activate_time: datetime | None = None
     create_time: datetime | None = None

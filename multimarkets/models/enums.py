@@ -11,6 +11,8 @@ import threading
 from typing import Any, TypeVar
 
 __all__ = [
+    "AccountKind",
+    "AccountStatus",
     "AccountType",
     "ConfigStatus",
     "CustomerGroupType",
@@ -199,3 +201,18 @@ class CustomerGroupType(enum.IntEnum):
     REAL = 0
     DEMO = 1
     GUEST = 2
+
+
+class AccountStatus(enum.IntEnum):
+    """``status`` and ``activateStatus`` of a Manager trading account (manager-api §5.9)."""
+
+    UNAVAILABLE = 1
+    AVAILABLE = 2
+
+
+class AccountKind(enum.IntEnum):
+    """``type`` of a Manager trading account: who holds it (manager-api §5.9)."""
+
+    USER = 1
+    MERCHANT = 2
+    PLATFORM = 3

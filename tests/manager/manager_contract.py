@@ -136,6 +136,8 @@ class ContractServer:
     refuse_tokens: bool = False
     errors: dict[str, tuple[str, str]] = attrs.field(factory=dict)
     """bizType -> (code, msg) of the error envelope it answers after checking the request."""
+    answers: dict[str, Any] = attrs.field(factory=dict)
+    """bizType -> ``data`` answered instead of the documented sample."""
     url: str = ""
 
     def expire_tokens(self) -> None:
@@ -199,7 +201,7 @@ class ContractServer:
             request.transport.close()
         if fault == "500":
             return web.Response(status=500, text="upstream failed")
-        return self.envelope(ANSWERS[biz_type], trace=trace)
+        return self.envelope(self.answers.get(biz_type, ANSWERS[biz_type]), trace=trace)
 
 
 async def serve(contract: ContractServer) -> web.AppRunner:

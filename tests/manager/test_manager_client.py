@@ -7,14 +7,17 @@ from typing import Any
 
 import anyio
 import pytest
-from manager_contract import APP_ID, APP_SECRET, COMPANY, ContractServer
+from manager_contract import ACCOUNT, APP_ID, APP_SECRET, COMPANY, ContractServer
 
 from multimarkets import (
+    AccountKind,
+    AccountStatus,
     ConfigurationError,
     CustomerExistsError,
     LoginExpiredError,
     OutcomeUnknownError,
     RateLimit,
+    ResponseFormatError,
     ValidationError,
 )
 from multimarkets.manager import AsyncManagerClient, ManagerCredentials
@@ -160,3 +163,24 @@ def test_credentials_from_env_and_repr_hide_secrets() -> None:
     assert "s3cr3t" not in repr(AsyncManagerClient(credentials))
     with pytest.raises(ConfigurationError, match="MULTIMARKETS_MANAGER_APP_SECRET"):
         ManagerCredentials.from_env({"MULTIMARKETS_MANAGER_APP_ID": "id"})
+
+
+async def test_account_codes_are_enums_and_an_unknown_one_degrades_unless_strict(
+    server: ContractServer, manager_options: dict[str, Any]
+) -> None:
+    accounts = "customer.admin.CustomerAdminApiService.queryAccountList"
+    credentials = ManagerCredentials(APP_ID, APP_SECRET)
+    async with AsyncManagerClient(credentials, server.url, **manager_options) as strict:
+        (account,) = await strict.accounts.list("86000188", 1)
+        assert (account.status, account.activate_status, account.type) == (
+            AccountStatus.AVAILABLE,
+            AccountStatus.AVAILABLE,
+            AccountKind.USER,
+        )
+        server.answers[accounts] = [{**ACCOUNT, "status": 9, "type": 7}]
+        with pytest.raises(ResponseFormatError, match="status"):
+            await strict.accounts.list("86000188", 1)
+    async with AsyncManagerClient(credentials, server.url, **{**manager_options, "strict": False}) as tolerant:
+        (account,) = await tolerant.accounts.list("86000188", 1)
+    assert (account.status.name, account.status, account.type.name, account.type) == ("UNKNOWN", 9, "UNKNOWN", 7)
+    assert account.balance == Decimal("47.319290")
