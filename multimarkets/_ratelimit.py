@@ -59,6 +59,7 @@ class KeyLimiter:
         self._limit = limit
         self._timeout = timeout
         self._lease = timeout + LEASE_MARGIN
+        self._queue = anyio.Lock()
 
     def __repr__(self) -> str:
         return f"KeyLimiter(limit={self._limit!r}, store={self._store!r})"
@@ -75,6 +76,12 @@ class KeyLimiter:
 
     async def acquire(self) -> str:
         """Wait for a slot and return its id for :meth:`release`; raises :class:`IPBannedError` while banned."""
+        # One waiter per client asks the store at a time (the others queue here): a freed slot is then contended
+        # by one task per process, not by every task of every process at once.
+        async with self._queue:
+            return await self._wait_for_slot()
+
+    async def _wait_for_slot(self) -> str:
         slot = uuid.uuid4().hex
         failing_since: float | None = None
         # Sleeping for the computed delay, not waiting on an event: waiters live in other loops and processes.

@@ -15,10 +15,7 @@ import attrs
 from ..config import RateLimit
 from ..errors import MultiMarketsError
 
-__all__ = ["POLL_SECONDS", "LimitStore", "LimitStoreError", "Verdict", "verdict_for"]
-
-POLL_SECONDS = 0.005
-"""How soon to look again when every slot is held by a request still in flight."""
+__all__ = ["LimitStore", "LimitStoreError", "Verdict", "verdict_for"]
 
 
 class LimitStoreError(MultiMarketsError):
@@ -74,6 +71,5 @@ def verdict_for(limit: RateLimit | None, times: Iterable[float], now: float, pau
     if len(held) < limit.requests:
         return Verdict()
     oldest = held[len(held) - limit.requests]
-    if oldest > now:  # still in flight: its answer may come any moment
-        return Verdict(wait=POLL_SECONDS)
-    return Verdict(wait=oldest + limit.window - now)
+    # A slot still in flight is answered at `now` at the earliest, so it frees one window from now at the earliest.
+    return Verdict(wait=min(oldest, now) + limit.window - now)

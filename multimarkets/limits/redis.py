@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import RateLimit
 from ..errors import ConfigurationError
-from .base import POLL_SECONDS, LimitStoreError, Verdict
+from .base import LimitStoreError, Verdict
 
 __all__ = ["RedisLimitStore"]
 
@@ -23,7 +23,7 @@ SOCKET_TIMEOUT_SECONDS = 2.0
 
 _PREFIX = "multimarkets:limit:"
 
-# KEYS: slots, state. ARGV: slot, requests (0: unlimited), window, lease, poll.
+# KEYS: slots, state. ARGV: slot, requests (0: unlimited), window, lease. The rule of base.verdict_for.
 # Returns {kind, seconds}, seconds as text: Lua numbers would reach us truncated to integers.
 _ACQUIRE = """
 local t = redis.call('TIME')
@@ -41,9 +41,7 @@ if requests > 0 then
   local held = redis.call('ZCOUNT', KEYS[1], floor, '+inf')
   if held >= requests then
     local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], floor, '+inf', 'WITHSCORES', 'LIMIT', held - requests, 1)
-    local at = tonumber(oldest[2])
-    if at > now then return {'wait', ARGV[5]} end
-    return {'wait', tostring(at + window - now)}
+    return {'wait', tostring(math.min(tonumber(oldest[2]), now) + window - now)}
   end
   redis.call('PEXPIRE', KEYS[1], math.ceil((longest + lease) * 1000))
 end
@@ -105,9 +103,7 @@ class RedisLimitStore:
     async def acquire(self, key: str, slot: str, limit: RateLimit | None, lease: float) -> Verdict:
         """Take ``slot`` in one script unless the limit, a pause or a ban says otherwise."""
         requests, window = (limit.requests, limit.window) if limit is not None else (0, 0.0)
-        kind, seconds = await self._eval(
-            _ACQUIRE, _keys(key), slot, requests, repr(window), repr(lease), repr(POLL_SECONDS)
-        )
+        kind, seconds = await self._eval(_ACQUIRE, _keys(key), slot, requests, repr(window), repr(lease))
         value = float(seconds)
         if kind == b"ban":
             return Verdict(banned_for=value)
