@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from ..config import RateLimit
-from .base import POLL_SECONDS, Verdict
+from .base import Verdict
 
 __all__ = ["MemoryLimitStore"]
 
@@ -91,8 +91,8 @@ class MemoryLimitStore:
         surplus = answered + len(state.in_flight) - limit.requests
         if surplus < 0:
             return Verdict()
-        if surplus >= answered:  # the slot that must free up is still in flight: its answer may come any moment
-            return Verdict(wait=POLL_SECONDS)
+        if surplus >= answered:  # the slot that must free up is still in flight: answered now at the earliest
+            return Verdict(wait=limit.window)
         return Verdict(wait=state.answered[start + surplus] + limit.window - now)
 
     async def release(self, key: str, slot: str) -> None:
