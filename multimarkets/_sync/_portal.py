@@ -97,7 +97,13 @@ class Portal:
 
     def call(self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``await fn(*args, **kwargs)`` in the portal's loop and return its result (or raise its error)."""
-        return self._submit(partial(fn, *args, **kwargs)).result()
+        call = _Call(partial(fn, *args, **kwargs), self._timeout)
+        try:
+            self._submit(call)
+            return call.result()
+        except BaseException:
+            call.abandon()  # a Ctrl-C landing after the task was scheduled but before the wait began
+            raise
 
     def iterate(self, fn: Callable[P, AsyncIterable[T]], /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
         """Iterate ``fn(*args, **kwargs)`` (an async iterable) from this thread, one item per ``next()``.
@@ -160,16 +166,15 @@ class Portal:
         if self._closed:
             raise ClientClosedError(_CLOSED)
 
-    def _submit(self, fn: Callable[[], Awaitable[T]]) -> _Call[T]:
+    def _submit(self, call: _Call[T]) -> None:
         """Start ``fn()`` as a task of the loop (starting the loop first if needed)."""
         self._check_caller()
-        call = _Call(fn, self._timeout)
         with self._lock:  # close() schedules its shutdown under this lock: after every task submitted before
             if self._closed:
                 raise ClientClosedError(_CLOSED)
             call.loop = self._loop or self._start()
+            call.scheduled = True
             call.loop.call_soon_threadsafe(call.start)
-        return call
 
     def _start(self) -> asyncio.AbstractEventLoop:
         """Create the loop and its thread (called under the lock); calls may be queued before it runs."""
@@ -200,7 +205,8 @@ class Portal:
             raise errors[0]
 
     def _iterate(self, pump: _Pump[T]) -> Generator[T, None, None]:
-        call = self._submit(pump.run)
+        call = _Call(pump.run, self._timeout)
+        self._submit(call)
         reply: Future[Any] = Future()
         try:
             while True:
@@ -241,6 +247,8 @@ class _Call(Generic[T]):
         self._fn = fn
         self._grace = grace
         self._task: asyncio.Task[None] | None = None
+        self._abandoned = False
+        self.scheduled = False
         self.future: Future[T] = Future()
 
     def start(self) -> None:
@@ -266,8 +274,10 @@ class _Call(Generic[T]):
             self.future.set_result(result)
 
     def _cancel_in_loop(self) -> None:
-        if self._task is not None:  # always: start() was scheduled first
+        if self._task is not None:  # start() ran first unless a Ctrl-C stopped its scheduling
             self._task.cancel()
+        else:
+            self.future.cancel()
 
     def cancel(self) -> None:
         """Cancel the task from the calling thread (it unwinds in the loop; :meth:`wait` for that)."""
@@ -285,10 +295,15 @@ class _Call(Generic[T]):
         except CancelledError:
             raise ClientClosedError("the client was closed while this call was running") from None
         except BaseException:
-            if not self.future.done():
-                self.cancel()
-                self.wait()
+            self.abandon()
             raise
+
+    def abandon(self) -> None:
+        """Once (after a Ctrl-C, say): cancel the task if it may be scheduled and has not ended; let it unwind."""
+        if self.scheduled and not self._abandoned and not self.future.done():
+            self._abandoned = True
+            self.cancel()
+            self.wait()
 
 
 class _End:
