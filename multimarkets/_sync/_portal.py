@@ -27,7 +27,7 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterator
-from concurrent.futures import CancelledError, Future
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as WaitTimeout
 from functools import partial
 from types import TracebackType
@@ -395,10 +395,14 @@ def _soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., object], *args: Any
 
 def _serve(loop: asyncio.AbstractEventLoop) -> None:
     asyncio.set_event_loop(loop)
+    # Our own default executor, shut down here in this thread: the loop's shutdown_default_executor() starts a
+    # new thread to do it, which Python 3.12+ refuses once the interpreter is exiting (a never-closed portal).
+    executor = ThreadPoolExecutor(thread_name_prefix=f"{threading.current_thread().name}-executor")
+    loop.set_default_executor(executor)
     try:
         loop.run_forever()
         loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.run_until_complete(loop.shutdown_default_executor())
+        executor.shutdown(wait=True)
     finally:
         loop.close()
 
