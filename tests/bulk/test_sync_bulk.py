@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -18,17 +19,24 @@ from multimarkets.sandbox.handlers import HANDLERS
 
 
 class Overlap:
-    """A registration handler that takes a little while and remembers how many calls overlapped."""
+    """A registration handler that remembers how many calls overlapped. With ``hold_until`` set, the first calls
+    are held until that many are in at once (or 5 s pass), so a loaded machine cannot make concurrent workers
+    look like fewer."""
 
     def __init__(self) -> None:
         self.active = 0
         self.most = 0
+        self.hold_until = 0
+        self.all_in = asyncio.Event()
 
     async def __call__(self, ctx: RequestContext, body: dict[str, Any]) -> Any:
         self.active += 1
         self.most = max(self.most, self.active)
+        if self.active >= self.hold_until:
+            self.all_in.set()
         try:
-            await asyncio.sleep(0.01)  # the service's processing time
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.all_in.wait(), 5)
             return await HANDLERS[ADD_CUSTOMER](ctx, body)
         finally:
             self.active -= 1
@@ -53,6 +61,7 @@ def test_register_many_keeps_its_concurrency(sandbox: Sandbox, overlap: Overlap)
         seen.append(result)
         threads.add(threading.get_ident())
 
+    overlap.hold_until = 6
     with BridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as client:
         report = client.customers.register_many(make_rows(60), concurrency=6, on_result=on_result)
     assert report.registered == 60 and len(seen) == 60
