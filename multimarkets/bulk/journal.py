@@ -193,7 +193,10 @@ class Journal:
         """Release the file (its final checkpoint runs in a thread)."""
         conn, self._conn = self._conn, None
         if conn is not None:
-            await anyio.to_thread.run_sync(conn.close)
+            # Shielded: an abandoned run closes its journal from a cancelled scope, where an unshielded await
+            # would give up before close() ran and leave the file open (and locked) until garbage collection.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(conn.close)
 
     def earlier_requests(self, window: float, call_bound: float) -> list[float]:
         """See :func:`.ledger.earlier_requests`."""

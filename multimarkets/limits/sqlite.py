@@ -55,8 +55,14 @@ class SqliteLimitStore:
             db = sqlite3.connect(
                 self._path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
             )
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+            except BaseException:
+                # A store that cannot be set up (locked, unwritable) is retried: each failed try must not leave
+                # an open connection behind for the garbage collector.
+                db.close()
+                raise
             self._db = db
         return self._db
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,7 @@ async def test_the_environment_names_the_store(tmp_path: Path, monkeypatch: pyte
         async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=MINUTE) as client:
             for _ in range(2):
                 await client.call(PAGE, {}, idempotent=True)
-        with sqlite3.connect(path) as db:
+        with closing(sqlite3.connect(path)) as db:
             assert db.execute("SELECT count(*) FROM limit_slots").fetchone() == (2,)
         assert path.stat().st_mode & 0o777 == 0o600
         monkeypatch.delenv(ENV_VAR)
