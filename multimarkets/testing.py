@@ -10,8 +10,9 @@ environment that has multimarkets; without entry-point loading, add ``-p multima
 
 Each test gets a fresh sandbox. ``@pytest.mark.bridge_sandbox(**options)`` passes constructor options
 (``rate_limit="1000/1s"``, ``faults=...``, ``seed=...``) to the test's sandbox. The async fixtures run under
-anyio's pytest plugin (``@pytest.mark.anyio``, which comes with anyio), or pytest-asyncio in auto mode; the
-sandbox needs the asyncio backend.
+anyio's pytest plugin (``@pytest.mark.anyio``, which comes with anyio), or pytest-asyncio in auto mode. The
+sandbox needs the asyncio backend: where anyio also offers trio (trio installed), the trio variants of tests that
+use the async fixtures are skipped with that reason.
 """
 
 from __future__ import annotations
@@ -36,6 +37,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MARKER}(**options): constructor options of the test's multimarkets sandbox fixtures"
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    skip = pytest.mark.skip(reason="the multimarkets sandbox runs on the asyncio backend only")
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("anyio_backend") if callspec is not None else None
+        if isinstance(backend, tuple):
+            backend = backend[0]
+        if backend not in (None, "asyncio") and "bridge_sandbox" in getattr(item, "fixturenames", ()):
+            item.add_marker(skip)
 
 
 def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
