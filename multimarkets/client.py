@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import ssl as _ssl
-from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._network import Network
+from ._client import AsyncClientBase, ClientOptions
 from ._scheme import BridgeScheme
 from ._transport import AsyncSession
-from .config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
+from .config import PRODUCTION_URL, Credentials, RateLimit
 from .errors import ConfigurationError
-from .limits import LimitStore
 from .resources.accounts import AsyncAccounts
 from .resources.catalog import AsyncCatalog
 from .resources.customers import AsyncCustomers
@@ -22,14 +18,14 @@ from .resources.webhooks import AsyncWebhooks
 from .signing import RsaSha1Signer, Signer
 
 if TYPE_CHECKING:
-    import aiohttp
+    from typing_extensions import Unpack
 
 __all__ = ["AsyncBridgeClient"]
 
 DEFAULT_RATE_LIMIT = RateLimit(100, 60.0)
 
 
-class AsyncBridgeClient:
+class AsyncBridgeClient(AsyncClientBase):
     """Client of the Bridge API. Creating it does no I/O; use it as a context manager or close it when done.
 
     ``AsyncBridgeClient`` is the asyncio client; ``BridgeClient`` (generated from it) has the same methods as
@@ -70,51 +66,26 @@ class AsyncBridgeClient:
         credentials: Credentials,
         base_url: str = PRODUCTION_URL,
         *,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
         recv_window: int = 5000,
-        lang: str | None = None,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         signer: Signer | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        limit_store: str | LimitStore | None = None,
-        proxy: str | None = None,
-        trust_env: bool = True,
-        ssl: _ssl.SSLContext | str | os.PathLike[str] | None = None,
-        insecure_skip_verify: bool = False,
-        connector_factory: Callable[[], aiohttp.BaseConnector] | None = None,
-        trace_configs: Sequence[aiohttp.TraceConfig] = (),
-        strict: bool = False,
+        **options: Unpack[ClientOptions],
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise ConfigurationError("credentials must be a multimarkets.Credentials (see Credentials.from_env())")
         if not 1 <= recv_window <= 60_000:
             raise ConfigurationError("recv_window must be between 1 and 60000 milliseconds")
         scheme = BridgeScheme(credentials, signer or RsaSha1Signer(credentials.secret_key), recv_window)
-        self._session = AsyncSession(
-            scheme,
-            base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            lang=lang,
-            rate_limit=rate_limit,
-            max_response_bytes=max_response_bytes,
-            explicit_limit=rate_limit is not DEFAULT_RATE_LIMIT,
-            limit_store=limit_store,
-            network=Network.of(
-                proxy=proxy,
-                trust_env=trust_env,
-                ssl=ssl,
-                insecure_skip_verify=insecure_skip_verify,
-                connector_factory=connector_factory,
-                trace_configs=trace_configs,
-            ),
-        )
-        self.catalog = AsyncCatalog(self._session, strict=strict)
-        self.customers = AsyncCustomers(self._session, strict=strict)
-        self.accounts = AsyncAccounts(self._session, strict=strict)
-        self.trading = AsyncTrading(self._session, strict=strict)
-        self.webhooks = AsyncWebhooks(self._session, strict=strict)
+        explicit = rate_limit is not DEFAULT_RATE_LIMIT
+        self._start(scheme, base_url, rate_limit=rate_limit, explicit_limit=explicit, **options)
+
+    def _attach(self, session: AsyncSession) -> None:
+        self._session = session
+        self.catalog = AsyncCatalog(session, strict=self._strict)
+        self.customers = AsyncCustomers(session, strict=self._strict)
+        self.accounts = AsyncAccounts(session, strict=self._strict)
+        self.trading = AsyncTrading(session, strict=self._strict)
+        self.webhooks = AsyncWebhooks(session, strict=self._strict)
 
     def __repr__(self) -> str:
         return f"AsyncBridgeClient(base_url={self._session.base_url!r}, api_key={self._session.credentials.api_key!r})"
@@ -134,18 +105,3 @@ class AsyncBridgeClient:
         """
         reply = await self._session.request(biz_type, body, group=group, idempotent=idempotent)
         return reply.data
-
-    async def aclose(self) -> None:
-        """Close the client's connections."""
-        await self._session.aclose()
-
-    async def __aenter__(self) -> AsyncBridgeClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import os
-import ssl as _ssl
-from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._client import ClientOptions
 from ..client import DEFAULT_RATE_LIMIT, AsyncBridgeClient
-from ..config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
-from ..limits import LimitStore
+from ..config import PRODUCTION_URL, Credentials, RateLimit
 from ..signing import Signer
+from ._client import ClientBase
 from ._portal import Portal
 from .resources.accounts import Accounts
 from .resources.catalog import Catalog
@@ -21,12 +19,12 @@ from .resources.trading import Trading
 from .resources.webhooks import Webhooks
 
 if TYPE_CHECKING:
-    import aiohttp
+    from typing_extensions import Unpack
 
 __all__ = ["BridgeClient"]
 
 
-class BridgeClient:
+class BridgeClient(ClientBase):
     """Client of the Bridge API. Creating it does no I/O; use it as a context manager or close it when done.
 
     ``AsyncBridgeClient`` is the asyncio client; ``BridgeClient`` (generated from it) has the same methods as
@@ -64,47 +62,7 @@ class BridgeClient:
     _async: AsyncBridgeClient
     _portal: Portal
 
-    def __init__(
-        self,
-        credentials: Credentials,
-        base_url: str = PRODUCTION_URL,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        recv_window: int = 5000,
-        lang: str | None = None,
-        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
-        signer: Signer | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        limit_store: str | LimitStore | None = None,
-        proxy: str | None = None,
-        trust_env: bool = True,
-        ssl: _ssl.SSLContext | str | os.PathLike[str] | None = None,
-        insecure_skip_verify: bool = False,
-        connector_factory: Callable[[], aiohttp.BaseConnector] | None = None,
-        trace_configs: Sequence[aiohttp.TraceConfig] = (),
-        strict: bool = False,
-    ) -> None:
-        async_client = AsyncBridgeClient(
-            credentials,
-            base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            recv_window=recv_window,
-            lang=lang,
-            rate_limit=rate_limit,
-            signer=signer,
-            max_response_bytes=max_response_bytes,
-            limit_store=limit_store,
-            proxy=proxy,
-            trust_env=trust_env,
-            ssl=ssl,
-            insecure_skip_verify=insecure_skip_verify,
-            connector_factory=connector_factory,
-            trace_configs=trace_configs,
-            strict=strict,
-        )
-        portal = Portal()
+    def _wire(self, async_client: AsyncBridgeClient, portal: Portal) -> None:
         self._async = async_client
         self._portal = portal
         self.catalog = Catalog(async_client.catalog, portal)
@@ -112,7 +70,23 @@ class BridgeClient:
         self.accounts = Accounts(async_client.accounts, portal)
         self.trading = Trading(async_client.trading, portal)
         self.webhooks = Webhooks(async_client.webhooks, portal)
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        base_url: str = PRODUCTION_URL,
+        *,
+        recv_window: int = 5000,
+        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+        signer: Signer | None = None,
+        **options: Unpack[ClientOptions],
+    ) -> None:
+        async_client = AsyncBridgeClient(
+            credentials, base_url, recv_window=recv_window, rate_limit=rate_limit, signer=signer, **options
+        )
+        portal = Portal()
         portal.on_close(async_client.aclose)
+        self._wire(async_client, portal)
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncBridgeClient", "BridgeClient", 1)
@@ -131,16 +105,3 @@ class BridgeClient:
         ``idempotent=True`` for queries, so that attempts with a lost answer are retried.
         """
         return self._portal.call(self._async.call, biz_type, body, group=group, idempotent=idempotent)
-
-    def close(self) -> None:
-        """Close the client's connections."""
-        self._portal.close()
-
-    def __enter__(self) -> BridgeClient:
-        self._portal.call(self._async.__aenter__)
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()

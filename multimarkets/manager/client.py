@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import ssl as _ssl
-from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._network import Network
+from .._client import AsyncClientBase, ClientOptions
 from .._transport import AsyncSession
-from ..config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RateLimit
+from ..config import RateLimit
 from ..errors import ConfigurationError
-from ..limits import LimitStore
 from .config import MANAGER_PRODUCTION_URL, ManagerCredentials
 from .resources.accounts import AsyncManagerAccounts
 from .resources.catalog import AsyncManagerCatalog
@@ -20,7 +16,7 @@ from .resources.customers import AsyncManagerCustomers
 from .scheme import ManagerScheme
 
 if TYPE_CHECKING:
-    import aiohttp
+    from typing_extensions import Unpack
 
 __all__ = ["AsyncManagerClient"]
 
@@ -28,7 +24,7 @@ DEFAULT_MANAGER_RATE_LIMIT = RateLimit(300, 60.0)
 """The documented limit: 300 requests per minute per endpoint (reference manager-api §4.2)."""
 
 
-class AsyncManagerClient:
+class AsyncManagerClient(AsyncClientBase):
     """Client of the Manager API (white-label back office). Creating it does no I/O.
 
     The first call fetches a token with the credentials' ``app_id``/``app_secret``; it is cached and, when the
@@ -53,46 +49,21 @@ class AsyncManagerClient:
         base_url: str = MANAGER_PRODUCTION_URL,
         *,
         encrypt: bool = True,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        lang: str | None = None,
         rate_limit: RateLimit | None = DEFAULT_MANAGER_RATE_LIMIT,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        limit_store: str | LimitStore | None = None,
-        proxy: str | None = None,
-        trust_env: bool = True,
-        ssl: _ssl.SSLContext | str | os.PathLike[str] | None = None,
-        insecure_skip_verify: bool = False,
-        connector_factory: Callable[[], aiohttp.BaseConnector] | None = None,
-        trace_configs: Sequence[aiohttp.TraceConfig] = (),
-        strict: bool = False,
+        **options: Unpack[ClientOptions],
     ) -> None:
         if not isinstance(credentials, ManagerCredentials):
             raise ConfigurationError("credentials must be ManagerCredentials (see ManagerCredentials.from_env())")
-        self._scheme = ManagerScheme(credentials, encrypt=encrypt, strict=strict)
-        self._session = AsyncSession(
-            self._scheme,
-            base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            lang=lang,
-            rate_limit=rate_limit,
-            max_response_bytes=max_response_bytes,
-            explicit_limit=rate_limit is not DEFAULT_MANAGER_RATE_LIMIT,
-            limit_store=limit_store,
-            network=Network.of(
-                proxy=proxy,
-                trust_env=trust_env,
-                ssl=ssl,
-                insecure_skip_verify=insecure_skip_verify,
-                connector_factory=connector_factory,
-                trace_configs=trace_configs,
-            ),
-        )
-        self._scheme.session = self._session
-        self.catalog = AsyncManagerCatalog(self._session, strict=strict)
-        self.customers = AsyncManagerCustomers(self._session, strict=strict)
-        self.accounts = AsyncManagerAccounts(self._session, strict=strict)
+        self._scheme = ManagerScheme(credentials, encrypt=encrypt, strict=options.get("strict", False))
+        explicit = rate_limit is not DEFAULT_MANAGER_RATE_LIMIT
+        self._start(self._scheme, base_url, rate_limit=rate_limit, explicit_limit=explicit, **options)
+        self._scheme.session = self._session  # the token is fetched through the client's own session
+
+    def _attach(self, session: AsyncSession) -> None:
+        self._session = session
+        self.catalog = AsyncManagerCatalog(session, strict=self._strict)
+        self.customers = AsyncManagerCustomers(session, strict=self._strict)
+        self.accounts = AsyncManagerAccounts(session, strict=self._strict)
 
     def __repr__(self) -> str:
         return f"AsyncManagerClient(base_url={self._session.base_url!r}, app_id={self._scheme.credentials.app_id!r})"
@@ -102,18 +73,3 @@ class AsyncManagerClient:
         ``data``. Pass ``idempotent=True`` for queries, so that attempts with a lost answer are retried."""
         reply = await self._session.request(biz_type, body, idempotent=idempotent)
         return reply.data
-
-    async def aclose(self) -> None:
-        """Close the client's connections."""
-        await self._session.aclose()
-
-    async def __aenter__(self) -> AsyncManagerClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

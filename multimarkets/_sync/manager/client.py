@@ -3,28 +3,26 @@
 
 from __future__ import annotations
 
-import os
-import ssl as _ssl
-from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ...config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RateLimit
-from ...limits import LimitStore
+from ..._client import ClientOptions
+from ...config import RateLimit
 from ...manager.client import DEFAULT_MANAGER_RATE_LIMIT, AsyncManagerClient
 from ...manager.config import MANAGER_PRODUCTION_URL, ManagerCredentials
+from .._client import ClientBase
 from .._portal import Portal
 from ..manager.resources.accounts import ManagerAccounts
 from ..manager.resources.catalog import ManagerCatalog
 from ..manager.resources.customers import ManagerCustomers
 
 if TYPE_CHECKING:
-    import aiohttp
+    from typing_extensions import Unpack
 
 __all__ = ["ManagerClient"]
 
 
-class ManagerClient:
+class ManagerClient(ClientBase):
     """Client of the Manager API (white-label back office). Creating it does no I/O.
 
     The first call fetches a token with the credentials' ``app_id``/``app_secret``; it is cached and, when the
@@ -45,51 +43,26 @@ class ManagerClient:
     _async: AsyncManagerClient
     _portal: Portal
 
+    def _wire(self, async_client: AsyncManagerClient, portal: Portal) -> None:
+        self._async = async_client
+        self._portal = portal
+        self.catalog = ManagerCatalog(async_client.catalog, portal)
+        self.customers = ManagerCustomers(async_client.customers, portal)
+        self.accounts = ManagerAccounts(async_client.accounts, portal)
+
     def __init__(
         self,
         credentials: ManagerCredentials,
         base_url: str = MANAGER_PRODUCTION_URL,
         *,
         encrypt: bool = True,
-        timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        lang: str | None = None,
         rate_limit: RateLimit | None = DEFAULT_MANAGER_RATE_LIMIT,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        limit_store: str | LimitStore | None = None,
-        proxy: str | None = None,
-        trust_env: bool = True,
-        ssl: _ssl.SSLContext | str | os.PathLike[str] | None = None,
-        insecure_skip_verify: bool = False,
-        connector_factory: Callable[[], aiohttp.BaseConnector] | None = None,
-        trace_configs: Sequence[aiohttp.TraceConfig] = (),
-        strict: bool = False,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        async_client = AsyncManagerClient(
-            credentials,
-            base_url,
-            encrypt=encrypt,
-            timeout=timeout,
-            max_retries=max_retries,
-            lang=lang,
-            rate_limit=rate_limit,
-            max_response_bytes=max_response_bytes,
-            limit_store=limit_store,
-            proxy=proxy,
-            trust_env=trust_env,
-            ssl=ssl,
-            insecure_skip_verify=insecure_skip_verify,
-            connector_factory=connector_factory,
-            trace_configs=trace_configs,
-            strict=strict,
-        )
+        async_client = AsyncManagerClient(credentials, base_url, encrypt=encrypt, rate_limit=rate_limit, **options)
         portal = Portal()
-        self._async = async_client
-        self._portal = portal
-        self.catalog = ManagerCatalog(async_client.catalog, portal)
-        self.customers = ManagerCustomers(async_client.customers, portal)
-        self.accounts = ManagerAccounts(async_client.accounts, portal)
         portal.on_close(async_client.aclose)
+        self._wire(async_client, portal)
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncManagerClient", "ManagerClient", 1)
@@ -98,16 +71,3 @@ class ManagerClient:
         """Call any bizType with a raw JSON body (signed, and encrypted like every call) and return the answer's
         ``data``. Pass ``idempotent=True`` for queries, so that attempts with a lost answer are retried."""
         return self._portal.call(self._async.call, biz_type, body, idempotent=idempotent)
-
-    def close(self) -> None:
-        """Close the client's connections."""
-        self._portal.close()
-
-    def __enter__(self) -> ManagerClient:
-        self._portal.call(self._async.__aenter__)
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()

@@ -1,0 +1,116 @@
+"""What the Bridge and Manager clients share: the options they take, their session and their lifetime.
+
+Each client states only what differs (credentials, how requests are signed, its resources); the sync twins'
+base is written by hand beside the portal (``_sync/_client.py``), the clients themselves are generated.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl as _ssl
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, TypedDict
+
+import aiohttp
+
+from ._network import Network
+from ._scheme import RequestScheme
+from ._transport import AsyncSession
+from .config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RateLimit
+from .limits import LimitStore
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["AsyncClientBase", "ClientOptions"]
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword options both clients take besides their own; each is described on
+    :class:`~multimarkets.AsyncBridgeClient`."""
+
+    timeout: float
+    max_retries: int
+    lang: str | None
+    max_response_bytes: int
+    limit_store: str | LimitStore | None
+    proxy: str | None
+    trust_env: bool
+    ssl: _ssl.SSLContext | str | os.PathLike[str] | None
+    insecure_skip_verify: bool
+    connector_factory: Callable[[], aiohttp.BaseConnector] | None
+    trace_configs: Sequence[aiohttp.TraceConfig]
+    strict: bool
+
+
+class AsyncClientBase:
+    """The part of :class:`~multimarkets.AsyncBridgeClient` and :class:`~multimarkets.AsyncManagerClient`
+    that does not depend on the API: options, session, closing."""
+
+    _session: AsyncSession
+    _strict: bool
+
+    def _start(
+        self,
+        scheme: RequestScheme,
+        base_url: str,
+        *,
+        rate_limit: RateLimit | None,
+        explicit_limit: bool,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        lang: str | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        limit_store: str | LimitStore | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        ssl: _ssl.SSLContext | str | os.PathLike[str] | None = None,
+        insecure_skip_verify: bool = False,
+        connector_factory: Callable[[], aiohttp.BaseConnector] | None = None,
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
+        strict: bool = False,
+    ) -> None:
+        """Check the options and open (lazily: no I/O here) the session every call of this client goes through."""
+        self._strict = strict
+        network = Network.of(
+            proxy=proxy,
+            trust_env=trust_env,
+            ssl=ssl,
+            insecure_skip_verify=insecure_skip_verify,
+            connector_factory=connector_factory,
+            trace_configs=trace_configs,
+        )
+        self._attach(
+            AsyncSession(
+                scheme,
+                base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                lang=lang,
+                rate_limit=rate_limit,
+                max_response_bytes=max_response_bytes,
+                explicit_limit=explicit_limit,
+                limit_store=limit_store,
+                network=network,
+            )
+        )
+
+    def _attach(self, session: AsyncSession) -> None:
+        """Hold ``session`` and the client's resources bound to it (each client lists its own)."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Close the client's connections."""
+        await self._session.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
