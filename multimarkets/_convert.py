@@ -8,7 +8,8 @@ Rules kept here and nowhere else:
 - ``Decimal`` travels as an exact string; ``datetime`` as UTC epoch milliseconds;
 - enums travel as their value;
 - a response model may declare ``raw: Mapping[str, Any]``: it receives the whole wire object, so fields
-  the SDK does not model yet (and the exact wire values) stay reachable, and unknown fields never break parsing.
+  the SDK does not model yet (and the exact wire values) stay reachable, and unknown fields never break parsing;
+  and ``trace: str | None``: the trace of the call that answered it. Neither is ever sent.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _make_unstructure(cls: type[Any]) -> Any:
     fields = attrs.fields(get_origin(cls) or cls)
     inline = [f.name for f in fields if f.metadata.get("inline")]
     overrides = {
-        f.name: override(omit=True) if f.name == "raw" or f.name in inline else override(rename=wire_name(f))
+        f.name: override(omit=True) if f.name in ("raw", "trace") or f.name in inline else override(rename=wire_name(f))
         for f in fields
     }
     base = make_dict_unstructure_fn(cls, converter, **overrides)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ its declared type must not fail a call that succeeded on the service's side. Eac
 - a code an enum does not list becomes that enum's stand-in member (:func:`~multimarkets.models.enums.unknown_member`),
   so the raw code stays visible;
 - every such deviation is logged once per model and field (logger ``multimarkets``), and the model's ``raw``
-  keeps the wire object exactly as received.
+  keeps the wire object exactly as received; its ``trace`` is the trace of the call that answered it.
 
 Only what a model cannot exist without (a field without a default, e.g. a customer list row's customer
 number, a page's records) still raises :class:`~multimarkets.ResponseFormatError`. With ``strict=True`` every
@@ -140,6 +140,9 @@ def _model(value: Any, tp: Any, where: str, reading: _Reading) -> Any:
     for field in attrs.fields(cls):
         if field.name == "raw":
             values["raw"] = dict(value)
+            continue
+        if field.name == "trace":
+            values["trace"] = reading.trace
             continue
         wire = wire_name(field)
         place = f"{where}.{wire}"

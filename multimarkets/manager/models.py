@@ -165,6 +165,7 @@ class CustomerGroup:
     trade_type: int | None = None
     assets: str | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen
@@ -210,3 +211,4 @@ class ManagerAccount:
     first_deposit_time: datetime | None = None
     first_withdraw_time: datetime | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)

@@ -118,3 +118,4 @@ class Account:
     create_time: datetime | None = None
     update_time: datetime | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)

@@ -75,6 +75,7 @@ class DictionaryItem:
     create_time: datetime | None = None
     update_time: datetime | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen
@@ -96,6 +97,7 @@ class Currency:
     create_time: datetime | None = None
     update_time: datetime | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen
@@ -147,3 +149,4 @@ class Product:
     holiday_time_list: tuple[HolidayWindow, ...] = ()
     trade_time_list: tuple[TradingWindow, ...] = ()
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)

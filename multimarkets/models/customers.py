@@ -198,6 +198,7 @@ class _CustomerFields:
     create_time: datetime | None = None
     login_time: datetime | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen

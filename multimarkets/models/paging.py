@@ -21,6 +21,7 @@ class Page(Generic[T]):
     total: int
     items: tuple[T, ...] = attrs.field(metadata={"wire": "records"})
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
     @property
     def has_next(self) -> bool:

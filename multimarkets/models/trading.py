@@ -222,6 +222,7 @@ class Balance:
     balance: Decimal
     locked: Decimal
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen
@@ -239,6 +240,7 @@ class Deposit:
     """Confirmations of an on-chain deposit; empty otherwise."""
     create_time: datetime | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -249,6 +251,7 @@ class OrderRef:
     order_id: str | None = None
     client_order_id: str | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)

@@ -203,7 +203,10 @@ class AsyncTrading(AsyncResource):
             if order is None or order.status is not OrderStatus.CANCELLED:
                 raise
             return OrderRef(
-                exchange_id=order.exchange_id, order_id=order.order_id, client_order_id=order.client_order_id
+                exchange_id=order.exchange_id,
+                order_id=order.order_id,
+                client_order_id=order.client_order_id,
+                trace=order.trace,
             )
 
     async def _order_after_refusal(
