@@ -14,6 +14,7 @@ from ._logs import setup_logging
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._raw import RawResponse
     from ._sync import BridgeClient, SyncUsageError
     from .bulk import BulkReport, JournalError, RowOutcome, RowResult
     from .client import AsyncBridgeClient
@@ -98,6 +99,7 @@ _SOURCES = {
     ),
     ".models.paging": "Page",
     ".models.trading": "Balance Deposit Order OrderRef Trade TradingAccount",
+    "._raw": "RawResponse",
     ".signing": "RsaSha1Signer Signer",
 }
 _WHERE = {name: module for module, names in _SOURCES.items() for name in names.split()}
@@ -170,6 +172,7 @@ __all__ = [
     "Product",
     "RateLimit",
     "RateLimitError",
+    "RawResponse",
     "RedirectError",
     "RegisterSource",
     "ResponseFormatError",

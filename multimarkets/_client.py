@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypedDict
 import aiohttp
 
 from ._network import Network
+from ._raw import AsyncRawResponses
 from ._scheme import RequestScheme
 from ._transport import AsyncSession
 from .config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RateLimit
@@ -99,6 +100,13 @@ class AsyncClientBase:
     def _attach(self, session: AsyncSession) -> None:
         """Hold ``session`` and the client's resources bound to it (each client lists its own)."""
         raise NotImplementedError
+
+    @property
+    def with_raw_response(self) -> AsyncRawResponses:
+        """This client's methods (``.call`` and ``.<resource>.<method>``), each returning a
+        :class:`~multimarkets.RawResponse`: the usual result with the HTTP status, headers, trace and attempt count
+        of its call (README "Request ids and raw responses")."""
+        return AsyncRawResponses(self)
 
     async def aclose(self) -> None:
         """Close the client's connections."""

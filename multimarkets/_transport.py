@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -40,7 +41,7 @@ from .errors import (
 from .limits import LimitStore
 from .signing import encode_body
 
-__all__ = ["API_VERSION", "AsyncSession", "Reply"]
+__all__ = ["API_VERSION", "AsyncSession", "Reply", "replies"]
 
 API_VERSION = "0.0.1"
 """The ``version`` header every documented endpoint takes."""
@@ -52,11 +53,18 @@ logger = logging.getLogger("multimarkets")
 
 @attrs.frozen
 class Reply:
-    """A successful answer: the envelope's ``data`` and how it was obtained."""
+    """A successful answer: the envelope's ``data`` and how it was obtained (the last attempt's HTTP answer)."""
 
     data: Any
     trace: str | None
     attempts: int
+    status: int
+    headers: Mapping[str, str]
+
+
+replies: ContextVar[list[Reply] | None] = ContextVar("multimarkets_replies", default=None)
+"""When set, every successful :meth:`AsyncSession.request` in this context also appends its reply there (how
+``with_raw_response`` learns the HTTP side of a call whatever the method makes of the answer)."""
 
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
@@ -229,7 +237,7 @@ class AsyncSession:
                 await before_retry()
             prepared = await self._scheme.prepare(biz_type, payload, encoded)
             try:
-                data, trace = await self._attempt(url, biz_type, prepared, group, attempt)
+                reply = await self._attempt(url, biz_type, prepared, group, attempt)
             except MultiMarketsError as exc:
                 outcome = classify(exc)
                 exc.after_ambiguous = ambiguous
@@ -252,7 +260,10 @@ class AsyncSession:
                 logger.info("retrying %s in %.2fs after %s", biz_type, delay, type(exc).__name__)
                 await anyio.sleep(delay)
                 continue
-            return Reply(data=data, trace=trace, attempts=attempt)
+            seen = replies.get()
+            if seen is not None:
+                seen.append(reply)
+            return reply
 
     async def _attempt(
         self,
@@ -261,7 +272,7 @@ class AsyncSession:
         prepared: Prepared,
         group: str | None,
         attempt: int,
-    ) -> tuple[Any, str | None]:
+    ) -> Reply:
         http = await self._client_session()
         limiter = self.limiter_of(biz_type)
         slot = await limiter.acquire()
@@ -293,8 +304,9 @@ class AsyncSession:
                     raise too_large_error(
                         self._max_response_bytes, start=raw, http_status=http_status, trace=trace, biz_type=biz_type
                     )
-                date = response.headers.get("Date")
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                response_headers = response.headers
+                date = response_headers.get("Date")
+                retry_after = parse_retry_after(response_headers.get("Retry-After"))
         except asyncio.TimeoutError:
             outcome = "timeout"
             failure = APITimeoutError(
@@ -365,4 +377,4 @@ class AsyncSession:
             raise
         # Only a valid envelope teaches the clock: a firewall page or a broken answer may carry any Date.
         self._clock.observe(date)
-        return data, reply_trace
+        return Reply(data, reply_trace, attempt, http_status, response_headers)

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .._client import AsyncClientBase
+from .._raw import RawResponses
 from ._portal import Portal
 
 if TYPE_CHECKING:
@@ -25,6 +26,13 @@ class ClientBase:
     def _wire(self, async_client: Any, portal: Portal) -> None:
         """Hold ``async_client``, ``portal`` and the sync twins of the client's resources (generated)."""
         raise NotImplementedError
+
+    @property
+    def with_raw_response(self) -> RawResponses:
+        """This client's methods (``.call`` and ``.<resource>.<method>``), each returning a
+        :class:`~multimarkets.RawResponse`: the usual result with the HTTP status, headers, trace and attempt count
+        of its call (README "Request ids and raw responses")."""
+        return RawResponses(self._async.with_raw_response, self._portal)
 
     def close(self) -> None:
         """Close the client's connections."""

@@ -43,18 +43,17 @@ class BridgeWorld:
     open_order_id: str
 
 
+def binance_spot(name: str, n: int) -> dict[str, str]:
+    """The options of ``accounts.add`` for the n-th Binance spot account, named ``name``."""
+    keys = {"api_key": f"binance-api-key-{n:04d}", "secret_key": f"binance-secret-{n:04d}"}
+    return {"exchange_code": "binance", "account_type": "spot", "account_name": name, **keys}
+
+
 def bridge_world(c: Any) -> Steps:
     """A customer with a Binance spot account, one filled and one open order; a spare customer to cancel."""
     customer_no = yield c.customers.register(phone="13200000001", password="a123456", country="CN", register_source=1)
     spare = yield c.customers.register(phone="13200000002", password="a123456", country="CN", register_source=1)
-    yield c.accounts.add(
-        customer_no,
-        exchange_code="binance",
-        account_type="spot",
-        account_name="main",
-        api_key="binance-api-key-0001",
-        secret_key="binance-secret-0001",
-    )
+    yield c.accounts.add(customer_no, **binance_spot("main", 1))
     page = yield c.accounts.list(customer_no)
     account = TradingAccount(exchange_id="binance", account_name="main", customer_no=customer_no)
     yield c.call(SET_PRICE, {"symbolId": BTCUSDT, "price": "60000"}, idempotent=True)
@@ -75,14 +74,7 @@ BRIDGE: dict[str, Call] = {
     "customers.list": lambda c, w: c.customers.list(),
     "customers.get": lambda c, w: c.customers.get(w.customer_no),
     "customers.cancel": lambda c, w: c.customers.cancel(w.spare_customer_no, remark="leaving", auto=True),
-    "accounts.add": lambda c, w: c.accounts.add(
-        w.customer_no,
-        exchange_code="binance",
-        account_type="spot",
-        account_name="second",
-        api_key="binance-api-key-0002",
-        secret_key="binance-secret-0002",
-    ),
+    "accounts.add": lambda c, w: c.accounts.add(w.customer_no, **binance_spot("second", 2)),
     "accounts.update": lambda c, w: c.accounts.update(w.account_id, account_name="renamed"),
     "accounts.list": lambda c, w: c.accounts.list(w.customer_no),
     "trading.balances": lambda c, w: c.trading.balances(w.account),
