@@ -6,6 +6,7 @@ base is written by hand beside the portal (``_sync/_client.py``), the clients th
 
 from __future__ import annotations
 
+import copy
 import os
 import ssl as _ssl
 from collections.abc import Callable, Sequence
@@ -101,6 +102,23 @@ class AsyncClientBase:
         """Hold ``session`` and the client's resources bound to it (each client lists its own)."""
         raise NotImplementedError
 
+    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
+        """A copy of this client whose calls take ``timeout`` seconds per attempt and are repeated at most
+        ``max_retries`` times (None keeps this client's value); :class:`ConfigurationError` for a bad value.
+
+        The copy is light: it shares this client's connections, rate limiter, signer or token, and clock, and
+        does not own them. Closing the copy ends only the copy's calls; closing this client closes the
+        connections for both."""
+        session = self._session
+        twin = copy.copy(self)
+        twin._attach(
+            session.with_options(
+                timeout=session.timeout if timeout is None else timeout,
+                max_retries=session.max_retries if max_retries is None else max_retries,
+            )
+        )
+        return twin
+
     @property
     def with_raw_response(self) -> AsyncRawResponses:
         """This client's methods (``.call`` and ``.<resource>.<method>``), each returning a
@@ -109,7 +127,7 @@ class AsyncClientBase:
         return AsyncRawResponses(self)
 
     async def aclose(self) -> None:
-        """Close the client's connections."""
+        """Close the client's connections (a copy made by :meth:`with_options`: only its own calls)."""
         await self._session.aclose()
 
     async def __aenter__(self) -> Self:

@@ -19,9 +19,9 @@ import aiohttp
 import attrs
 from yarl import URL
 
-from .errors import ConfigurationError
+from .errors import ClientClosedError, ConfigurationError
 
-__all__ = ["Network", "Opened"]
+__all__ = ["Connection", "Network", "Opened"]
 
 logger = logging.getLogger("multimarkets")
 
@@ -172,6 +172,41 @@ class Opened:
     session: aiohttp.ClientSession
     options: dict[str, Any]
     headers: dict[str, str] = attrs.field(repr=False)
+
+
+@attrs.define(eq=False)
+class Connection:
+    """The aiohttp session a client and its copies (``with_options``) share, opened on first use in the running
+    event loop. Identity-hashed: it is also what holds the client's explicit rate limit claim."""
+
+    network: Network
+    base_url: str
+    opened: Opened | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    closed: bool = False
+
+    async def open(self, timeout: aiohttp.ClientTimeout) -> Opened:
+        """The open session; raises :class:`ClientClosedError` once closed."""
+        if self.opened is None and not self.closed:
+            opened = await self.network.open(timeout, self.base_url)
+            if self.opened is None and not self.closed:
+                self.opened, self.loop = opened, asyncio.get_running_loop()
+            else:
+                await opened.session.close()  # a concurrent first call, or aclose(), came first
+        if self.closed or self.opened is None:
+            raise ClientClosedError("this client is closed")
+        if self.loop is not asyncio.get_running_loop():
+            raise ConfigurationError(
+                "this client was first used in another event loop; create one client per event loop"
+            )
+        return self.opened
+
+    async def aclose(self) -> None:
+        """Close the session; later :meth:`open` calls raise :class:`ClientClosedError`."""
+        self.closed = True
+        if self.opened is not None:
+            opened, self.opened = self.opened, None
+            await opened.session.close()
 
 
 def _env_proxy(url: URL) -> tuple[URL | None, dict[str, str]]:

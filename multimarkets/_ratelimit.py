@@ -50,15 +50,11 @@ logger = logging.getLogger("multimarkets")
 class KeyLimiter:
     """One client's limit on its key's shared window, pause and ban state (see the module docs)."""
 
-    def __init__(
-        self, store: LimitStore, key: str, limit: RateLimit | None, *, timeout: float, owns_store: bool
-    ) -> None:
+    def __init__(self, store: LimitStore, key: str, limit: RateLimit | None, *, owns_store: bool) -> None:
         self._store = store
         self._owns_store = owns_store
         self._key = key
         self._limit = limit
-        self._timeout = timeout
-        self._lease = timeout + LEASE_MARGIN
         self._queue = anyio.Lock()
 
     def __repr__(self) -> str:
@@ -74,27 +70,30 @@ class KeyLimiter:
         """Where the key's window and ban state live."""
         return self._store
 
-    async def acquire(self) -> str:
-        """Wait for a slot and return its id for :meth:`release`; raises :class:`IPBannedError` while banned."""
+    async def acquire(self, call_timeout: float) -> str:
+        """Wait for a slot and return its id for :meth:`release`; raises :class:`IPBannedError` while banned.
+
+        ``call_timeout`` is the calling client's timeout: how long a store outage may hold the call, and (plus a
+        margin) the lease of its slot."""
         # One waiter per client asks the store at a time (the others queue here): a freed slot is then contended
         # by one task per process, not by every task of every process at once.
         async with self._queue:
-            return await self._wait_for_slot()
+            return await self._wait_for_slot(call_timeout)
 
-    async def _wait_for_slot(self) -> str:
+    async def _wait_for_slot(self, call_timeout: float) -> str:
         slot = uuid.uuid4().hex
         failing_since: float | None = None
         # Sleeping for the computed delay, not waiting on an event: waiters live in other loops and processes.
         while True:
             try:
-                verdict = await self._store.acquire(self._key, slot, self._limit, self._lease)
+                verdict = await self._store.acquire(self._key, slot, self._limit, call_timeout + LEASE_MARGIN)
             except LimitStoreError as exc:
                 now = time.monotonic()
                 if failing_since is None:
                     failing_since = now
-                    logger.warning("%s; holding calls until it answers (at most %.0f s)", exc, self._timeout)
-                if now - failing_since >= self._timeout:
-                    raise LimitStoreError(f"{exc}; unavailable for {self._timeout:.0f} s, nothing was sent") from None
+                    logger.warning("%s; holding calls until it answers (at most %.0f s)", exc, call_timeout)
+                if now - failing_since >= call_timeout:
+                    raise LimitStoreError(f"{exc}; unavailable for {call_timeout:.0f} s, nothing was sent") from None
                 await anyio.sleep(_STORE_RETRY_SECONDS)
                 continue
             failing_since = None
@@ -156,7 +155,6 @@ def limiter_for(
     *,
     explicit: bool,
     store: str | LimitStore | None,
-    timeout: float,
 ) -> KeyLimiter:
     """The limiter of ``owner`` (a client session) on its key.
 
@@ -177,7 +175,7 @@ def limiter_for(
             claims[owner] = limit
     opened = open_limit_store(store)
     owns = opened is not store and not isinstance(opened, MemoryLimitStore)
-    return KeyLimiter(opened, key, limit, timeout=timeout, owns_store=owns)
+    return KeyLimiter(opened, key, limit, owns_store=owns)
 
 
 def forget(owner: object) -> None:

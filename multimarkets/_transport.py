@@ -9,7 +9,9 @@ between the Bridge and Manager APIs (URL, credentials, how a request is signed) 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
@@ -20,7 +22,7 @@ import anyio
 import attrs
 
 from ._clock import clock_for
-from ._network import Network
+from ._network import Connection, Network, Opened
 from ._ratelimit import DEFAULT_BAN_SECONDS, KeyLimiter, forget, limiter_for
 from ._retry import Outcome, backoff, classify
 from ._scheme import BridgeScheme, Prepared, RequestScheme
@@ -67,6 +69,13 @@ replies: ContextVar[list[Reply] | None] = ContextVar("multimarkets_replies", def
 ``with_raw_response`` learns the HTTP side of a call whatever the method makes of the answer)."""
 
 
+def _check_call_options(timeout: float, max_retries: int) -> None:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < math.inf:
+        raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ConfigurationError(f"max_retries must be a whole number, 0 or more, got {max_retries!r}")
+
+
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
     """``(body, True)``, or ``(what was read, False)`` once the body is, or announces to be, over ``limit``."""
     if response.content_length is not None and response.content_length > limit:
@@ -99,10 +108,7 @@ class AsyncSession:
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base_url must start with http:// or https://, got {base_url!r}")
-        if timeout <= 0:
-            raise ConfigurationError("timeout must be positive")
-        if max_retries < 0:
-            raise ConfigurationError("max_retries must be 0 or more")
+        _check_call_options(timeout, max_retries)
         if max_response_bytes < 1:
             raise ConfigurationError("max_response_bytes must be positive")
         self._max_response_bytes = max_response_bytes
@@ -110,8 +116,11 @@ class AsyncSession:
         self._base_url = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._max_retries = max_retries
-        self._limit = (rate_limit, explicit_limit, limit_store, timeout)
+        self._limit = (rate_limit, explicit_limit, limit_store)
         self._limiters: dict[str, KeyLimiter] = {}
+        self._connection = Connection(network, self._base_url)
+        self._owns_connection = True
+        self._closed = False
         if not scheme.per_endpoint:
             self.limiter_of("")  # a conflicting explicit limit fails here, not on a first call
         self._clock = clock_for(self._base_url)
@@ -124,11 +133,16 @@ class AsyncSession:
         }
         if lang is not None:
             self._static_headers["lang"] = lang
-        self._network = network
-        self._request_options: dict[str, Any] = {}
-        self._http: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._closed = False
+
+    def with_options(self, *, timeout: float, max_retries: int) -> AsyncSession:
+        """A view of this session whose calls take ``timeout`` seconds per attempt and repeat at most
+        ``max_retries`` times; it shares the connections, limiters, clock and scheme. Closing the view ends only
+        its own calls; closing this session closes what they share."""
+        _check_call_options(timeout, max_retries)
+        view = copy.copy(self)
+        view._timeout, view._max_retries = aiohttp.ClientTimeout(total=timeout), max_retries
+        view._owns_connection, view._closed = False, False
+        return view
 
     @property
     def base_url(self) -> str:
@@ -158,11 +172,9 @@ class AsyncSession:
         endpoint = biz_type if self._scheme.per_endpoint else ""
         limiter = self._limiters.get(endpoint)
         if limiter is None:
-            rate_limit, explicit, store, timeout = self._limit
+            rate_limit, explicit, store = self._limit
             key = f"{self._scheme.limit_key}\n{endpoint}" if endpoint else self._scheme.limit_key
-            limiter = limiter_for(
-                self, self._base_url, key, rate_limit, explicit=explicit, store=store, timeout=timeout
-            )
+            limiter = limiter_for(self._connection, self._base_url, key, rate_limit, explicit=explicit, store=store)
             self._limiters[endpoint] = limiter
         return limiter
 
@@ -176,35 +188,20 @@ class AsyncSession:
         """Seconds one attempt may take."""
         return float(self._timeout.total or 0)
 
-    async def _client_session(self) -> aiohttp.ClientSession:
-        if self._http is None and not self._closed:
-            opened = await self._network.open(self._timeout, self._base_url)
-            if self._http is None and not self._closed:
-                self._http, self._request_options, self._loop = (
-                    opened.session,
-                    opened.options,
-                    asyncio.get_running_loop(),
-                )
-                self._static_headers.update(opened.headers)
-            else:
-                await opened.session.close()  # a concurrent first call, or aclose(), came first
-        if self._closed or self._http is None:
+    async def _open(self) -> Opened:
+        if self._closed:
             raise ClientClosedError("this client is closed")
-        if self._loop is not asyncio.get_running_loop():
-            raise ConfigurationError(
-                "this client was first used in another event loop; create one client per event loop"
-            )
-        return self._http
+        return await self._connection.open(self._timeout)
 
     async def aclose(self) -> None:
-        """Close the HTTP connections. Calls made afterwards raise :class:`ClientClosedError`."""
+        """Close the HTTP connections (a view: only its own calls). Calls made afterwards raise
+        :class:`ClientClosedError`."""
         self._closed = True
-        forget(self)
-        for limiter in self._limiters.values():
-            await limiter.aclose()
-        if self._http is not None:
-            http, self._http = self._http, None
-            await http.close()
+        if self._owns_connection:
+            forget(self._connection)
+            for limiter in self._limiters.values():
+                await limiter.aclose()
+            await self._connection.aclose()
 
     async def request(
         self,
@@ -273,24 +270,29 @@ class AsyncSession:
         group: str | None,
         attempt: int,
     ) -> Reply:
-        http = await self._client_session()
+        opened = await self._open()
         limiter = self.limiter_of(biz_type)
-        slot = await limiter.acquire()
+        slot = await limiter.acquire(self.timeout)
         trace = prepared.trace
         started = time.monotonic()
         outcome = "-"
         failure: TransportError | None = None
         try:
             timestamp = self._clock.now_ms()
-            headers = dict(self._static_headers)
+            headers = {**self._static_headers, **opened.headers}
             headers["timestamp"] = str(timestamp)
             headers["trace"] = trace
             encoded = prepared.encode(headers, timestamp)
             if group is not None:
                 headers["group"] = group
             # Never follow a redirect: it would re-send the signed request to wherever Location points.
-            async with http.post(
-                url, data=encoded, headers=headers, allow_redirects=False, **self._request_options
+            async with opened.session.post(
+                url,
+                data=encoded,
+                headers=headers,
+                allow_redirects=False,
+                timeout=self._timeout,
+                **opened.options,
             ) as response:
                 http_status = response.status
                 outcome = str(http_status)

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .._client import AsyncClientBase
 from .._raw import RawResponses
+from ..errors import ClientClosedError
 from ._portal import Portal
 
 if TYPE_CHECKING:
@@ -22,10 +25,23 @@ class ClientBase:
 
     _async: AsyncClientBase
     _portal: Portal
+    _is_copy = False
 
     def _wire(self, async_client: Any, portal: Portal) -> None:
         """Hold ``async_client``, ``portal`` and the sync twins of the client's resources (generated)."""
         raise NotImplementedError
+
+    def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
+        """A copy of this client whose calls take ``timeout`` seconds per attempt and are repeated at most
+        ``max_retries`` times (None keeps this client's value); :class:`ConfigurationError` for a bad value.
+
+        The copy is light: it shares this client's connections, rate limiter, signer or token, and clock, and
+        does not own them. Closing the copy ends only the copy's calls; closing this client closes the
+        connections for both."""
+        twin = copy.copy(self)
+        twin._wire(self._async.with_options(timeout=timeout, max_retries=max_retries), self._portal)
+        twin._is_copy = True  # the portal, its event loop and the connections stay this client's
+        return twin
 
     @property
     def with_raw_response(self) -> RawResponses:
@@ -35,8 +51,12 @@ class ClientBase:
         return RawResponses(self._async.with_raw_response, self._portal)
 
     def close(self) -> None:
-        """Close the client's connections."""
-        self._portal.close()
+        """Close the client's connections (a copy made by :meth:`with_options`: only its own calls)."""
+        if not self._is_copy:
+            self._portal.close()
+            return
+        with contextlib.suppress(ClientClosedError):  # this client closed first: the copy is closed already
+            self._portal.call(self._async.aclose)
 
     def __enter__(self) -> Self:
         self._portal.call(self._async.__aenter__)
