@@ -123,6 +123,7 @@ async def test_closing_a_copy_leaves_its_client_open(client: AsyncBridgeClient) 
         await copy.catalog.dictionaries("USDT")
     assert await client.catalog.dictionaries("USDT")
     assert await other.catalog.dictionaries("USDT")
+    assert (await other.with_raw_response.catalog.dictionaries("USDT")).status == 200
     await client.aclose()
     with pytest.raises(ClientClosedError):
         await other.catalog.dictionaries("USDT")
