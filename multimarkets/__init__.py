@@ -14,6 +14,7 @@ from ._logs import setup_logging
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._client import ClientOptions
     from ._raw import RawResponse
     from ._sync import BridgeClient, SyncUsageError
     from .bulk import BulkReport, JournalError, RowOutcome, RowResult
@@ -99,6 +100,7 @@ _SOURCES = {
     ),
     ".models.paging": "Page",
     ".models.trading": "Balance Deposit Order OrderRef Trade TradingAccount",
+    "._client": "ClientOptions",
     "._raw": "RawResponse",
     ".signing": "RsaSha1Signer Signer",
 }
@@ -135,6 +137,7 @@ __all__ = [
     "BridgeClient",
     "BulkReport",
     "ClientClosedError",
+    "ClientOptions",
     "ConfigStatus",
     "ConfigurationError",
     "Credentials",

@@ -29,21 +29,33 @@ __all__ = ["AsyncClientBase", "ClientOptions"]
 
 
 class ClientOptions(TypedDict, total=False):
-    """The keyword options both clients take besides their own; each is described on
-    :class:`~multimarkets.AsyncBridgeClient`."""
+    """The keyword options both clients take besides their own (``**options`` in their signatures). Each is
+    described at length on :class:`~multimarkets.AsyncBridgeClient` and in the README."""
 
     timeout: float
+    """Seconds one attempt may take (default 20.0); ``client.with_options()`` makes a copy with another."""
     max_retries: int
+    """How many times a failed call may be repeated where that is safe (default 2)."""
     lang: str | None
+    """The ``lang`` header sent with every request (default none: the service's language)."""
     max_response_bytes: int
+    """The largest answer read (default 8 MiB); a longer one raises ``ResponseFormatError`` ``TOO_LARGE``."""
     limit_store: str | LimitStore | None
+    """Where the API key's rate limit window lives (default ``$MULTIMARKETS_LIMIT_STORE``, else in-process)."""
     proxy: str | None
+    """``http://[user:password@]host:port`` every request goes through (default none)."""
     trust_env: bool
+    """Honour ``HTTP(S)_PROXY``/``NO_PROXY`` and ``SSL_CERT_FILE``/``SSL_CERT_DIR`` (default True)."""
     ssl: _ssl.SSLContext | str | os.PathLike[str] | None
+    """An :class:`ssl.SSLContext` or the path of a CA file to trust (default: the system's CAs)."""
     insecure_skip_verify: bool
+    """The only way to turn certificate verification off (default False)."""
     connector_factory: Callable[[], aiohttp.BaseConnector] | None
+    """Called once, in the client's event loop, for the aiohttp connector (default none)."""
     trace_configs: Sequence[aiohttp.TraceConfig]
+    """aiohttp trace configs (request hooks, OpenTelemetry) handed to the session (default none)."""
     strict: bool
+    """Raise on every answer that deviates from the docs instead of reading it tolerantly (default False)."""
 
 
 class AsyncClientBase:
