@@ -32,16 +32,12 @@ class ClientBase:
         raise NotImplementedError
 
     def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
-        """A copy of this client whose calls take ``timeout`` seconds per attempt and are repeated at most
-        ``max_retries`` times (None keeps this client's value); :class:`ConfigurationError` for a bad value.
-
-        The copy is light: it shares this client's connections, rate limiter, signer or token, and clock, and
-        does not own them. Closing the copy ends only the copy's calls; closing this client closes the
-        connections for both."""
         twin = copy.copy(self)
         twin._wire(self._async.with_options(timeout=timeout, max_retries=max_retries), self._portal)
         twin._is_copy = True  # the portal, its event loop and the connections stay this client's
         return twin
+
+    with_options.__doc__ = AsyncClientBase.with_options.__doc__  # one text for both twins
 
     @property
     def with_raw_response(self) -> RawResponses:
