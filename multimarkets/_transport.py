@@ -193,6 +193,18 @@ class AsyncSession:
             raise ClientClosedError("this client is closed")
         return await self._connection.open(self._timeout)
 
+    async def websocket(
+        self, path: str, headers: Mapping[str, str], **options: Any
+    ) -> aiohttp.ClientWebSocketResponse[Any]:
+        """Open a WebSocket to ``{base_url}{path}`` through this session's networking options (proxy, TLS trust,
+        tracing); ``options`` go to aiohttp's ``ws_connect``."""
+        opened = await self._open()
+        sent = {"User-Agent": self._static_headers["User-Agent"], **opened.headers, **headers}
+        socket: aiohttp.ClientWebSocketResponse[Any] = await opened.session.ws_connect(
+            self._base_url + path, headers=sent, **opened.options, **options
+        )
+        return socket
+
     async def aclose(self) -> None:
         """Close the HTTP connections (a view: only its own calls). Calls made afterwards raise
         :class:`ClientClosedError`."""

@@ -13,6 +13,7 @@ from .config import MANAGER_PRODUCTION_URL, ManagerCredentials
 from .resources.accounts import AsyncManagerAccounts
 from .resources.catalog import AsyncManagerCatalog
 from .resources.customers import AsyncManagerCustomers
+from .resources.data_push import AsyncManagerDataPush
 from .scheme import ManagerScheme
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class AsyncManagerClient(AsyncClientBase):
     catalog: AsyncManagerCatalog
     customers: AsyncManagerCustomers
     accounts: AsyncManagerAccounts
+    data_push: AsyncManagerDataPush
 
     def __init__(
         self,
@@ -64,6 +66,7 @@ class AsyncManagerClient(AsyncClientBase):
         self.catalog = AsyncManagerCatalog(session, strict=self._strict)
         self.customers = AsyncManagerCustomers(session, strict=self._strict)
         self.accounts = AsyncManagerAccounts(session, strict=self._strict)
+        self.data_push = AsyncManagerDataPush(session, strict=self._strict)
 
     def __repr__(self) -> str:
         return f"AsyncManagerClient(base_url={self._session.base_url!r}, app_id={self._scheme.credentials.app_id!r})"

@@ -317,6 +317,8 @@ class Sandbox:
             "bans_total": sum(entry.limiter.ban_count for entry in keys.values()),
             "faults": str(self.faults),
             "clock_skew_ms": self._wall.skew_ms,
+            "push_connections": running.manager.push.connections,
+            "push_pings": running.manager.push.pings,
         }
 
     def customers(self) -> list[dict[str, Any]]:

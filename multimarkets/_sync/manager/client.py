@@ -15,6 +15,7 @@ from .._portal import Portal
 from ..manager.resources.accounts import ManagerAccounts
 from ..manager.resources.catalog import ManagerCatalog
 from ..manager.resources.customers import ManagerCustomers
+from ..manager.resources.data_push import ManagerDataPush
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -40,6 +41,7 @@ class ManagerClient(ClientBase):
     catalog: ManagerCatalog
     customers: ManagerCustomers
     accounts: ManagerAccounts
+    data_push: ManagerDataPush
     _async: AsyncManagerClient
     _portal: Portal
 
@@ -49,6 +51,7 @@ class ManagerClient(ClientBase):
         self.catalog = ManagerCatalog(async_client.catalog, portal)
         self.customers = ManagerCustomers(async_client.customers, portal)
         self.accounts = ManagerAccounts(async_client.accounts, portal)
+        self.data_push = ManagerDataPush(async_client.data_push, portal)
 
     def __init__(
         self,

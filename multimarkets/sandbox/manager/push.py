@@ -73,6 +73,13 @@ class PushHub:
         self._events: dict[int, list[tuple[int, str]]] = {}
         self._next = 1
         self._groups: dict[tuple[int, str], _Group] = {}
+        self.pings = 0
+        """Text pings received, on every connection so far."""
+
+    @property
+    def connections(self) -> int:
+        """Push sockets open now."""
+        return sum(1 for group in self._groups.values() if group.socket is not None and not group.socket.closed)
 
     def publish(self, company_id: int, event_type: str, data: Mapping[str, Any]) -> None:
         """Queue an event for every group of ``company_id`` (now and on their next connection)."""
@@ -126,6 +133,7 @@ class PushHub:
         try:
             async for message in socket:
                 if message.type is aiohttp.WSMsgType.TEXT and message.data == "ping":
+                    self.pings += 1
                     await socket.pong()
         finally:
             sender.cancel()

@@ -4,5 +4,6 @@
 from .accounts import ManagerAccounts
 from .catalog import ManagerCatalog
 from .customers import ManagerCustomers
+from .data_push import ManagerDataPush
 
-__all__ = ["ManagerAccounts", "ManagerCatalog", "ManagerCustomers"]
+__all__ = ["ManagerAccounts", "ManagerCatalog", "ManagerCustomers", "ManagerDataPush"]

@@ -1,0 +1,186 @@
+"""The Data Push connection (reference manager-api §6.1): the WebSocket ``{base_url}/ws`` with the ``token`` and
+``group`` handshake headers, a text ``ping`` every ``ping_interval`` seconds, reconnection after a drop or an
+expired token, and the seen-store that hides what the service sends again after a reconnect.
+
+Reconnecting waits a random time (full jitter) up to ``reconnect_delay`` after a connection that delivered
+something, and twice as long after each further failure in a row, up to :data:`MAX_RECONNECT_DELAY`. A
+handshake refused with HTTP 401 fetches a new token at once; a refused fresh token raises
+:class:`~multimarkets.LoginExpiredError`. Network failures, HTTP 429 and 5xx are retried without end (a
+stream is meant to outlive outages; each is logged); other refusals raise :class:`~multimarkets.APIError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from typing import Any
+
+import aiohttp
+
+from ..._transport import AsyncSession
+from ...errors import APIError, LoginExpiredError, TransportError
+from ...webhooks.dedup import Claim, DedupStore
+from ..scheme import ManagerScheme
+from .events import PushEvent, UnknownEvent, parse_push
+
+__all__ = ["DEFAULT_PING_INTERVAL", "DEFAULT_RECONNECT_DELAY", "MAX_RECONNECT_DELAY", "PushFeed"]
+
+logger = logging.getLogger("multimarkets.data_push")
+
+DEFAULT_PING_INTERVAL = 10.0
+"""Seconds between two text pings: the documented heartbeat cycle."""
+DEFAULT_RECONNECT_DELAY = 0.5
+"""Upper bound, in seconds, of the random wait before the first reconnection after a drop."""
+MAX_RECONNECT_DELAY = 30.0
+"""Upper bound of the wait however many reconnections failed in a row."""
+SILENT_PINGS = 3
+"""Ping intervals without any frame from the service (not even a pong) after which the connection is dead."""
+
+PATH = "/ws"
+
+
+class PushFeed:
+    """Successive Data Push connections of one ``group`` seen as one stream of new events.
+
+    :meth:`next` returns the next event the ``seen`` store has not seen, with its key, claimed: the caller
+    must ``complete`` or ``release`` it in the store. :meth:`aclose` closes the connection.
+    """
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        group: str,
+        *,
+        seen: DedupStore,
+        ping_interval: float,
+        reconnect_delay: float,
+        strict: bool,
+    ) -> None:
+        scheme = session.scheme
+        if not isinstance(scheme, ManagerScheme):
+            raise TypeError("Data Push needs a Manager session")
+        self._session = session
+        self._tokens = scheme.tokens
+        self._group = group
+        self.seen = seen
+        self._ping_interval = ping_interval
+        self._reconnect_delay = reconnect_delay
+        self._strict = strict
+        self._ws: aiohttp.ClientWebSocketResponse[Any] | None = None
+        self._pinger: asyncio.Task[None] | None = None
+        self._failures = 0
+        self._connections = 0
+        self._delivered = False
+
+    @property
+    def connections(self) -> int:
+        """How many connections were opened so far."""
+        return self._connections
+
+    async def next(self) -> tuple[PushEvent | UnknownEvent, str]:
+        """The next event not seen before and its key, claimed in the seen-store."""
+        while True:
+            event = parse_push(await self._receive(), strict=self._strict)
+            if event is None:
+                continue
+            key = event.identity
+            claim = self.seen.claim(key)
+            if claim is Claim.NEW:
+                return event, key
+            logger.debug("skipped %s %s: %s", event.event_type, key, claim.value)
+
+    async def aclose(self) -> None:
+        """Close the connection (what the service sent and was not read yet is not sent again)."""
+        await self._drop()
+
+    async def backoff(self, failures: int | None = None) -> None:
+        """Wait a random time up to ``reconnect_delay`` doubled for each failure in a row after the first
+        (``failures``, by default the connection attempts that failed in a row), at most 30 s."""
+        failures = self._failures if failures is None else failures
+        ceiling = min(MAX_RECONNECT_DELAY, self._reconnect_delay * 2 ** max(failures - 1, 0))
+        await asyncio.sleep(random.uniform(0, ceiling))
+
+    async def _receive(self) -> str:
+        while True:
+            ws = self._ws or await self._connect()
+            try:
+                message = await ws.receive(timeout=SILENT_PINGS * self._ping_interval)
+            except asyncio.TimeoutError:
+                logger.warning(
+                    "Data Push: nothing from the service for %.0f s; reconnecting", SILENT_PINGS * self._ping_interval
+                )
+                await self._lost()
+                continue
+            if message.type is aiohttp.WSMsgType.TEXT:
+                self._delivered = True
+                return str(message.data)
+            if message.type is aiohttp.WSMsgType.BINARY:
+                self._delivered = True
+                return bytes(message.data).decode("utf-8", "replace")
+            if message.type is aiohttp.WSMsgType.PING:
+                await ws.pong(message.data)
+            elif message.type is not aiohttp.WSMsgType.PONG:
+                logger.info("Data Push connection closed (code %s); reconnecting", ws.close_code)
+                await self._lost()
+
+    async def _lost(self) -> None:
+        await self._drop()
+        self._failures = 1 if self._delivered else self._failures + 1
+        await self.backoff()
+
+    async def _connect(self) -> aiohttp.ClientWebSocketResponse[Any]:
+        while True:
+            fetched = self._tokens.fetches
+            try:
+                token = await self._tokens.get()
+                ws = await self._session.websocket(PATH, {"token": token.value, "group": self._group}, autoping=False)
+            except aiohttp.WSServerHandshakeError as exc:
+                if exc.status != 401:
+                    self._refused(exc.status)
+                elif self._tokens.fetches > fetched:
+                    raise LoginExpiredError(
+                        "the Data Push handshake refused a token the auth call had just issued",
+                        http_status=401,
+                        biz_type="data push",
+                    ) from None
+                else:
+                    logger.info("Data Push: the token expired; fetching a new one")
+                    self._tokens.discard(token)
+                    continue
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TransportError) as exc:
+                logger.warning("Data Push: cannot connect (%s); retrying", type(exc).__name__)
+            else:
+                self._ws, self._delivered = ws, False
+                self._connections += 1
+                self._pinger = asyncio.get_running_loop().create_task(self._ping(ws))
+                return ws
+            self._failures += 1
+            await self.backoff()
+
+    def _refused(self, status: int) -> None:
+        if status == 429 or status >= 500:
+            logger.warning("Data Push: the handshake got HTTP %s; retrying", status)
+            return
+        raise APIError(
+            f"the Data Push handshake was refused with HTTP {status}", http_status=status, biz_type="data push"
+        )
+
+    async def _ping(self, ws: aiohttp.ClientWebSocketResponse[Any]) -> None:
+        while not ws.closed:
+            await asyncio.sleep(self._ping_interval)
+            try:
+                await ws.send_str("ping")
+            except (ConnectionError, RuntimeError):
+                return  # the connection is going; the reader notices and reconnects
+
+    async def _drop(self) -> None:
+        ws, self._ws = self._ws, None
+        pinger, self._pinger = self._pinger, None
+        if pinger is not None:
+            pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pinger
+        if ws is not None:
+            await ws.close()

@@ -1,0 +1,115 @@
+"""``manager.data_push``: the live stream of account and customer events (reference manager-api §6)."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from ...errors import ConfigurationError
+from ...resources._base import AsyncResource
+from ...webhooks.dedup import DedupStore, MemoryDedupStore
+from ..push import DataPushEvent
+from ..push.stream import DEFAULT_PING_INTERVAL, DEFAULT_RECONNECT_DELAY, PushFeed
+
+__all__ = ["AsyncManagerDataPush", "PushHandler"]
+
+logger = logging.getLogger("multimarkets.data_push")
+
+PushHandler = Callable[[DataPushEvent], Awaitable[None] | None]
+"""``on_event(event)``: a plain function or a coroutine function."""
+
+
+class AsyncManagerDataPush(AsyncResource):
+    """Data Push: events pushed over a WebSocket, typed, each delivered once.
+
+    ``group`` names the subscription: the service replays to a group what it missed while away (168 hours),
+    and a second connection of the same group pushes the first out, so give each consumer its own. ``seen``
+    remembers the identities of delivered events (:func:`~multimarkets.manager.push.event_identity`), the
+    last 10 000 in memory by default; pass a :class:`~multimarkets.webhooks.SqliteDedupStore` or
+    ``RedisDedupStore`` to remember them across restarts. ``ping_interval`` is the heartbeat (the documented
+    10 s), ``reconnect_delay`` the bound of the first random wait before reconnecting.
+    """
+
+    __slots__ = ()
+
+    async def events(
+        self,
+        group: str,
+        *,
+        seen: DedupStore | None = None,
+        ping_interval: float = DEFAULT_PING_INTERVAL,
+        reconnect_delay: float = DEFAULT_RECONNECT_DELAY,
+    ) -> AsyncIterator[DataPushEvent]:
+        """Iterate the events as they arrive, without end; reconnects by itself. An event is recorded as seen
+        when it is handed over (use :meth:`run` to record it only once handled). Leaving the loop closes the
+        connection; what the service had already sent and the loop had not taken is not sent again."""
+        feed = _feed(self, group, seen, ping_interval, reconnect_delay)
+        try:
+            while True:
+                event, key = await feed.next()
+                feed.seen.complete(key)
+                yield event
+        finally:
+            await feed.aclose()
+
+    async def run(
+        self,
+        on_event: PushHandler,
+        group: str,
+        *,
+        seen: DedupStore | None = None,
+        ping_interval: float = DEFAULT_PING_INTERVAL,
+        reconnect_delay: float = DEFAULT_RECONNECT_DELAY,
+    ) -> None:
+        """Call ``on_event`` (sync or async) with each event, without end, as the webhook receiver does: an event
+        is recorded as seen once ``on_event`` returns. When it raises, the error is logged, the event is not
+        recorded, and it is offered again after a growing random wait, before any later event, on the same
+        connection (reconnecting would lose what is in flight: the service takes no acknowledgement). An
+        event ``on_event`` can never handle therefore stops the stream: catch what you mean to skip."""
+        if not callable(on_event):
+            raise ConfigurationError("on_event must be callable")
+        feed = _feed(self, group, seen, ping_interval, reconnect_delay)
+        try:
+            while True:
+                event, key = await feed.next()
+                attempt = 0
+                while not await _handled(on_event, event, key, feed):
+                    attempt += 1
+                    await feed.backoff(attempt)
+                    feed.seen.claim(key)
+        finally:
+            await feed.aclose()
+
+
+def _feed(
+    resource: AsyncResource, group: str, seen: DedupStore | None, ping_interval: float, reconnect_delay: float
+) -> PushFeed:
+    if not isinstance(group, str) or not group.strip():
+        raise ConfigurationError("group must be a non-empty name, unique per consumer")
+    if ping_interval <= 0 or reconnect_delay < 0:
+        raise ConfigurationError("ping_interval must be positive and reconnect_delay not negative")
+    return PushFeed(
+        resource._session,
+        group,
+        seen=seen if seen is not None else MemoryDedupStore(),
+        ping_interval=ping_interval,
+        reconnect_delay=reconnect_delay,
+        strict=resource._strict,
+    )
+
+
+async def _handled(on_event: PushHandler, event: DataPushEvent, key: str, feed: PushFeed) -> bool:
+    try:
+        result = on_event(event)
+        if inspect.isawaitable(result):
+            await result
+    except Exception:
+        feed.seen.release(key)
+        logger.exception("on_event failed for %s %s; it is offered again", event.event_type, key)
+        return False
+    except BaseException:
+        feed.seen.release(key)
+        raise
+    feed.seen.complete(key)
+    return True

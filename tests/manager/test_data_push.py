@@ -1,0 +1,201 @@
+"""Data Push through the SDK over a real WebSocket on loopback to the sandbox: typed events, each delivered once
+across injected drops and replays, token expiry, the ping, closing, and the handler style."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import anyio
+import pytest
+
+from multimarkets import RateLimit
+from multimarkets.manager import AsyncManagerClient, ManagerCredentials
+from multimarkets.manager.push import DataPushEvent, KycEvent, RegisterEvent, UnknownEvent
+from multimarkets.sandbox import ManagerConfig, Sandbox
+
+pytestmark = pytest.mark.anyio
+
+FAST = {"reconnect_delay": 0.01}
+
+
+class FakeClock:
+    """The sandbox's monotonic clock, moved by the test (token lifetimes are measured on it)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@contextlib.asynccontextmanager
+async def manager_of(sandbox: Sandbox) -> AsyncIterator[AsyncManagerClient]:
+    given = sandbox.manager_credentials
+    options: dict[str, Any] = {"rate_limit": RateLimit(1000, 1.0), "strict": True, "trust_env": False}
+    async with AsyncManagerClient(ManagerCredentials(given.app_id, given.app_secret), given.base_url, **options) as c:
+        yield c
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait for ``condition`` (the sandbox answers in its own tasks); fails after 10 s."""
+    with anyio.fail_after(10):
+        while not condition():  # noqa: ASYNC110 - the sandbox's counters come with no event to await
+            await anyio.sleep(0.005)
+
+
+def kyc(n: int) -> dict[str, Any]:
+    return {"id": str(n), "customerNo": f"8600{n:04d}", "status": 2, "revision": 1, "updateTime": 1670815269000 + n}
+
+
+async def collect(events: AsyncIterator[DataPushEvent], count: int, into: list[DataPushEvent]) -> None:
+    async for event in events:
+        into.append(event)
+        if len(into) == count:
+            return
+
+
+async def test_every_event_once_and_in_order_across_injected_drops(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "multimarkets.data_push")
+    config = ManagerConfig(push_drop_rate=0.25)
+    async with Sandbox(manager=config, seed=11) as sandbox, manager_of(sandbox) as client:
+        got: list[DataPushEvent] = []
+        events = client.data_push.events("g1", **FAST)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(collect, events, 60, got)
+            await until(lambda: sandbox.stats()["push_connections"] == 1)
+            for n in range(1, 61):
+                sandbox.push_event("kyc", kyc(n))
+        await events.aclose()
+    drops = [r for r in caplog.records if "connection closed" in r.getMessage()]
+    assert len(drops) >= 5  # the sandbox dropped the socket and replayed its last messages that often
+    assert all(isinstance(event, KycEvent) for event in got)
+    assert [event.id for event in got] == [str(n) for n in range(1, 61)]
+
+
+async def test_an_expired_token_is_refreshed_and_the_stream_resumes() -> None:
+    clock = FakeClock()
+    async with Sandbox(manager=ManagerConfig(token_lifetime=60), clock=clock) as sandbox, manager_of(sandbox) as client:
+        got: list[DataPushEvent] = []
+        events = client.data_push.events("g1", **FAST)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(collect, events, 2, got)
+            await until(lambda: sandbox.stats()["push_connections"] == 1)
+            sandbox.push_event("kyc", kyc(1))
+            sandbox.push_event("kyc", kyc(2))
+        clock.now += 120  # the token is now expired: the reconnection must fetch a new one
+        assert sandbox.drop_push_connections() == 1
+        sandbox.push_event("kyc", kyc(3))
+        sandbox.push_event("kyc", kyc(4))
+        await collect(events, 4, got)
+        await events.aclose()
+        assert client._scheme.tokens.fetches == 2
+    assert [event.id for event in got] == ["1", "2", "3", "4"]
+
+
+async def test_unknown_event_types_arrive_as_unknown_events() -> None:
+    async with Sandbox() as sandbox, manager_of(sandbox) as client:
+        got: list[DataPushEvent] = []
+        events = client.data_push.events("g1", **FAST)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(collect, events, 2, got)
+            await until(lambda: sandbox.stats()["push_connections"] == 1)
+            sandbox.push_event("margin_call", {"accountId": 7, "level": "0.8"})
+            sandbox.push_event("margin_call", {"accountId": 7, "level": "0.9"})
+        await events.aclose()
+    assert [type(event) for event in got] == [UnknownEvent, UnknownEvent]
+    assert [(event.event_type, event.raw) for event in got] == [
+        ("margin_call", {"accountId": 7, "level": "0.8"}),
+        ("margin_call", {"accountId": 7, "level": "0.9"}),
+    ]
+
+
+async def test_registration_arrives_typed_from_what_happens_in_the_sandbox() -> None:
+    async with Sandbox() as sandbox, manager_of(sandbox) as client:
+        got: list[DataPushEvent] = []
+        events = client.data_push.events("g1", **FAST)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(collect, events, 2, got)
+            await until(lambda: sandbox.stats()["push_connections"] == 1)
+            customer_no = await client.customers.register(
+                email="push@example.com", password="pw-123456", country="CN", accounts={1: "USDT"}
+            )
+        await events.aclose()
+    register, opened = got
+    assert isinstance(register, RegisterEvent) and register.customer_no == customer_no
+    assert opened.event_type == "open_account"
+
+
+async def test_the_connection_pings_and_closing_the_iterator_closes_it() -> None:
+    async with Sandbox() as sandbox, manager_of(sandbox) as client:
+        events = client.data_push.events("g1", ping_interval=0.02, **FAST)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(collect, events, 1, [])
+            await until(lambda: sandbox.stats()["push_pings"] >= 3)
+            sandbox.push_event("kyc", kyc(1))
+        assert sandbox.stats()["push_connections"] == 1
+        await events.aclose()
+        await until(lambda: sandbox.stats()["push_connections"] == 0)
+
+
+async def test_leaving_an_aclosing_block_closes_the_connection() -> None:
+    async with Sandbox() as sandbox, manager_of(sandbox) as client:
+        got: list[DataPushEvent] = []
+
+        async def first_event() -> None:
+            async with contextlib.aclosing(client.data_push.events("g1", **FAST)) as events:
+                async for event in events:
+                    got.append(event)
+                    break
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(first_event)
+            await until(lambda: sandbox.stats()["push_connections"] == 1)
+            sandbox.push_event("kyc", kyc(1))
+        await until(lambda: sandbox.stats()["push_connections"] == 0)
+    assert [event.id for event in got] == ["1"]
+
+
+async def test_run_offers_a_failed_event_again_before_the_next(caplog: pytest.LogCaptureFixture) -> None:
+    handled: list[str] = []
+    calls: list[str] = []
+    done = anyio.Event()
+
+    async def on_event(event: DataPushEvent) -> None:
+        assert isinstance(event, KycEvent) and event.id is not None
+        calls.append(event.id)
+        if event.id == "2" and calls.count("2") < 3:
+            raise RuntimeError("the database is away")
+        handled.append(event.id)
+        if len(handled) == 3:
+            done.set()
+
+    async with Sandbox() as sandbox, manager_of(sandbox) as client:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lambda: client.data_push.run(on_event, "g1", **FAST))
+            await until(lambda: sandbox.stats()["push_connections"] == 1)
+            for n in (1, 2, 3):
+                sandbox.push_event("kyc", kyc(n))
+            await done.wait()
+            tg.cancel_scope.cancel()
+        await until(lambda: sandbox.stats()["push_connections"] == 0)
+    assert handled == ["1", "2", "3"]
+    assert calls == ["1", "2", "2", "2", "3"]
+    assert sum("on_event failed" in r.getMessage() for r in caplog.records) == 2
+
+
+async def test_a_shared_seen_store_records_what_was_delivered(tmp_path: Any) -> None:
+    from multimarkets.webhooks import Claim, SqliteDedupStore
+
+    store = SqliteDedupStore(tmp_path / "seen.db")
+    async with Sandbox() as sandbox, manager_of(sandbox) as client:
+        got: list[DataPushEvent] = []
+        events = client.data_push.events("g1", seen=store, **FAST)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(collect, events, 1, got)
+            await until(lambda: sandbox.stats()["push_connections"] == 1)
+            sandbox.push_event("kyc", kyc(1))
+        await events.aclose()
+    assert store.claim(got[0].identity) is Claim.DUPLICATE
