@@ -231,6 +231,10 @@ _WANTED = {str: "a string", bool: "a boolean", int: "a number"}
 
 
 def _decimal(value: Any) -> Decimal:
+    if isinstance(value, Decimal):  # a JSON number its reader parsed exactly: where the docs send numbers (Data Push)
+        if not value.is_finite():
+            raise _Misfit("not a finite amount", None)
+        return value
     text = value if isinstance(value, str) else repr(value) if _is_number(value) else None
     try:
         number = Decimal(text) if text is not None else None

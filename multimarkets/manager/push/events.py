@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import typing
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import attrs
 
+from ..._convert import wire_name
 from ..._read import deviation, read
 
 __all__ = ["PushEvent", "UnknownEvent", "event_identity", "parse_push"]
@@ -64,11 +66,16 @@ def event_identity(event_type: str, data: Any) -> str:
 
 
 _classes: dict[str, type[PushEvent]] = {}
+_decimal_fields: dict[type[PushEvent], frozenset[str]] = {}
 
 
 def register_types(*classes: type[PushEvent]) -> None:
     """Make ``parse_push`` read ``eventType`` ``cls.event_type`` as ``cls``."""
-    _classes.update((cls.event_type, cls) for cls in classes)
+    for cls in classes:
+        _classes[cls.event_type] = cls
+        hints = typing.get_type_hints(cls)
+        decimals = (wire_name(f) for f in attrs.fields(cls) if Decimal in typing.get_args(hints[f.name]))
+        _decimal_fields[cls] = frozenset(decimals)
 
 
 def parse_push(text: str | bytes, *, strict: bool = False) -> PushEvent | UnknownEvent | None:
@@ -90,7 +97,17 @@ def parse_push(text: str | bytes, *, strict: bool = False) -> PushEvent | Unknow
     if not isinstance(data, dict):
         _odd(f'a {event_type} message whose "data" is not an object', strict)
         return UnknownEvent(event_type=event_type, raw=data)
-    return read(data, cls, strict=strict, biz_type=f"data push {event_type}")
+    exact = _exact_numbers(data, cls)
+    event = read(exact, cls, strict=strict, biz_type=f"data push {event_type}")
+    return event if exact is data else attrs.evolve(event, raw=data)
+
+
+def _exact_numbers(data: dict[str, Any], cls: type[PushEvent]) -> dict[str, Any]:
+    """``data`` with whole numbers in decimal fields as ``Decimal`` (the docs send those amounts as JSON numbers,
+    which the reader takes as they are); ``data`` itself when there are none."""
+    wires = _decimal_fields[cls]
+    found = {k: Decimal(v) for k, v in data.items() if k in wires and isinstance(v, int) and not isinstance(v, bool)}
+    return {**data, **found} if found else data
 
 
 def _odd(detail: str, strict: bool) -> None:
