@@ -1,0 +1,93 @@
+"""The generated sync ``ManagerClient.data_push``: a plain ``for`` loop over the sandbox's pushes, closed by
+``break``, and ended by Ctrl-C within a second."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable
+
+from multimarkets import ManagerClient, ManagerCredentials
+from multimarkets.manager.push import DataPushEvent, KycEvent
+from multimarkets.sandbox import Sandbox
+
+
+def until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met within 10 s"
+        time.sleep(0.005)
+
+
+def test_a_for_loop_gets_each_event_and_break_closes_the_connection() -> None:
+    with Sandbox.in_thread() as sandbox:
+        given = sandbox.manager_credentials
+        credentials = ManagerCredentials(given.app_id, given.app_secret)
+
+        def publish() -> None:
+            until(lambda: sandbox.stats()["push_connections"] == 1)
+            for n in range(1, 4):
+                sandbox.push_event("kyc", {"id": str(n), "revision": 1})
+            sandbox.drop_push_connections()  # the reconnection replays them: they are not delivered twice
+            sandbox.push_event("kyc", {"id": "4", "revision": 1})
+
+        got: list[DataPushEvent] = []
+        with ManagerClient(credentials, given.base_url, strict=True, trust_env=False) as client:
+            threading.Thread(target=publish, daemon=True).start()
+            for event in client.data_push.events("g1", reconnect_delay=0.01):
+                got.append(event)
+                if len(got) == 4:
+                    break
+            until(lambda: sandbox.stats()["push_connections"] == 0)
+    assert all(isinstance(event, KycEvent) for event in got)
+    assert [event.id for event in got] == ["1", "2", "3", "4"]
+
+
+CHILD = textwrap.dedent(
+    """
+    import threading, time
+    from multimarkets import ManagerClient, ManagerCredentials
+    from multimarkets.sandbox import Sandbox
+
+    with Sandbox.in_thread() as sandbox:
+        given = sandbox.manager_credentials
+
+        def publish():
+            while sandbox.stats()["push_connections"] == 0:
+                time.sleep(0.005)
+            sandbox.push_event("kyc", {"id": "1"})
+
+        threading.Thread(target=publish, daemon=True).start()
+        client = ManagerClient(ManagerCredentials(given.app_id, given.app_secret), given.base_url, trust_env=False)
+        try:
+            for event in client.data_push.events("g1"):
+                print("event", event.event_type, flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", time.monotonic(), flush=True)
+        client.close()
+    """
+)
+
+
+def test_ctrl_c_ends_the_sync_loop_within_a_second() -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as child:
+        try:
+            assert child.stdout is not None and child.stderr is not None
+            assert child.stdout.readline() == "event kyc\n"  # the loop now waits for the next event
+            sent = time.monotonic()
+            child.send_signal(signal.SIGINT)
+            word, at = child.stdout.readline().split()
+            assert word == "interrupted"
+            assert float(at) - sent < 1.0  # CLOCK_MONOTONIC is one clock for both processes (Linux)
+            assert child.wait(timeout=30) == 0, child.stderr.read()
+        finally:
+            if child.poll() is None:
+                child.kill()
