@@ -112,7 +112,7 @@ def render_class(node: ast.ClassDef, text: str, classes: dict[str, ast.ClassDef]
             raise GenError(f"{node.name}.{name}: a public member the generator cannot mirror (an annotated async def?)")
         returns, body = unparse(stmt.returns, twins), body_of(stmt, node.name)
         if body[0].startswith("return self._portal.iterate"):
-            returns = returns.removeprefix("Async")  # AsyncIterator[T] -> Iterator[T]
+            returns = re.sub(r"^AsyncGenerator\[(.*), None\]$", r"Iterator[\1]", returns).removeprefix("Async")
         methods.append([f"def {name}({unparse(stmt.args, twins)}) -> {returns}:", *doc(stmt), *body])
     lines = [*doc(node), "", *(f"{a}: {cls}" for a, cls in resources.items())]
     lines += [f"_async: {node.name}", "_portal: Portal"]

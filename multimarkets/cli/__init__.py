@@ -19,6 +19,7 @@ COMMANDS = {
     "sandbox": "serve a local sandbox of the Bridge and Manager APIs",
     "customers": "manage customers",
     "webhooks": "receive trade notifications",
+    "data-push": "follow the Manager API's Data Push events",
 }
 
 
@@ -30,7 +31,7 @@ def build_parser(commands: Collection[str] = COMMANDS.keys()) -> argparse.Argume
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, summary in COMMANDS.items():
         if name in commands:
-            importlib.import_module(f"{__name__}.{name}").register(subparsers)
+            importlib.import_module(f"{__name__}.{name.replace('-', '_')}").register(subparsers)
         else:
             subparsers.add_parser(name, help=summary)
     return parser

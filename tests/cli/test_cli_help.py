@@ -25,7 +25,9 @@ COMMANDS = list(command_paths(build_parser()))
 
 
 def test_the_walk_finds_the_nested_commands() -> None:
-    assert {("demo",), ("sandbox",), ("customers", "import"), ("webhooks", "listen")} <= set(COMMANDS)
+    assert {("demo",), ("sandbox",), ("customers", "import"), ("webhooks", "listen"), ("data-push", "listen")} <= set(
+        COMMANDS
+    )
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=lambda words: " ".join(words) or "multimarkets")

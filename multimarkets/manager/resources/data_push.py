@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from ...errors import ConfigurationError
 from ...resources._base import AsyncResource
@@ -40,7 +40,7 @@ class AsyncManagerDataPush(AsyncResource):
         seen: DedupStore | None = None,
         ping_interval: float = DEFAULT_PING_INTERVAL,
         reconnect_delay: float = DEFAULT_RECONNECT_DELAY,
-    ) -> AsyncIterator[DataPushEvent]:
+    ) -> AsyncGenerator[DataPushEvent, None]:
         """Iterate the events as they arrive, without end; reconnects by itself. An event is recorded as seen
         when it is handed over (use :meth:`run` to record it only once handled). Leaving the loop closes the
         connection; what the service had already sent and the loop had not taken is not sent again."""
