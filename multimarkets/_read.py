@@ -135,41 +135,53 @@ def _model(value: Any, tp: Any, where: str, reading: _Reading) -> Any:
         raise _Misfit(f"{_kind(value)} where an object is documented")
     cls = get_origin(tp) or tp
     typevars = dict(zip(getattr(cls, "__parameters__", ()), get_args(tp), strict=False))
-    hints = _hints(cls)
     values: dict[str, Any] = {}
-    for field in attrs.fields(cls):
-        if field.name == "raw":
+    for name, wire, hint, optional, required in _plan(cls):
+        if name == "raw":
             values["raw"] = dict(value)
             continue
-        if field.name == "trace":
+        if name == "trace":
             values["trace"] = reading.trace
             continue
-        wire = wire_name(field)
         place = f"{where}.{wire}"
-        required = field.default is attrs.NOTHING
         if wire not in value:
             if required:
-                raise _Misfit(f"{cls.__name__}.{field.name} is missing", where=place)
+                raise _Misfit(f"{cls.__name__}.{name} is missing", where=place)
+            continue
+        item = value[wire]
+        if (item is None and optional) or (hint in _PLAIN and type(item) is hint):
+            values[name] = item  # the documented JSON type: nothing to check or convert
             continue
         try:
-            values[field.name] = _value(value[wire], hints[field.name], place, reading, typevars)
+            values[name] = _value(item, hint, place, reading, typevars)
         except _Misfit as misfit:
             if misfit.where is None:
                 misfit.where = place
-                misfit.detail = f"{cls.__name__}.{field.name}: {misfit.detail}"
+                misfit.detail = f"{cls.__name__}.{name}: {misfit.detail}"
             if reading.strict:
                 raise reading.fail(misfit.where, misfit.detail) from None
             if required and misfit.fallback in (_NOTHING, None):
                 raise  # what the model cannot exist without
             _log(misfit, reading)
             if misfit.fallback is not _NOTHING:
-                values[field.name] = misfit.fallback
+                values[name] = misfit.fallback
     return cls(**values)
 
 
 @functools.cache
-def _hints(cls: type[Any]) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+def _plan(cls: type[Any]) -> tuple[tuple[str, str, Any, bool, bool], ...]:
+    """Per field of a model, once: name, JSON key, type (``X`` of ``X | None``), whether None is allowed, and
+    whether it is required (reading a model is the hot path of every answer and every pushed event)."""
+    hints = typing.get_type_hints(cls)
+    plan = []
+    for field in attrs.fields(cls):
+        hint, optional = hints[field.name], False
+        if get_origin(hint) in (Union, types.UnionType):
+            options = [arg for arg in get_args(hint) if arg is not type(None)]
+            if len(options) == 1 and len(get_args(hint)) == 2:
+                hint, optional = options[0], True
+        plan.append((field.name, wire_name(field), hint, optional, field.default is attrs.NOTHING))
+    return tuple(plan)
 
 
 def _kind(value: Any) -> str:
@@ -228,6 +240,7 @@ def _scalar(value: Any, tp: Any) -> Any:
 
 
 _WANTED = {str: "a string", bool: "a boolean", int: "a number"}
+_PLAIN = frozenset(_WANTED)
 
 
 def _decimal(value: Any) -> Decimal:
