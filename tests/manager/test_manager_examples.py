@@ -17,6 +17,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
     [
         ("manager_quickstart", r"registered \d+: USDT balance 5\.0+\n"),
         ("manager_quickstart_sync", r"registered \d+: 13200000092\n"),
+        ("data_push", r"register (\d+) \(EMAIL\)\nopen_account\naccount_adjust \1: 5 USDT\n"),
     ],
 )
 def test_manager_example_runs(name: str, printed: str) -> None:
