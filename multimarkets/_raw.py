@@ -34,6 +34,8 @@ _MANY_CALLS = {
     "stream_register": "a bulk run makes one call per row: each RowResult counts its attempts",
     "register_many": "a bulk run makes one call per row: each RowResult counts its attempts",
     "aclose": "closing makes no API call",
+    "events": "a Data Push stream is a WebSocket, not an HTTP answer",
+    "run": "a Data Push stream is a WebSocket, not an HTTP answer",
 }
 
 

@@ -18,11 +18,12 @@ from collections.abc import AsyncIterator
 from typing import IO, TYPE_CHECKING, Any
 
 from .._convert import to_wire
-from ..errors import ConfigurationError, MultiMarketsError
+from ..errors import MultiMarketsError
 from ..manager.client import AsyncManagerClient
 from ..manager.config import MANAGER_PRODUCTION_URL, ManagerCredentials
 from ..manager.push import DataPushEvent, PushEvent
 from . import COMMANDS
+from ._stop import add_stop_options, check_stop_options
 
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
@@ -41,18 +42,14 @@ def register(subparsers: Any) -> None:
     add("--group", default=DEFAULT_GROUP, help=f"subscription group, unique per consumer (default {DEFAULT_GROUP})")
     add("--base-url", help="Manager API base URL (default $MULTIMARKETS_MANAGER_BASE_URL, else production)")
     add("--sandbox", action="store_true", help="start an embedded sandbox, register a customer, update a balance")
-    add("--exit-after", type=int, metavar="N", help="stop after N events")
-    add("--duration", type=float, metavar="S", help="stop after S seconds")
+    add_stop_options(add)
     listen.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``data-push listen``; the exit code (1 when ``--exit-after`` was not reached in ``--duration``)."""
     try:
-        if args.exit_after is not None and args.exit_after < 1:
-            raise ConfigurationError("--exit-after must be at least 1")
-        if args.duration is not None and args.duration <= 0:
-            raise ConfigurationError("--duration must be positive")
+        check_stop_options(args)
         return asyncio.run(_listen(args, sys.stdout))
     except (MultiMarketsError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -31,6 +31,7 @@ from ..models.trading import TradingAccount
 from ..signing import RsaSha1Verifier
 from ..webhooks import DEFAULT_TOLERANCE, Event, OrderEvent, Verifier, WebhookReceiver
 from . import COMMANDS
+from ._stop import add_stop_options, check_stop_options
 
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
@@ -57,8 +58,7 @@ def register(subparsers: Any) -> None:
     add("--insecure", action="store_true", help="accept notifications without checking their signature")
     add("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="S", help="allowed timestamp skew (300)")
     add("--sandbox", action="store_true", help="start an embedded sandbox, subscribe, and place a few orders")
-    add("--exit-after", type=int, metavar="N", help="stop after N events")
-    add("--duration", type=float, metavar="S", help="stop after S seconds")
+    add_stop_options(add)
     add("--json", action="store_true", help="JSON lines even on a terminal")
     listen.set_defaults(func=run)
 
@@ -66,10 +66,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``webhooks listen``; the exit code (1 when ``--exit-after`` was not reached in ``--duration``)."""
     try:
-        if args.exit_after is not None and args.exit_after < 1:
-            raise ConfigurationError("--exit-after must be at least 1")
-        if args.duration is not None and args.duration <= 0:
-            raise ConfigurationError("--duration must be positive")
+        check_stop_options(args)
         printer = EventPrinter(sys.stdout, pretty=sys.stdout.isatty() and not args.json)
         return asyncio.run(_listen(args, printer))
     except (MultiMarketsError, OSError) as exc:

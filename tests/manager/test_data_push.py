@@ -57,17 +57,25 @@ async def collect(events: AsyncIterator[DataPushEvent], count: int, into: list[D
             return
 
 
+async def push_and_collect(
+    sandbox: Sandbox, events: AsyncIterator[DataPushEvent], count: int, *pushes: tuple[str, dict[str, Any]]
+) -> list[DataPushEvent]:
+    """Once ``events`` is connected, push ``pushes``; the first ``count`` events it yields."""
+    got: list[DataPushEvent] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(collect, events, count, got)
+        await until(lambda: sandbox.stats()["push_connections"] == 1)
+        for event_type, data in pushes:
+            sandbox.push_event(event_type, data)
+    return got
+
+
 async def test_every_event_once_and_in_order_across_injected_drops(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, "multimarkets.data_push")
     config = ManagerConfig(push_drop_rate=0.25)
     async with Sandbox(manager=config, seed=11) as sandbox, manager_of(sandbox) as client:
-        got: list[DataPushEvent] = []
         events = client.data_push.events("g1", **FAST)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(collect, events, 60, got)
-            await until(lambda: sandbox.stats()["push_connections"] == 1)
-            for n in range(1, 61):
-                sandbox.push_event("kyc", kyc(n))
+        got = await push_and_collect(sandbox, events, 60, *(("kyc", kyc(n)) for n in range(1, 61)))
         await events.aclose()
     drops = [r for r in caplog.records if "connection closed" in r.getMessage()]
     assert len(drops) >= 5  # the sandbox dropped the socket and replayed its last messages that often
@@ -78,13 +86,8 @@ async def test_every_event_once_and_in_order_across_injected_drops(caplog: pytes
 async def test_an_expired_token_is_refreshed_and_the_stream_resumes() -> None:
     clock = FakeClock()
     async with Sandbox(manager=ManagerConfig(token_lifetime=60), clock=clock) as sandbox, manager_of(sandbox) as client:
-        got: list[DataPushEvent] = []
         events = client.data_push.events("g1", **FAST)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(collect, events, 2, got)
-            await until(lambda: sandbox.stats()["push_connections"] == 1)
-            sandbox.push_event("kyc", kyc(1))
-            sandbox.push_event("kyc", kyc(2))
+        got = await push_and_collect(sandbox, events, 2, ("kyc", kyc(1)), ("kyc", kyc(2)))
         clock.now += 120  # the token is now expired: the reconnection must fetch a new one
         assert sandbox.drop_push_connections() == 1
         sandbox.push_event("kyc", kyc(3))
@@ -97,13 +100,9 @@ async def test_an_expired_token_is_refreshed_and_the_stream_resumes() -> None:
 
 async def test_unknown_event_types_arrive_as_unknown_events() -> None:
     async with Sandbox() as sandbox, manager_of(sandbox) as client:
-        got: list[DataPushEvent] = []
         events = client.data_push.events("g1", **FAST)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(collect, events, 2, got)
-            await until(lambda: sandbox.stats()["push_connections"] == 1)
-            sandbox.push_event("margin_call", {"accountId": 7, "level": "0.8"})
-            sandbox.push_event("margin_call", {"accountId": 7, "level": "0.9"})
+        pushes = [("margin_call", {"accountId": 7, "level": level}) for level in ("0.8", "0.9")]
+        got = await push_and_collect(sandbox, events, 2, *pushes)
         await events.aclose()
     assert [type(event) for event in got] == [UnknownEvent, UnknownEvent]
     assert [(event.event_type, event.raw) for event in got] == [
@@ -191,11 +190,7 @@ async def test_a_shared_seen_store_records_what_was_delivered(tmp_path: Any) -> 
 
     store = SqliteDedupStore(tmp_path / "seen.db")
     async with Sandbox() as sandbox, manager_of(sandbox) as client:
-        got: list[DataPushEvent] = []
         events = client.data_push.events("g1", seen=store, **FAST)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(collect, events, 1, got)
-            await until(lambda: sandbox.stats()["push_connections"] == 1)
-            sandbox.push_event("kyc", kyc(1))
+        got = await push_and_collect(sandbox, events, 1, ("kyc", kyc(1)))
         await events.aclose()
     assert store.claim(got[0].identity) is Claim.DUPLICATE
