@@ -9,6 +9,7 @@ is what they take: anything, checked at run time.
 from __future__ import annotations
 
 import enum
+import re
 import reprlib
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -29,6 +30,7 @@ __all__ = [
     "choice",
     "clean_text",
     "flag",
+    "matching",
     "millis",
     "one_of",
     "optional_text",
@@ -125,6 +127,19 @@ def optional_text(value: Any, field: str) -> str | None:
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, not {type(value).__name__}")
     return clean_text(value, field).strip() or None
+
+
+def matching(pattern: str, message: str) -> Callable[[Any, str], str | None]:
+    """The check for optional text that must match ``pattern`` in full; ``message`` says what it must be."""
+    compiled = re.compile(pattern)
+
+    def check(value: Any, field: str) -> str | None:
+        result = optional_text(value, field)
+        if result is not None and not compiled.fullmatch(result):
+            raise ValidationError(field, message)
+        return result
+
+    return check
 
 
 def flag(value: Any, field: str) -> bool:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -14,6 +13,7 @@ from ..errors import ValidationError
 from ._checks import (
     checked,
     flag,
+    matching,
     one_of,
     optional_text,
     page_number,
@@ -24,14 +24,7 @@ from .enums import AccountType, ExchangeCode
 
 __all__ = ["Account", "AccountListRequest", "AddAccountRequest", "UpdateAccountRequest"]
 
-_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
-
-
-def _certificate(value: Any, field: str) -> str | None:
-    certificate = optional_text(value, field)
-    if certificate is not None and not _HEX.fullmatch(certificate):
-        raise ValidationError(field, "must be the hex (Base16) text of a PKCS#12 certificate")
-    return certificate
+_certificate = matching(r"(?:[0-9a-fA-F]{2})+", "must be the hex (Base16) text of a PKCS#12 certificate")
 
 
 def _record_id(value: Any, field: str) -> str:

@@ -16,6 +16,7 @@ from ._checks import (
     checked,
     clean_text,
     flag,
+    matching,
     one_of,
     optional_text,
     page_number,
@@ -38,30 +39,9 @@ __all__ = [
 
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
-_PHONE = re.compile(r"[0-9]{4,20}")
-_AREA = re.compile(r"\+?[0-9]{1,4}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-
-
-def _email(value: Any, field: str) -> str | None:
-    email = optional_text(value, field)
-    if email is not None and not _EMAIL.fullmatch(email):
-        raise ValidationError(field, "is not an e-mail address")
-    return email
-
-
-def _phone(value: Any, field: str) -> str | None:
-    phone = optional_text(value, field)
-    if phone is not None and not _PHONE.fullmatch(phone):
-        raise ValidationError(field, "must be 4 to 20 digits, without the area code")
-    return phone
-
-
-def _area(value: Any, field: str) -> str | None:
-    area = optional_text(value, field)
-    if area is not None and not _AREA.fullmatch(area):
-        raise ValidationError(field, "must be an area code such as +86")
-    return area
+_email = matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "is not an e-mail address")
+_phone = matching(r"[0-9]{4,20}", "must be 4 to 20 digits, without the area code")
+_area = matching(r"\+?[0-9]{1,4}", "must be an area code such as +86")
 
 
 def _country(value: Any, field: str) -> str:

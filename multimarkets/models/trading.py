@@ -278,10 +278,12 @@ class Order(OrderRef):
         return self.status is not None and self.status.is_final
 
 
-@attrs.frozen(kw_only=True)
-class Trade(OrderRef):
-    """One fill of an order. Fields follow the ``ORDER_EXEC_REPORT`` message (§7.1; the record's own shape is
-    INFERRED); ``commission`` is negative when charged, positive for a rebate."""
+# Not slotted: a class can have only one base whose instances have slots, and the webhook OrderExecReport already
+# has OrderEvent; a fill's fields are then declared once, here, for it and for Trade.
+@attrs.frozen(kw_only=True, slots=False)
+class _Execution:
+    """The fields of one fill, shared by :class:`Trade` and the webhook ``OrderExecReport`` (§7.1);
+    ``commission`` is negative when charged, positive for a rebate."""
 
     trade_id: str | None = None
     symbol_id: int | None = None
@@ -290,3 +292,9 @@ class Trade(OrderRef):
     execute_time: datetime | None = None
     commission: Decimal | None = None
     commission_currency: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Trade(_Execution, OrderRef):
+    """One fill of an order. Fields follow the ``ORDER_EXEC_REPORT`` message (§7.1; the record's own shape is
+    INFERRED)."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import datetime
-from decimal import Decimal
 from typing import Any, ClassVar, TypeAlias
 
 import attrs
@@ -19,7 +17,7 @@ import attrs
 from .._read import read
 from ..errors import ResponseFormatError, WebhookFormatError
 from ..models.enums import MessageType, OrderStatus
-from ..models.trading import OrderRef
+from ..models.trading import OrderRef, _Execution
 from ..signing import canonical_body
 from ._headers import header
 
@@ -62,23 +60,15 @@ class OrderEvent(OrderRef):
 
 
 @attrs.frozen(kw_only=True)
-class OrderExecReport(OrderEvent):
+class OrderExecReport(_Execution, OrderEvent):
     """``ORDER_EXEC_REPORT``: a partial or full fill, or the final "fully filled" status change.
 
     On the final push (``status`` FILLED) the execution fields may be absent (reference §7.1); they are None then.
-    ``commission`` is negative when charged, positive for a rebate.
     """
 
     msg_type: ClassVar[MessageType] = MessageType.ORDER_EXEC_REPORT
 
     status: OrderStatus
-    trade_id: str | None = None
-    symbol_id: int | None = None
-    execute_num: Decimal | None = None
-    execute_price: Decimal | None = None
-    execute_time: datetime | None = None
-    commission: Decimal | None = None
-    commission_currency: str | None = None
 
     @property
     def identity(self) -> str:
