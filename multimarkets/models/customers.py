@@ -122,6 +122,15 @@ class CustomerRegistration:
         return AddCustomerRequest(pwd=pwd, **values)
 
 
+def registration_request(arguments: Mapping[str, Any]) -> AddCustomerRequest:
+    """The validated request of the registration among a ``register`` method's ``arguments`` (its ``locals()``).
+
+    Each client's ``register`` spells the registration's fields out in its signature, for its reader; taking
+    them from there keeps that list in two places (signature and :class:`CustomerRegistration`), not four."""
+    fields = attrs.fields_dict(CustomerRegistration)
+    return CustomerRegistration(**{name: arguments[name] for name in fields}).to_request()
+
+
 # --- list, detail and cancellation (reference §6.6-6.8) ---------------------------------------------------------
 
 

@@ -18,8 +18,8 @@ from ..models.customers import (
     CustomerDetail,
     CustomerDetailRequest,
     CustomerListRequest,
-    CustomerRegistration,
     RegisterSource,
+    registration_request,
 )
 from ..models.paging import Page
 from ._base import AsyncResource
@@ -39,12 +39,12 @@ CUSTOMER_DETAIL = "customer.admin.WhiteCustomerAdminApiService.detail"
 CANCEL_CUSTOMER = "customer.admin.WhiteCustomerAdminApiService.destroyByCustomerNo"
 
 
-def _customer_no_of(reply: Reply, *, strict: bool) -> str:
+def customer_no_of(reply: Reply, biz_type: str, *, strict: bool) -> str:
     """The customer number in a registration answer: a string, as documented (a number is read, with a warning,
     unless ``strict``)."""
-    customer_no = read(reply.data, str, strict=strict, biz_type=ADD_CUSTOMER, trace=reply.trace)
+    customer_no = read(reply.data, str, strict=strict, biz_type=biz_type, trace=reply.trace)
     if not customer_no:
-        raise bad_data("(no customer number)", biz_type=ADD_CUSTOMER, trace=reply.trace)
+        raise bad_data("(no customer number)", biz_type=biz_type, trace=reply.trace)
     return customer_no
 
 
@@ -75,20 +75,8 @@ class AsyncCustomers(AsyncResource):
         ``after_ambiguous`` is true, an earlier attempt of this very call (whose answer was lost) most
         likely registered the customer.
         """
-        registration = CustomerRegistration(
-            email=email,
-            phone=phone,
-            password=password,
-            password_md5=password_md5,
-            country=country,
-            register_source=register_source,
-            customer_group_id=customer_group_id,
-            phone_area=phone_area,
-            email_area=email_area,
-            remark=remark,
-        )
-        reply = await self._register(registration.to_request())
-        return _customer_no_of(reply, strict=self._strict)
+        reply = await self._register(registration_request(locals()))
+        return customer_no_of(reply, ADD_CUSTOMER, strict=self._strict)
 
     async def _register(
         self, request: AddCustomerRequest, before_retry: Callable[[], Awaitable[None]] | None = None
@@ -197,7 +185,7 @@ class _BulkService:
         self, request: AddCustomerRequest, before_retry: Callable[[], Awaitable[None]]
     ) -> tuple[str, int]:
         reply = await self._customers._register(request, before_retry)
-        return _customer_no_of(reply, strict=self._customers._strict), reply.attempts
+        return customer_no_of(reply, ADD_CUSTOMER, strict=self._customers._strict), reply.attempts
 
     async def list(self, *, page: int, size: int) -> Page[Customer]:
         return await self._customers.list(page=page, size=size)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..._convert import to_wire
-from ..._read import read
 from ..._retry import BACKOFF_CAP
 from ...bulk.service import BeforeRetry, Origin, Pacing
 from ...models.customers import AddCustomerRequest, Customer
 from ...models.paging import Page
+from ...resources.customers import customer_no_of
 from ..models import AddCustomerKycRequest, TradeTypeCurrencies
 from ..scheme import ManagerScheme
 
@@ -51,8 +51,7 @@ class ManagerBulkService:
 
         body = to_wire(AddCustomerKycRequest(customer=request, trade_type_currency_list=self._accounts))
         reply = await self._customers._session.request(REGISTER, body, before_retry=before_retry)
-        customer_no = read(reply.data, str, strict=self._customers._strict, biz_type=REGISTER, trace=reply.trace)
-        return customer_no, reply.attempts
+        return customer_no_of(reply, REGISTER, strict=self._customers._strict), reply.attempts
 
     async def list(self, *, page: int, size: int) -> Page[Customer]:
         return await self._customers.list(page=page, size=size)

@@ -8,14 +8,13 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
-from ..._convert import bad_data
 from ..._read import read
 from ...errors import ValidationError
-from ...models.customers import Customer, CustomerDetail, CustomerRegistration, RegisterSource
+from ...models.customers import Customer, CustomerDetail, RegisterSource, registration_request
 from ...models.paging import Page
 from ...resources._base import AsyncResource
 from ...resources._paging import walk
-from ...resources.customers import CUSTOMER_DETAIL, CUSTOMER_PAGE
+from ...resources.customers import CUSTOMER_DETAIL, CUSTOMER_PAGE, customer_no_of
 from ..models import (
     MAX_PAGE_SIZE,
     AddCustomerKycRequest,
@@ -94,20 +93,8 @@ class AsyncManagerCustomers(AsyncResource):
         raises :class:`~multimarkets.CustomerExistsError` (``after_ambiguous``: most likely registered by an
         earlier attempt of this call whose answer was lost).
         """
-        registration = CustomerRegistration(
-            email=email,
-            phone=phone,
-            password=password,
-            password_md5=password_md5,
-            country=country,
-            register_source=register_source,
-            customer_group_id=customer_group_id,
-            phone_area=phone_area,
-            email_area=email_area,
-            remark=remark,
-        )
         request = AddCustomerKycRequest(
-            customer=registration.to_request(),
+            customer=registration_request(locals()),
             trade_type_currency_list=_accounts(accounts),
             register_device=register_device,
             utm_source=utm_source,
@@ -118,11 +105,7 @@ class AsyncManagerCustomers(AsyncResource):
             third_server_code=third_server_code,
         )
         # Retrying a lost answer is safe: phone/e-mail uniqueness turns a repeat into "already exists".
-        reply = await self._send(REGISTER, request)
-        customer_no = read(reply.data, str, strict=self._strict, biz_type=REGISTER, trace=reply.trace)
-        if not customer_no:
-            raise bad_data("(no customer number)", biz_type=REGISTER, trace=reply.trace)
-        return customer_no
+        return customer_no_of(await self._send(REGISTER, request), REGISTER, strict=self._strict)
 
     async def get(
         self, customer_no: str, customer_id: int | str, *, type: str = DetailType.BASE_INFO
