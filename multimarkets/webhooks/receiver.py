@@ -118,31 +118,34 @@ class WebhookReceiver:
 
     async def handle(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """Handle one delivery (``on_event`` may be sync or async) and return the answer to send."""
-        claimed = self._claim(body, headers)
-        if isinstance(claimed, WebhookResponse):
-            return claimed
-        with self._running(claimed) as run:
-            result = self._on_event(claimed.event)
-            if inspect.isawaitable(result):
-                await result
-        assert run.response is not None  # set on every way out of _running that does not raise
-        return run.response
+        with self._delivery(body, headers) as run:
+            if run.event is not None:
+                result = self._on_event(run.event)
+                if inspect.isawaitable(result):
+                    await result
+        return run.answer
 
     def handle_sync(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """Like :meth:`handle`, for synchronous frameworks (Flask, Django); ``on_event`` must be a plain function."""
         if inspect.iscoroutinefunction(self._on_event):
             raise ConfigurationError("on_event is asynchronous: call `await receiver.handle(...)` instead")
-        claimed = self._claim(body, headers)
-        if isinstance(claimed, WebhookResponse):
-            return claimed
-        with self._running(claimed) as run:
-            result = self._on_event(claimed.event)
-            if inspect.isawaitable(result):
+        with self._delivery(body, headers) as run:
+            if run.event is not None and inspect.isawaitable(result := self._on_event(run.event)):
                 if inspect.iscoroutine(result):
                     result.close()
                 raise TypeError("on_event returned an awaitable to handle_sync")
-        assert run.response is not None
-        return run.response
+        return run.answer
+
+    @contextlib.contextmanager
+    def _delivery(self, body: bytes, headers: Mapping[str, str]) -> Iterator[_Run]:
+        """Around one delivery: ``run.event`` is the event to hand to ``on_event`` (None when the answer is
+        already known: refused or a duplicate); ``run.answer`` is the answer once the block is left."""
+        claimed = self._claim(body, headers)
+        if isinstance(claimed, WebhookResponse):
+            yield _Run(response=claimed)
+            return
+        with self._running(claimed) as run:
+            yield run
 
     def _claim(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse | _Claimed:
         started = time.monotonic()
@@ -165,7 +168,7 @@ class WebhookReceiver:
     @contextlib.contextmanager
     def _running(self, claimed: _Claimed) -> Iterator[_Run]:
         """Around one call of ``on_event``: record the event as handled, or give the claim up when it raised."""
-        run = _Run()
+        run = _Run(event=claimed.event)
         elapsed = functools.partial(_elapsed_ms, claimed.started)
         try:
             yield run
@@ -192,7 +195,13 @@ class _Claimed:
 
 @attrs.define
 class _Run:
+    event: Event | None = None
     response: WebhookResponse | None = None
+
+    @property
+    def answer(self) -> WebhookResponse:
+        assert self.response is not None  # set on every way out of _running that does not raise
+        return self.response
 
 
 def _takes_raw_body(verifier: object) -> bool:
