@@ -31,6 +31,19 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
+def binance_spot() -> dict[str, Any]:
+    """``accounts.add`` keywords of the Binance spot account named "main" that trading tests use (the sandbox
+    takes any key); ``TradingAccount("binance", "main", customer_no)`` then trades through it."""
+    return {
+        "exchange_code": "binance",
+        "account_type": "spot",
+        "account_name": "main",
+        "api_key": "binance-api-key-0001",
+        "secret_key": "binance-secret-0001",
+    }
+
+
+@pytest.fixture
 def sandbox_options() -> dict[str, Any]:
     """``Sandbox(...)`` options of the ``sandbox`` fixture."""
     return {"rate_limit": ROOMY}

@@ -100,16 +100,9 @@ async def customer_no(new_customer: Callable[[int], Awaitable[str]]) -> str:
 
 
 @pytest.fixture
-async def account(client: AsyncBridgeClient, customer_no: str) -> TradingAccount:
+async def account(client: AsyncBridgeClient, customer_no: str, binance_spot: dict[str, Any]) -> TradingAccount:
     """A Binance spot account named "main" of the customer, ready to trade."""
-    await client.accounts.add(
-        customer_no,
-        exchange_code="binance",
-        account_type="spot",
-        account_name="main",
-        api_key="binance-api-key-0001",
-        secret_key="binance-secret-0001",
-    )
+    await client.accounts.add(customer_no, **binance_spot)
     return TradingAccount(exchange_id="binance", account_name="main", customer_no=customer_no)
 
 

@@ -87,16 +87,9 @@ async def test_cancel_refused_after_a_lost_attempt_on_a_filled_order_raises_the_
     assert recorder.count(GET_ORDER) == 1  # it showed the order filled, not cancelled
 
 
-async def test_add_account_after_a_lost_answer_adds_no_twin(client, customer_no, lossy):
+async def test_add_account_after_a_lost_answer_adds_no_twin(client, customer_no, lossy, binance_spot):
     lossy[ADD_ACCOUNT].armed = True
     with pytest.raises(APIError) as caught:
-        await client.accounts.add(
-            customer_no,
-            exchange_code="binance",
-            account_type="spot",
-            account_name="main",
-            api_key="binance-api-key-0001",
-            secret_key="binance-secret-0001",
-        )
+        await client.accounts.add(customer_no, **binance_spot)
     assert caught.value.code == "USCUSTOMER_API_00011003" and caught.value.after_ambiguous
     assert (await client.accounts.list(customer_no)).total == 1

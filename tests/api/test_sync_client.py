@@ -30,7 +30,7 @@ def client(sandbox):
         yield c
 
 
-def test_walk_through_every_resource(client, sandbox):
+def test_walk_through_every_resource(client, sandbox, binance_spot):
     assert [d.code for d in client.catalog.dictionaries("register_source")][:2] == ["1", "2"]
     assert {c.code for c in client.catalog.currencies()} >= {"USDT", "BTC", "ETH"}
     assert [p.symbol_id for p in client.catalog.products(trade_type=10)] == [59, 60, 61]
@@ -47,14 +47,7 @@ def test_walk_through_every_resource(client, sandbox):
     customer_no = numbers[0]
     assert client.customers.get(customer_no).status is CustomerStatus.NORMAL
 
-    client.accounts.add(
-        customer_no,
-        exchange_code="binance",
-        account_type="spot",
-        account_name="main",
-        api_key="binance-api-key-0001",
-        secret_key="binance-secret-0001",
-    )
+    client.accounts.add(customer_no, **binance_spot)
     (record,) = client.accounts.list(customer_no).items
     assert isinstance(record, Account)
     client.accounts.update(record.id, account_name="primary")

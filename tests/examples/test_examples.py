@@ -2,46 +2,25 @@
 
 from __future__ import annotations
 
-import importlib.util
 import queue
 import re
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import uvicorn
+from example_files import load_example, run_example
 
 from multimarkets import BridgeClient, RateLimit, TradingAccount
 from multimarkets.sandbox import DeliveryPolicy, Sandbox
 from multimarkets.webhooks import Event, OrderExecReport
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 WAIT = 30.0
 """Seconds an example or a delivery may take before the test fails (they take well under one)."""
-
-
-def run_example(name: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLES / f"{name}.py"), *args], capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
-    return done.stdout
-
-
-def load_example(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_async_quick_start_registers_and_reads_back() -> None:
@@ -95,7 +74,7 @@ def served(app: Any) -> Iterator[str]:
         sock.close()
 
 
-def test_fastapi_receiver_gets_the_fill_of_a_sandbox_order() -> None:
+def test_fastapi_receiver_gets_the_fill_of_a_sandbox_order(binance_spot: dict[str, Any]) -> None:
     events: queue.Queue[Event] = queue.Queue()
     policy = DeliveryPolicy(attempts=4, backoff=0.01, timeout=5.0)
     with Sandbox.in_thread(rate_limit=RateLimit(1000, 1.0), webhook=policy) as sandbox:
@@ -105,15 +84,7 @@ def test_fastapi_receiver_gets_the_fill_of_a_sandbox_order() -> None:
             customer_no = client.customers.register(
                 email="trader@example.com", password="pw-1234", country="CN", register_source="SYSTEM"
             )
-            client.accounts.add(
-                customer_no,
-                exchange_code="binance",
-                account_type="spot",
-                account_name="main",
-                api_key="exchange-key",
-                secret_key="exchange-secret",
-                is_test=True,
-            )
+            client.accounts.add(customer_no, **binance_spot, is_test=True)
             account = TradingAccount(exchange_id="binance", account_name="main", customer_no=customer_no)
             order = client.trading.place_order(account, 59, side="buy", order_type="market", quantity="0.002")
             event = events.get(timeout=WAIT)

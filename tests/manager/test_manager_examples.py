@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from example_files import run_example
 
 
 @pytest.mark.parametrize(
@@ -21,7 +17,4 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
     ],
 )
 def test_manager_example_runs(name: str, printed: str) -> None:
-    done = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
-    assert re.fullmatch(printed, done.stdout)
+    assert re.fullmatch(printed, run_example(name))

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
@@ -19,6 +16,7 @@ import anyio
 import pytest
 from aiohttp import web
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from example_files import load_example
 from webhook_samples import exec_report
 
 from multimarkets import AsyncBridgeClient, RateLimit
@@ -34,17 +32,8 @@ from multimarkets.webhooks import (
     UnknownEvent,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 WAIT = 10.0
 """Seconds any single expected delivery may take before the test fails (they take milliseconds)."""
-
-
-def load_example(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Seen:
@@ -169,19 +158,11 @@ def wsgi_example(sandbox: Sandbox, seen: Seen) -> Iterator[str]:
 BTCUSDT = 59
 
 
-async def trading_account(client: AsyncBridgeClient) -> TradingAccount:
+async def trading_account(client: AsyncBridgeClient, binance_spot: dict[str, Any]) -> TradingAccount:
     customer_no = await client.customers.register(
         email="trader@example.com", password="pw-1234", country="CN", register_source="SYSTEM"
     )
-    await client.accounts.add(
-        customer_no,
-        exchange_code="binance",
-        account_type="spot",
-        account_name="main",
-        api_key="exchange-key",
-        secret_key="exchange-secret",
-        is_test=True,
-    )
+    await client.accounts.add(customer_no, **binance_spot, is_test=True)
     return TradingAccount(exchange_id="binance", account_name="main", customer_no=customer_no)
 
 
@@ -191,12 +172,12 @@ async def set_price(client: AsyncBridgeClient, price: str) -> None:
 
 @pytest.mark.anyio
 async def test_every_fill_cancel_and_expiry_arrives_once_as_a_typed_event(
-    sandbox: Sandbox, client: AsyncBridgeClient, seen: Seen
+    sandbox: Sandbox, client: AsyncBridgeClient, seen: Seen, binance_spot: dict[str, Any]
 ) -> None:
     trade = client.trading
     async with aiohttp_example(sandbox, seen, lose_first_ack=True) as url:
         assert await client.webhooks.subscribe(url) is True
-        account = await trading_account(client)
+        account = await trading_account(client, binance_spot)
         await set_price(client, "1000")
         market = await trade.place_order(account, BTCUSDT, side="buy", order_type="market", quantity="0.01")
         # 1.2 BTC resting below the market; each crossing fills at most the product's liquidity (0.5 BTC).
