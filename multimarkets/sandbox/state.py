@@ -20,7 +20,7 @@ import cattrs
 
 from ..errors import ConfigurationError
 
-__all__ = ["CUSTOMER_CANCELLED", "Customer", "CustomerTable", "Store", "Subscription", "Table"]
+__all__ = ["CUSTOMER_CANCELLED", "Customer", "CustomerBase", "CustomerTable", "Store", "Subscription", "Table"]
 
 R = TypeVar("R")
 T = TypeVar("T", bound="Table[Any]")
@@ -33,13 +33,10 @@ IDENTITY_PREFIX = "identity."
 CUSTOMER_CANCELLED = 4
 
 
-@attrs.frozen
-class Customer:
-    """One registered customer (reference §6.5/§6.6); ``status`` 1 normal, 4 cancelled, 6 cancelling."""
+@attrs.frozen(kw_only=True)
+class CustomerBase:
+    """The fields of a customer record on the Bridge side and on the Manager side of the sandbox."""
 
-    customer_no: str
-    id: int
-    company_id: str
     phone: str | None
     phone_area: str | None
     email: str | None
@@ -51,6 +48,15 @@ class Customer:
     status: int
     create_time: int
     update_time: int
+
+
+@attrs.frozen(kw_only=True)
+class Customer(CustomerBase):
+    """One registered customer (reference §6.5/§6.6); ``status`` 1 normal, 4 cancelled, 6 cancelling."""
+
+    customer_no: str
+    id: int
+    company_id: str
     cancel_remark: str | None = None
 
 

@@ -99,22 +99,17 @@ def _deposit(account: DirectAccount, rng: random.Random, index: int) -> DepositR
     amount = quantize(Decimal(str(rng.uniform(low, high))), currency)
     created = account.create_time - rng.randint(3_600_000, _HISTORY_MS)
     tx_id = f"{rng.getrandbits(256):064x}"
+    network, wallet_type = _NETWORKS[currency], "0"
     if account.exchange_code == "okx":
+        # An OKX internal transfer names its sender and has no chain side.
         internal = index >= 3 and rng.random() < 0.3
         address = f"okx-user{rng.randint(1000, 9999)}@example.com" if internal else ""
-        return DepositRecord(
-            id=f"{account.id}-{index}",
-            account_id=account.id,
-            currency=currency,
-            amount=fmt(amount),
-            status=status,
-            tx_id="" if internal else tx_id,
-            address=address,
-            network="" if internal else _NETWORKS[currency],
-            wallet_type="",
-            confirm_times="" if internal else "64",
-            create_time=created,
-        )
+        wallet_type, confirm_times = "", "64"
+        if internal:
+            tx_id = network = confirm_times = ""
+    else:
+        address = f"T{rng.getrandbits(160):040x}"
+        confirm_times = "12/12" if status == _COMPLETED else f"{rng.randint(0, 11)}/12"
     return DepositRecord(
         id=f"{account.id}-{index}",
         account_id=account.id,
@@ -122,10 +117,10 @@ def _deposit(account: DirectAccount, rng: random.Random, index: int) -> DepositR
         amount=fmt(amount),
         status=status,
         tx_id=tx_id,
-        address=f"T{rng.getrandbits(160):040x}",
-        network=_NETWORKS[currency],
-        wallet_type="0",
-        confirm_times="12/12" if status == _COMPLETED else f"{rng.randint(0, 11)}/12",
+        address=address,
+        network=network,
+        wallet_type=wallet_type,
+        confirm_times=confirm_times,
         create_time=created,
     )
 

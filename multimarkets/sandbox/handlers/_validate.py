@@ -1,22 +1,41 @@
 """Body field checks shared by the handlers (each failure is a ``GGATEWAY_CODE_015`` naming the field), and
-the one answer field they all shape alike."""
+the answer parts they all shape alike (``companyId``, a page)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from .. import codes
 from ..context import BizError
 
-__all__ = ["company_id_value", "invalid", "optional_bool", "optional_int", "optional_str", "require_int", "require_str"]
+__all__ = [
+    "company_id_value",
+    "invalid",
+    "optional_bool",
+    "optional_int",
+    "optional_str",
+    "page_of",
+    "require_int",
+    "require_str",
+]
 
 
 def company_id_value(company_id: str) -> int | str:
     """``companyId`` as answers carry it."""
     # Documented as a number in responses; keep non-numeric ids (possible in the sandbox) as they are.
     return int(company_id) if company_id.isdigit() else company_id
+
+
+R = TypeVar("R")
+
+
+def page_of(records: Sequence[R], current: int, size: int, view: Callable[[R], dict[str, Any]]) -> dict[str, Any]:
+    """Page ``current`` (from 1) of ``records``, ``size`` a page, in the answers' ``{current, records, size,
+    total}`` shape."""
+    chunk = records[(current - 1) * size : current * size]
+    return {"current": current, "records": [view(record) for record in chunk], "size": size, "total": len(records)}
 
 
 def invalid(name: str, reason: str) -> BizError:

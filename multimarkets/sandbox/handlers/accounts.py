@@ -23,7 +23,7 @@ import attrs
 from .. import codes
 from ..context import BizError, Handler, RequestContext
 from ..state import CUSTOMER_CANCELLED, Customer, Store, Table
-from ._validate import company_id_value, invalid, optional_int, optional_str, require_str
+from ._validate import company_id_value, invalid, optional_int, optional_str, page_of, require_str
 
 __all__ = ["HANDLERS", "DirectAccount", "accounts_of", "find_trading_account"]
 
@@ -197,13 +197,7 @@ async def get_page(ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
         if a.company_id == ctx.company_id
         and all(value is None or getattr(a, name) == value for name, value in filters.items())
     ]
-    start = (current - 1) * size
-    return {
-        "current": current,
-        "records": [_record(a) for a in matches[start : start + size]],
-        "size": size,
-        "total": len(matches),
-    }
+    return page_of(matches, current, size, _record)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -33,7 +33,16 @@ import attrs
 from .. import codes
 from ..context import BizError, Handler, RequestContext
 from ..state import CUSTOMER_CANCELLED, Customer
-from ._validate import company_id_value, invalid, optional_bool, optional_int, optional_str, require_int, require_str
+from ._validate import (
+    company_id_value,
+    invalid,
+    optional_bool,
+    optional_int,
+    optional_str,
+    page_of,
+    require_int,
+    require_str,
+)
 
 __all__ = ["HANDLERS"]
 
@@ -154,13 +163,7 @@ async def page(ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
         matches = [found] if found is not None and found.company_id == ctx.company_id else []
     else:
         matches = [c for c in reversed(ctx.store.customers.values()) if c.company_id == ctx.company_id]
-    start = (current - 1) * size
-    return {
-        "current": current,
-        "records": [_record(c) for c in matches[start : start + size]],
-        "size": size,
-        "total": len(matches),
-    }
+    return page_of(matches, current, size, _record)
 
 
 async def detail(ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:

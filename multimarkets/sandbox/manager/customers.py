@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..handlers._validate import invalid, optional_int, optional_str, require_int, require_str
+from ..handlers._validate import invalid, optional_int, optional_str, page_of, require_int, require_str
 from . import codes
 from .context import Endpoint, ManagerContext, biz_error
 from .events import open_account_event, register_event
@@ -227,8 +227,7 @@ async def page(ctx: ManagerContext, body: dict[str, Any]) -> dict[str, Any]:
     customers = ctx.state.company_customers(ctx.company_id)
     if customer_no is not None:
         customers = [c for c in customers if c.customer_no == customer_no]
-    chunk = customers[(current - 1) * size : current * size]
-    return {"current": current, "records": [_record(ctx, c) for c in chunk], "size": size, "total": len(customers)}
+    return page_of(customers, current, size, lambda customer: _record(ctx, customer))
 
 
 async def detail(ctx: ManagerContext, body: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import secrets
 
 import attrs
 
-from ..state import IDENTITY_PREFIX, Store, Table
+from ..state import IDENTITY_PREFIX, CustomerBase, Store, Table
 from .config import ManagerConfig
 from .crypto import CompanyKey
 
@@ -23,27 +23,16 @@ __all__ = ["Account", "Customer", "Identity", "ManagerState", "Proposal"]
 _IDENTITY_META = IDENTITY_PREFIX + "manager"
 
 
-@attrs.frozen
-class Customer:
+@attrs.frozen(kw_only=True)
+class Customer(CustomerBase):
     """One customer registered through ``addCusAndOpenAccountAndKyc`` (status 1 normal)."""
 
     id: int
     customer_no: str
     company_id: int
-    phone: str | None
-    phone_area: str | None
-    email: str | None
-    email_area: str | None
-    country: str
-    register_source: int
-    customer_group_id: int
-    remark: str | None
     register_device: str | None
     utm_source: str | None
     third_server_code: str | None
-    status: int
-    create_time: int
-    update_time: int
 
 
 @attrs.frozen
