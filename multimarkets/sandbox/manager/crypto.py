@@ -45,14 +45,11 @@ class DecryptionError(ValueError):
 
 
 def _java_text(value: Any) -> str | None:
-    """How ``verifySign`` writes a value, or None when it leaves the value out."""
-    if isinstance(value, bool) or value is None:
-        return None
+    """How ``verifySign`` writes a value, or None when it leaves the value out: it signs a non-empty ``String``
+    and any ``Number`` (JSON's true and false are neither; Python's bool is an int, so it is ruled out)."""
     if isinstance(value, str):
         return value or None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         return str(value)
     return None
 
