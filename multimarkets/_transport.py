@@ -1,7 +1,7 @@
 """The async session: one request loop that signs, sends, unwraps, retries and keeps to the rate limit.
 
 Every attempt is rebuilt from scratch (fresh timestamp, signature and trace), so a retry is never a replay
-of a stale signature. What may be retried is decided by :func:`multimarkets._retry.classify`. What differs
+of a stale signature. What may be retried is decided by :func:`multimarkets.errors.classify`. What differs
 between the Bridge and Manager APIs (URL, credentials, how a request is signed) is the session's
 :class:`~multimarkets._scheme.RequestScheme`.
 """
@@ -24,7 +24,7 @@ import attrs
 from ._clock import clock_for
 from ._network import Connection, Network, Opened
 from ._ratelimit import DEFAULT_BAN_SECONDS, KeyLimiter, forget, limiter_for
-from ._retry import Outcome, backoff, classify
+from ._retry import backoff
 from ._scheme import BridgeScheme, Prepared, RequestScheme
 from ._version import __version__
 from .config import Credentials, RateLimit
@@ -36,9 +36,11 @@ from .errors import (
     ConfigurationError,
     IPBannedError,
     MultiMarketsError,
+    Outcome,
     RateLimitError,
     TimestampError,
     TransportError,
+    classify,
 )
 from .limits import LimitStore
 from .signing import encode_body

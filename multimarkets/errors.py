@@ -1,11 +1,12 @@
 """The exception tree. Every error raised by the SDK is a :class:`MultiMarketsError`.
 
 Service error codes map to classes through :data:`CODE_TO_ERROR`; unknown codes become :class:`APIError`.
-Whether a failed attempt is repeated is decided in one place, :func:`multimarkets._retry.classify`.
+Whether a failed attempt is repeated is decided in one place, :func:`classify`, from the error alone.
 """
 
 from __future__ import annotations
 
+import enum
 from typing import ClassVar
 
 __all__ = [
@@ -285,3 +286,28 @@ CODE_TO_ERROR: dict[str, type[APIError]] = {
 def error_for(code: str) -> type[APIError]:
     """Return the exception class for a service error code."""
     return CODE_TO_ERROR.get(code, APIError)
+
+
+class Outcome(enum.Enum):
+    """What a failed attempt tells about the request."""
+
+    FINAL = "final"
+    """Not worth repeating (business error, bad key, ban, ...)."""
+    NOT_PROCESSED = "not_processed"
+    """The server certainly did not act on it: always safe to repeat."""
+    AMBIGUOUS = "ambiguous"
+    """The server may have acted on it: repeat only an idempotent or duplicate-guarded call."""
+
+
+def classify(error: MultiMarketsError) -> Outcome:
+    """Sort a failed attempt into :class:`Outcome`."""
+    if isinstance(error, (RateLimitError, TimestampError)):
+        return Outcome.NOT_PROCESSED
+    if isinstance(error, TransportError):
+        return Outcome.AMBIGUOUS if error.maybe_processed else Outcome.NOT_PROCESSED
+    if isinstance(error, ServerError):
+        return Outcome.AMBIGUOUS
+    if isinstance(error, ResponseFormatError) and error.http_status == 200:
+        # A broken body with status 200: the server answered, so it probably acted; the answer is lost.
+        return Outcome.AMBIGUOUS
+    return Outcome.FINAL

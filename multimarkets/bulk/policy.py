@@ -3,15 +3,16 @@ what the report says about each."""
 
 from __future__ import annotations
 
-from .._retry import Outcome, classify
 from ..errors import (
     APIError,
     AuthenticationError,
     ConfigurationError,
     IPBannedError,
     MultiMarketsError,
+    Outcome,
     PermissionDeniedError,
     SignatureError,
+    classify,
 )
 
 __all__ = ["FATAL_ERRORS", "PROBABLY_OURS", "code_of", "is_final", "message_of", "was_lost"]

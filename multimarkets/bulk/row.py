@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 import anyio
 import attrs
 
-from .._retry import backoff
 from ..errors import CustomerExistsError, MultiMarketsError
 from ..models.customers import AddCustomerRequest
 from .dispatch import Work
@@ -121,7 +120,7 @@ class RowMachine:
                 if retries < self._row_retries:
                     retries += 1
                     logger.info("row %d: retrying after %s", base.position + 1, type(exc).__name__)
-                    await anyio.sleep(backoff(retries))
+                    await anyio.sleep(self._service.pacing.backoff(retries))
                     continue
                 await self._settle(
                     attrs.evolve(base, ambiguous=ambiguous),

@@ -40,6 +40,8 @@ class Pacing:
     """The rate window of the API key's limiter in seconds; None when the client does not limit."""
     occupy: Callable[[Sequence[float]], Awaitable[None]] = attrs.field(eq=False, repr=False)
     """Count requests that another process sent at the given wall-clock moments in the limiter's window."""
+    backoff: Callable[[int], float] = attrs.field(eq=False, repr=False)
+    """Seconds to wait before the n-th (from 1) repeat of a row's call: the client's own backoff."""
 
 
 class CustomerService(Protocol):

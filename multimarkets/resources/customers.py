@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from .._convert import bad_data
 from .._read import read
-from .._retry import BACKOFF_CAP
-from .._transport import Reply
+from .._retry import BACKOFF_CAP, backoff
+from .._transport import AsyncSession, Reply
 from ..models.customers import (
     AddCustomerRequest,
     CancelCustomerRequest,
@@ -46,6 +46,21 @@ def customer_no_of(reply: Reply, biz_type: str, *, strict: bool) -> str:
     if not customer_no:
         raise bad_data("(no customer number)", biz_type=biz_type, trace=reply.trace)
     return customer_no
+
+
+def pacing_of(session: AsyncSession, biz_type: str, attempts: int) -> Pacing:
+    """How ``session`` paces calls of ``biz_type`` that make at most ``attempts`` requests, as a bulk run must
+    know it: to wait between a row's calls, and to count a killed run's requests in the rate window."""
+    from ..bulk.service import Pacing
+
+    limiter = session.limiter_of(biz_type)
+    return Pacing(
+        requests_per_call=attempts,
+        call_bound=attempts * session.timeout + session.max_retries * BACKOFF_CAP,
+        window=None if limiter.limit is None else limiter.limit.window,
+        occupy=limiter.occupy,
+        backoff=backoff,
+    )
 
 
 class AsyncCustomers(AsyncResource):
@@ -168,18 +183,12 @@ class _BulkService:
     __slots__ = ("_customers", "origin", "pacing")
 
     def __init__(self, customers: AsyncCustomers) -> None:
-        from ..bulk.service import Origin, Pacing
+        from ..bulk.service import Origin
 
         session = customers._session
-        limit, attempts = session.limiter.limit, session.max_retries + 1
         self._customers = customers
         self.origin: Origin = Origin(session.base_url, session.credentials.api_key, session.credentials.company_id)
-        self.pacing: Pacing = Pacing(
-            requests_per_call=attempts,
-            call_bound=attempts * session.timeout + session.max_retries * BACKOFF_CAP,
-            window=None if limit is None else limit.window,
-            occupy=session.limiter.occupy,
-        )
+        self.pacing: Pacing = pacing_of(session, ADD_CUSTOMER, session.max_retries + 1)
 
     async def register_row(
         self, request: AddCustomerRequest, before_retry: Callable[[], Awaitable[None]]

@@ -1,5 +1,5 @@
 """Bulk registration sits beside the client, not inside it: it loads on first use and depends only on the
-models, the errors, the configuration and the retry policy (the customers resource hands it the rest)."""
+models, the errors and the configuration (the customers resource hands it the rest, pacing included)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import multimarkets.bulk
 
 BULK = Path(multimarkets.bulk.__file__).parent
-ALLOWED = {"models", "errors", "config", "_retry"}
+ALLOWED = {"models", "errors", "config"}
 
 
 def test_import_multimarkets_loads_neither_bulk_nor_sqlite3_nor_csv() -> None:
@@ -30,7 +30,7 @@ def test_import_multimarkets_loads_neither_bulk_nor_sqlite3_nor_csv() -> None:
     assert bulk_on_first_use == "True"
 
 
-def test_bulk_imports_nothing_of_the_package_but_models_errors_config_and_the_retry_policy() -> None:
+def test_bulk_imports_nothing_of_the_package_but_models_errors_and_config() -> None:
     reached = set()
     for source in BULK.glob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..._convert import to_wire
-from ..._retry import BACKOFF_CAP
-from ...bulk.service import BeforeRetry, Origin, Pacing
+from ...bulk.service import BeforeRetry, Origin
 from ...models.customers import AddCustomerRequest, Customer
 from ...models.paging import Page
-from ...resources.customers import customer_no_of
+from ...resources.customers import customer_no_of, pacing_of
 from ..models import AddCustomerKycRequest, TradeTypeCurrencies
 from ..scheme import ManagerScheme
 
@@ -32,19 +31,12 @@ class ManagerBulkService:
         scheme = session.scheme
         if not isinstance(scheme, ManagerScheme):
             raise TypeError("a Manager resource needs a Manager session")
-        limiter = session.limiter_of(REGISTER)
-        # One more request per call than the retries allow: a renewal after an expired token repeats it once.
-        attempts = session.max_retries + 2
         self._customers = customers
         self._accounts = accounts
         # The app id names the white label; its company id is only known after the auth call.
         self.origin = Origin(session.base_url, scheme.credentials.app_id, "")
-        self.pacing = Pacing(
-            requests_per_call=attempts,
-            call_bound=attempts * session.timeout + session.max_retries * BACKOFF_CAP,
-            window=None if limiter.limit is None else limiter.limit.window,
-            occupy=limiter.occupy,
-        )
+        # One more request per call than the retries allow: a renewal after an expired token repeats it once.
+        self.pacing = pacing_of(session, REGISTER, session.max_retries + 2)
 
     async def register_row(self, request: AddCustomerRequest, before_retry: BeforeRetry) -> tuple[str, int]:
         from .customers import REGISTER

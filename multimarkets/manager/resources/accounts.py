@@ -6,8 +6,7 @@ from decimal import Decimal
 
 from ..._convert import to_wire
 from ..._read import read
-from ..._retry import Outcome, classify
-from ...errors import MultiMarketsError, OutcomeUnknownError
+from ...errors import MultiMarketsError, Outcome, OutcomeUnknownError, classify
 from ...resources._base import AsyncResource
 from ..models import BalanceUpdateRequest, ManagerAccount, QueryAccountsRequest
 
