@@ -37,10 +37,12 @@ __all__ = [
     "page_number",
     "positive_decimal",
     "positive_int",
+    "request_of",
     "text",
 ]
 
 E = TypeVar("E", bound=enum.Enum)
+M = TypeVar("M")
 
 
 def checked(
@@ -56,6 +58,18 @@ def checked(
         return result if then is None else then(result)
 
     return attrs.Converter(convert, takes_field=True)
+
+
+def request_of(cls: type[M], arguments: Mapping[str, Any]) -> M:
+    """The request model ``cls`` built from an endpoint method's ``arguments`` (its ``locals()``, taken first).
+
+    The method's signature names each parameter for its reader and the model checks it; passing them on by
+    keyword would write the list a third time. Each argument but ``self`` must be a field of ``cls``."""
+    given = {name: value for name, value in arguments.items() if name != "self"}
+    unknown = set(given) - set(attrs.fields_dict(cls))  # type: ignore[arg-type]
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field {min(unknown)!r}")
+    return cls(**given)
 
 
 MAX_LENGTH: Mapping[str, int] = {

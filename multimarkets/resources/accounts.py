@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from ..models._checks import request_of
 from ..models.accounts import Account, AccountListRequest, AddAccountRequest, UpdateAccountRequest
 from ..models.enums import AccountType, ExchangeCode
 from ..models.paging import Page
@@ -41,17 +42,7 @@ class AsyncAccounts(AsyncResource):
         OKX's; ``certificate`` (hex of a PKCS#12 file) is required for Cumberland. Binance keys must whitelist
         the platform's IPs. The service answers no id: find the new record with :meth:`list`.
         """
-        request = AddAccountRequest(
-            customer_no=customer_no,
-            exchange_code=exchange_code,
-            account_type=account_type,
-            account_name=account_name,
-            api_key=api_key,
-            secret_key=secret_key,
-            passphrase=passphrase,
-            certificate=certificate,
-            is_test=is_test,
-        )
+        request = request_of(AddAccountRequest, locals())
         # Retrying a lost answer is guarded by the account name: trading calls address an account by
         # (customer, exchange, name), so the service must refuse a second account with the same name. A repeat
         # after an ambiguous attempt then fails with ``after_ambiguous`` set instead of adding a twin.
@@ -68,14 +59,7 @@ class AsyncAccounts(AsyncResource):
         certificate: str | None = None,
     ) -> None:
         """Change the name or the keys of the account record ``account_id`` (``Account.id``); give at least one."""
-        request = UpdateAccountRequest(
-            account_id=account_id,
-            account_name=account_name,
-            api_key=api_key,
-            secret_key=secret_key,
-            passphrase=passphrase,
-            certificate=certificate,
-        )
+        request = request_of(UpdateAccountRequest, locals())
         # Setting fields to given values is idempotent.
         await self._send(UPDATE_ACCOUNT, request)
 
@@ -90,14 +74,7 @@ class AsyncAccounts(AsyncResource):
         size: int = 20,
     ) -> Page[Account]:
         """One page of exchange accounts, optionally filtered (``page`` counts from 1)."""
-        request = AccountListRequest(
-            customer_no=customer_no,
-            exchange_code=exchange_code,
-            account_type=account_type,
-            account_name=account_name,
-            page=page,
-            size=size,
-        )
+        request = request_of(AccountListRequest, locals())
         return await self._post(LIST_ACCOUNTS, request, Page[Account])
 
     async def iterate(

@@ -11,6 +11,7 @@ from .._convert import bad_data
 from .._read import read
 from .._retry import BACKOFF_CAP, backoff
 from .._transport import AsyncSession, Reply
+from ..models._checks import request_of
 from ..models.customers import (
     AddCustomerRequest,
     CancelCustomerRequest,
@@ -104,7 +105,7 @@ class AsyncCustomers(AsyncResource):
     async def list(self, customer_no: str | None = None, *, page: int = 1, size: int = 20) -> Page[Customer]:
         """One page of the company's customers (``page`` counts from 1), or the one with ``customer_no`` (blank
         means no filter, as in ``accounts.list``)."""
-        request = CustomerListRequest(customer_no=customer_no, page=page, size=size)
+        request = request_of(CustomerListRequest, locals())
         return await self._post(CUSTOMER_PAGE, request, Page[Customer])
 
     async def iterate(self, size: int = 100) -> AsyncIterator[Customer]:

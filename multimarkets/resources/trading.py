@@ -13,6 +13,7 @@ import attrs
 
 from .._convert import bad_data
 from ..errors import APIError, MultiMarketsError
+from ..models._checks import request_of
 from ..models.enums import DepositStatus, OrderStatus, OrderType, Side, TimeInForce
 from ..models.trading import (
     Balance,
@@ -70,7 +71,7 @@ class AsyncTrading(AsyncResource):
         omit_zero: bool = False,
     ) -> list[Balance]:
         """The account's balances, optionally only ``currencies`` (case-sensitive) and without zero ones."""
-        request = BalancesRequest(account=account, currencies=currencies, omit_zero=omit_zero)
+        request = request_of(BalancesRequest, locals())
         return await self._post(BALANCES, request, list[Balance])
 
     async def deposits(
@@ -86,15 +87,7 @@ class AsyncTrading(AsyncResource):
     ) -> list[Deposit]:
         """The account's deposit records, filtered; times are datetimes or epoch milliseconds, ``limit`` 1-100
         (the service's default is 20)."""
-        request = DepositsRequest(
-            account=account,
-            currency=currency,
-            status=status,
-            tx_id=tx_id,
-            start_time=start_time,
-            end_time=end_time,
-            limit=limit,
-        )
+        request = request_of(DepositsRequest, locals())
         return await self._post(DEPOSITS, request, list[Deposit])
 
     async def place_order(
@@ -119,17 +112,7 @@ class AsyncTrading(AsyncResource):
         (the order may then exist). Refusals (funds, minimum size, a reused id) raise
         :class:`~multimarkets.APIError`.
         """
-        request = PlaceOrderRequest(
-            account=account,
-            symbol_id=symbol_id,
-            side=side,
-            order_type=order_type,
-            quantity=quantity,
-            quote_amount=quote_amount,
-            price=price,
-            time_in_force=time_in_force,
-            client_order_id=client_order_id,
-        )
+        request = request_of(PlaceOrderRequest, locals())
         # Retrying a lost answer cannot place a second order: every attempt carries the same clientOrderId,
         # which the service keeps unique (a retry refused for it most likely follows our own placement).
         try:
@@ -154,9 +137,7 @@ class AsyncTrading(AsyncResource):
         client_order_id: str | None = None,
     ) -> Order:
         """One order of the last three months, by ``order_id`` or ``client_order_id`` (``order_id`` wins)."""
-        request = OrderLookupRequest(
-            account=account, symbol_id=symbol_id, order_id=order_id, client_order_id=client_order_id
-        )
+        request = request_of(OrderLookupRequest, locals())
         reply = await self._send(GET_ORDER, request)
         order = self._read(reply, Order, GET_ORDER)
         if order.order_id is None and order.client_order_id is None:
@@ -174,9 +155,7 @@ class AsyncTrading(AsyncResource):
     ) -> list[Trade]:
         """Fills on ``symbol_id`` within the last three months; ``end_time - start_time`` at most 24 hours,
         ``limit`` 1-100 (the service's default is 20)."""
-        request = TradesRequest(
-            account=account, symbol_id=symbol_id, start_time=start_time, end_time=end_time, limit=limit
-        )
+        request = request_of(TradesRequest, locals())
         return await self._post(TRADES, request, list[Trade])
 
     async def cancel_order(
@@ -189,9 +168,7 @@ class AsyncTrading(AsyncResource):
     ) -> OrderRef:
         """Ask to cancel an open order (``order_id`` wins over ``client_order_id``); the outcome arrives as an
         ``ORDER_CANCEL_REPORT`` notification and in :meth:`get_order`. A filled or cancelled order is refused."""
-        request = OrderLookupRequest(
-            account=account, symbol_id=symbol_id, order_id=order_id, client_order_id=client_order_id
-        )
+        request = request_of(OrderLookupRequest, locals())
         # Cancelling twice asks for the same end state (a retry refused as "already cancelled" most likely
         # follows our own cancellation).
         try:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from ..._convert import to_wire
 from ..._read import read
 from ...errors import MultiMarketsError, Outcome, OutcomeUnknownError, classify
+from ...models._checks import request_of
 from ...resources._base import AsyncResource
 from ..models import BalanceUpdateRequest, ManagerAccount, QueryAccountsRequest
 
@@ -24,7 +25,7 @@ class AsyncManagerAccounts(AsyncResource):
     async def list(self, customer_no: str, trade_type: int) -> list[ManagerAccount]:
         """A customer's accounts of one trading mode (1 contract full position, 2 isolated, 5 spot, ...), one per
         currency, with their balances."""
-        request = QueryAccountsRequest(customer_no=customer_no, trade_type=trade_type)
+        request = request_of(QueryAccountsRequest, locals())
         return await self._post(ACCOUNTS, request, list[ManagerAccount])
 
     async def update_balance(

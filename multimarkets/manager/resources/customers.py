@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._read import read
 from ...errors import ValidationError
+from ...models._checks import request_of
 from ...models.customers import Customer, CustomerDetail, RegisterSource, registration_request
 from ...models.paging import Page
 from ...resources._base import AsyncResource
@@ -53,7 +54,7 @@ class AsyncManagerCustomers(AsyncResource):
 
     async def list(self, customer_no: str | None = None, *, page: int = 1, size: int = 20) -> Page[Customer]:
         """One page (from 1) of up to ``size`` customers (at most 2,000), or the one with ``customer_no``."""
-        request = ManagerCustomerListRequest(customer_no=customer_no, page=page, size=size)
+        request = request_of(ManagerCustomerListRequest, locals())
         return await self._post(CUSTOMER_PAGE, request, Page[Customer])
 
     async def iterate(self, size: int = MAX_PAGE_SIZE) -> AsyncIterator[Customer]:
@@ -112,7 +113,7 @@ class AsyncManagerCustomers(AsyncResource):
     ) -> CustomerDetail:
         """One customer's information; the docs require both its number and its id (``Customer.id``).
         ``type`` is one of :class:`~multimarkets.manager.models.DetailType` (only the base shape is documented)."""
-        request = ManagerCustomerDetailRequest(type=type, customer_id=customer_id, customer_no=customer_no)
+        request = request_of(ManagerCustomerDetailRequest, locals())
         return await self._post(CUSTOMER_DETAIL, request, CustomerDetail)
 
     async def groups(self) -> builtins.list[CustomerGroup]:
