@@ -5,7 +5,6 @@ the Bridge models are used as they are."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import attrs
 
 from ..errors import ValidationError
+from ..models._answer import Answer
 from ..models._checks import checked, optional_text, page_number, positive_int, text
 from ..models.catalog import Product
 from ..models.customers import AddCustomerRequest
@@ -155,7 +155,7 @@ class ManagerProduct(Product):
 
 
 @attrs.frozen
-class CustomerGroup:
+class CustomerGroup(Answer):
     """A customer group (§5.8): ``type`` 0 real, 1 test, 2 guest; ``assets`` the currencies it opens."""
 
     id: int
@@ -164,12 +164,10 @@ class CustomerGroup:
     open_account_type: int | None = None
     trade_type: int | None = None
     assets: str | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen
-class ManagerAccount:
+class ManagerAccount(Answer):
     """A customer's trading account and its balances (§5.9); amounts are exact decimals."""
 
     account_id: int
@@ -210,5 +208,3 @@ class ManagerAccount:
     create_time: datetime | None = None
     first_deposit_time: datetime | None = None
     first_withdraw_time: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)

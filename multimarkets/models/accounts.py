@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 
 from ..errors import ValidationError
+from ._answer import Answer
 from ._checks import (
     checked,
     flag,
@@ -91,7 +91,7 @@ class AccountListRequest:
 
 
 @attrs.frozen
-class Account:
+class Account(Answer):
     """An exchange account of a customer. ``id`` is what :meth:`update` takes; the API key comes back masked.
 
     The reference shows no sample of this record (INFERRED from the older draft); the exact wire object is
@@ -110,5 +110,3 @@ class Account:
     """1 for a test account, 0 for a real one."""
     create_time: datetime | None = None
     update_time: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)

@@ -7,13 +7,13 @@ models list the documented fields and keep everything else in ``raw``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from ._answer import Answer
 from ._checks import (
     checked,
     positive_int,
@@ -56,7 +56,7 @@ class ProductsRequest:
 
 
 @attrs.frozen
-class DictionaryItem:
+class DictionaryItem(Answer):
     """One entry of a dictionary such as ``phone_code`` (``code`` "+86") or ``USDT`` (chains)."""
 
     code: str | None = None
@@ -74,12 +74,10 @@ class DictionaryItem:
     extend: Any = None
     create_time: datetime | None = None
     update_time: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen
-class Currency:
+class Currency(Answer):
     """A currency the company may use; ``digits`` is its number of decimal places."""
 
     id: int
@@ -96,8 +94,6 @@ class Currency:
     biz_name: str | None = None
     create_time: datetime | None = None
     update_time: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen
@@ -118,7 +114,7 @@ class TradingWindow:
 
 
 @attrs.frozen
-class Product:
+class Product(Answer):
     """A tradable product; ``symbol_id`` is what trading calls take."""
 
     symbol_id: int
@@ -148,5 +144,3 @@ class Product:
     """1 within trading hours."""
     holiday_time_list: tuple[HolidayWindow, ...] = ()
     trade_time_list: tuple[TradingWindow, ...] = ()
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)

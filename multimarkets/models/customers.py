@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from ..errors import ValidationError
+from ._answer import Answer
 from ._checks import (
     checked,
     clean_text,
@@ -161,7 +162,7 @@ class CancelCustomerRequest:
 
 
 @attrs.frozen
-class _CustomerFields:
+class _CustomerFields(Answer):
     """What the customer list row and the customer detail both carry."""
 
     customer_no: str
@@ -186,8 +187,6 @@ class _CustomerFields:
     third_login_source: str | None = None
     create_time: datetime | None = None
     login_time: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen

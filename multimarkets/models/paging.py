@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import attrs
+
+from ._answer import Answer
 
 __all__ = ["Page"]
 
@@ -13,15 +14,13 @@ T = TypeVar("T")
 
 
 @attrs.frozen
-class Page(Generic[T]):
+class Page(Answer, Generic[T]):
     """One page: ``items`` on page ``page`` (from 1) of ``size`` items each, out of ``total``."""
 
     page: int = attrs.field(metadata={"wire": "current"})
     size: int
     total: int
     items: tuple[T, ...] = attrs.field(metadata={"wire": "records"})
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
     @property
     def has_next(self) -> bool:

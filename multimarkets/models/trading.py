@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import attrs
 
 from ..errors import ValidationError
+from ._answer import Answer
 from ._checks import (
     checked,
     flag,
@@ -215,18 +215,16 @@ class TradesRequest(_TradingRequest):
 
 
 @attrs.frozen
-class Balance:
+class Balance(Answer):
     """One currency of an exchange account: ``balance`` and the ``locked`` part of it (exact decimals)."""
 
     currency: str
     balance: Decimal
     locked: Decimal
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen
-class Deposit:
+class Deposit(Answer):
     """A deposit record. The reference names only some fields (INFERRED: ``amount``, ``createTime``); the
     exact wire object is in ``raw``. For OKX, ``address`` is the sender of an internal transfer."""
 
@@ -239,19 +237,15 @@ class Deposit:
     confirm_times: str | None = None
     """Confirmations of an on-chain deposit; empty otherwise."""
     create_time: datetime | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
-class OrderRef:
+class OrderRef(Answer):
     """Which order: what "cancel order" answers, and what every order record and notification starts with."""
 
     exchange_id: ExchangeId | None = None
     order_id: str | None = None
     client_order_id: str | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-    trace: str | None = attrs.field(default=None, kw_only=True, repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
