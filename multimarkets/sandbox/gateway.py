@@ -83,34 +83,25 @@ class _Admission:
     limit_headers: dict[str, str]
 
 
+@attrs.define(kw_only=True, eq=False)
 class Gateway:
     """Serves business requests. Single-threaded: everything runs on the sandbox's event loop."""
 
-    def __init__(
-        self,
-        *,
-        keys: Mapping[str, KeyEntry],
-        handlers: Mapping[str, Handler],
-        store: Store,
-        stats: Stats,
-        faults: FaultInjector,
-        events: EventSink,
-        clock: Callable[[], float],
-        wall: WallClock,
-        recv_window_max: int,
-        closing: asyncio.Event,
-    ) -> None:
-        self.keys = keys
-        self.handlers = handlers
-        self.store = store
-        self.stats = stats
-        self.faults = faults
-        self.events = events
-        self.clock = clock
-        self.wall = wall
-        self.recv_window_max = recv_window_max
-        self._closing = closing
-        self._company_of = {key: entry.company_id for key, entry in keys.items()}
+    keys: Mapping[str, KeyEntry]
+    handlers: Mapping[str, Handler]
+    store: Store
+    stats: Stats
+    faults: FaultInjector
+    events: EventSink
+    clock: Callable[[], float]
+    wall: WallClock
+    recv_window_max: int
+    _closing: asyncio.Event
+    _company_of: dict[str, str] = attrs.field(init=False)
+
+    @_company_of.default
+    def _companies(self) -> dict[str, str]:
+        return {key: entry.company_id for key, entry in self.keys.items()}
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """The aiohttp handler of ``POST /webhook/global/{bizType}``."""

@@ -95,33 +95,25 @@ class _Reject(Exception):
         self.msg = msg
 
 
+@attrs.define(kw_only=True, eq=False)
 class ManagerGateway:
     """Serves Manager requests on the sandbox's event loop."""
 
-    def __init__(
-        self,
-        *,
-        config: ManagerConfig,
-        identity: Identity,
-        state: ManagerState,
-        endpoints: Mapping[str, Endpoint],
-        faults: FaultInjector,
-        strikes: Gateway,
-        clock: Callable[[], float],
-        wall: WallClock,
-        push: PushHub,
-    ) -> None:
-        self.config = config
-        self.identity = identity
-        self.state = state
-        self.endpoints = endpoints
-        self.faults = faults
-        self.strikes = strikes
-        self.clock = clock
-        self.wall = wall
-        self.limiter = EndpointLimiter(config.rate_limit)
-        self.tokens: dict[str, _Token] = {}
-        self.push = push
+    config: ManagerConfig
+    identity: Identity
+    state: ManagerState
+    endpoints: Mapping[str, Endpoint]
+    faults: FaultInjector
+    strikes: Gateway
+    clock: Callable[[], float]
+    wall: WallClock
+    push: PushHub
+    limiter: EndpointLimiter = attrs.field(init=False)
+    tokens: dict[str, _Token] = attrs.field(init=False, factory=dict)
+
+    @limiter.default
+    def _limiter(self) -> EndpointLimiter:
+        return EndpointLimiter(self.config.rate_limit)
 
     def credentials(self, base_url: str) -> ManagerCredentials:
         """What a Manager client needs, for a server reached at ``base_url``."""
