@@ -25,6 +25,13 @@ def run(gen_sync: ModuleType, root: Path, capsys: pytest.CaptureFixture[str], *o
     return code, captured.out + captured.err
 
 
+def failed_check(gen_sync: ModuleType, root: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """What ``--check`` says about ``root``, which it must refuse (exit code 1)."""
+    code, output = run(gen_sync, root, capsys, "--check")
+    assert code == 1, output
+    return output
+
+
 def append(path: Path, text: str) -> None:
     path.write_text(path.read_text() + text)
 
@@ -67,8 +74,7 @@ def test_check_fails_when_a_generated_file_was_edited(
 ) -> None:
     path = scratch_root / SYNC / "resources" / "customers.py"
     path.write_text(path.read_text().replace('"""Customer management', '"""Customers'))
-    code, output = run(gen_sync, scratch_root, capsys, "--check")
-    assert code == 1
+    output = failed_check(gen_sync, scratch_root, capsys)
     assert "resources/customers.py is stale" in output
     assert '-    """Customers (reference' in output
     assert "run `python scripts/gen_sync.py`" in output
@@ -81,8 +87,7 @@ def test_check_fails_when_a_generated_method_was_removed(
     text, removed = re.subn(r"\n    def get\(.*?(?=\n    def )", "", path.read_text(), flags=re.S)
     assert removed == 1
     path.write_text(text)
-    code, output = run(gen_sync, scratch_root, capsys, "--check")
-    assert code == 1
+    output = failed_check(gen_sync, scratch_root, capsys)
     assert "Customers lacks `get`" in output
 
 
@@ -90,8 +95,7 @@ def test_check_fails_when_the_async_side_gained_a_method(
     gen_sync: ModuleType, scratch_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     append(scratch_root / WEBHOOKS, '\n    async def ping(self) -> bool:\n        """New."""\n        return True\n')
-    code, output = run(gen_sync, scratch_root, capsys, "--check")
-    assert code == 1
+    output = failed_check(gen_sync, scratch_root, capsys)
     assert "Webhooks lacks `ping`" in output
 
 
@@ -99,8 +103,7 @@ def test_check_fails_on_an_extra_file(
     gen_sync: ModuleType, scratch_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (scratch_root / SYNC / "resources" / "helpers.py").write_text('"""Hand-written."""\n')
-    code, output = run(gen_sync, scratch_root, capsys, "--check")
-    assert code == 1
+    output = failed_check(gen_sync, scratch_root, capsys)
     assert "resources/helpers.py is in _sync/ but not generated" in output
 
 
@@ -111,8 +114,7 @@ def test_check_fails_on_a_missing_file(
     (scratch_root / "multimarkets" / "resources" / "gadgets.py").write_text(
         '"""New resource."""\n\n\nclass AsyncGadgets:\n    async def spin(self) -> None:\n        """Spin."""\n'
     )
-    code, output = run(gen_sync, scratch_root, capsys, "--check")
-    assert code == 1
+    output = failed_check(gen_sync, scratch_root, capsys)
     assert "resources/catalog.py is missing" in output
     assert "resources/gadgets.py is missing" in output
 
