@@ -10,16 +10,7 @@ import attrs
 
 from ..errors import ValidationError
 from ._answer import Answer
-from ._checks import (
-    checked,
-    flag,
-    matching,
-    one_of,
-    optional_text,
-    page_number,
-    positive_int,
-    text,
-)
+from ._checks import checked, flag, matching, one_of, optional_text, page_number, positive_int, text
 from .enums import AccountType, ExchangeCode
 
 __all__ = ["Account", "AccountListRequest", "AddAccountRequest", "UpdateAccountRequest"]

@@ -13,17 +13,7 @@ import attrs
 
 from ..errors import ValidationError
 from ._answer import Answer
-from ._checks import (
-    checked,
-    clean_text,
-    flag,
-    matching,
-    one_of,
-    optional_text,
-    page_number,
-    positive_int,
-    text,
-)
+from ._checks import checked, clean_text, flag, matching, one_of, optional_text, page_number, positive_int, text
 from .enums import CustomerGroupType, CustomerStatus, CustomerType, KycStatus, OpenAccountType, RegisterSource
 
 __all__ = [

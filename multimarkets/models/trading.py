@@ -19,17 +19,7 @@ import attrs
 
 from ..errors import ValidationError
 from ._answer import Answer
-from ._checks import (
-    checked,
-    flag,
-    millis,
-    one_of,
-    optional_text,
-    page_number,
-    positive_decimal,
-    positive_int,
-    text,
-)
+from ._checks import checked, flag, millis, one_of, optional_text, page_number, positive_decimal, positive_int, text
 from .enums import DepositStatus, ExchangeId, OrderStatus, OrderType, Side, TimeInForce
 
 __all__ = [
