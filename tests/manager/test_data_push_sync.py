@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from multimarkets import ManagerClient, ManagerCredentials
+from multimarkets import ClientClosedError, ManagerClient, ManagerCredentials
 from multimarkets.manager.push import DataPushEvent, KycEvent
 from multimarkets.sandbox import Sandbox
 
@@ -48,10 +48,44 @@ def test_a_for_loop_gets_each_event_and_break_closes_the_connection() -> None:
     assert [event.id for event in got] == ["1", "2", "3", "4"]
 
 
+def test_run_hands_each_event_to_a_plain_function_until_the_client_closes() -> None:
+    handled: list[str | None] = []
+    done = threading.Event()
+    ended: list[BaseException] = []
+
+    def on_event(event: DataPushEvent) -> None:
+        assert isinstance(event, KycEvent)
+        handled.append(event.id)
+        if len(handled) == 2:
+            done.set()
+
+    with Sandbox.in_thread() as sandbox:
+        given = sandbox.manager_credentials
+        client = ManagerClient(ManagerCredentials(given.app_id, given.app_secret), given.base_url, trust_env=False)
+
+        def follow() -> None:
+            try:
+                client.data_push.run(on_event, "g1", reconnect_delay=0.01)
+            except ClientClosedError as exc:
+                ended.append(exc)
+
+        follower = threading.Thread(target=follow)
+        follower.start()
+        until(lambda: sandbox.stats()["push_connections"] == 1)
+        sandbox.push_event("kyc", {"id": "1", "revision": 1})
+        sandbox.push_event("kyc", {"id": "2", "revision": 1})
+        assert done.wait(30)
+        client.close()
+        follower.join(30)
+        until(lambda: sandbox.stats()["push_connections"] == 0)
+    assert handled == ["1", "2"]
+    assert len(ended) == 1
+
+
 CHILD = textwrap.dedent(
     """
     import threading, time
-    from multimarkets import ManagerClient, ManagerCredentials
+    from multimarkets import ClientClosedError, ManagerClient, ManagerCredentials
     from multimarkets.sandbox import Sandbox
 
     with Sandbox.in_thread() as sandbox:

@@ -6,7 +6,8 @@ Reconnecting waits a random time (full jitter) up to ``reconnect_delay`` after a
 something, and twice as long after each further failure in a row, up to :data:`MAX_RECONNECT_DELAY`. A
 handshake refused with HTTP 401 fetches a new token at once; a refused fresh token raises
 :class:`~multimarkets.LoginExpiredError`. Network failures, HTTP 429 and 5xx are retried without end (a
-stream is meant to outlive outages; each is logged); other refusals raise :class:`~multimarkets.APIError`.
+stream is meant to outlive outages; each is logged); other refusals raise :class:`~multimarkets.APIError`, and
+a certificate that does not verify or a proxy that refuses raises :class:`~multimarkets.APIConnectionError`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import aiohttp
 
 from ..._transport import AsyncSession
-from ...errors import APIError, LoginExpiredError, TransportError
+from ...errors import APIConnectionError, APIError, LoginExpiredError, TransportError
 from ...webhooks.dedup import Claim, DedupStore
 from ..scheme import ManagerScheme
 from .events import PushEvent, UnknownEvent, parse_push
@@ -149,8 +150,18 @@ class PushFeed:
                     logger.info("Data Push: the token expired; fetching a new one")
                     self._tokens.discard(token)
                     continue
+            except aiohttp.ClientConnectorCertificateError as exc:
+                raise APIConnectionError(
+                    f"the certificate of the Data Push server could not be verified: {exc.certificate_error}",
+                    maybe_processed=False,
+                ) from None
+            except aiohttp.ClientHttpProxyError as exc:
+                raise APIConnectionError(
+                    f"the proxy refused the Data Push connection: HTTP {exc.status} {exc.message}",
+                    maybe_processed=False,
+                ) from None
             except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TransportError) as exc:
-                logger.warning("Data Push: cannot connect (%s); retrying", type(exc).__name__)
+                logger.warning("Data Push: cannot connect (%s: %s); retrying", type(exc).__name__, exc)
             else:
                 self._ws, self._delivered = ws, False
                 self._connections += 1

@@ -1,0 +1,103 @@
+"""The Data Push WebSocket takes the client's networking options: a TLS server verified against a CA file, an
+HTTPS proxy tunnel with credentials, and the trace hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import pytest
+from network_helpers import Authority, ForwardProxy, TlsFront, make_authority
+
+from multimarkets import ManagerClient, ManagerCredentials
+from multimarkets.manager.push import DataPushEvent
+from multimarkets.sandbox import Sandbox
+
+USER, PASSWORD = "egress", "pw"
+
+
+@pytest.fixture(scope="module")
+def authority(tmp_path_factory: pytest.TempPathFactory) -> Authority:
+    return make_authority(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox.in_thread() as sb:
+        yield sb
+
+
+class CountingTlsFront(TlsFront):
+    """A TLS front that counts the connections it was given."""
+
+    connections = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        await super().handle(reader, writer)
+
+
+@pytest.fixture
+def tls(authority: Authority, sandbox: Sandbox) -> Iterator[CountingTlsFront]:
+    front = CountingTlsFront(authority.server_context, sandbox.port)
+    yield front
+    front.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def first_event(sandbox: Sandbox, base_url: str, **options: Any) -> DataPushEvent:
+    """Follow the stream at ``base_url`` with ``options``; push one event once it is connected."""
+
+    def publish() -> None:
+        deadline = time.monotonic() + 30
+        while sandbox.stats()["push_connections"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        sandbox.push_event("kyc", {"id": "1", "revision": 1})
+
+    given = sandbox.manager_credentials
+    credentials = ManagerCredentials(given.app_id, given.app_secret)
+    with ManagerClient(credentials, base_url, trust_env=False, **options) as client:
+        threading.Thread(target=publish, daemon=True).start()
+        for event in client.data_push.events("g1"):
+            return event
+    raise AssertionError("the stream ended")
+
+
+def test_wss_through_an_https_proxy_tunnel_verified_against_a_ca_file(
+    sandbox: Sandbox, tls: CountingTlsFront, authority: Authority
+) -> None:
+    proxy = ForwardProxy(USER, PASSWORD)
+    try:
+        event = first_event(
+            sandbox,
+            f"{tls.url}/openapi-b",
+            ssl=authority.ca_file,
+            proxy=f"http://{USER}:{PASSWORD}@127.0.0.1:{proxy.port}",
+        )
+    finally:
+        proxy.stop()
+    assert event.event_type == "kyc"
+    assert {(p.method, p.target) for p in proxy.passed} == {("CONNECT", f"127.0.0.1:{tls.port}")}
+    assert len(proxy.passed) == tls.connections  # the auth call and the WebSocket: none went around the proxy
+
+
+def test_trace_hooks_see_the_handshake(sandbox: Sandbox) -> None:
+    seen: list[str] = []
+
+    async def on_request_start(session: Any, context: SimpleNamespace, params: aiohttp.TraceRequestStartParams) -> None:
+        seen.append(params.url.path)
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_request_start)
+    assert first_event(sandbox, sandbox.manager_base_url, trace_configs=[trace]).event_type == "kyc"
+    assert seen[-1] == "/openapi-b/ws"
