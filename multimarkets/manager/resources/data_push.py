@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from ...errors import ConfigurationError
 from ...resources._base import AsyncResource
-from ...webhooks.dedup import DedupStore, MemoryDedupStore
+from ...webhooks.dedup import Claim, DedupStore, MemoryDedupStore
 from ..push import DataPushEvent
 from ..push.stream import DEFAULT_PING_INTERVAL, DEFAULT_RECONNECT_DELAY, PushFeed
 
@@ -77,7 +77,8 @@ class AsyncManagerDataPush(AsyncResource):
                 while not await _handled(on_event, event, key, feed):
                     attempt += 1
                     await feed.backoff(attempt)
-                    feed.seen.claim(key)
+                    if feed.seen.claim(key) is not Claim.NEW:
+                        break  # a consumer sharing the store has handled it meanwhile
         finally:
             await feed.aclose()
 
