@@ -3,6 +3,10 @@ headers, trace and attempt count of its call, on both clients and every single-c
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,3 +69,14 @@ async def test_what_makes_many_calls_or_none_has_no_raw_response(
     with pytest.raises(AttributeError) as refused:
         getattr(target, name)
     assert why in str(refused.value)
+
+
+def test_the_readme_example_runs() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## Request ids and raw responses", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    done = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    trace = r"t-[0-9a-z-]+"
+    expected = rf"(\d+) 200 ({trace}) 1 application/json\n\1 listed under trace (?!\2){trace}\n"
+    assert re.fullmatch(expected, done.stdout), done.stdout

@@ -38,3 +38,13 @@ async def test_the_trace_is_no_part_of_equality_or_repr(client: AsyncBridgeClien
     first, second = await client.catalog.currencies(), await client.catalog.currencies()
     assert first == second and first[0].trace != second[0].trace
     assert first[0].trace not in repr(first[0])
+
+
+async def test_what_iterate_yields_carries_the_trace_of_its_page(client: AsyncBridgeClient, wire: Wire) -> None:
+    for n in (1, 2, 3):
+        await client.customers.register(phone=f"1320000{n:04d}", password="a123456", country="CN", register_source=1)
+    start = len(wire.exchanges)
+    traces = [customer.trace async for customer in client.customers.iterate(size=2)]
+    pages = wire.since(start)
+    assert len(pages) == 2
+    assert traces == [pages[0].trace, pages[0].trace, pages[1].trace]
