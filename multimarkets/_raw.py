@@ -84,7 +84,7 @@ class AsyncRawResponses:
         attribute = getattr(self._target, name)
         if isinstance(attribute, AsyncResource):
             return AsyncRawResponses(attribute, name)
-        if name in _MANY_CALLS or name.startswith("_") or not inspect.iscoroutinefunction(attribute):
+        if not _one_call(name, attribute):
             why = _MANY_CALLS.get(name, "it is not an API method").format(owner=self._name)
             raise AttributeError(f"with_raw_response has no {self._name}.{name}: {why}")
 
@@ -93,8 +93,17 @@ class AsyncRawResponses:
 
         return call
 
+    def __dir__(self) -> list[str]:
+        members = {name: getattr(self._target, name) for name in dir(self._target) if not name.startswith("_")}
+        return [name for name, value in members.items() if isinstance(value, AsyncResource) or _one_call(name, value)]
+
     def __repr__(self) -> str:
         return f"<with_raw_response of {self._name}>"
+
+
+def _one_call(name: str, attribute: object) -> bool:
+    """Whether ``attribute`` (``name`` on a client or resource) is an API method that makes one call."""
+    return name not in _MANY_CALLS and not name.startswith("_") and inspect.iscoroutinefunction(attribute)
 
 
 class RawResponses:
@@ -115,6 +124,9 @@ class RawResponses:
             return self._portal.call(attribute, *args, **kwargs)
 
         return call
+
+    def __dir__(self) -> list[str]:
+        return dir(self._async)
 
     def __repr__(self) -> str:
         return repr(self._async)

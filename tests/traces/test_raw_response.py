@@ -80,3 +80,8 @@ def test_the_readme_example_runs() -> None:
     trace = r"t-[0-9a-z-]+"
     expected = rf"(\d+) 200 ({trace}) 1 application/json\n\1 listed under trace (?!\2){trace}\n"
     assert re.fullmatch(expected, done.stdout), done.stdout
+
+
+async def test_dir_lists_what_has_a_raw_response(client: AsyncBridgeClient) -> None:
+    assert dir(client.with_raw_response) == ["accounts", "call", "catalog", "customers", "trading", "webhooks"]
+    assert dir(client.with_raw_response.customers) == ["cancel", "get", "list", "register"]

@@ -62,3 +62,7 @@ def test_with_raw_response_of_the_sync_clients(
 def test_models_of_the_sync_clients_carry_their_trace(sync_clients: dict[str, Any], wire: Wire, api: str) -> None:
     page = sync_clients[api].customers.list()
     assert page.trace == wire.exchanges[-1].trace
+
+
+def test_dir_of_the_sync_raw_response(sync_clients: dict[str, Any]) -> None:
+    assert dir(sync_clients["manager"].with_raw_response.accounts) == ["list", "update_balance"]
