@@ -19,11 +19,12 @@ class ManagerDataPush:
 
     ``group`` names the subscription: the service replays to a group what it missed while away (168 hours),
     and a second connection of the same group pushes the first out, so give each consumer its own. ``seen``
-    remembers the identities of delivered events (:func:`~multimarkets.manager.push.event_identity`), the
-    last 10 000 in memory for this one call by default; pass a store (the same
-    :class:`~multimarkets.webhooks.MemoryDedupStore` to successive calls, a
-    :class:`~multimarkets.webhooks.SqliteDedupStore` or ``RedisDedupStore`` across restarts) to remember them longer. ``ping_interval`` is the heartbeat (the documented
-    10 s), ``reconnect_delay`` the bound of the first random wait before reconnecting.
+    remembers the identities of delivered events (:func:`~multimarkets.manager.push.event_identity`): by
+    default the last 10 000, in memory, for one call; pass the same
+    :class:`~multimarkets.webhooks.MemoryDedupStore` to successive calls, or a
+    :class:`~multimarkets.webhooks.SqliteDedupStore` or ``RedisDedupStore`` to remember them across restarts.
+    ``ping_interval`` is the heartbeat (the documented 10 s), ``reconnect_delay`` the bound of the first random
+    wait before reconnecting.
     """
 
     _async: AsyncManagerDataPush
