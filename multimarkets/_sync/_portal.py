@@ -22,18 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import contextlib
 import logging
 import os
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncIterable, Awaitable, Callable, Generator, Iterator
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as WaitTimeout
 from functools import partial
 from types import TracebackType
-from typing import Any, Final, Generic, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 
 from ..errors import ClientClosedError, MultiMarketsError
+from ._calls import CLOSED, END, Call, Pump, result_of, soon
 
 __all__ = ["Portal", "SyncUsageError"]
 
@@ -46,11 +45,6 @@ _OWN_THREAD: Final = (
     "the sync client was called from inside its own event loop thread (for example from a callback run "
     "by the async client); waiting there would deadlock. Use the async API (await ...) in that code."
 )
-_CLOSED: Final = "this client is closed"
-# A waiting thread wakes this often although nothing happened: CPython runs signal handlers between bytecodes
-# and when a blocking wait is interrupted, so a Ctrl-C landing just before the wait blocks would otherwise be
-# noticed only when the call ends, which may be never.
-_SIGNAL_CHECK: Final = 0.25
 
 
 class SyncUsageError(MultiMarketsError, RuntimeError):
@@ -97,7 +91,7 @@ class Portal:
 
     def call(self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``await fn(*args, **kwargs)`` in the portal's loop and return its result (or raise its error)."""
-        call = _Call(partial(fn, *args, **kwargs), self._timeout)
+        call = Call(partial(fn, *args, **kwargs), self._timeout)
         try:
             self._submit(call)
             return call.result()
@@ -113,7 +107,7 @@ class Portal:
         an exception) closes the async iterator in the loop before ``close()`` returns.
         """
         self._check_caller()
-        return self._iterate(_Pump(partial(fn, *args, **kwargs)))
+        return self._iterate(Pump(partial(fn, *args, **kwargs)))
 
     def on_close(self, fn: Callable[[], Awaitable[object]]) -> None:
         """Have ``await fn()`` run in the portal's loop when the portal closes, explicitly or at exit.
@@ -122,7 +116,7 @@ class Portal:
         """
         with self._lock:
             if self._closed:
-                raise ClientClosedError(_CLOSED)
+                raise ClientClosedError(CLOSED)
             self._on_close.append(fn)
 
     def close(self) -> None:
@@ -164,14 +158,14 @@ class Portal:
         if self._in_loop_thread():
             raise SyncUsageError(_OWN_THREAD)
         if self._closed:
-            raise ClientClosedError(_CLOSED)
+            raise ClientClosedError(CLOSED)
 
-    def _submit(self, call: _Call[T]) -> None:
+    def _submit(self, call: Call[T]) -> None:
         """Start ``fn()`` as a task of the loop (starting the loop first if needed)."""
         self._check_caller()
         with self._lock:  # close() schedules its shutdown under this lock: after every task submitted before
             if self._closed:
-                raise ClientClosedError(_CLOSED)
+                raise ClientClosedError(CLOSED)
             call.loop = self._loop or self._start()
             call.scheduled = True
             call.loop.call_soon_threadsafe(call.start)
@@ -204,27 +198,27 @@ class Portal:
         if errors:
             raise errors[0]
 
-    def _iterate(self, pump: _Pump[T]) -> Generator[T, None, None]:
-        call = _Call(pump.run, self._timeout)
+    def _iterate(self, pump: Pump[T]) -> Generator[T, None, None]:
+        call = Call(pump.run, self._timeout)
         self._submit(call)
         reply: Future[Any] = Future()
         try:
             while True:
                 reply = Future()
-                _soon(call.loop, pump.deliver, reply)
+                soon(call.loop, pump.deliver, reply)
                 try:
-                    item = _result(reply, orphaned_by=call.future)
+                    item = result_of(reply, orphaned_by=call.future)
                 except CancelledError:  # the pump ended without answering: say why
                     call.result()
                     raise SyncUsageError("the async iterator stopped without answering") from None
-                if item is _END:
+                if item is END:
                     return
                 yield item
         except GeneratorExit:  # closed early by the consumer; the pump is idle between two items
             if not call.future.done() and not self._forked():
                 if self._in_loop_thread():  # finalised by the garbage collector inside the loop: cannot wait
                     pump.deliver(None)
-                elif _soon(call.loop, pump.deliver, None, quiet=True):
+                elif soon(call.loop, pump.deliver, None, quiet=True):
                     call.wait()
             raise
         except BaseException:
@@ -232,165 +226,6 @@ class Portal:
                 call.cancel()
             call.wait()
             raise
-
-
-class _Call(Generic[T]):
-    """One coroutine run as a task of the portal's loop; its outcome lands in ``future`` for the calling thread.
-
-    The task sets ``future`` itself when it has unwound: one wake-up of the caller, and a cancelled call's
-    ``future`` is only done once the coroutine's cleanup has run.
-    """
-
-    loop: asyncio.AbstractEventLoop
-
-    def __init__(self, fn: Callable[[], Awaitable[T]], grace: float) -> None:
-        self._fn = fn
-        self._grace = grace
-        self._task: asyncio.Task[None] | None = None
-        self._abandoned = False
-        self.scheduled = False
-        self.future: Future[T] = Future()
-
-    def start(self) -> None:
-        """In the loop: create the task."""
-        self._task = self.loop.create_task(self._run())
-        self._task.add_done_callback(self._settle)
-
-    def _settle(self, task: asyncio.Task[None]) -> None:
-        if not self.future.done():  # cancelled before its first step: ``_run`` never began
-            self.future.cancel()
-
-    async def _run(self) -> None:
-        try:
-            result = await self._fn()
-        except asyncio.CancelledError:
-            self.future.cancel()
-            raise
-        except BaseException as exc:
-            self.future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-        else:
-            self.future.set_result(result)
-
-    def _cancel_in_loop(self) -> None:
-        if self._task is not None:  # start() ran first unless a Ctrl-C stopped its scheduling
-            self._task.cancel()
-        else:
-            self.future.cancel()
-
-    def cancel(self) -> None:
-        """Cancel the task from the calling thread (it unwinds in the loop; :meth:`wait` for that)."""
-        _soon(self.loop, self._cancel_in_loop, quiet=True)
-
-    def wait(self) -> None:
-        """Wait up to ``grace`` seconds for the task to end (``concurrent.futures.wait`` would miss a cancel)."""
-        with contextlib.suppress(CancelledError, WaitTimeout):
-            self.future.exception(self._grace)
-
-    def result(self) -> T:
-        """Wait for the outcome; if interrupted while waiting (Ctrl-C), cancel the task and let it unwind first."""
-        try:
-            return _result(self.future)
-        except CancelledError:
-            raise ClientClosedError("the client was closed while this call was running") from None
-        except BaseException:
-            self.abandon()
-            raise
-
-    def abandon(self) -> None:
-        """Once (after a Ctrl-C, say): cancel the task if it may be scheduled and has not ended; let it unwind."""
-        if self.scheduled and not self._abandoned and not self.future.done():
-            self._abandoned = True
-            self.cancel()
-            self.wait()
-
-
-class _End:
-    """Marks the end of an async iterator in a reply."""
-
-
-_END: Final = _End()
-
-
-class _Pump(Generic[T]):
-    """Drives one async iterator inside a single task, one item per request from the consuming thread."""
-
-    def __init__(self, factory: Callable[[], AsyncIterable[T]]) -> None:
-        self._factory = factory
-        self._requests: asyncio.Queue[Future[Any] | None] = asyncio.Queue()
-        self._ended = False
-
-    def deliver(self, reply: Future[Any] | None) -> None:
-        """In the loop: ask for the next item (``None``: end the iteration)."""
-        if not self._ended:
-            self._requests.put_nowait(reply)
-        elif reply is not None:
-            reply.cancel()
-
-    async def run(self) -> None:
-        try:
-            iterator = aiter(self._factory())
-            try:
-                while (reply := await self._requests.get()) is not None:
-                    if not await _answer(iterator, reply):
-                        return
-            finally:
-                # No cancel scope of our own here: the generator may still be inside scopes it entered before
-                # its ``yield``, and those must be exited in the order they were entered.
-                aclose = getattr(iterator, "aclose", None)
-                if aclose is not None:
-                    await aclose()
-        finally:
-            self._ended = True  # from here on deliver() cancels; what is queued is cancelled now
-            while not self._requests.empty():
-                if (pending := self._requests.get_nowait()) is not None:
-                    pending.cancel()
-
-
-async def _answer(iterator: AsyncIterator[T], reply: Future[Any]) -> bool:
-    """Put the next item (or the end, or the error) into ``reply``; False when the iteration is over."""
-    try:
-        item = await anext(iterator)
-    except StopAsyncIteration:
-        reply.set_result(_END)
-        return False
-    except Exception as exc:
-        reply.set_exception(exc)
-        return False
-    except BaseException:
-        reply.cancel()
-        raise
-    reply.set_result(item)
-    return True
-
-
-def _result(future: Future[T], *, orphaned_by: Future[Any] | None = None) -> T:
-    """``future.result()``, waiting in slices so that a Ctrl-C is never left pending (see ``_SIGNAL_CHECK``).
-
-    Once ``orphaned_by`` (the pump's call) is done, nothing can answer ``future`` any more, and a request sent
-    in the instant between the loop's last run and its ``close()`` is never even read: ``future`` is then
-    cancelled here rather than waited for forever.
-    """
-    while True:
-        try:
-            future.exception(_SIGNAL_CHECK)  # returns the call's own error (does not raise it), or times out
-        except WaitTimeout:
-            if orphaned_by is not None and orphaned_by.done():
-                future.cancel()
-            continue
-        return future.result()
-
-
-def _soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., object], *args: Any, quiet: bool = False) -> bool:
-    """Run the plain function ``fn(*args)`` in the loop without waiting for it; False if the loop is gone."""
-    try:
-        loop.call_soon_threadsafe(fn, *args)
-    except RuntimeError as exc:
-        if quiet:
-            return False
-        raise ClientClosedError(_CLOSED) from exc
-    return True
 
 
 def _serve(loop: asyncio.AbstractEventLoop) -> None:

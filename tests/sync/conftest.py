@@ -1,14 +1,17 @@
-"""Shared fixtures of the sync tests: the generator script, and a scratch copy of the package to damage."""
+"""Shared fixtures of the sync tests: the generator script, a scratch copy of the package to damage, a portal."""
 
 from __future__ import annotations
 
 import importlib.util
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from sync_helpers import GEN_SYNC, REPO
+
+from multimarkets._sync._portal import Portal
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +37,10 @@ def scratch_root(tmp_path: Path) -> Path:
             shutil.copy(source, target)
     shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path
+
+
+@pytest.fixture
+def portal() -> Iterator[Portal]:
+    """A portal of its own, closed after the test."""
+    with Portal(name="test-portal") as portal:
+        yield portal

@@ -1,0 +1,40 @@
+"""Small real async objects shared by the portal tests (a plain module: ``conftest`` names are ambiguous
+across test dirs)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import anyio.lowlevel
+
+T = TypeVar("T")
+# Every wait has this timeout, so that a regression fails instead of hanging.
+TIMEOUT = 10.0
+
+
+def in_thread(fn: Callable[[], T]) -> T:
+    """Run ``fn`` in a helper thread and fail (rather than hang) if it does not finish in time."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn).result(timeout=TIMEOUT)
+
+
+async def double(x: int) -> int:
+    await anyio.lowlevel.checkpoint()
+    return 2 * x
+
+
+async def count(n: int) -> AsyncIterator[int]:
+    for i in range(n):
+        await anyio.lowlevel.checkpoint()
+        yield i
+
+
+class Boom(Exception):
+    pass
+
+
+async def fail() -> None:
+    await anyio.lowlevel.checkpoint()
+    raise Boom("no")
