@@ -7,13 +7,7 @@ from decimal import Decimal
 import pytest
 from trading_helpers import BTCUSDT, DAY_MS, ETHUSDT, block
 
-from multimarkets import (
-    APIError,
-    Deposit,
-    DepositStatus,
-    InvalidParameterError,
-    TradingAccount,
-)
+from multimarkets import APIError, Deposit, DepositStatus, InvalidParameterError, TradingAccount
 from multimarkets._convert import to_millis
 from multimarkets.resources.trading import BALANCES, DEPOSITS, TRADES
 
