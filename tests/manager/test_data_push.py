@@ -3,6 +3,7 @@ across injected drops and replays, token expiry, the ping, closing, and the hand
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -194,3 +195,83 @@ async def test_a_shared_seen_store_records_what_was_delivered(tmp_path: Any) -> 
         got = await push_and_collect(sandbox, events, 1, ("kyc", kyc(1)))
         await events.aclose()
     assert store.claim(got[0].identity) is Claim.DUPLICATE
+
+
+class Relay:
+    """A TCP relay to the sandbox whose open connections can be frozen: a network path that went silent
+    without closing (no FIN, no RST), which only the heartbeat can notice."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self._upstream_port = upstream_port
+        self._frozen: list[anyio.Event] = []
+        self._scopes: list[anyio.CancelScope] = []
+        self._done: list[anyio.Event] = []
+        self.port = 0
+        self._server: Any = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def freeze(self) -> None:
+        for frozen in self._frozen:
+            frozen.set()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        frozen, done = anyio.Event(), anyio.Event()
+        self._frozen.append(frozen)
+        self._done.append(done)
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                if frozen.is_set():
+                    await anyio.sleep_forever()
+                sink.write(data)
+                await sink.drain()
+
+        writers = [writer]
+        try:
+            with anyio.CancelScope() as scope, contextlib.suppress(OSError):
+                self._scopes.append(scope)
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._upstream_port)
+                writers.append(up_writer)
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(pump, reader, up_writer)
+                    tg.start_soon(pump, up_reader, writer)
+        finally:
+            for each in writers:
+                each.close()
+            done.set()
+
+    async def aclose(self) -> None:
+        for scope in self._scopes:
+            scope.cancel()
+        for done in self._done:
+            await done.wait()
+        self._server.close()
+        await self._server.wait_closed()
+
+
+async def test_a_path_gone_silent_is_noticed_by_the_heartbeat_and_replaced() -> None:
+    async with Sandbox() as sandbox:
+        relay = Relay(sandbox.port)
+        await relay.start()
+        given = sandbox.manager_credentials
+        credentials = ManagerCredentials(given.app_id, given.app_secret)
+        base_url = f"http://127.0.0.1:{relay.port}/openapi-b"
+        options: dict[str, Any] = {"rate_limit": RateLimit(1000, 1.0), "strict": True, "trust_env": False}
+        async with AsyncManagerClient(credentials, base_url, **options) as client:
+            got: list[DataPushEvent] = []
+            events = client.data_push.events("g1", ping_interval=0.05, **FAST)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(collect, events, 2, got)
+                await until(lambda: sandbox.stats()["push_connections"] == 1)
+                sandbox.push_event("kyc", kyc(1))
+                await until(lambda: len(got) == 1)
+                relay.freeze()  # the open connection now carries nothing, either way
+                pings = sandbox.stats()["push_pings"]
+                await until(lambda: sandbox.stats()["push_pings"] > pings)  # pings arrive over a new connection
+                sandbox.push_event("kyc", kyc(2))
+            await events.aclose()
+        await relay.aclose()
+    assert [event.id for event in got] == ["1", "2"]  # the frozen connection could not have carried the second
