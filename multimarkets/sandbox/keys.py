@@ -20,7 +20,15 @@ from ..errors import ConfigurationError
 from ..signing import load_private_key
 from .state import IDENTITY_PREFIX, Store
 
-__all__ = ["ApiKeyConfig", "generate_secret_key", "platform_secret_key", "public_key_of", "resolve_keys"]
+__all__ = [
+    "ApiKeyConfig",
+    "KeyRing",
+    "generate_secret_key",
+    "key_ring",
+    "platform_secret_key",
+    "public_key_of",
+    "resolve_keys",
+]
 
 _KEYS_META = IDENTITY_PREFIX + "keys"
 _PLATFORM_META = IDENTITY_PREFIX + "platform"
@@ -81,3 +89,22 @@ def platform_secret_key(store: Store) -> str:
         secret = generate_secret_key()
         store.set_meta(_PLATFORM_META, secret)
     return secret
+
+
+@attrs.frozen
+class KeyRing:
+    """The keys a sandbox serves with: every API key's credentials with its public key, and the platform key."""
+
+    credentials: tuple[Credentials, ...]
+    public_keys: tuple[str, ...]
+    platform_secret: str = attrs.field(repr=False)
+    platform_public_key: str
+
+
+def key_ring(configs: Sequence[ApiKeyConfig], store: Store) -> KeyRing:
+    """The keys for ``configs``, generated where the store remembers none (RSA: call it off the event loop)."""
+    credentials = tuple(resolve_keys(configs, store))
+    platform = platform_secret_key(store)
+    return KeyRing(
+        credentials, tuple(public_key_of(c.secret_key) for c in credentials), platform, public_key_of(platform)
+    )

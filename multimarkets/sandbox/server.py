@@ -23,7 +23,7 @@ from .delivery import DeliveryPolicy, WebhookDispatcher
 from .faults import FaultInjector, FaultSpec, Latency
 from .gateway import Gateway, KeyEntry
 from .handlers import HANDLERS
-from .keys import ApiKeyConfig, platform_secret_key, public_key_of, resolve_keys
+from .keys import ApiKeyConfig, key_ring
 from .manager import ManagerConfig, ManagerCredentials
 from .manager.gateway import ManagerGateway, mount
 from .ratelimit import KeyLimiter
@@ -139,21 +139,19 @@ class Sandbox:
         config = self.config
         store = Store(config.db)
         try:
-            credentials = tuple(await asyncio.to_thread(resolve_keys, config.keys, store))  # RSA keygen: off the loop
-            platform_secret = await asyncio.to_thread(platform_secret_key, store)
+            ring = await asyncio.to_thread(key_ring, config.keys, store)  # RSA keygen and key checks: off the loop
             keys = {
                 c.api_key: KeyEntry(
                     c.api_key,
                     c.company_id,
-                    RsaSha1Verifier(public_key_of(c.secret_key)),
+                    RsaSha1Verifier(public),
                     KeyLimiter(key.rate_limit or config.rate_limit, key.ban if key.ban is not None else config.ban),
                 )
-                for c, key in zip(credentials, config.keys, strict=True)
+                for c, public, key in zip(ring.credentials, ring.public_keys, config.keys, strict=True)
             }
             self._closing = asyncio.Event()
-            dispatcher = WebhookDispatcher(
-                store, self._stats, RsaSha1Signer(platform_secret), config.webhook, self._wall.now_ms
-            )
+            signer = RsaSha1Signer(ring.platform_secret)
+            dispatcher = WebhookDispatcher(store, self._stats, signer, config.webhook, self._wall.now_ms)
             gateway = Gateway(
                 keys=keys,
                 handlers=self._handlers,
@@ -192,8 +190,8 @@ class Sandbox:
             store=store,
             gateway=gateway,
             dispatcher=dispatcher,
-            credentials=credentials,
-            platform_public_key=public_key_of(platform_secret),
+            credentials=ring.credentials,
+            platform_public_key=ring.platform_public_key,
             url=f"http://{host}:{port}",
             manager=manager,
         )
