@@ -26,14 +26,10 @@ from ...webhooks.dedup import Claim, DedupStore
 from ..scheme import ManagerScheme
 from .events import PushEvent, UnknownEvent, parse_push
 
-__all__ = ["DEFAULT_PING_INTERVAL", "DEFAULT_RECONNECT_DELAY", "MAX_RECONNECT_DELAY", "PushFeed"]
+__all__ = ["MAX_RECONNECT_DELAY", "SILENT_PINGS", "PushFeed"]
 
 logger = logging.getLogger("multimarkets.data_push")
 
-DEFAULT_PING_INTERVAL = 10.0
-"""Seconds between two text pings: the documented heartbeat cycle."""
-DEFAULT_RECONNECT_DELAY = 0.5
-"""Upper bound, in seconds, of the random wait before the first reconnection after a drop."""
 MAX_RECONNECT_DELAY = 30.0
 """Upper bound of the wait however many reconnections failed in a row."""
 SILENT_PINGS = 3

@@ -5,18 +5,28 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from ...errors import ConfigurationError
 from ...resources._base import AsyncResource
-from ...webhooks.dedup import Claim, DedupStore, MemoryDedupStore
-from ..push import DataPushEvent
-from ..push.stream import DEFAULT_PING_INTERVAL, DEFAULT_RECONNECT_DELAY, PushFeed
 
-__all__ = ["AsyncManagerDataPush", "PushHandler"]
+# The stream and its event classes load on first use, so that a Manager client that never follows the Data Push
+# does not import them (nor the webhooks package its seen-store comes from).
+if TYPE_CHECKING:
+    from ...webhooks.dedup import DedupStore
+    from ..push import DataPushEvent
+    from ..push.stream import PushFeed
+
+__all__ = ["DEFAULT_PING_INTERVAL", "DEFAULT_RECONNECT_DELAY", "AsyncManagerDataPush", "PushHandler"]
 
 logger = logging.getLogger("multimarkets.data_push")
 
-PushHandler = Callable[[DataPushEvent], Awaitable[None] | None]
+DEFAULT_PING_INTERVAL = 10.0
+"""Seconds between two text pings: the documented heartbeat cycle."""
+DEFAULT_RECONNECT_DELAY = 0.5
+"""Upper bound, in seconds, of the random wait before the first reconnection after a drop."""
+
+PushHandler = Callable[["DataPushEvent"], Awaitable[None] | None]
 """``on_event(event)``: a plain function or a coroutine function."""
 
 
@@ -71,6 +81,8 @@ class AsyncManagerDataPush(AsyncResource):
         event ``on_event`` can never handle therefore stops the stream: catch what you mean to skip."""
         if not callable(on_event):
             raise ConfigurationError("on_event must be callable")
+        from ...webhooks.dedup import Claim
+
         feed = _feed(self, group, seen, ping_interval, reconnect_delay)
         try:
             while True:
@@ -92,6 +104,9 @@ def _feed(
         raise ConfigurationError("group must be a non-empty name, unique per consumer")
     if ping_interval <= 0 or reconnect_delay < 0:
         raise ConfigurationError("ping_interval must be positive and reconnect_delay not negative")
+    from ...webhooks.dedup import MemoryDedupStore
+    from ..push.stream import PushFeed
+
     return PushFeed(
         resource._session,
         group,

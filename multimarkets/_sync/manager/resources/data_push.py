@@ -4,12 +4,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ....manager.push import DataPushEvent
-from ....manager.push.stream import DEFAULT_PING_INTERVAL, DEFAULT_RECONNECT_DELAY
-from ....manager.resources.data_push import AsyncManagerDataPush, PushHandler
-from ....webhooks.dedup import DedupStore
+from ....manager.resources.data_push import (
+    DEFAULT_PING_INTERVAL,
+    DEFAULT_RECONNECT_DELAY,
+    AsyncManagerDataPush,
+    PushHandler,
+)
 from ..._portal import Portal
+
+if TYPE_CHECKING:
+    from ....manager.push import DataPushEvent
+    from ....webhooks.dedup import DedupStore
 
 __all__ = ["ManagerDataPush"]
 
