@@ -89,6 +89,8 @@ def _log(misfit: _Misfit, reading: _Reading) -> None:
 
 def read(data: Any, cls: type[T], *, strict: bool, biz_type: str | None = None, trace: str | None = None) -> T:
     """``data`` (parsed JSON) as ``cls``: a response model, ``list[Model]``, ``Page[Model]`` or a scalar type."""
+    if type(data) is cls and cls in _PLAIN:
+        return data  # e.g. a registration's customer number: nothing to plan or check
     reading = _Reading(strict, biz_type, trace)
     try:
         return typing.cast(T, _value(data, cls, "$", reading, {}))

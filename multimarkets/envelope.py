@@ -88,13 +88,18 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# NaN and Infinity are not JSON; Python accepts them unless told otherwise. One decoder for every answer:
+# json.loads would build a new one per call when given an option.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _decode(raw: bytes) -> tuple[Any, str | None]:
     """The parsed body (None when empty or undecodable) and why it could not be decoded."""
     if not raw.strip():
         return None, None
     try:
-        # NaN and Infinity are not JSON; Python accepts them unless told otherwise.
-        return json.loads(raw, parse_constant=_reject_constant), None
+        # Decoded as json.loads decodes bytes (UTF-8, -16 or -32).
+        return _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass")), None
     except RecursionError:
         return None, "nested too deeply"
     except UnicodeDecodeError:

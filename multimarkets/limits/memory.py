@@ -45,6 +45,10 @@ class _KeyState:
             self.head = 0
 
 
+_GO = Verdict()
+"""Go ahead: the verdict of most admissions, one frozen instance for all."""
+
+
 class MemoryLimitStore:
     """Keeps the state in this process (the default). ``clock`` is monotonic seconds.
 
@@ -61,7 +65,10 @@ class MemoryLimitStore:
         return "MemoryLimitStore()"
 
     def _state(self, key: str) -> _KeyState:
-        return self._keys.setdefault(key, _KeyState())
+        state = self._keys.get(key)
+        if state is None:
+            state = self._keys[key] = _KeyState()
+        return state
 
     async def acquire(self, key: str, slot: str, limit: RateLimit | None, lease: float) -> Verdict:
         """Take ``slot`` unless the limit, a pause or a ban says otherwise."""
@@ -83,14 +90,14 @@ class MemoryLimitStore:
     def _verdict(state: _KeyState, limit: RateLimit | None, now: float) -> Verdict:
         # The same rule as base.verdict_for, where every request in flight sorts after every answer.
         if limit is None:
-            return Verdict()
+            return _GO
         if state.paused_until > now:
             return Verdict(wait=state.paused_until - now)
         start = bisect.bisect_right(state.answered, now - limit.window, lo=state.head)
         answered = len(state.answered) - start
         surplus = answered + len(state.in_flight) - limit.requests
         if surplus < 0:
-            return Verdict()
+            return _GO
         if surplus >= answered:  # the slot that must free up is still in flight: answered now at the earliest
             return Verdict(wait=limit.window)
         return Verdict(wait=state.answered[start + surplus] + limit.window - now)

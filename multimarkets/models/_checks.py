@@ -95,6 +95,8 @@ LARGEST_INT = 2**63 - 1
 def _control_character(value: str) -> int | None:
     """The position of the first control character (NUL, newline, tab, DEL, C1, line separators) or lone
     surrogate (which no UTF-8 body can carry), if any."""
+    if value.isprintable():  # no character of "Other" or "Separator" but the space: the common case, quickly
+        return None
     for position, char in enumerate(value):
         if unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs"):
             return position
@@ -199,6 +201,10 @@ def choice(cls: type[E], value: Any, field: str) -> E:
     ``"pc-web"``)."""
     if isinstance(value, cls):
         return value
+    if type(value) is int or type(value) is str:
+        member = cls._value2member_map_.get(value)  # an exact wire value, without comparing every member
+        if member is not None:
+            return member  # type: ignore[return-value]
     if isinstance(value, enum.Enum):  # a sibling enum with the same wire values, e.g. ExchangeCode for ExchangeId
         value = value.value
     if not isinstance(value, bool) and not _too_big(value):
