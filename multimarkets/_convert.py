@@ -15,12 +15,14 @@ Rules kept here and nowhere else:
 from __future__ import annotations
 
 import enum
+import types
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, get_origin
+from typing import Any, Union, get_args, get_origin
 
 import attrs
 import cattrs
+from cattrs.fns import identity
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from .errors import ResponseFormatError
@@ -62,6 +64,19 @@ converter.register_unstructure_hook(datetime, to_millis)
 converter.register_unstructure_hook_func(
     lambda cls: isinstance(cls, type) and issubclass(cls, enum.Enum), lambda member: member.value
 )
+
+
+def _is_plain_optional(tp: Any) -> bool:
+    """``X | None`` where ``X`` travels as it is (str, int, bool)."""
+    if get_origin(tp) not in (Union, types.UnionType):
+        return False
+    args = get_args(tp)
+    return len(args) == 2 and type(None) in args and all(arg in (str, int, bool, type(None)) for arg in args)
+
+
+# An optional text or number travels as it is: the generated unstructure functions then read the attribute
+# instead of calling a hook per field (cattrs' own optional hook would call one).
+converter.register_unstructure_hook_factory(_is_plain_optional, lambda _: identity)
 
 
 def _is_model(cls: Any) -> bool:

@@ -124,8 +124,9 @@ class _Run:
                 work = await anext(works, None)
                 if work is None:
                     return
-                turns.enter(work.row.position, keys_of(work.row))
-            await self._machine.process(work)
+                keys = keys_of(work.row)
+                turns.enter(work.row.position, keys)
+            await self._machine.process(work, keys)
 
     async def _reconcile_pass(self) -> None:
         try:

@@ -18,7 +18,7 @@ from .outcome import RowOutcome
 from .policy import FATAL_ERRORS, PROBABLY_OURS, code_of, is_final, message_of, was_lost
 from .service import CustomerService
 from .store import IN_FLIGHT, StoredRow
-from .turns import Turns, keys_of
+from .turns import Turns
 
 __all__ = ["RowMachine"]
 
@@ -54,10 +54,9 @@ class RowMachine:
             logger.warning("bulk run stopped: %s: %s", type(exc).__name__, exc)
             self.stopped_by = exc
 
-    async def process(self, work: Work) -> None:
-        """Take one row to its outcome; it entered :attr:`turns` when it was handed to the workers."""
+    async def process(self, work: Work, keys: tuple[str, ...]) -> None:
+        """Take one row to its outcome; it entered :attr:`turns` with ``keys`` when it was handed to the workers."""
         row, stored = work.row, work.stored
-        keys = keys_of(row)
         try:
             base = StoredRow(
                 position=row.position,

@@ -67,11 +67,11 @@ class StoredRow:
     message: str | None = None
     attempts: int = 0
     """Registration calls made for the row, over every run of the journal."""
-    ambiguous: bool = attrs.field(default=False, converter=bool)
+    ambiguous: bool = False
     """Some call for this row may have been processed without our seeing the answer."""
-    pending: bool = attrs.field(default=False, converter=bool)
+    pending: bool = False
     """Waiting for the reconcile pass (its customer number, or whether it got registered, is unknown)."""
-    retryable: bool = attrs.field(default=False, converter=bool)
+    retryable: bool = False
     """Failed only because transient errors outlasted the retries: a resumed run sends it again."""
     phone_key: str | None = None
     """Area code and phone as the reconcile pass matches them (see :func:`~.rows.phone_key`)."""
@@ -117,9 +117,13 @@ def row_values(row: StoredRow) -> tuple[Any, ...]:
     return (*_values_of(row), email_key(row.email))
 
 
+_FLAGS = frozenset(_NAMES.index(name) for name in ("ambiguous", "pending", "retryable"))
+
+
 def stored(values: Sequence[Any]) -> StoredRow:
-    """The :class:`StoredRow` of a row of :data:`COLUMNS`."""
-    return StoredRow(*values)
+    """The :class:`StoredRow` of a row of :data:`COLUMNS` (SQLite stores the flags as 0 and 1)."""
+    fields: list[Any] = [bool(value) if i in _FLAGS else value for i, value in enumerate(values)]
+    return StoredRow(*fields)
 
 
 class SqlRows:
