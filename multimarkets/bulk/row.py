@@ -88,7 +88,7 @@ class RowMachine:
                 await self._not_attempted(attrs.evolve(base, attempts=attempts, ambiguous=ambiguous), self.stopped_by)
                 return
             attempts += 1
-            base = attrs.evolve(base, attempts=attempts, ambiguous=ambiguous)
+            base = base.attempted(attempts, ambiguous)
             key = self._journal.start_call(1)
             await self._journal.record(base)
             self.calls += 1
@@ -149,14 +149,8 @@ class RowMachine:
         retryable: bool = False,
         pending: bool = False,
     ) -> None:
-        row = attrs.evolve(
-            base,
-            state=outcome.value,
-            customer_no=customer_no,
-            code=code,
-            message=message,
-            retryable=retryable,
-            pending=pending,
+        row = base.settled(
+            outcome.value, customer_no=customer_no, code=code, message=message, retryable=retryable, pending=pending
         )
         await self._journal.record(row)
         if not pending:

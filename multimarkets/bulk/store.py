@@ -76,6 +76,47 @@ class StoredRow:
     phone_key: str | None = None
     """Area code and phone as the reconcile pass matches them (see :func:`~.rows.phone_key`)."""
 
+    def attempted(self, attempts: int, ambiguous: bool) -> StoredRow:
+        """This row in flight with ``attempts`` calls made (built directly: ``attrs.evolve`` costs several times
+        more, twice per row of a bulk run)."""
+        return StoredRow(
+            self.position,
+            self.digest,
+            IN_FLIGHT,
+            self.email,
+            self.phone,
+            attempts=attempts,
+            ambiguous=ambiguous,
+            phone_key=self.phone_key,
+        )
+
+    def settled(
+        self,
+        state: str,
+        *,
+        customer_no: str | None,
+        code: str | None,
+        message: str | None,
+        retryable: bool,
+        pending: bool,
+    ) -> StoredRow:
+        """This row in its final ``state`` (or waiting for the reconcile pass)."""
+        return StoredRow(
+            self.position,
+            self.digest,
+            state,
+            self.email,
+            self.phone,
+            customer_no,
+            code,
+            message,
+            self.attempts,
+            self.ambiguous,
+            pending,
+            retryable,
+            self.phone_key,
+        )
+
     def result(self, *, resumed: bool = False) -> RowResult:
         """The :class:`RowResult` this record stands for (``resumed``: settled by an earlier run)."""
         outcome = RowOutcome(self.state) if self.state != IN_FLIGHT else RowOutcome.NOT_ATTEMPTED
