@@ -64,15 +64,21 @@ class AddCustomerRequest:
     country: str = attrs.field(converter=checked(_country))
     register_source: RegisterSource = attrs.field(converter=checked(one_of(RegisterSource)))
     customer_group_id: int = attrs.field(converter=checked(positive_int))
-    phone: str | None = attrs.field(default=None, converter=checked(_phone))
-    email: str | None = attrs.field(default=None, converter=checked(_email))
-    phone_area: str | None = attrs.field(default=None, converter=checked(_area))
-    email_area: str | None = attrs.field(default=None, converter=checked(_area))
-    remark: str | None = attrs.field(default=None, converter=checked(optional_text))
+    # optional=True: each check takes None as absent anyway; this way an absent field costs no call.
+    phone: str | None = attrs.field(default=None, converter=checked(_phone, optional=True))
+    email: str | None = attrs.field(default=None, converter=checked(_email, optional=True))
+    phone_area: str | None = attrs.field(default=None, converter=checked(_area, optional=True))
+    email_area: str | None = attrs.field(default=None, converter=checked(_area, optional=True))
+    remark: str | None = attrs.field(default=None, converter=checked(optional_text, optional=True))
 
     def __attrs_post_init__(self) -> None:
         if self.email is None and self.phone is None:
             raise ValidationError("phone", "phone or email is required")
+
+    @classmethod
+    def of(cls, *, password: Any = None, password_md5: Any = None, **fields: Any) -> AddCustomerRequest:
+        """The request for :class:`CustomerRegistration`'s fields (the password hashed), validated."""
+        return cls(pwd=_pwd(password, password_md5), **fields)
 
 
 @attrs.frozen
@@ -108,18 +114,19 @@ class CustomerRegistration:
 
     def to_request(self) -> AddCustomerRequest:
         """Validate and return the wire request; raises :class:`ValidationError` naming the field."""
-        values = attrs.asdict(self, recurse=False)
-        pwd = _pwd(values.pop("password"), values.pop("password_md5"))
-        return AddCustomerRequest(pwd=pwd, **values)
+        return AddCustomerRequest.of(**attrs.asdict(self, recurse=False))
 
 
 def registration_request(arguments: Mapping[str, Any]) -> AddCustomerRequest:
     """The validated request of the registration among a ``register`` method's ``arguments`` (its ``locals()``).
 
     Each client's ``register`` spells the registration's fields out in its signature, for its reader; taking
-    them from there keeps that list in two places (signature and :class:`CustomerRegistration`), not four."""
-    fields = attrs.fields_dict(CustomerRegistration)
-    return CustomerRegistration(**{name: arguments[name] for name in fields}).to_request()
+    them from there keeps that list in two places (signature and :class:`CustomerRegistration`), not four.
+    Checked as :meth:`CustomerRegistration.to_request` checks them, without building the registration first."""
+    return AddCustomerRequest.of(**{name: arguments[name] for name in _REGISTRATION_FIELDS})
+
+
+_REGISTRATION_FIELDS = tuple(attrs.fields_dict(CustomerRegistration))
 
 
 # --- list, detail and cancellation (reference §6.6-6.8) ---------------------------------------------------------
