@@ -32,27 +32,32 @@ def store(clock: FakeClock) -> MemoryLimitStore:
     return MemoryLimitStore(clock)
 
 
+async def wait(store: MemoryLimitStore, slot: str, limit: RateLimit | None, lease: float = 30) -> float:
+    """How long the store makes ``slot`` of :data:`KEY` wait."""
+    return (await store.acquire(KEY, slot, limit, lease=lease)).wait
+
+
 async def test_window_is_counted_from_each_answer(store: MemoryLimitStore, clock: FakeClock) -> None:
     limit = RateLimit(3, 10.0)
     for slot in "abc":
-        assert (await store.acquire(KEY, slot, limit, lease=30)).wait == 0
-    assert (await store.acquire(KEY, "d", limit, lease=30)).wait == 10.0  # in flight: free a window after answers
+        assert await wait(store, slot, limit) == 0
+    assert await wait(store, "d", limit) == 10.0  # in flight: free a window after answers
     clock.now += 2
     await store.release(KEY, "a")
-    assert (await store.acquire(KEY, "d", limit, lease=30)).wait == pytest.approx(10.0)  # a frees at t+12
+    assert await wait(store, "d", limit) == pytest.approx(10.0)  # a frees at t+12
     clock.now += 10
-    assert (await store.acquire(KEY, "d", limit, lease=30)).wait == 0
+    assert await wait(store, "d", limit) == 0
 
 
 async def test_a_request_that_never_reports_back_frees_its_slot_after_its_lease(
     store: MemoryLimitStore, clock: FakeClock
 ) -> None:
     limit = RateLimit(1, 10.0)
-    assert (await store.acquire(KEY, "lost", limit, lease=5)).wait == 0
+    assert await wait(store, "lost", limit, lease=5) == 0
     clock.now += 14.5  # lease 5 s + window 10 s
-    assert (await store.acquire(KEY, "next", limit, lease=5)).wait > 0
+    assert await wait(store, "next", limit, lease=5) > 0
     clock.now += 0.5
-    assert (await store.acquire(KEY, "next", limit, lease=5)).wait == 0
+    assert await wait(store, "next", limit, lease=5) == 0
 
 
 async def test_requests_of_another_process_count_from_when_they_were_answered(
@@ -60,10 +65,10 @@ async def test_requests_of_another_process_count_from_when_they_were_answered(
 ) -> None:
     limit = RateLimit(3, 10.0)
     await store.occupy(KEY, [9.0, 1.0])  # a killed run's answers, 9 s and 1 s ago
-    assert (await store.acquire(KEY, "a", limit, lease=30)).wait == 0
-    assert (await store.acquire(KEY, "b", limit, lease=30)).wait == pytest.approx(1.0)  # 9 s old leaves in 1 s
+    assert await wait(store, "a", limit) == 0
+    assert await wait(store, "b", limit) == pytest.approx(1.0)  # 9 s old leaves in 1 s
     clock.now += 1.0
-    assert (await store.acquire(KEY, "b", limit, lease=30)).wait == 0
+    assert await wait(store, "b", limit) == 0
 
 
 async def test_unlimited_requests_count_for_limited_ones_and_skip_the_pause(
@@ -71,13 +76,13 @@ async def test_unlimited_requests_count_for_limited_ones_and_skip_the_pause(
 ) -> None:
     limit = RateLimit(2, 10.0)
     for slot in "ab":
-        assert (await store.acquire(KEY, slot, None, lease=30)).wait == 0
+        assert await wait(store, slot, None) == 0
         await store.release(KEY, slot)
-    assert (await store.acquire(KEY, "c", limit, lease=30)).wait == pytest.approx(10.0)
+    assert await wait(store, "c", limit) == pytest.approx(10.0)
     await store.pause(KEY, 4.0)
-    assert (await store.acquire(KEY, "d", None, lease=30)).wait == 0
+    assert await wait(store, "d", None) == 0
     clock.now += 10
-    assert (await store.acquire(KEY, "c", limit, lease=30)).wait == 0
+    assert await wait(store, "c", limit) == 0
 
 
 async def test_answers_older_than_every_window_are_forgotten(store: MemoryLimitStore, clock: FakeClock) -> None:
@@ -96,7 +101,7 @@ async def test_ban_refuses_everyone_until_it_ends(store: MemoryLimitStore, clock
     for limit in (RateLimit(), None):
         assert (await store.acquire(KEY, "a", limit, lease=30)).banned_for == pytest.approx(300)
     clock.now += 300
-    assert (await store.acquire(KEY, "a", RateLimit(), lease=30)).wait == 0
+    assert await wait(store, "a", RateLimit()) == 0
 
 
 async def test_an_unlimited_client_does_not_lift_another_clients_limit() -> None:
