@@ -34,7 +34,7 @@ from collections.abc import Iterable
 import anyio
 
 from .config import RateLimit
-from .errors import ConfigurationError, IPBannedError
+from .errors import ClientClosedError, ConfigurationError, IPBannedError
 from .limits import LimitStore, LimitStoreError, MemoryLimitStore, open_limit_store
 
 __all__ = ["DEFAULT_BAN_SECONDS", "KeyLimiter", "forget", "limiter_for"]
@@ -65,6 +65,8 @@ class KeyLimiter:
         # pid tells a forked child's slots from its parent's.
         self._slot_prefix = uuid.uuid4().hex
         self._slot_numbers = itertools.count()
+        self._closed = False
+        self._wake: anyio.Event | None = None  # set on close; made by the first call that waits
 
     def __repr__(self) -> str:
         return f"KeyLimiter(limit={self._limit!r}, store={self._store!r})"
@@ -80,7 +82,8 @@ class KeyLimiter:
         return self._store
 
     async def acquire(self, call_timeout: float) -> str:
-        """Wait for a slot and return its id for :meth:`release`; raises :class:`IPBannedError` while banned.
+        """Wait for a slot and return its id for :meth:`release`; raises :class:`IPBannedError` while banned, and
+        :class:`ClientClosedError` once :meth:`aclose` was called (also for the calls waiting then).
 
         ``call_timeout`` is the calling client's timeout: how long a store outage may hold the call, and (plus a
         margin) the lease of its slot."""
@@ -94,6 +97,8 @@ class KeyLimiter:
         failing_since: float | None = None
         # Sleeping for the computed delay, not waiting on an event: waiters live in other loops and processes.
         while True:
+            if self._closed:
+                raise ClientClosedError("this client is closed")
             try:
                 verdict = await self._store.acquire(self._key, slot, self._limit, call_timeout + LEASE_MARGIN)
             except LimitStoreError as exc:
@@ -103,7 +108,7 @@ class KeyLimiter:
                     logger.warning("%s; holding calls until it answers (at most %.0f s)", exc, call_timeout)
                 if now - failing_since >= call_timeout:
                     raise LimitStoreError(f"{exc}; unavailable for {call_timeout:.0f} s, nothing was sent") from None
-                await anyio.sleep(_STORE_RETRY_SECONDS)
+                await self._nap(_STORE_RETRY_SECONDS)
                 continue
             failing_since = None
             if verdict.banned_for > 0:
@@ -115,7 +120,14 @@ class KeyLimiter:
                 )
             if verdict.wait <= 0:
                 return slot
-            await anyio.sleep(verdict.wait)
+            await self._nap(verdict.wait)
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if the client closes meanwhile."""
+        if self._wake is None:
+            self._wake = anyio.Event()
+        with anyio.move_on_after(seconds):
+            await self._wake.wait()
 
     async def release(self, slot: str) -> None:
         """Mark the admitted request as answered (or abandoned): its slot runs for one window from now."""
@@ -152,7 +164,11 @@ class KeyLimiter:
             return time.monotonic() + seconds
 
     async def aclose(self) -> None:
-        """Close the store's connections if this limiter opened it (a store passed in stays open)."""
+        """Wake the calls waiting for a slot (they raise :class:`ClientClosedError`) and close the store's
+        connections if this limiter opened it (a store passed in stays open)."""
+        self._closed = True
+        if self._wake is not None:
+            self._wake.set()
         if self._owns_store:
             await self._store.aclose()
 

@@ -287,6 +287,9 @@ class AsyncSession:
         opened = await self._open()
         limiter = self.limiter_of(biz_type)
         slot = await limiter.acquire(self.timeout)
+        if self._closed or self._connection.closed:  # closed while this call waited for its slot
+            await limiter.release(slot)
+            raise ClientClosedError("this client is closed")
         trace = prepared.trace
         started = time.monotonic()
         outcome = "-"
