@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..errors import (
     APIError,
     AuthenticationError,
+    ClientClosedError,
     ConfigurationError,
     IPBannedError,
     MultiMarketsError,
@@ -23,8 +24,10 @@ FATAL_ERRORS: tuple[type[MultiMarketsError], ...] = (
     AuthenticationError,
     PermissionDeniedError,
     ConfigurationError,
+    ClientClosedError,
 )
-"""Errors that would strike every row alike: they stop the run, leaving the rest ``not_attempted``."""
+"""Errors that would strike every row alike: they stop the run, leaving the rest ``not_attempted`` (a resume
+sends them). A closed client is one: its rows were not refused, the run just cannot go on."""
 
 PROBABLY_OURS = "probably ours: an earlier attempt for this row may have registered it"
 """The message of an ``already_exists`` row after an attempt of ours whose answer was lost."""
