@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ._client import AsyncClientBase, ClientOptions
 from ._scheme import BridgeScheme
 from ._transport import AsyncSession
-from .config import PRODUCTION_URL, Credentials, RateLimit
+from .config import PRODUCTION_URL, Credentials, RateLimit, masked
 from .errors import ConfigurationError
 from .resources.accounts import AsyncAccounts
 from .resources.catalog import AsyncCatalog
@@ -88,7 +88,8 @@ class AsyncBridgeClient(AsyncClientBase):
         self.webhooks = AsyncWebhooks(session, strict=self._strict)
 
     def __repr__(self) -> str:
-        return f"AsyncBridgeClient(base_url={self._session.base_url!r}, api_key={self._session.credentials.api_key!r})"
+        api_key = masked(self._session.credentials.api_key)
+        return f"AsyncBridgeClient(base_url={self._session.base_url!r}, api_key={api_key})"
 
     async def call(
         self,

@@ -25,6 +25,12 @@ DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 1.3 MB (653 bytes a record); no answer we use comes near the cap."""
 
 
+def masked(credential: str) -> str:
+    """How reprs show an API key or app id: its last four characters (as Stripe shows ``sk_...1234``), enough to
+    tell keys apart and never enough to use one; nothing at all of a key shorter than 12 characters."""
+    return f"...{credential[-4:]}" if len(credential) >= 12 else "..."
+
+
 @attrs.frozen
 class Credentials:
     """What the service issues to a merchant: API key, RSA secret key (base64 PKCS#8 or PEM), company id."""
@@ -34,7 +40,7 @@ class Credentials:
     company_id: str = attrs.field(converter=str)
 
     def __repr__(self) -> str:
-        return f"Credentials(api_key={self.api_key!r}, secret_key=<hidden>, company_id={self.company_id!r})"
+        return f"Credentials(api_key={masked(self.api_key)}, secret_key=<hidden>, company_id={self.company_id!r})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:

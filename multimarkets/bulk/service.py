@@ -24,7 +24,7 @@ class Origin:
     would report rows as registered that this service never saw."""
 
     base_url: str
-    api_key: str
+    api_key: str = attrs.field(repr=False)
     company_id: str
 
 

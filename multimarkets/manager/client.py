@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._client import AsyncClientBase, ClientOptions
 from .._transport import AsyncSession
-from ..config import RateLimit
+from ..config import RateLimit, masked
 from ..errors import ConfigurationError
 from .config import MANAGER_PRODUCTION_URL, ManagerCredentials
 from .resources.accounts import AsyncManagerAccounts
@@ -69,7 +69,9 @@ class AsyncManagerClient(AsyncClientBase):
         self.data_push = AsyncManagerDataPush(session, strict=self._strict)
 
     def __repr__(self) -> str:
-        return f"AsyncManagerClient(base_url={self._session.base_url!r}, app_id={self._scheme.credentials.app_id!r})"
+        return (
+            f"AsyncManagerClient(base_url={self._session.base_url!r}, app_id={masked(self._scheme.credentials.app_id)})"
+        )
 
     async def call(self, biz_type: str, body: Mapping[str, Any] | None = None, *, idempotent: bool = False) -> Any:
         """Call any bizType with a raw JSON body (signed, and encrypted like every call) and return the answer's

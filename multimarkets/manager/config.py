@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from ..config import masked
 from ..errors import ConfigurationError
 
 __all__ = ["MANAGER_PRODUCTION_URL", "MANAGER_TEST_URL", "ManagerCredentials"]
@@ -35,7 +36,7 @@ class ManagerCredentials:
 
     def __repr__(self) -> str:
         key = "<none>" if self.public_key is None else "<given>"
-        return f"ManagerCredentials(app_id={self.app_id!r}, app_secret=<hidden>, public_key={key})"
+        return f"ManagerCredentials(app_id={masked(self.app_id)}, app_secret=<hidden>, public_key={key})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ManagerCredentials:

@@ -29,5 +29,5 @@ def _url(value: Any, field: str) -> str:
 class SubscribeRequest:
     """Body of the subscription: the API key whose events are wanted and the URL they are posted to."""
 
-    api_key: str = attrs.field(converter=checked(text))
+    api_key: str = attrs.field(repr=False, converter=checked(text))
     webhook_url: str = attrs.field(converter=checked(_url))
