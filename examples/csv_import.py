@@ -22,7 +22,7 @@ from multimarkets.sandbox import Sandbox
 async def main(csv_file: Path) -> None:
     async with (
         Sandbox(rate_limit="100/1s") as sandbox,
-        AsyncBridgeClient(sandbox.credentials, sandbox.base_url) as client,
+        AsyncBridgeClient(sandbox.credentials, sandbox.base_url, trust_env=False) as client,
     ):
         # Keep the journal somewhere durable in a real run: the same path resumes a run that was stopped.
         with tempfile.TemporaryDirectory() as scratch:

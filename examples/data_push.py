@@ -40,7 +40,7 @@ async def main() -> None:
     async with Sandbox() as sandbox:
         given = sandbox.manager_credentials
         credentials = ManagerCredentials(given.app_id, given.app_secret)
-        async with AsyncManagerClient(credentials, sandbox.manager_base_url) as manager:
+        async with AsyncManagerClient(credentials, sandbox.manager_base_url, trust_env=False) as manager:
             following = asyncio.ensure_future(follow(manager, count=3))
             # A new group gets the events from its first connection on: act once the stream is connected.
             while sandbox.stats()["push_connections"] == 0:  # noqa: ASYNC110 - a sandbox counter, no event

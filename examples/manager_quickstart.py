@@ -19,7 +19,7 @@ async def main() -> None:
     async with Sandbox() as sandbox:
         given = sandbox.manager_credentials
         credentials = ManagerCredentials(given.app_id, given.app_secret)
-        async with AsyncManagerClient(credentials, sandbox.manager_base_url) as manager:
+        async with AsyncManagerClient(credentials, sandbox.manager_base_url, trust_env=False) as manager:
             customer_no = await manager.customers.register(
                 email="ada@example.com",
                 password="a123456",  # hashed to MD5 for you; or password_md5=...

@@ -13,7 +13,7 @@ from multimarkets.sandbox import Sandbox
 with Sandbox.in_thread() as sandbox:
     given = sandbox.manager_credentials
     credentials = ManagerCredentials(given.app_id, given.app_secret)
-    with ManagerClient(credentials, sandbox.manager_base_url) as manager:
+    with ManagerClient(credentials, sandbox.manager_base_url, trust_env=False) as manager:
         customer_no = manager.customers.register(
             phone="13200000092", password="a123456", country="CN", accounts={5: "USDT"}
         )

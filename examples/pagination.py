@@ -16,7 +16,7 @@ from multimarkets.sandbox import Sandbox
 async def main() -> None:
     async with (
         Sandbox(rate_limit="1000/1s") as sandbox,
-        AsyncBridgeClient(sandbox.credentials, sandbox.base_url) as client,
+        AsyncBridgeClient(sandbox.credentials, sandbox.base_url, trust_env=False) as client,
     ):
         for i in range(25):
             await client.customers.register(

@@ -4,7 +4,8 @@
 
 ``BridgeClient`` runs the async core on a background event loop of its own, so it works in scripts, threads,
 notebooks and inside a running event loop alike. Against the service:
-``BridgeClient(Credentials.from_env(), PRODUCTION_URL)``.
+``BridgeClient(Credentials.from_env(), PRODUCTION_URL)``. ``trust_env=False`` keeps an ``HTTP_PROXY`` of the
+environment off the sandbox's loopback traffic.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from multimarkets.sandbox import Sandbox
 
 
 def main() -> None:
-    with Sandbox.in_thread() as sandbox, BridgeClient(sandbox.credentials, sandbox.base_url) as client:
+    with Sandbox.in_thread() as sandbox, BridgeClient(sandbox.credentials, sandbox.base_url, trust_env=False) as client:
         customer_no = client.customers.register(
             phone="13200000092",
             phone_area="+86",

@@ -67,7 +67,7 @@ async def bridge_sandbox(request: pytest.FixtureRequest) -> AsyncIterator[Sandbo
 @pytest.fixture
 async def bridge_async_client(bridge_sandbox: Sandbox) -> AsyncIterator[AsyncBridgeClient]:
     """An async client bound to ``bridge_sandbox``."""
-    async with AsyncBridgeClient(bridge_sandbox.credentials, bridge_sandbox.base_url) as client:
+    async with AsyncBridgeClient(bridge_sandbox.credentials, bridge_sandbox.base_url, trust_env=False) as client:
         yield client
 
 
@@ -83,5 +83,7 @@ def bridge_sandbox_in_thread(request: pytest.FixtureRequest) -> Iterator[Sandbox
 @pytest.fixture
 def bridge_client(bridge_sandbox_in_thread: Sandbox) -> Iterator[BridgeClient]:
     """A sync client bound to ``bridge_sandbox_in_thread``."""
-    with BridgeClient(bridge_sandbox_in_thread.credentials, bridge_sandbox_in_thread.base_url) as client:
+    with BridgeClient(
+        bridge_sandbox_in_thread.credentials, bridge_sandbox_in_thread.base_url, trust_env=False
+    ) as client:
         yield client

@@ -6,18 +6,25 @@ A module beside the root conftest: pytest puts this directory on ``sys.path``, s
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def run_example(name: str, *args: str) -> str:
-    """What ``python examples/<name>.py args...`` prints; it must succeed and write nothing to stderr."""
+def run_example(name: str, *args: str, env: Mapping[str, str] | None = None) -> str:
+    """What ``python examples/<name>.py args...`` prints (with ``env`` added to the environment); it must succeed
+    and write nothing to stderr."""
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / f"{name}.py"), *args], capture_output=True, text=True, timeout=120
+        [sys.executable, str(EXAMPLES / f"{name}.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""

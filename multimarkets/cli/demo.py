@@ -110,7 +110,9 @@ async def _demo(args: argparse.Namespace, limit: RateLimit) -> int:
             f"{len(rows) - unique - duplicates} invalid",
             file=sys.stderr,
         )
-        client = AsyncBridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=limit, timeout=5.0)
+        client = AsyncBridgeClient(
+            sandbox.credentials, sandbox.base_url, rate_limit=limit, timeout=5.0, trust_env=False
+        )
         async with client:
             with BulkProgress(len(rows)) as progress:
                 report = await client.customers.register_many(rows, concurrency=args.concurrency, on_result=progress)

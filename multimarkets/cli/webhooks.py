@@ -202,7 +202,7 @@ DEMO_SYMBOL_ID = 59
 async def _drive_sandbox(sandbox: Sandbox, url: str) -> None:
     """Subscribe ``url`` on the sandbox and trade a little, so that notifications start to flow."""
     try:
-        async with AsyncBridgeClient(sandbox.credentials, sandbox.base_url) as client:
+        async with AsyncBridgeClient(sandbox.credentials, sandbox.base_url, trust_env=False) as client:
             await _trade_a_little(client, url)
     except MultiMarketsError as exc:
         print(f"sandbox trading failed: {exc}", file=sys.stderr, flush=True)

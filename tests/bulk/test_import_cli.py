@@ -136,7 +136,8 @@ def test_missing_credentials_and_bad_options_exit_2(
     assert "cannot write the report" in capsys.readouterr().err
 
 
-def test_demo_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_exits_0(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there; the demo must not use it
     assert main(["demo", "--rows", "120", "--rate-limit", "100/1s"]) == 0
     out = capsys.readouterr().out
     assert "429 served" in out and "achieved rate" in out

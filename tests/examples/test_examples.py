@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import uvicorn
 from example_files import load_example, run_example
 
@@ -29,6 +30,21 @@ def test_async_quick_start_registers_and_reads_back() -> None:
 
 def test_sync_quick_start_registers_and_reads_back() -> None:
     assert re.fullmatch(r"registered (\d+): 13200000092, NORMAL\n", run_example("quickstart_sync"))
+
+
+@pytest.mark.parametrize(
+    ("name", "last_line"),
+    [
+        ("quickstart_async", r"registered \d+: ada@example\.com, NORMAL"),
+        ("quickstart_sync", r"registered \d+: 13200000092, NORMAL"),
+        ("csv_import", r"3 registered, 1 already existed, 1 invalid"),
+        ("manager_quickstart_sync", r"registered \d+: 13200000092"),
+    ],
+)
+def test_examples_keep_sandbox_traffic_off_a_proxy_of_the_environment(name: str, last_line: str) -> None:
+    # A proxy on the discard port, where nothing listens: a request sent there fails.
+    proxy = dict.fromkeys(("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"), "http://127.0.0.1:9")
+    assert re.fullmatch(last_line, run_example(name, env=proxy).splitlines()[-1])
 
 
 def test_pagination_walks_every_page() -> None:

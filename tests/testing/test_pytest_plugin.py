@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+DEAD_PROXY = "http://127.0.0.1:9"
+"""A proxy on the discard port, where nothing listens."""
+
 USER_TESTS = """
 import pytest
 
@@ -54,7 +57,9 @@ def readme_example() -> str:
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-def run_user_project(tmp_path: Path, *args: str, autoload: bool) -> subprocess.CompletedProcess[str]:
+def run_user_project(
+    tmp_path: Path, *args: str, autoload: bool, proxy: str | None = None
+) -> subprocess.CompletedProcess[str]:
     project = tmp_path / "user-project"
     (project / "tests").mkdir(parents=True)
     (project / "tests" / "test_with_the_sandbox.py").write_text(textwrap.dedent(USER_TESTS))
@@ -62,6 +67,8 @@ def run_user_project(tmp_path: Path, *args: str, autoload: bool) -> subprocess.C
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     if not autoload:
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    if proxy is not None:
+        env.update(HTTP_PROXY=proxy, HTTPS_PROXY=proxy, http_proxy=proxy, https_proxy=proxy)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", *args, "tests"]
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300)
 
@@ -83,4 +90,13 @@ def test_a_fresh_project_passes_with_the_plugin_found_through_its_entry_point(tm
     if "multimarkets.testing" not in {ep.name for ep in entry_points(group="pytest11")}:
         pytest.skip("the installed metadata predates the pytest11 entry point: reinstall (pip install -e .)")
     done = run_user_project(tmp_path, autoload=True)
+    assert_passed(done)
+
+
+def test_a_fresh_project_passes_where_the_environment_names_a_proxy(tmp_path):
+    """Corporate CI often sets HTTP_PROXY; the fixtures' clients keep the sandbox's loopback traffic off it
+    (here a port nothing listens on: a request sent there fails)."""
+    done = run_user_project(
+        tmp_path, "-p", "anyio.pytest_plugin", "-p", "multimarkets.testing", autoload=False, proxy=DEAD_PROXY
+    )
     assert_passed(done)

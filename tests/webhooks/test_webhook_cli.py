@@ -21,7 +21,10 @@ def run(*argv: str) -> int:
     return int(args.func(args))
 
 
-def test_sandbox_run_prints_each_event_as_a_json_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_sandbox_run_prints_each_event_as_a_json_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there; the sandbox run must not use it
     assert run("--sandbox", "--port", "0", "--exit-after", "3", "--duration", "30") == 0
     out, err = capsys.readouterr()
     events = [json.loads(line) for line in out.splitlines()]
