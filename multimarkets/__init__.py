@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         NotFoundError,
         OutcomeUnknownError,
         PermissionDeniedError,
+        ProxyAuthenticationError,
         RateLimitError,
         RedirectError,
         ResponseFormatError,
@@ -85,7 +86,7 @@ _SOURCES = {
         "APIConnectionError APIError APITimeoutError AuthenticationError ClientClosedError ConfigurationError "
         "CustomerExistsError "
         "InvalidParameterError IPBannedError LoginExpiredError MultiMarketsError NotFoundError "
-        "OutcomeUnknownError PermissionDeniedError "
+        "OutcomeUnknownError PermissionDeniedError ProxyAuthenticationError "
         "RateLimitError RedirectError ResponseFormatError ServerError SignatureError "
         "TimestampError TransportError UnknownBizTypeError ValidationError WebhookError WebhookFormatError "
         "WebhookSignatureError WebhookTimestampError"
@@ -173,6 +174,7 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "Product",
+    "ProxyAuthenticationError",
     "RateLimit",
     "RateLimitError",
     "RawResponse",

@@ -214,4 +214,8 @@ def _env_proxy(url: URL) -> tuple[URL | None, dict[str, str]]:
     found = urllib.request.getproxies().get(url.scheme)
     if not found or url.host is None or urllib.request.proxy_bypass(url.host):
         return None, {}
-    return _proxy_parts(found)
+    try:
+        return _proxy_parts(found)
+    except ConfigurationError as exc:
+        names = [name for name in (f"{url.scheme}_proxy", f"{url.scheme.upper()}_PROXY") if os.environ.get(name)]
+        raise ConfigurationError(f"{names[0]} in the environment: {exc} (or pass trust_env=False)") from None

@@ -28,7 +28,7 @@ from ._retry import backoff
 from ._scheme import BridgeScheme, Prepared, RequestScheme
 from ._version import __version__
 from .config import Credentials, RateLimit
-from .envelope import parse_retry_after, redirect_error, too_large_error, unwrap
+from .envelope import parse_retry_after, proxy_error, redirect_error, too_large_error, unwrap
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -350,11 +350,7 @@ class AsyncSession:
             )
         except aiohttp.ClientHttpProxyError as exc:
             outcome = "proxy-refused"
-            failure = APIConnectionError(
-                f"the proxy refused to connect to {self._base_url}: HTTP {exc.status} {exc.message}",
-                trace=trace,
-                maybe_processed=False,
-            )
+            failure = proxy_error(exc.status, exc.message, target=self._base_url, trace=trace)
         except aiohttp.ClientResponseError as exc:
             outcome = "bad-http"
             failure = APIConnectionError(

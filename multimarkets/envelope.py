@@ -8,8 +8,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from .errors import (
+    APIConnectionError,
     APIError,
     IPBannedError,
+    ProxyAuthenticationError,
     RateLimitError,
     RedirectError,
     ResponseFormatError,
@@ -17,7 +19,15 @@ from .errors import (
     error_for,
 )
 
-__all__ = ["SUCCESS_CODE", "excerpt", "parse_retry_after", "redirect_error", "too_large_error", "unwrap"]
+__all__ = [
+    "SUCCESS_CODE",
+    "excerpt",
+    "parse_retry_after",
+    "proxy_error",
+    "redirect_error",
+    "too_large_error",
+    "unwrap",
+]
 
 SUCCESS_CODE = "0"
 _EXCERPT_CHARS = 200
@@ -52,6 +62,21 @@ def _origin(url: str, location: str | None) -> str | None:
         return None
     # Only scheme, host and port: a Location's path, query or userinfo may carry anything.
     return f"{target.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def proxy_error(status: int, reason: str, *, target: str, trace: str | None) -> APIConnectionError:
+    """The error for a proxy that would not pass a request to ``target`` (nothing reached the service); a 407 is
+    :class:`ProxyAuthenticationError`. The proxy URL is never named: it may hold a password."""
+    if status == 407:
+        return ProxyAuthenticationError(
+            f"the proxy refused to pass the request to {target}: HTTP 407 {reason} (proxy authentication failed: "
+            "give its credentials in the proxy URL, http://user:password@host:port, or in HTTP(S)_PROXY)",
+            trace=trace,
+            maybe_processed=False,
+        )
+    return APIConnectionError(
+        f"the proxy refused to connect to {target}: HTTP {status} {reason}", trace=trace, maybe_processed=False
+    )
 
 
 def redirect_error(
@@ -131,6 +156,8 @@ def unwrap(
     retry_after: float | None = None,
 ) -> tuple[Any, str | None]:
     """Return ``(data, trace)`` of a successful envelope, or raise the matching :class:`APIError`."""
+    if http_status == 407:  # only a proxy answers so (plain HTTP through it): the service never saw the request
+        raise proxy_error(407, "Proxy Authentication Required", target=biz_type or "the service", trace=request_trace)
     parsed, undecodable = _decode(raw)
     envelope = parsed if isinstance(parsed, Mapping) and "code" in parsed else None
     trace = request_trace

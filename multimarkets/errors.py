@@ -25,6 +25,7 @@ __all__ = [
     "NotFoundError",
     "OutcomeUnknownError",
     "PermissionDeniedError",
+    "ProxyAuthenticationError",
     "RateLimitError",
     "RedirectError",
     "ResponseFormatError",
@@ -222,6 +223,12 @@ class APIConnectionError(TransportError):
     """The connection could not be made, or broke before the answer arrived."""
 
 
+class ProxyAuthenticationError(APIConnectionError):
+    """The proxy answered HTTP 407 Proxy Authentication Required: it wants credentials, or refused the ones in
+    ``proxy=`` or ``HTTP(S)_PROXY``. Nothing reached the service; never retried (each attempt would meet the same
+    answer), and it stops a bulk run."""
+
+
 class WebhookError(MultiMarketsError):
     """A received notification was rejected. ``http_status`` and ``code`` are what the receiver answers with."""
 
@@ -303,6 +310,8 @@ def classify(error: MultiMarketsError) -> Outcome:
     """Sort a failed attempt into :class:`Outcome`."""
     if isinstance(error, (RateLimitError, TimestampError)):
         return Outcome.NOT_PROCESSED
+    if isinstance(error, ProxyAuthenticationError):
+        return Outcome.FINAL
     if isinstance(error, TransportError):
         return Outcome.AMBIGUOUS if error.maybe_processed else Outcome.NOT_PROCESSED
     if isinstance(error, ServerError):

@@ -12,6 +12,7 @@ from ..errors import (
     MultiMarketsError,
     Outcome,
     PermissionDeniedError,
+    ProxyAuthenticationError,
     SignatureError,
     classify,
 )
@@ -25,6 +26,7 @@ FATAL_ERRORS: tuple[type[MultiMarketsError], ...] = (
     PermissionDeniedError,
     ConfigurationError,
     ClientClosedError,
+    ProxyAuthenticationError,
 )
 """Errors that would strike every row alike: they stop the run, leaving the rest ``not_attempted`` (a resume
 sends them). A closed client is one: its rows were not refused, the run just cannot go on."""

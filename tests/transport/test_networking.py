@@ -15,7 +15,15 @@ import pytest
 from network_helpers import Authority, ForwardProxy, TlsFront, make_authority
 from transport_helpers import PAGE, Call
 
-from multimarkets import APIConnectionError, AsyncBridgeClient, ConfigurationError, Credentials, RateLimit
+from multimarkets import (
+    APIConnectionError,
+    AsyncBridgeClient,
+    BridgeClient,
+    ConfigurationError,
+    Credentials,
+    ProxyAuthenticationError,
+    RateLimit,
+)
 from multimarkets.sandbox import Sandbox
 
 USER, PASSWORD = "egress", "s3cret:pw@x"
@@ -100,20 +108,44 @@ def test_https_through_the_proxy_tunnels_with_verification_on(
     assert {(p.method, p.target) for p in proxy.passed} == {("CONNECT", f"127.0.0.1:{tls.port}")}
 
 
-def test_wrong_proxy_credentials_are_a_connection_error_without_the_password(
-    call: Call, sandbox: Sandbox, proxy: ForwardProxy, tls: TlsFront, authority: Authority
+@pytest.mark.parametrize("scheme", ["https", "http"])
+def test_wrong_proxy_credentials_are_named_and_never_retried(
+    call: Call, sandbox: Sandbox, proxy: ForwardProxy, tls: TlsFront, authority: Authority, scheme: str
 ) -> None:
-    with pytest.raises(APIConnectionError) as caught:
+    # https: the proxy refuses the CONNECT; http: it answers the forwarded request itself.
+    base_url = tls.base_url if scheme == "https" else sandbox.base_url
+    with pytest.raises(ProxyAuthenticationError) as caught:
         call(
-            tls.base_url,
+            base_url,
             credentials=sandbox.credentials,
             proxy=f"http://{USER}:wrong-pw@127.0.0.1:{proxy.port}",
-            ssl=authority.ca_file,
-            max_retries=0,
+            ssl=authority.ca_file if scheme == "https" else None,
+            max_retries=2,
         )
-    assert "407" in str(caught.value) and not caught.value.maybe_processed
+    assert isinstance(caught.value, APIConnectionError) and not caught.value.maybe_processed
+    assert "HTTP 407 Proxy Authentication Required" in str(caught.value) and "proxy authentication" in str(caught.value)
     assert "wrong-pw" not in str(caught.value) and "wrong-pw" not in repr(caught.value)
-    assert proxy.refused == 1 and proxy.passed == []
+    assert proxy.refused == 1 and proxy.passed == [] and caught.value.attempts == 1
+
+
+def test_a_proxy_that_refuses_the_credentials_stops_a_bulk_run(sandbox: Sandbox, proxy: ForwardProxy) -> None:
+    rows = [{"email": f"p{i}@example.com", "password": "pw", "country": "CN", "register_source": 1} for i in range(3)]
+    wrong = f"http://{USER}:wrong-pw@127.0.0.1:{proxy.port}"
+    with BridgeClient(sandbox.credentials, sandbox.base_url, proxy=wrong, rate_limit=None) as client:
+        report = client.customers.register_many(rows, concurrency=1)
+    assert isinstance(report.stopped_by, ProxyAuthenticationError)
+    assert (report.not_attempted, report.failed, proxy.refused) == (3, 0, 1)
+
+
+def test_a_proxy_variable_without_a_scheme_is_named(credentials: Credentials, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "127.0.0.1:3128")
+
+    async def use() -> None:
+        async with AsyncBridgeClient(credentials, "https://example.invalid/webhook") as client:
+            await client.call(PAGE, {})
+
+    with pytest.raises(ConfigurationError, match=r"^HTTPS_PROXY in the environment: proxy must be an http://"):
+        asyncio.run(use())
 
 
 def test_trust_env_follows_https_proxy_and_no_proxy(
