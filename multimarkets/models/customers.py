@@ -100,10 +100,10 @@ class CustomerRegistration:
     @classmethod
     def from_mapping(cls, row: Mapping[str, Any]) -> CustomerRegistration:
         """Build from a mapping with the same field names (e.g. a CSV row); empty strings count as absent."""
-        names = set(attrs.fields_dict(cls))
-        unknown = sorted(set(row) - names)
+        unknown = row.keys() - _REGISTRATION_FIELDS
         if unknown:
-            raise ValidationError(unknown[0], f"unknown field (expected some of: {', '.join(sorted(names))})")
+            expected = ", ".join(sorted(_REGISTRATION_FIELDS))
+            raise ValidationError(min(unknown), f"unknown field (expected some of: {expected})")
         values: dict[str, Any] = {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in row.items()}
         for required in ("country", "register_source"):
             if values.get(required) is None:
@@ -114,7 +114,11 @@ class CustomerRegistration:
 
     def to_request(self) -> AddCustomerRequest:
         """Validate and return the wire request; raises :class:`ValidationError` naming the field."""
-        return AddCustomerRequest.of(**attrs.asdict(self, recurse=False))
+        return AddCustomerRequest.of(**{name: getattr(self, name) for name in _REGISTRATION_FIELDS})
+
+
+_REGISTRATION_FIELDS = frozenset(attrs.fields_dict(CustomerRegistration))
+"""Looked up once, not for every row (attrs builds a new mapping each time it is asked)."""
 
 
 def registration_request(arguments: Mapping[str, Any]) -> AddCustomerRequest:
@@ -124,9 +128,6 @@ def registration_request(arguments: Mapping[str, Any]) -> AddCustomerRequest:
     them from there keeps that list in two places (signature and :class:`CustomerRegistration`), not four.
     Checked as :meth:`CustomerRegistration.to_request` checks them, without building the registration first."""
     return AddCustomerRequest.of(**{name: arguments[name] for name in _REGISTRATION_FIELDS})
-
-
-_REGISTRATION_FIELDS = tuple(attrs.fields_dict(CustomerRegistration))
 
 
 # --- list, detail and cancellation (reference §6.6-6.8) ---------------------------------------------------------
