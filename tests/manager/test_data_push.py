@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import pytest
 
-from multimarkets import RateLimit
+from multimarkets import ConfigurationError, RateLimit
 from multimarkets.manager import AsyncManagerClient, ManagerCredentials
 from multimarkets.manager.push import DataPushEvent, KycEvent, RegisterEvent, UnknownEvent
 from multimarkets.sandbox import ManagerConfig, Sandbox
@@ -278,3 +278,13 @@ async def test_a_path_gone_silent_is_noticed_by_the_heartbeat_and_replaced() -> 
             await events.aclose()
         await relay.aclose()
     assert [event.id for event in got] == ["1", "2"]  # the frozen connection could not have carried the second
+
+
+async def test_bad_options_are_refused_before_anything_is_sent() -> None:
+    async with Sandbox() as sandbox, manager_of(sandbox) as client:
+        for group, options in ((" ", {}), ("g1", {"ping_interval": 0}), ("g1", {"reconnect_delay": -1})):
+            with pytest.raises(ConfigurationError):
+                await client.data_push.events(group, **options).__anext__()
+        with pytest.raises(ConfigurationError):
+            await client.data_push.run("not callable", "g1")  # type: ignore[arg-type]
+        assert client._scheme.tokens.fetches == 0 and sandbox.stats()["push_connections"] == 0

@@ -13,7 +13,6 @@ a certificate that does not verify or a proxy that refuses raises :class:`~multi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from typing import Any
@@ -68,13 +67,7 @@ class PushFeed:
         self._ws: aiohttp.ClientWebSocketResponse[Any] | None = None
         self._pinger: asyncio.Task[None] | None = None
         self._failures = 0
-        self._connections = 0
         self._delivered = False
-
-    @property
-    def connections(self) -> int:
-        """How many connections were opened so far."""
-        return self._connections
 
     async def next(self) -> tuple[PushEvent | UnknownEvent, str]:
         """The next event not seen before and its key, claimed in the seen-store."""
@@ -160,7 +153,6 @@ class PushFeed:
                 logger.warning("Data Push: cannot connect (%s: %s); retrying", type(exc).__name__, exc)
             else:
                 self._ws, self._delivered = ws, False
-                self._connections += 1
                 self._pinger = asyncio.get_running_loop().create_task(self._ping(ws))
                 return ws
             self._failures += 1
@@ -187,7 +179,6 @@ class PushFeed:
         pinger, self._pinger = self._pinger, None
         if pinger is not None:
             pinger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pinger
+            await asyncio.wait([pinger])  # unlike `await pinger`, lets a cancellation of this task through
         if ws is not None:
             await ws.close()
