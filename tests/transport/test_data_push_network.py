@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -68,9 +68,19 @@ def first_event(sandbox: Sandbox, base_url: str, **options: Any) -> DataPushEven
     credentials = ManagerCredentials(given.app_id, given.app_secret)
     with ManagerClient(credentials, base_url, trust_env=False, **options) as client:
         threading.Thread(target=publish, daemon=True).start()
-        for event in client.data_push.events("g1"):
-            return event
-    raise AssertionError("the stream ended")
+        events = client.data_push.events("g1")
+        first = next(events)
+        events.close()  # type: ignore[attr-defined]  # a generator: closing it closes the WebSocket
+    until(lambda: sandbox.stats()["push_connections"] == 0)
+    return first
+
+
+def until(condition: Callable[[], bool]) -> None:
+    """Wait for ``condition`` (the relays and the sandbox close their ends in threads of their own)."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met within 10 s"
+        time.sleep(0.005)
 
 
 def test_wss_through_an_https_proxy_tunnel_verified_against_a_ca_file(
@@ -84,6 +94,7 @@ def test_wss_through_an_https_proxy_tunnel_verified_against_a_ca_file(
             ssl=authority.ca_file,
             proxy=f"http://{USER}:{PASSWORD}@127.0.0.1:{proxy.port}",
         )
+        until(lambda: not proxy._connections and not tls._connections)  # both ends closed before stopping
     finally:
         proxy.stop()
     assert event.event_type == "kyc"
