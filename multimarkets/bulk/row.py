@@ -109,7 +109,9 @@ class RowMachine:
                 return
             except FATAL_ERRORS as exc:
                 self.stop(exc)
-                await self._not_attempted(base, exc)
+                # An attempt whose answer was lost (the client retried, then met the fatal error, e.g. a close)
+                # may have registered the row: a resume that meets "already exists" then says "probably ours".
+                await self._not_attempted(attrs.evolve(base, ambiguous=ambiguous or exc.after_ambiguous), exc)
                 return
             except MultiMarketsError as exc:
                 if is_final(exc):
@@ -135,7 +137,8 @@ class RowMachine:
             return
 
     async def _not_attempted(self, base: StoredRow, exc: MultiMarketsError) -> None:
-        message = f"not sent: the run stopped on {type(exc).__name__}: {message_of(exc)}"
+        sent = "maybe sent (an answer was lost)" if base.ambiguous else "not sent"
+        message = f"{sent}: the run stopped on {type(exc).__name__}: {message_of(exc)}"
         await self._settle(base, RowOutcome.NOT_ATTEMPTED, code=code_of(exc), message=message)
 
     async def _settle(

@@ -14,7 +14,9 @@ from bulk_helpers import FAST, make_rows
 from multimarkets import AsyncBridgeClient, ClientClosedError, RateLimit
 from multimarkets.bulk import BulkReport, RowOutcome, RowResult
 from multimarkets.manager import AsyncManagerClient, ManagerCredentials
-from multimarkets.sandbox import Sandbox
+from multimarkets.resources.customers import ADD_CUSTOMER
+from multimarkets.sandbox import RequestContext, Sandbox
+from multimarkets.sandbox.handlers import HANDLERS
 
 pytestmark = pytest.mark.anyio
 
@@ -88,3 +90,40 @@ async def test_a_run_closed_half_way_stops_and_resumes(make: Any, tmp_path: Path
                 await client.aclose()
         assert_stopped_by_the_close(reports[0], sent)
         await resume_and_check(sb, make, journal, sent)
+
+
+async def test_a_row_in_flight_when_the_client_closes_is_probably_ours_on_resume(tmp_path: Path) -> None:
+    entered, release, registered = anyio.Event(), anyio.Event(), anyio.Event()
+
+    async def held_first(ctx: RequestContext, body: dict[str, Any]) -> Any:
+        first = not entered.is_set()
+        entered.set()
+        if first:
+            await release.wait()  # the client closes meanwhile; the service still registers the row
+        answer = await HANDLERS[ADD_CUSTOMER](ctx, body)
+        if first:
+            registered.set()
+        return answer
+
+    journal = tmp_path / "run.db"
+    async with Sandbox(rate_limit=FAST, handlers={ADD_CUSTOMER: held_first}) as sb:
+        client = bridge(sb, rate_limit=None)
+        reports: list[BulkReport] = []
+
+        async def run() -> None:
+            reports.append(await register(client, journal, concurrency=1))
+
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(run)
+                await entered.wait()
+                await client.aclose()
+            release.set()
+            await registered.wait()
+        assert_stopped_by_the_close(reports[0], 0)
+        assert (next(reports[0].rows()).message or "").startswith("maybe sent (an answer was lost): the run stopped")
+        async with bridge(sb, rate_limit=None) as reopened:
+            resumed = await register(reopened, journal)
+    first = next(resumed.rows())
+    assert (first.outcome, first.probably_ours, resumed.registered) == (RowOutcome.ALREADY_EXISTS, True, ROWS - 1)
+    assert first.customer_no is not None
