@@ -28,7 +28,7 @@ from ..bulk import BulkReport, CsvError, read_csv, read_csv_numbered, write_repo
 from ..bulk.files import report_format
 from ..bulk.rows import prepare
 from ..client import AsyncBridgeClient
-from ..config import DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit
+from ..config import DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit, masked
 from ..errors import ConfigurationError, MultiMarketsError
 from ..manager.client import AsyncManagerClient
 from ..manager.config import MANAGER_PRODUCTION_URL, ManagerCredentials
@@ -186,7 +186,10 @@ def run_import(args: argparse.Namespace) -> int:
             credentials, base_url, accounts = _manager_from(args)
         else:
             credentials, base_url = credentials_from(args)
-        who = f"app {credentials.app_id}" if isinstance(credentials, ManagerCredentials) else credentials.company_id
+        if isinstance(credentials, ManagerCredentials):
+            who = f"app {masked(credentials.app_id)}"
+        else:
+            who = credentials.company_id
         journal = args.journal
         if journal is None and args.report:
             # The report is written in input order from a journal, so a run without one gets a throwaway one.

@@ -21,7 +21,9 @@ def sandbox_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
         yield sandbox
 
 
-def test_import_over_the_manager_api_resumes_from_its_journal(sandbox_thread: Sandbox, tmp_path: Path) -> None:
+def test_import_over_the_manager_api_resumes_from_its_journal(
+    sandbox_thread: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "in.csv"
     rows = [f"c{i}@example.com,pw,GB,3" for i in range(6)]
     source.write_text("email,password,country,register_source\n" + "\n".join(rows) + "\n", encoding="utf-8")
@@ -30,6 +32,8 @@ def test_import_over_the_manager_api_resumes_from_its_journal(sandbox_thread: Sa
     journal = ["--journal", str(tmp_path / "run.db")]
     assert main([*command, *journal]) == 0
     assert main([*command, *journal]) == 0  # everything already settled: nothing sent twice
+    err = capsys.readouterr().err
+    assert f"for company app ...{app_id[-4:]}" in err and app_id not in err  # the app id is a credential
     given = sandbox_thread.manager_credentials
     with ManagerClient(ManagerCredentials(given.app_id, given.app_secret), given.base_url, trust_env=False) as client:
         assert sorted(c.email or "" for c in client.customers.iterate()) == [f"c{i}@example.com" for i in range(6)]
