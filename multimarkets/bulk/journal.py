@@ -35,7 +35,7 @@ from .store import COLUMNS, ROWS_SCHEMA, UPSERT, MemoryRows, SqlRows, StoredRow,
 
 __all__ = ["Journal", "JournalError", "MemoryJournal", "RunJournal", "open_journal", "read_results"]
 
-_FORMAT = "multimarkets.bulk.register/2"
+_FORMAT = "multimarkets.bulk.register/3"
 _META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
 
 

@@ -25,7 +25,7 @@ class RowOutcome(str, enum.Enum):
     """The run stopped (fatal error) before this row was sent; resuming sends it."""
 
 
-REPORT_COLUMNS = ("row", "email", "phone", "outcome", "customer_no", "code", "message", "attempts")
+REPORT_COLUMNS = ("row", "email", "phone", "outcome", "customer_no", "code", "message", "attempts", "trace")
 """The columns of a CSV report, and the keys of each row in a JSON report, in this order."""
 
 
@@ -48,6 +48,9 @@ class RowResult:
     """``already_exists`` after an attempt of ours whose answer was lost: most likely we registered it."""
     resumed: bool = False
     """Settled by an earlier run of the journal: this run read it back instead of working on it (not reported)."""
+    trace: str | None = None
+    """The trace id of the call whose error settled the row (``failed``, ``already_exists``, ``not_attempted``
+    after a refused call): quote it to support. None for a registered row (quote its customer number)."""
 
     def report_row(self) -> dict[str, Any]:
         """The row as the CSV/JSON report writes it (:data:`REPORT_COLUMNS`)."""

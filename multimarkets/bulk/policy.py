@@ -14,10 +14,11 @@ from ..errors import (
     PermissionDeniedError,
     ProxyAuthenticationError,
     SignatureError,
+    TransportError,
     classify,
 )
 
-__all__ = ["FATAL_ERRORS", "PROBABLY_OURS", "code_of", "is_final", "message_of", "was_lost"]
+__all__ = ["FATAL_ERRORS", "PROBABLY_OURS", "code_of", "is_final", "message_of", "trace_of", "was_lost"]
 
 FATAL_ERRORS: tuple[type[MultiMarketsError], ...] = (
     IPBannedError,
@@ -48,6 +49,11 @@ def message_of(exc: MultiMarketsError) -> str:
     """The report's ``message``, cut to a readable length."""
     message = exc.message if isinstance(exc, APIError) else str(exc)
     return message[:_MESSAGE_LIMIT]
+
+
+def trace_of(exc: MultiMarketsError) -> str | None:
+    """The trace id a row settled by ``exc`` reports: that of the call which met it, if any."""
+    return exc.trace if isinstance(exc, (APIError, TransportError)) else None
 
 
 def is_final(exc: MultiMarketsError) -> bool:

@@ -15,7 +15,7 @@ from ..models.customers import AddCustomerRequest
 from .dispatch import Work
 from .journal import RunJournal
 from .outcome import RowOutcome
-from .policy import FATAL_ERRORS, PROBABLY_OURS, code_of, is_final, message_of, was_lost
+from .policy import FATAL_ERRORS, PROBABLY_OURS, code_of, is_final, message_of, trace_of, was_lost
 from .service import CustomerService
 from .store import IN_FLIGHT, StoredRow
 from .turns import Turns
@@ -104,7 +104,12 @@ class RowMachine:
                 base = attrs.evolve(base, ambiguous=ambiguous or exc.after_ambiguous)
                 message = PROBABLY_OURS if base.ambiguous else exc.message
                 await self._settle(
-                    base, RowOutcome.ALREADY_EXISTS, code=exc.code, message=message, pending=self._reconcile
+                    base,
+                    RowOutcome.ALREADY_EXISTS,
+                    code=exc.code,
+                    message=message,
+                    pending=self._reconcile,
+                    trace=exc.trace,
                 )
                 return
             except FATAL_ERRORS as exc:
@@ -115,7 +120,9 @@ class RowMachine:
                 return
             except MultiMarketsError as exc:
                 if is_final(exc):
-                    await self._settle(base, RowOutcome.FAILED, code=code_of(exc), message=message_of(exc))
+                    await self._settle(
+                        base, RowOutcome.FAILED, code=code_of(exc), message=message_of(exc), trace=trace_of(exc)
+                    )
                     return
                 ambiguous = ambiguous or was_lost(exc)
                 if retries < self._row_retries:
@@ -131,6 +138,7 @@ class RowMachine:
                     retryable=True,
                     # Whether a lost attempt registered it is settled by the reconcile pass.
                     pending=ambiguous and self._reconcile,
+                    trace=trace_of(exc),
                 )
                 return
             await self._settle(base, RowOutcome.REGISTERED, customer_no=customer_no)
@@ -139,7 +147,7 @@ class RowMachine:
     async def _not_attempted(self, base: StoredRow, exc: MultiMarketsError) -> None:
         sent = "maybe sent (an answer was lost)" if base.ambiguous else "not sent"
         message = f"{sent}: the run stopped on {type(exc).__name__}: {message_of(exc)}"
-        await self._settle(base, RowOutcome.NOT_ATTEMPTED, code=code_of(exc), message=message)
+        await self._settle(base, RowOutcome.NOT_ATTEMPTED, code=code_of(exc), message=message, trace=trace_of(exc))
 
     async def _settle(
         self,
@@ -151,9 +159,16 @@ class RowMachine:
         message: str | None = None,
         retryable: bool = False,
         pending: bool = False,
+        trace: str | None = None,
     ) -> None:
         row = base.settled(
-            outcome.value, customer_no=customer_no, code=code, message=message, retryable=retryable, pending=pending
+            outcome.value,
+            customer_no=customer_no,
+            code=code,
+            message=message,
+            retryable=retryable,
+            pending=pending,
+            trace=trace,
         )
         await self._journal.record(row)
         if not pending:

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS rows (
     pending INTEGER NOT NULL DEFAULT 0,
     retryable INTEGER NOT NULL DEFAULT 0,
     phone_key TEXT,
-    email_key TEXT
+    email_key TEXT,
+    trace TEXT
 );
 CREATE INDEX IF NOT EXISTS rows_pending_email ON rows (email_key) WHERE pending = 1;
 CREATE INDEX IF NOT EXISTS rows_pending_phone ON rows (phone_key) WHERE pending = 1;
@@ -75,6 +76,8 @@ class StoredRow:
     """Failed only because transient errors outlasted the retries: a resumed run sends it again."""
     phone_key: str | None = None
     """Area code and phone as the reconcile pass matches them (see :func:`~.rows.phone_key`)."""
+    trace: str | None = None
+    """The trace id of the error that settled the row (its last call's), when it has one."""
 
     def attempted(self, attempts: int, ambiguous: bool) -> StoredRow:
         """This row in flight with ``attempts`` calls made (built directly: ``attrs.evolve`` costs several times
@@ -99,6 +102,7 @@ class StoredRow:
         message: str | None,
         retryable: bool,
         pending: bool,
+        trace: str | None,
     ) -> StoredRow:
         """This row in its final ``state`` (or waiting for the reconcile pass)."""
         return StoredRow(
@@ -115,6 +119,7 @@ class StoredRow:
             pending,
             retryable,
             self.phone_key,
+            trace,
         )
 
     def result(self, *, resumed: bool = False) -> RowResult:
@@ -131,6 +136,7 @@ class StoredRow:
             attempts=self.attempts,
             probably_ours=outcome is RowOutcome.ALREADY_EXISTS and self.ambiguous,
             resumed=resumed,
+            trace=self.trace,
         )
 
 
@@ -149,7 +155,8 @@ ON CONFLICT (position) DO UPDATE SET
     attempts = excluded.attempts,
     ambiguous = excluded.ambiguous,
     pending = excluded.pending,
-    retryable = excluded.retryable
+    retryable = excluded.retryable,
+    trace = excluded.trace
 """
 
 

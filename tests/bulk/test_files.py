@@ -77,6 +77,7 @@ def test_json_report_streams_rows(tmp_path: Path) -> None:
             "code": None,
             "message": None,
             "attempts": 0,
+            "trace": None,
         }
     ]
 

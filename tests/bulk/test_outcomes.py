@@ -82,6 +82,8 @@ async def test_every_outcome_but_not_attempted(tmp_path: Path) -> None:
     failed = by_row[8]
     assert (failed.outcome, failed.code, failed.attempts) == (RowOutcome.FAILED, SUSPENDED, 1)
     assert failed.message == "Company does not exist or has been suspended"
+    # the refused calls' trace ids, to quote to support (a registered row has its customer number instead)
+    assert failed.trace and exists.trace and failed.trace != exists.trace and by_row[1].trace is None
     assert by_row[9].outcome is RowOutcome.REGISTERED and by_row[9].phone == "13312345678"
 
 
