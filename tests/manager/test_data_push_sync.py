@@ -84,9 +84,12 @@ def test_run_hands_each_event_to_a_plain_function_until_the_client_closes() -> N
 
 CHILD = textwrap.dedent(
     """
-    import threading, time
+    import signal, threading, time
     from multimarkets import ClientClosedError, ManagerClient, ManagerCredentials
     from multimarkets.sandbox import Sandbox
+
+    # Ctrl-C raises KeyboardInterrupt even where this process was started with SIGINT ignored (a background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     with Sandbox.in_thread() as sandbox:
         given = sandbox.manager_credentials
