@@ -25,6 +25,27 @@ from multimarkets.manager.push import (
 )
 from multimarkets.sandbox.manager.push import encode_push
 
+# The events of a pair (insert/update, open/update) carry the same fields.
+ACCOUNT = (
+    "activateStatus:int companyId:int createTime:int currency:int currencyCode:str customerId:int "
+    "customerNo:str digits:int id:str status:int tradeType:int type:int updateTime:int"
+)
+SUBJECT = "accountId:int amount:int createTime:int digits:int id:str type:int updateTime:int version:int"
+SUBJECT_WATER = (
+    "accountId:int accountType:int amountAfter:int amountIn:int amountOut:int bookkeepId:int "
+    "businessType:int businessType1:int companyId:int createTime:int currency:int currencyCode:str "
+    "customerId:int customerNo:str digits:int id:str orderId:int remark:str status:int subjectId:int "
+    "subjectType:int tradeType:int updateTime:int version:int"
+)
+POSITION = (
+    "accountId:int bizType:int closeFee:int collatrealFrozen:int companyId:int contractSize:int "
+    "costPrice:int createBy:int createTime:int currency:str currencyDigits:int customerGroupId:int "
+    "customerId:int customerNo:str dealId:int direction:int id:str openFee:int openMargin:int "
+    "openPrice:int openVolume:num orderId:int status:int symbolDigits:int symbolId:int tradeModel:int "
+    "tradeType:int interest:str openTradeAmount:str lockNum:str crossLevelNum:int "
+    "currentTradeAmount:str maintenanceMargin:str marginSetType:str occupyTheMargin:str "
+    "singleMargin:str takeProfit:str stopLoss:str warningMargin:str updateBy:int updateTime:int"
+)
 # Field names and JSON types of each event as the page's samples show them (§6.4).
 CATALOGUE = {
     "register": (
@@ -55,46 +76,14 @@ CATALOGUE = {
         "ext1:str ext2:str id:str levelCode:str pathCode:str pno:str revision:int status:int updateBy:str "
         "updateTime:int"
     ),
-    "open_account": (
-        "activateStatus:int companyId:int createTime:int currency:int currencyCode:str customerId:int "
-        "customerNo:str digits:int id:str status:int tradeType:int type:int updateTime:int"
-    ),
-    "account_update": (
-        "activateStatus:int companyId:int createTime:int currency:int currencyCode:str customerId:int "
-        "customerNo:str digits:int id:str status:int tradeType:int type:int updateTime:int"
-    ),
-    "subject_insert": ("accountId:int amount:int createTime:int digits:int id:str type:int updateTime:int version:int"),
-    "subject_update": ("accountId:int amount:int createTime:int digits:int id:str type:int updateTime:int version:int"),
-    "subject_water_insert": (
-        "accountId:int accountType:int amountAfter:int amountIn:int amountOut:int bookkeepId:int "
-        "businessType:int businessType1:int companyId:int createTime:int currency:int currencyCode:str "
-        "customerId:int customerNo:str digits:int id:str orderId:int remark:str status:int subjectId:int "
-        "subjectType:int tradeType:int updateTime:int version:int"
-    ),
-    "subject_water_update": (
-        "accountId:int accountType:int amountAfter:int amountIn:int amountOut:int bookkeepId:int "
-        "businessType:int businessType1:int companyId:int createTime:int currency:int currencyCode:str "
-        "customerId:int customerNo:str digits:int id:str orderId:int remark:str status:int subjectId:int "
-        "subjectType:int tradeType:int updateTime:int version:int"
-    ),
-    "position_insert": (
-        "accountId:int bizType:int closeFee:int collatrealFrozen:int companyId:int contractSize:int "
-        "costPrice:int createBy:int createTime:int currency:str currencyDigits:int customerGroupId:int "
-        "customerId:int customerNo:str dealId:int direction:int id:str openFee:int openMargin:int "
-        "openPrice:int openVolume:num orderId:int status:int symbolDigits:int symbolId:int tradeModel:int "
-        "tradeType:int interest:str openTradeAmount:str lockNum:str crossLevelNum:int "
-        "currentTradeAmount:str maintenanceMargin:str marginSetType:str occupyTheMargin:str "
-        "singleMargin:str takeProfit:str stopLoss:str warningMargin:str updateBy:int updateTime:int"
-    ),
-    "position_update": (
-        "accountId:int bizType:int closeFee:int collatrealFrozen:int companyId:int contractSize:int "
-        "costPrice:int createBy:int createTime:int currency:str currencyDigits:int customerGroupId:int "
-        "customerId:int customerNo:str dealId:int direction:int id:str openFee:int openMargin:int "
-        "openPrice:int openVolume:num orderId:int status:int symbolDigits:int symbolId:int tradeModel:int "
-        "tradeType:int interest:str openTradeAmount:str lockNum:str crossLevelNum:int "
-        "currentTradeAmount:str maintenanceMargin:str marginSetType:str occupyTheMargin:str "
-        "singleMargin:str takeProfit:str stopLoss:str warningMargin:str updateBy:int updateTime:int"
-    ),
+    "open_account": ACCOUNT,
+    "account_update": ACCOUNT,
+    "subject_insert": SUBJECT,
+    "subject_update": SUBJECT,
+    "subject_water_insert": SUBJECT_WATER,
+    "subject_water_update": SUBJECT_WATER,
+    "position_insert": POSITION,
+    "position_update": POSITION,
     "position_delete": (
         "id:str companyId:int accountId:int bizType:int closeFee:int collatrealFrozen:int "
         "contractSize:int costPrice:int createBy:int createTime:int currency:str currencyDigits:int "

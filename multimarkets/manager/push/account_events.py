@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
 
 import attrs
 
@@ -49,17 +48,13 @@ class _Account(PushEvent):
 
 
 @attrs.frozen(kw_only=True)
-class OpenAccountEvent(_Account):
+class OpenAccountEvent(_Account, event_type="open_account"):
     """``open_account``: a trading account was opened."""
-
-    event_type: ClassVar[str] = "open_account"
 
 
 @attrs.frozen(kw_only=True)
-class AccountUpdateEvent(_Account):
+class AccountUpdateEvent(_Account, event_type="account_update"):
     """``account_update``: a trading account changed."""
-
-    event_type: ClassVar[str] = "account_update"
 
 
 @attrs.frozen(kw_only=True)
@@ -76,17 +71,13 @@ class _Subject(PushEvent):
 
 
 @attrs.frozen(kw_only=True)
-class SubjectInsertEvent(_Subject):
+class SubjectInsertEvent(_Subject, event_type="subject_insert"):
     """``subject_insert``: an account subject was added."""
-
-    event_type: ClassVar[str] = "subject_insert"
 
 
 @attrs.frozen(kw_only=True)
-class SubjectUpdateEvent(_Subject):
+class SubjectUpdateEvent(_Subject, event_type="subject_update"):
     """``subject_update``: an account subject changed."""
-
-    event_type: ClassVar[str] = "subject_update"
 
 
 @attrs.frozen(kw_only=True)
@@ -119,31 +110,37 @@ class _SubjectWater(PushEvent):
 
 
 @attrs.frozen(kw_only=True)
-class SubjectWaterInsertEvent(_SubjectWater):
+class SubjectWaterInsertEvent(_SubjectWater, event_type="subject_water_insert"):
     """``subject_water_insert``: an account change detail was added."""
 
-    event_type: ClassVar[str] = "subject_water_insert"
-
 
 @attrs.frozen(kw_only=True)
-class SubjectWaterUpdateEvent(_SubjectWater):
+class SubjectWaterUpdateEvent(_SubjectWater, event_type="subject_water_update"):
     """``subject_water_update``: an account change detail changed."""
 
-    event_type: ClassVar[str] = "subject_water_update"
-
 
 @attrs.frozen(kw_only=True)
-class DepositEvent(PushEvent):
-    """``deposit``: a deposit succeeded."""
-
-    event_type: ClassVar[str] = "deposit"
+class _Proposal(PushEvent):
+    """What a deposit, a balance adjustment and a withdrawal proposal all carry."""
 
     company_id: int | None = None
     customer_no: str | None = None
     account_id: int | None = None
     trade_type: int | None = None
-    country: str | None = None
     proposal_no: str | None = None
+    check_status: CheckStatus | None = None
+    revision: int | None = None
+    create_by: str | None = None
+    create_time: datetime | None = None
+    update_by: str | None = None
+    update_time: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class DepositEvent(_Proposal, event_type="deposit"):
+    """``deposit``: a deposit succeeded."""
+
+    country: str | None = None
     deposit_currency: str | None = None
     deposit_from: str | None = None
     deposit_status: int | None = None
@@ -160,53 +157,27 @@ class DepositEvent(PushEvent):
     payment_channel_client_type: str | None = None
     payment_status: ProgressStatus | None = None
     blockchain_name: str | None = None
-    check_status: CheckStatus | None = None
     notify_status: bool | None = None
     query_max_count: int | None = None
-    revision: int | None = None
-    create_by: str | None = None
-    create_time: datetime | None = None
-    update_by: str | None = None
-    update_time: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
-class AccountAdjustEvent(PushEvent):
+class AccountAdjustEvent(_Proposal, event_type="account_adjust"):
     """``account_adjust``: a balance adjustment (``business_type`` e.g. 60301; ``withdraw``: can be withdrawn)."""
 
-    event_type: ClassVar[str] = "account_adjust"
-
-    company_id: int | None = None
-    customer_no: str | None = None
-    account_id: int | None = None
     account_currency: str | None = None
-    trade_type: int | None = None
     amount: Decimal | None = None
     business_type: int | None = None
     withdraw: bool | None = None
-    proposal_no: str | None = None
-    check_status: CheckStatus | None = None
     check_by: str | None = None
-    revision: int | None = None
-    create_by: str | None = None
-    create_time: datetime | None = None
-    update_by: str | None = None
-    update_time: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
-class WithdrawEvent(PushEvent):
+class WithdrawEvent(_Proposal, event_type="withdraw"):
     """``withdraw``: a withdrawal proposal was added or changed (``withdraw_type`` 1 bank card, 2 coin;
     ``withdraw_method`` bank, digit_wallet, skrill_wallet or wire)."""
 
-    event_type: ClassVar[str] = "withdraw"
-
-    company_id: int | None = None
-    customer_no: str | None = None
-    account_id: int | None = None
-    trade_type: int | None = None
     country: str | None = None
-    proposal_no: str | None = None
     account_currency: str | None = None
     withdraw_currency: str | None = None
     amount: Decimal | None = None
@@ -223,13 +194,7 @@ class WithdrawEvent(PushEvent):
     blockchain_name: str | None = None
     txid: str | None = None
     third_message: str | None = None
-    check_status: CheckStatus | None = None
     check_by: str | None = None
     transfer_status: ProgressStatus | None = None
     remark: str | None = None
     withdraw: bool | None = None
-    revision: int | None = None
-    create_by: str | None = None
-    create_time: datetime | None = None
-    update_by: str | None = None
-    update_time: datetime | None = None

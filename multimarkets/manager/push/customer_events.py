@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
 
 import attrs
 
@@ -21,10 +20,8 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class RegisterEvent(PushEvent):
-    """``register``: a customer registered."""
-
-    event_type: ClassVar[str] = "register"
+class _Customer(PushEvent):
+    """What a ``register`` and a ``customer_update`` event both say of the customer."""
 
     company_id: int | None = None
     customer_no: str | None = None
@@ -35,43 +32,33 @@ class RegisterEvent(PushEvent):
     phone_area: str | None = None
     email: str | None = None
     email_area: str | None = None
-    register_source: RegisterSource | None = None
-    register_type: RegisterType | None = None
     status: CustomerStatus | None = None
     kyc_audit_status: KycStatus | None = None
     kyc_audit_remark: str | None = None
     optional: int | None = None
-    ext2: str | None = None
-    ext4: str | None = None
     create_time: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
-class CustomerUpdateEvent(PushEvent):
+class RegisterEvent(_Customer, event_type="register"):
+    """``register``: a customer registered."""
+
+    register_source: RegisterSource | None = None
+    register_type: RegisterType | None = None
+    ext2: str | None = None
+    ext4: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CustomerUpdateEvent(_Customer, event_type="customer_update"):
     """``customer_update``: a customer's information changed."""
 
-    event_type: ClassVar[str] = "customer_update"
-
-    company_id: int | None = None
-    customer_no: str | None = None
-    customer_group_id: int | None = None
     birthday: str | None = None
-    country: str | None = None
-    language: str | None = None
-    email: str | None = None
-    email_area: str | None = None
-    phone: str | None = None
-    phone_area: str | None = None
-    status: CustomerStatus | None = None
-    kyc_audit_status: KycStatus | None = None
-    kyc_audit_remark: str | None = None
-    optional: int | None = None
     login_ip: str | None = None
     login_time: datetime | None = None
     first_open_account_time: datetime | None = None
     revision: int | None = None
     create_by: str | None = None
-    create_time: datetime | None = None
     update_by: str | None = None
     update_time: datetime | None = None
 
@@ -108,27 +95,21 @@ class _CustomerInfo(PushEvent):
 
 
 @attrs.frozen(kw_only=True)
-class CustomerInfoInsertEvent(_CustomerInfo):
+class CustomerInfoInsertEvent(_CustomerInfo, event_type="customer_info_insert"):
     """``customer_info_insert``: a customer's details were added."""
-
-    event_type: ClassVar[str] = "customer_info_insert"
 
 
 @attrs.frozen(kw_only=True)
-class CustomerInfoUpdateEvent(_CustomerInfo):
+class CustomerInfoUpdateEvent(_CustomerInfo, event_type="customer_info_update"):
     """``customer_info_update``: a customer's details changed."""
-
-    event_type: ClassVar[str] = "customer_info_update"
 
     update_by: str | None = None
     update_time: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
-class KycEvent(PushEvent):
+class KycEvent(PushEvent, event_type="kyc"):
     """``kyc``: a KYC level certification passed (``business_code``: open_account, cashin, withdraw, ...)."""
-
-    event_type: ClassVar[str] = "kyc"
 
     company_id: int | None = None
     customer_no: str | None = None

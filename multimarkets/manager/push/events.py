@@ -31,6 +31,12 @@ class PushEvent:
     id: str | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
+    def __init_subclass__(cls, event_type: str = "", **kwargs: Any) -> None:
+        # The class keyword names the event type; attrs rebuilds slotted classes without it, keeping the value.
+        super().__init_subclass__(**kwargs)
+        if event_type:
+            cls.event_type = event_type
+
     @property
     def identity(self) -> str:
         """The de-duplication key (see :func:`event_identity`)."""

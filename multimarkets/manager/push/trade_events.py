@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
 
 import attrs
 
@@ -66,32 +65,24 @@ class _Position(PushEvent):
 
 
 @attrs.frozen(kw_only=True)
-class PositionInsertEvent(_Position):
+class PositionInsertEvent(_Position, event_type="position_insert"):
     """``position_insert``: a position was opened."""
 
-    event_type: ClassVar[str] = "position_insert"
-
 
 @attrs.frozen(kw_only=True)
-class PositionUpdateEvent(_Position):
+class PositionUpdateEvent(_Position, event_type="position_update"):
     """``position_update``: a position changed."""
 
-    event_type: ClassVar[str] = "position_update"
-
 
 @attrs.frozen(kw_only=True)
-class PositionDeleteEvent(_Position):
+class PositionDeleteEvent(_Position, event_type="position_delete"):
     """``position_delete``: a position was removed."""
 
-    event_type: ClassVar[str] = "position_delete"
-
 
 @attrs.frozen(kw_only=True)
-class TradeDealEvent(PushEvent):
+class TradeDealEvent(PushEvent, event_type="trade_deal"):
     """``trade_deal``: a transaction (``pnl``: closing profit in account decimals, modes 1 and 2 only;
     ``source``: H5, PC_Web, System, Android, iOS, HOS, PC_Win or PC_Mac)."""
-
-    event_type: ClassVar[str] = "trade_deal"
 
     company_id: int | None = None
     customer_id: int | None = None
