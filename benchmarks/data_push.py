@@ -20,7 +20,6 @@ the CPU time of :func:`~multimarkets.manager.push.parse_push` alone on one messa
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import random
@@ -32,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 import aiohttp
+from _driven import driven_loop
 
 from multimarkets import ManagerClient, ManagerCredentials
 from multimarkets.manager import AsyncManagerClient
@@ -110,17 +110,15 @@ def rounds_of(rounds: int, count: int) -> list[dict[str, tuple[float, float]]]:
         manager = announced["manager"]
         credentials = ManagerCredentials(manager["app_id"], manager["app_secret"])
         ws_url = manager["base_url"] + "/ws"
-        loop = asyncio.new_event_loop()
-        session = loop.run_until_complete(_session())
         client = AsyncManagerClient(credentials, manager["base_url"], trust_env=False, rate_limit=None)
         sync_client = ManagerClient(credentials, manager["base_url"], trust_env=False, rate_limit=None)
-        token = loop.run_until_complete(client._scheme.tokens.get()).value
-        runs: dict[str, Callable[[int], None]] = {
-            "floor": lambda n: loop.run_until_complete(floor(session, ws_url, token, GROUPS["floor"], n)),
-            "typed async": lambda n: loop.run_until_complete(typed(client, GROUPS["typed async"], n)),
-            "typed sync": lambda n: typed_sync(sync_client, GROUPS["typed sync"], n),
-        }
-        try:
+        with driven_loop(client, sync_client) as (loop, session):
+            token = loop.run_until_complete(client._scheme.tokens.get()).value
+            runs: dict[str, Callable[[int], None]] = {
+                "floor": lambda n: loop.run_until_complete(floor(session, ws_url, token, GROUPS["floor"], n)),
+                "typed async": lambda n: loop.run_until_complete(typed(client, GROUPS["typed async"], n)),
+                "typed sync": lambda n: typed_sync(sync_client, GROUPS["typed sync"], n),
+            }
             for group in GROUPS.values():  # a group starts "from the new time point": open each once now
                 loop.run_until_complete(floor(session, ws_url, token, group, 0))
             published = 0
@@ -131,16 +129,7 @@ def rounds_of(rounds: int, count: int) -> list[dict[str, tuple[float, float]]]:
                 measured = {variant: measure(lambda v=variant: runs[v](count), count) for variant in order}
                 results.append(measured)
                 report(number, measured)
-        finally:
-            sync_client.close()
-            loop.run_until_complete(client.aclose())
-            loop.run_until_complete(session.close())
-            loop.close()
     return results
-
-
-async def _session() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession()
 
 
 def report(number: int, measured: dict[str, tuple[float, float]]) -> None:

@@ -17,7 +17,6 @@ over the rounds (the spread is the noise of the machine).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import itertools
 import random
@@ -26,7 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
+from _driven import driven_loop
 from _presigned import canned_server, post, signed_request
 
 from multimarkets import AsyncBridgeClient, BridgeClient, Credentials, RsaSha1Signer
@@ -60,22 +59,20 @@ async def timed(call: Callable[[], Awaitable[Any]]) -> float:
 def run(rounds: int, calls: int) -> list[dict[str, float]]:
     credentials = Credentials("bench-key", generate_secret_key(), "1")
     signer = RsaSha1Signer(credentials.secret_key)
-    loop = asyncio.new_event_loop()
     with canned_server() as base_url:
-        session = loop.run_until_complete(_session())
         client = AsyncBridgeClient(credentials, base_url, rate_limit=None)
         sync_client = BridgeClient(credentials, base_url, rate_limit=None)
-        runs: dict[str, Callable[[], float]] = {
-            "floor": lambda: loop.run_until_complete(
-                timed(lambda: post(session, signed_request(credentials, signer, base_url, row())))
-            ),
-            "async register": lambda: loop.run_until_complete(timed(lambda: client.customers.register(**row()))),
-            "raw call": lambda: loop.run_until_complete(
-                timed(lambda: client.call(ADD_CUSTOMER, raw_body(row()), idempotent=True))
-            ),
-            "sync register": lambda: _timed_sync(lambda: sync_client.customers.register(**row())),
-        }
-        try:
+        with driven_loop(client, sync_client) as (loop, session):
+            runs: dict[str, Callable[[], float]] = {
+                "floor": lambda: loop.run_until_complete(
+                    timed(lambda: post(session, signed_request(credentials, signer, base_url, row())))
+                ),
+                "async register": lambda: loop.run_until_complete(timed(lambda: client.customers.register(**row()))),
+                "raw call": lambda: loop.run_until_complete(
+                    timed(lambda: client.call(ADD_CUSTOMER, raw_body(row()), idempotent=True))
+                ),
+                "sync register": lambda: _timed_sync(lambda: sync_client.customers.register(**row())),
+            }
             for variant in VARIANTS * 20:  # warm up: connections, caches
                 runs[variant]()
             results = []
@@ -87,16 +84,7 @@ def run(rounds: int, calls: int) -> list[dict[str, float]]:
                 medians = {variant: statistics.median(values) for variant, values in latencies.items()}
                 results.append(medians)
                 report(number, medians)
-        finally:
-            sync_client.close()
-            loop.run_until_complete(client.aclose())
-            loop.run_until_complete(session.close())
-            loop.close()
     return results
-
-
-async def _session() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession()
 
 
 def _timed_sync(call: Callable[[], Any]) -> float:
