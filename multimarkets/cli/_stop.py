@@ -1,14 +1,37 @@
-"""``--exit-after N`` and ``--duration S``: when a command that listens for events stops."""
+"""The ``listen`` subcommands (``webhooks listen``, ``data-push listen``) and their ``--exit-after N`` and
+``--duration S``: when a command that listens for events stops."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, MultiMarketsError
+from . import COMMANDS
 
-__all__ = ["add_stop_options", "check_stop_options"]
+__all__ = ["add_listen_command", "add_stop_options", "check_stop_options", "run_listener"]
+
+
+def add_listen_command(subparsers: Any, name: str, summary: str, run: Callable[[argparse.Namespace], int]) -> Any:
+    """Add ``NAME listen`` (running ``run``) to the main parser; its parser, for the command's own options."""
+    parser = subparsers.add_parser(name, help=COMMANDS[name])
+    commands = parser.add_subparsers(dest=f"{name.replace('-', '_')}_command", metavar="COMMAND", required=True)
+    listen = commands.add_parser("listen", help=summary)
+    listen.set_defaults(func=run)
+    return listen
+
+
+def run_listener(args: argparse.Namespace, listen: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Run ``listen()`` after checking the stop options; its exit code, or 2 after printing an error."""
+    try:
+        check_stop_options(args)
+        return asyncio.run(listen())
+    except (MultiMarketsError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def add_stop_options(add: Callable[..., Any]) -> None:

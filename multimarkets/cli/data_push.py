@@ -22,8 +22,7 @@ from ..errors import MultiMarketsError
 from ..manager.client import AsyncManagerClient
 from ..manager.config import MANAGER_PRODUCTION_URL, ManagerCredentials
 from ..manager.push import DataPushEvent, PushEvent
-from . import COMMANDS
-from ._stop import add_stop_options, check_stop_options
+from ._stop import add_listen_command, add_stop_options, run_listener
 
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
@@ -35,25 +34,17 @@ DEFAULT_GROUP = "multimarkets-cli"
 
 def register(subparsers: Any) -> None:
     """Add ``data-push listen`` to the main parser."""
-    parser = subparsers.add_parser("data-push", help=COMMANDS["data-push"])
-    commands = parser.add_subparsers(dest="data_push_command", metavar="COMMAND", required=True)
-    listen = commands.add_parser("listen", help="follow the Manager Data Push and print each event")
-    add = listen.add_argument
+    summary = "follow the Manager Data Push and print each event"
+    add = add_listen_command(subparsers, "data-push", summary, run).add_argument
     add("--group", default=DEFAULT_GROUP, help=f"subscription group, unique per consumer (default {DEFAULT_GROUP})")
     add("--base-url", help="Manager API base URL (default $MULTIMARKETS_MANAGER_BASE_URL, else production)")
     add("--sandbox", action="store_true", help="start an embedded sandbox, register a customer, update a balance")
     add_stop_options(add)
-    listen.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``data-push listen``; the exit code (1 when ``--exit-after`` was not reached in ``--duration``)."""
-    try:
-        check_stop_options(args)
-        return asyncio.run(_listen(args, sys.stdout))
-    except (MultiMarketsError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run_listener(args, lambda: _listen(args, sys.stdout))
 
 
 def event_line(event: DataPushEvent) -> str:

@@ -30,8 +30,7 @@ from ..errors import ConfigurationError, MultiMarketsError
 from ..models.trading import TradingAccount
 from ..signing import RsaSha1Verifier
 from ..webhooks import DEFAULT_TOLERANCE, Event, OrderEvent, Verifier, WebhookReceiver
-from . import COMMANDS
-from ._stop import add_stop_options, check_stop_options
+from ._stop import add_listen_command, add_stop_options, run_listener
 
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
@@ -43,10 +42,8 @@ PUBLIC_KEY_ENV = "MULTIMARKETS_PLATFORM_PUBLIC_KEY"
 
 def register(subparsers: Any) -> None:
     """Add ``webhooks listen`` to the main parser."""
-    parser = subparsers.add_parser("webhooks", help=COMMANDS["webhooks"])
-    commands = parser.add_subparsers(dest="webhooks_command", metavar="COMMAND", required=True)
-    listen = commands.add_parser("listen", help="serve a notification endpoint and print each event")
-    add = listen.add_argument
+    summary = "serve a notification endpoint and print each event"
+    add = add_listen_command(subparsers, "webhooks", summary, run).add_argument
     add("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     add("--port", type=int, default=8080, help="TCP port, 0 for any free one (default 8080)")
     add("--path", default="/notification", help="URL path of the endpoint (default /notification)")
@@ -60,18 +57,13 @@ def register(subparsers: Any) -> None:
     add("--sandbox", action="store_true", help="start an embedded sandbox, subscribe, and place a few orders")
     add_stop_options(add)
     add("--json", action="store_true", help="JSON lines even on a terminal")
-    listen.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``webhooks listen``; the exit code (1 when ``--exit-after`` was not reached in ``--duration``)."""
-    try:
-        check_stop_options(args)
-        printer = EventPrinter(sys.stdout, pretty=sys.stdout.isatty() and not args.json)
-        return asyncio.run(_listen(args, printer))
-    except (MultiMarketsError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run_listener(
+        args, lambda: _listen(args, EventPrinter(sys.stdout, pretty=sys.stdout.isatty() and not args.json))
+    )
 
 
 def _public_key(args: argparse.Namespace) -> str | None:
