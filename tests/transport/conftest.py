@@ -1,4 +1,5 @@
-"""Fixtures of the transport tests: hostile servers on loopback, and one call with either client."""
+"""Fixtures of the transport tests: hostile servers on loopback, one call with either client, a CA of our own
+and an environment without the machine's proxy settings."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from network_helpers import Authority, make_authority
 from transport_helpers import PAGE, Call, RawServer, Respond
 
 from multimarkets import AsyncBridgeClient, BridgeClient, Credentials
@@ -62,3 +64,15 @@ def call(request: pytest.FixtureRequest, credentials: Credentials) -> Call:
             return answer
 
     return with_async if request.param == "async" else with_sync
+
+
+@pytest.fixture(scope="module")
+def authority(tmp_path_factory: pytest.TempPathFactory) -> Authority:
+    return make_authority(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture
+def no_proxy_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy from the environment the tests run in (a test that wants one sets it)."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)

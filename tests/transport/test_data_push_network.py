@@ -12,18 +12,14 @@ from typing import Any
 
 import aiohttp
 import pytest
-from network_helpers import Authority, ForwardProxy, TlsFront, make_authority
+from network_helpers import Authority, ForwardProxy, TlsFront
 
 from multimarkets import ManagerClient, ManagerCredentials
 from multimarkets.manager.push import DataPushEvent
 from multimarkets.sandbox import Sandbox
 
 USER, PASSWORD = "egress", "pw"
-
-
-@pytest.fixture(scope="module")
-def authority(tmp_path_factory: pytest.TempPathFactory) -> Authority:
-    return make_authority(tmp_path_factory.mktemp("ca"))
+pytestmark = pytest.mark.usefixtures("no_proxy_from_outside")
 
 
 @pytest.fixture
@@ -47,12 +43,6 @@ def tls(authority: Authority, sandbox: Sandbox) -> Iterator[CountingTlsFront]:
     front = CountingTlsFront(authority.server_context, sandbox.port)
     yield front
     front.stop()
-
-
-@pytest.fixture(autouse=True)
-def no_proxy_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def first_event(sandbox: Sandbox, base_url: str, **options: Any) -> DataPushEvent:

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from network_helpers import Authority, ForwardProxy, TlsFront, make_authority
+from network_helpers import Authority, ForwardProxy, TlsFront
 from transport_helpers import PAGE, Call
 
 from multimarkets import (
@@ -27,11 +27,7 @@ from multimarkets import (
 from multimarkets.sandbox import Sandbox
 
 USER, PASSWORD = "egress", "s3cret:pw@x"
-
-
-@pytest.fixture(scope="module")
-def authority(tmp_path_factory: pytest.TempPathFactory) -> Authority:
-    return make_authority(tmp_path_factory.mktemp("ca"))
+pytestmark = pytest.mark.usefixtures("no_proxy_from_outside")
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +48,6 @@ def proxy() -> Iterator[ForwardProxy]:
     server = ForwardProxy(USER, PASSWORD)
     yield server
     server.stop()
-
-
-@pytest.fixture(autouse=True)
-def no_proxy_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def requests_seen(sandbox: Sandbox) -> int:
