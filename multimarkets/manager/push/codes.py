@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 
+from ...models.enums import Side
+
 __all__ = ["CheckStatus", "Direction", "PositionStatus", "ProgressStatus", "PushOrderStatus", "RegisterType"]
 
 
@@ -19,11 +21,8 @@ class RegisterType(enum.IntEnum):
     CUSTOMER_ACCOUNT = 3
 
 
-class Direction(enum.IntEnum):
-    """``direction`` of a trade or a position."""
-
-    BUY = 1
-    SELL = 2
+Direction = Side
+"""``direction`` of a trade or a position: the order side codes (1 buy, 2 sell), :class:`~multimarkets.Side`."""
 
 
 class PushOrderStatus(enum.IntEnum):
