@@ -1,5 +1,5 @@
 """The generated sync ``ManagerClient.data_push``: a plain ``for`` loop over the sandbox's pushes, closed by
-``break``, and ended by Ctrl-C within a second."""
+``break``, and ended promptly by Ctrl-C."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_ctrl_c_ends_the_sync_loop_within_a_second() -> None:
+def test_ctrl_c_ends_the_sync_loop_promptly() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with subprocess.Popen(
         [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -123,7 +123,9 @@ def test_ctrl_c_ends_the_sync_loop_within_a_second() -> None:
             child.send_signal(signal.SIGINT)
             word, at = child.stdout.readline().split()
             assert word == "interrupted"
-            assert float(at) - sent < 1.0  # CLOCK_MONOTONIC is one clock for both processes (Linux)
+            # Promptly: well inside the stream's own waits (pings every 10 s, no event due), with room for a
+            # loaded CI machine; QA measured about 1 ms idle, 0.4 s under load (CLOCK_MONOTONIC is shared).
+            assert float(at) - sent < 5.0
             assert child.wait(timeout=30) == 0, child.stderr.read()
         finally:
             if child.poll() is None:
