@@ -19,6 +19,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from .envelope import redirect_error
 from .errors import ClientClosedError, ConfigurationError
 
 __all__ = ["Connection", "Network", "Opened"]
@@ -160,9 +161,33 @@ class Network:
         # The environment was read above, once: aiohttp's trust_env would read it (and ~/.netrc) again in a
         # worker thread on every request.
         session = aiohttp.ClientSession(
-            timeout=timeout, connector=connector, trust_env=False, trace_configs=list(self.trace_configs) or None
+            timeout=timeout,
+            connector=connector,
+            trust_env=False,
+            trace_configs=list(self.trace_configs) or None,
+            middlewares=(_never_follow,),
         )
         return Opened(session, options, headers)
+
+
+async def _never_follow(request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
+    """Stop a WebSocket handshake at a redirect answer, before aiohttp makes the next hop.
+
+    ``ws_connect`` cannot be told not to follow redirects, and following one re-sends the handshake's headers
+    (the Data Push ``token``) wherever ``Location`` points: aiohttp strips only Authorization and Cookie. The
+    ordinary calls pass ``allow_redirects=False`` and raise with their own trace and bizType.
+    """
+    response = await handler(request)
+    if 300 <= response.status < 400 and request.headers.get("Upgrade", "").lower() == "websocket":
+        response.close()
+        raise redirect_error(
+            response.status,
+            response.headers.get("Location"),
+            url=str(request.url),
+            trace=None,
+            biz_type=None,
+        )
+    return response
 
 
 @attrs.frozen

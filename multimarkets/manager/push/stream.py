@@ -6,8 +6,9 @@ Reconnecting waits a random time (full jitter) up to ``reconnect_delay`` after a
 something, and twice as long after each further failure in a row, up to :data:`MAX_RECONNECT_DELAY`. A
 handshake refused with HTTP 401 fetches a new token at once; a refused fresh token raises
 :class:`~multimarkets.LoginExpiredError`. Network failures, HTTP 429 and 5xx are retried without end (a
-stream is meant to outlive outages; each is logged); other refusals raise :class:`~multimarkets.APIError`, and
-a certificate that does not verify or a proxy that refuses raises :class:`~multimarkets.APIConnectionError`.
+stream is meant to outlive outages; each is logged); other refusals raise :class:`~multimarkets.APIError` (a
+redirect, never followed: :class:`~multimarkets.RedirectError`), and a certificate that does not verify or a
+proxy that refuses raises :class:`~multimarkets.APIConnectionError`.
 """
 
 from __future__ import annotations
