@@ -56,9 +56,10 @@ class Call(Generic[T]):
             self.future.cancel()
             raise
         except BaseException as exc:
+            # Also SystemExit or KeyboardInterrupt (raised by a sync handler run in this loop, never a signal:
+            # those reach the main thread): the caller's thread raises it, and re-raising it here would stop
+            # the loop under every other call and the client's close.
             self.future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
         else:
             self.future.set_result(result)
 

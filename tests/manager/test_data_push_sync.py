@@ -12,6 +12,8 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
+
 from multimarkets import ClientClosedError, ManagerClient, ManagerCredentials
 from multimarkets.manager.push import DataPushEvent, KycEvent
 from multimarkets.sandbox import Sandbox
@@ -130,3 +132,45 @@ def test_ctrl_c_ends_the_sync_loop_promptly() -> None:
         finally:
             if child.poll() is None:
                 child.kill()
+
+
+HANDLER_EXITS = textwrap.dedent(
+    """
+    import sys, threading, time
+    from multimarkets import ManagerClient, ManagerCredentials
+    from multimarkets.sandbox import Sandbox
+
+    def on_event(event):
+        raise {raised}
+
+    def publish(sandbox, n):
+        while sandbox.stats()["push_connections"] == 0:
+            time.sleep(0.005)
+        sandbox.push_event("kyc", {{"id": str(n)}})
+
+    with Sandbox.in_thread() as sandbox:
+        given = sandbox.manager_credentials
+        with ManagerClient(ManagerCredentials(given.app_id, given.app_secret), given.base_url, trust_env=False) as c:
+            for n in (1, 2):  # the second run proves the client's event loop outlived the first
+                threading.Thread(target=publish, args=(sandbox, n), daemon=True).start()
+                try:
+                    c.data_push.run(on_event, "g1")
+                except BaseException as exc:
+                    print(n, type(exc).__name__, exc.args, threading.current_thread() is threading.main_thread())
+    print("closed")
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("raised", "seen"),
+    [("SystemExit(3)", "SystemExit (3,)"), ("KeyboardInterrupt('stop')", "KeyboardInterrupt ('stop',)")],
+)
+def test_a_handler_raising_systemexit_or_keyboardinterrupt_ends_run_in_the_callers_thread(
+    raised: str, seen: str
+) -> None:
+    child = subprocess.run(
+        [sys.executable, "-c", HANDLER_EXITS.format(raised=raised)], capture_output=True, text=True, timeout=120
+    )
+    assert child.stdout.splitlines() == [f"1 {seen} True", f"2 {seen} True", "closed"], child.stderr
+    assert child.returncode == 0 and child.stderr == "", child.stderr
