@@ -204,3 +204,28 @@ def test_iterate_propagates_errors(portal: Portal) -> None:
 
     with pytest.raises(Boom, match="factory"):
         list(portal.iterate(not_iterable))
+
+
+async def exits() -> None:
+    await anyio.lowlevel.checkpoint()
+    raise SystemExit(3)
+
+
+async def interrupted_after_one() -> AsyncIterator[int]:
+    yield 1
+    raise KeyboardInterrupt("stop")
+
+
+def test_systemexit_or_keyboardinterrupt_from_the_loop_reaches_the_caller_and_the_loop_lives_on(
+    portal: Portal,
+) -> None:
+    """What user code run in the loop (a sync client's handler) raises: never a signal, those reach the main
+    thread, so the caller gets it and the portal's other calls and its close go on."""
+    with pytest.raises(SystemExit) as exited:
+        in_thread(lambda: portal.call(exits))
+    assert exited.value.code == 3
+    got: list[int] = []
+    with pytest.raises(KeyboardInterrupt, match="stop"):
+        in_thread(lambda: got.extend(portal.iterate(interrupted_after_one)))
+    assert got == [1]
+    assert in_thread(lambda: portal.call(double, 2)) == 4
