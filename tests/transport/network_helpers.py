@@ -71,7 +71,7 @@ class ForwardProxy(ThreadServer):
             self.passed.append(Passed(request.method, request.target, given))
             if request.method == "CONNECT":
                 host, _, port = request.target.rpartition(":")
-                upstream = await asyncio.open_connection(host, int(port))
+                upstream = await self.connect(host, int(port))
                 writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 await writer.drain()
                 await splice((reader, writer), upstream)
@@ -80,7 +80,7 @@ class ForwardProxy(ThreadServer):
 
     async def _forward(self, request: RawRequest, writer: asyncio.StreamWriter) -> None:
         url = URL(request.target)
-        up_reader, up_writer = await asyncio.open_connection(url.host, url.port)
+        up_reader, up_writer = await self.connect(url.host, url.port)
         lines = [f"{request.method} {url.raw_path_qs} HTTP/1.1"]
         lines += [f"{k}: {v}" for k, v in request.headers.items() if not k.startswith("proxy-") and k != "connection"]
         lines += ["Connection: close", "", ""]
@@ -103,7 +103,7 @@ class TlsFront(ThreadServer):
         return f"https://127.0.0.1:{self.port}"
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await splice((reader, writer), await asyncio.open_connection("127.0.0.1", self._upstream_port))
+        await splice((reader, writer), await self.connect("127.0.0.1", self._upstream_port))
 
 
 @attrs.frozen

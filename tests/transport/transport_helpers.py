@@ -85,7 +85,7 @@ class ThreadServer:
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=type(self).__name__, daemon=True)
-        self._connections: set[asyncio.Task[None]] = set()
+        self._writers: list[asyncio.StreamWriter] = []
         self._thread.start()
         self._server = self._run(asyncio.start_server(self._connection, "127.0.0.1", 0, ssl=ssl_context))
         self.port: int = self._server.sockets[0].getsockname()[1]
@@ -104,34 +104,43 @@ class ThreadServer:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)  # type: ignore[arg-type]
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
+        self._writers.append(writer)
         try:
             await self.handle(reader, writer)
         except (OSError, asyncio.IncompleteReadError):
             pass  # the client hung up, which is what some tests provoke
         finally:
-            self._connections.discard(task)
             writer.close()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one connection."""
         raise NotImplementedError
 
+    async def connect(self, host: str | None, port: int | None) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """Open a connection from this server (to relay to), closed by :meth:`stop` at the latest."""
+        reader, writer = await asyncio.open_connection(host, port)
+        self._writers.append(writer)
+        return reader, writer
+
     def stop(self) -> None:
-        """Stop serving, drop open connections and end the thread."""
-
-        async def shutdown() -> None:
-            self._server.close()
-            for task in list(self._connections):
-                task.cancel()
-            await asyncio.gather(*self._connections, return_exceptions=True)
-
-        self._run(shutdown())
+        """Stop serving, drop open connections and end the thread once every socket is closed."""
+        self._run(self._shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
+
+    async def _shutdown(self) -> None:
+        self._server.close()
+        # A writer's close() only schedules the socket's closing (TLS even waits for the peer), and a connection
+        # accepted just before the listener closed has a task that has not started yet: the loop stops only once
+        # every task of it has ended and every transport has lost its connection, or the sockets outlive it.
+        while others := asyncio.all_tasks() - {asyncio.current_task()}:
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+        for writer in self._writers:
+            writer.transport.abort()
+        await asyncio.gather(*(writer.wait_closed() for writer in self._writers), return_exceptions=True)
 
 
 class RawServer(ThreadServer):
