@@ -84,6 +84,7 @@ def test_wss_through_an_https_proxy_tunnel_verified_against_a_ca_file(
             ssl=authority.ca_file,
             proxy=f"http://{USER}:{PASSWORD}@127.0.0.1:{proxy.port}",
         )
+        until(lambda: not proxy._connections and not tls._connections)  # both ends closed before stopping
     finally:
         proxy.stop()
     assert event.event_type == "kyc"

@@ -85,6 +85,7 @@ class ThreadServer:
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=type(self).__name__, daemon=True)
+        self._connections: set[asyncio.Task[None]] = set()
         self._writers: list[asyncio.StreamWriter] = []
         self._thread.start()
         self._server = self._run(asyncio.start_server(self._connection, "127.0.0.1", 0, ssl=ssl_context))
@@ -104,12 +105,16 @@ class ThreadServer:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)  # type: ignore[arg-type]
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
         self._writers.append(writer)
         try:
             await self.handle(reader, writer)
         except (OSError, asyncio.IncompleteReadError):
             pass  # the client hung up, which is what some tests provoke
         finally:
+            self._connections.discard(task)
             writer.close()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
