@@ -53,6 +53,11 @@ class MultiMarketsError(Exception):
     after_ambiguous: bool = False
 
 
+def _traced(text: str, trace: str | None) -> str:
+    """``text`` followed by `` | trace=<id>`` when the trace is known: how every error names its call."""
+    return text if trace is None else f"{text} | trace={trace}"
+
+
 class ConfigurationError(MultiMarketsError):
     """The client was set up wrongly (missing credentials, unreadable key, bad option)."""
 
@@ -195,6 +200,9 @@ class OutcomeUnknownError(MultiMarketsError):
         self.cause = cause
         self.trace = trace
 
+    def __str__(self) -> str:
+        return _traced(self.message, self.trace)
+
 
 class TransportError(MultiMarketsError):
     """The request did not complete at the HTTP level. ``maybe_processed`` is True once the body was sent."""
@@ -206,6 +214,9 @@ class TransportError(MultiMarketsError):
         self.attempts = 1
         """How many attempts the call made before it gave up."""
 
+    def __str__(self) -> str:
+        return _traced(str(self.args[0]), self.trace)
+
 
 class APITimeoutError(TransportError):
     """No complete answer within the configured timeout; ``timeout`` is what each attempt had, in seconds."""
@@ -216,7 +227,8 @@ class APITimeoutError(TransportError):
 
     def __str__(self) -> str:
         attempts = "1 attempt" if self.attempts == 1 else f"{self.attempts} attempts"
-        return f"{self.args[0]}: {attempts} of {self.timeout:g} s{'' if self.attempts == 1 else ' each'}"
+        each = "" if self.attempts == 1 else " each"
+        return _traced(f"{self.args[0]}: {attempts} of {self.timeout:g} s{each}", self.trace)
 
 
 class APIConnectionError(TransportError):
@@ -242,7 +254,7 @@ class WebhookError(MultiMarketsError):
         """The delivery's ``trace`` header, when it had one."""
 
     def __str__(self) -> str:
-        return self.message if self.trace is None else f"{self.message} | trace={self.trace}"
+        return _traced(self.message, self.trace)
 
 
 class WebhookSignatureError(WebhookError):
