@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from ._redact import secret_values
 from .config import Credentials
 from .errors import MultiMarketsError
 from .signing import RsaSha1Signer, Signer, canonical_of
@@ -21,15 +22,18 @@ from .trace import new_trace
 __all__ = ["BridgeScheme", "Prepared", "RequestScheme"]
 
 
-@attrs.frozen
+@attrs.define
 class Prepared:
     """One attempt, ready but for its timestamp: ``encode(headers, timestamp)`` adds the attempt's headers and
-    returns its body (called once the rate limiter admitted it, so the timestamp is fresh)."""
+    returns its body (called once the rate limiter admitted it, so the timestamp is fresh). Not frozen: the
+    request loop notes on it the headers the attempt went out with."""
 
     trace: str
     encode: Callable[[dict[str, str], int], bytes]
     grant: object = None
     """What the attempt was authorised with (the Manager token), handed back to :meth:`RequestScheme.renew`."""
+    headers: dict[str, str] | None = attrs.field(default=None, repr=False)
+    """The headers the attempt went out with (None until it is sent), for :meth:`RequestScheme.secrets`."""
 
 
 class RequestScheme(Protocol):
@@ -56,6 +60,10 @@ class RequestScheme(Protocol):
     async def renew(self, error: MultiMarketsError, attempt: Prepared) -> bool:
         """True when ``error`` refused ``attempt``'s credentials and they were renewed: the loop repeats the
         call at once, once per call."""
+
+    def secrets(self, attempt: Prepared, payload: Mapping[str, Any]) -> list[str]:
+        """The secret values ``attempt`` of ``payload`` sent (its headers and body), cleared from the texts of its
+        error; only a failed attempt asks."""
 
 
 class BridgeScheme:
@@ -98,3 +106,6 @@ class BridgeScheme:
 
     async def renew(self, error: MultiMarketsError, attempt: Prepared) -> bool:
         return False
+
+    def secrets(self, attempt: Prepared, payload: Mapping[str, Any]) -> list[str]:
+        return secret_values(attempt.headers or {}, payload)  # the signature and apiKey headers among them

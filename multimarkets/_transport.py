@@ -24,6 +24,7 @@ import attrs
 from ._clock import clock_for
 from ._network import Connection, Network, Opened
 from ._ratelimit import DEFAULT_BAN_SECONDS, KeyLimiter, forget, limiter_for
+from ._redact import redact_error
 from ._retry import backoff
 from ._scheme import BridgeScheme, Prepared, RequestScheme
 from ._version import __version__
@@ -250,6 +251,7 @@ class AsyncSession:
             try:
                 reply = await self._attempt(url, biz_type, prepared, group, attempt)
             except MultiMarketsError as exc:
+                redact_error(exc, self._scheme.secrets(prepared, payload))  # a server may echo them
                 outcome = classify(exc)
                 exc.after_ambiguous = ambiguous
                 if isinstance(exc, TransportError):
@@ -296,7 +298,7 @@ class AsyncSession:
         failure: TransportError | None = None
         try:
             timestamp = self._clock.now_ms()
-            headers = {**self._static_headers, **opened.headers}
+            headers = prepared.headers = {**self._static_headers, **opened.headers}
             headers["timestamp"] = str(timestamp)
             headers["trace"] = trace
             encoded = prepared.encode(headers, timestamp)

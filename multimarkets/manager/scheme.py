@@ -9,13 +9,14 @@ from typing import Any
 import attrs
 
 from .._read import read
+from .._redact import secret_values
 from .._scheme import Prepared
 from .._transport import AsyncSession
 from ..errors import ConfigurationError, LoginExpiredError, MultiMarketsError
 from ..trace import new_trace
 from .config import ManagerCredentials
 from .encryption import BodyEncryptor
-from .signing import signed_body
+from .signing import SIGNATURE_FIELD, TIMESTAMP_FIELD, signed_body
 from .tokens import Token, TokenCache
 
 __all__ = ["AUTH", "ManagerScheme"]
@@ -99,3 +100,11 @@ class ManagerScheme:
             return False
         self.tokens.discard(attempt.grant)
         return True
+
+    def secrets(self, attempt: Prepared, payload: Mapping[str, Any]) -> list[str]:
+        headers = attempt.headers or {}
+        found = [self.credentials.app_id, *secret_values(headers, payload)]  # the token header, appSecret, pwd
+        timestamp = headers.get(TIMESTAMP_FIELD)
+        if timestamp is not None:  # the body's MD5 signature, made in encode() and not kept
+            found.append(signed_body(payload, int(timestamp))[SIGNATURE_FIELD])
+        return found

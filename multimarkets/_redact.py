@@ -1,0 +1,92 @@
+"""Secrets we sent, kept out of what the server says back.
+
+A server (or a proxy, or a firewall page) may echo a request in its answer: the ``signature`` header, the Manager
+``token``, the ``appSecret`` of the auth call, the MD5 ``signature`` of a Manager body, a registration's password
+hash, an exchange account's keys. Its text reaches the errors we raise (``msg``, the body excerpt, aiohttp's
+description of a broken answer) and, through them, logs and reports. Before an attempt's error leaves the
+request loop, every secret value that attempt sent is replaced by :data:`MARKER` in every text the error
+carries. Only failures pay for this: the success path never looks at it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["MARKER", "SECRET_FIELDS", "SECRET_HEADERS", "redact_error", "secret_values"]
+
+MARKER = "<redacted>"
+"""What a secret value is replaced with."""
+
+SECRET_HEADERS = frozenset({"apiKey", "signature", "token"})
+"""Request headers whose values are secret (the API key is shown masked in reprs, so never in full here)."""
+
+SECRET_FIELDS = frozenset(
+    {
+        "accountApiKey",
+        "accountSecretKey",
+        "apiKey",
+        "appSecret",
+        "certificate",
+        "passphrase",
+        "pwd",
+        "signature",
+    }
+)
+"""Request body fields whose values are secret: those our request models keep out of their reprs, the Manager
+``appSecret`` and body ``signature``."""
+
+
+def secret_values(headers: Mapping[str, str], body: Any) -> list[str]:
+    """The values of :data:`SECRET_HEADERS` in ``headers`` and of :data:`SECRET_FIELDS` anywhere in ``body``."""
+    found = [value for name, value in headers.items() if name in SECRET_HEADERS]
+    todo = [body]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, Mapping):
+            for name, value in current.items():
+                if name in SECRET_FIELDS and isinstance(value, str):
+                    found.append(value)
+                else:
+                    todo.append(value)
+        elif isinstance(current, list | tuple):
+            todo.extend(current)
+    return found
+
+
+def _spellings(secret: str) -> set[str]:
+    """``secret`` as a server may echo it: as is, escaped in a JSON string (``\\uXXXX``, ``\\/``), and with its
+    whitespace collapsed as a body excerpt collapses it."""
+    spellings = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    spellings |= {spelling.replace("/", "\\/") for spelling in spellings}
+    spellings.add(" ".join(secret.split()))
+    return {spelling for spelling in spellings if spelling}
+
+
+def _clean(text: str, spellings: list[str]) -> str:
+    for spelling in spellings:
+        text = text.replace(spelling, MARKER)
+    body, cut = (text[:-3], True) if text.endswith("...") else (text, False)
+    if cut:
+        # A cut excerpt may end inside a secret: drop whatever start of one it ends with.
+        for spelling in spellings:
+            for length in range(len(spelling) - 1, 0, -1):
+                if body.endswith(spelling[:length]):
+                    body = body[:-length]
+                    break
+        text = body + "..."
+    return text
+
+
+def redact_error(error: BaseException, secrets: Iterable[str]) -> None:
+    """Replace each of ``secrets`` by :data:`MARKER` in the texts ``error`` carries (its ``args`` and every text
+    attribute: message, code, body excerpt, trace, ...), in place."""
+    spellings = sorted({spelling for secret in secrets if secret for spelling in _spellings(secret)}, key=len)
+    if not spellings:
+        return
+    spellings.reverse()  # longest first: a secret that contains another is replaced whole
+    error.args = tuple(_clean(arg, spellings) if isinstance(arg, str) else arg for arg in error.args)
+    for name, value in list(vars(error).items()):
+        if isinstance(value, str):
+            setattr(error, name, _clean(value, spellings))
