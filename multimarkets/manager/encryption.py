@@ -13,6 +13,7 @@ from urllib.parse import quote_plus
 
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from ..errors import ConfigurationError
 from ..signing import load_public_key
 
 __all__ = ["PIECE_LENGTH", "BodyEncryptor", "java_url_encode", "pieces"]
@@ -38,7 +39,14 @@ class BodyEncryptor:
     __slots__ = ("_key",)
 
     def __init__(self, public_key: str | bytes) -> None:
-        self._key = load_public_key(public_key)
+        key = load_public_key(public_key)
+        # PKCS#1 v1.5 fits at most the key's length less 11 bytes in one block: a short key could encrypt nothing.
+        if (key.key_size + 7) // 8 - 11 < PIECE_LENGTH:
+            raise ConfigurationError(
+                f"the company public key is a {key.key_size}-bit RSA key, too short to encrypt "
+                f"{PIECE_LENGTH}-character pieces (the service's keys are 1024-bit)"
+            )
+        self._key = key
 
     def __repr__(self) -> str:
         return f"BodyEncryptor({self._key.key_size}-bit RSA public key)"

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from .._convert import bad_data
 from .._read import read
 from .._redact import secret_values
 from .._scheme import Prepared
@@ -73,7 +74,13 @@ class ManagerScheme:
         body = {"appId": self.credentials.app_id, "appSecret": self.credentials.app_secret}
         reply = await self.session.request(AUTH, body)
         auth = read(reply.data, _Auth, strict=self._strict, biz_type=AUTH, trace=reply.trace)
-        return Token(auth.token, str(auth.id), auth.public_key or None)
+        public_key = auth.public_key or None
+        if public_key is not None and self._encrypt and self.credentials.public_key is None:
+            try:
+                self._encryptor(public_key)
+            except ConfigurationError as exc:
+                raise bad_data(f"at $.publicKey: {exc}", biz_type=AUTH, trace=reply.trace) from exc
+        return Token(auth.token, str(auth.id), public_key)
 
     async def prepare(self, biz_type: str, payload: Mapping[str, Any], encoded: bytes) -> Prepared:
         if biz_type == AUTH:

@@ -93,6 +93,30 @@ async def test_unknown_public_key_means_plain_bodies(server: ContractServer, man
     assert not server.last(PAGE).encrypted
 
 
+# An RSA-512 public key: too short for the 100-character pieces the body is encrypted in.
+SHORT_KEY = (
+    "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBANB4soff63pVgEimlTEcT9GndC0EYzvshzoQtSJv68Xttr5yEfJ4kENZ5NQ2M4zhdL43HKwbWJnM"
+    "6IDDzK+uIckCAwEAAQ=="
+)
+
+
+def test_a_given_key_too_short_to_encrypt_with_is_refused_when_the_client_is_made() -> None:
+    with pytest.raises(ConfigurationError, match="512-bit"):
+        AsyncManagerClient(ManagerCredentials(APP_ID, APP_SECRET, SHORT_KEY))
+
+
+@pytest.mark.parametrize("public_key", ["not a key", SHORT_KEY])
+async def test_an_unusable_public_key_in_the_auth_answer_is_a_bad_answer(
+    server: ContractServer, manager: AsyncManagerClient, public_key: str
+) -> None:
+    server.public_key = public_key
+    with pytest.raises(ResponseFormatError, match="publicKey") as caught:
+        await manager.customers.list()
+    assert caught.value.trace is not None
+    assert caught.value.biz_type == "admin.admin.CompanyAuthDubboService.auth"
+    assert server.received == []
+
+
 async def test_expired_token_is_refreshed_once_for_many_concurrent_calls(
     manager: AsyncManagerClient, server: ContractServer
 ) -> None:
