@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +177,37 @@ def test_the_sandbox_does_not_borrow_the_sdks_models_or_converter():
     }
     assert borrowed == set()
     assert "multimarkets.sandbox.handlers._validate" in imported_modules(SANDBOX_DIR / "handlers" / "customers.py")
+
+
+SERVE_ONE_REGISTRATION = textwrap.dedent(
+    """
+    import json, sys, time, urllib.request
+    from multimarkets.sandbox import Sandbox
+    from multimarkets.signing import RsaSha1Signer
+
+    with Sandbox.in_thread() as sandbox:
+        credentials, body = sandbox.credentials, {"phone": "13200000092", "pwd": "0" * 32, "country": "CN",
+                                                  "registerSource": 1, "customerGroupId": 1}
+        timestamp = int(time.time() * 1000)
+        headers = {"Content-Type": "application/json", "apiKey": credentials.api_key, "timestamp": str(timestamp),
+                   "signature": RsaSha1Signer(credentials.secret_key).sign(body, timestamp),
+                   "companyId": credentials.company_id, "trace": "t-1", "version": "0.0.1"}
+        url = f"{sandbox.base_url}/global/customer.admin.WhiteCustomerAdminApiService.addCustomer"
+        request = urllib.request.Request(url, json.dumps(body).encode(), headers, method="POST")
+        with urllib.request.urlopen(request) as answer:
+            assert json.load(answer)["code"] == "0"
+    print(sorted(name for name in sys.modules if name.startswith(FORBIDDEN)))
+    """
+)
+
+
+def test_a_running_sandbox_has_not_loaded_the_sdks_models():
+    """What the sandbox's modules import, their packages' ``__init__`` included (the portal's package once
+    brought in the sync client and, with it, every response model)."""
+    script = f"FORBIDDEN = {FORBIDDEN!r}\n{SERVE_ONE_REGISTRATION}"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_every_documented_bizType_has_a_sample_and_every_sample_a_handler():
