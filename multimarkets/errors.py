@@ -125,7 +125,8 @@ class TimestampError(APIError):
 
 
 class AuthenticationError(APIError):
-    """00012003 / 00012006: the API key does not exist or has expired."""
+    """00012003 / 00012006: the API key does not exist or has expired; or the Manager API's auth call refused
+    the app id or secret."""
 
 
 class LoginExpiredError(AuthenticationError):

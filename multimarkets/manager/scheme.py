@@ -13,7 +13,7 @@ from .._read import read
 from .._redact import secret_values
 from .._scheme import Prepared
 from .._transport import AsyncSession
-from ..errors import ConfigurationError, LoginExpiredError, MultiMarketsError
+from ..errors import APIError, AuthenticationError, ConfigurationError, LoginExpiredError, MultiMarketsError
 from ..trace import new_trace
 from .config import ManagerCredentials
 from .encryption import BodyEncryptor
@@ -72,7 +72,23 @@ class ManagerScheme:
         if self.session is None:
             raise ConfigurationError("the Manager scheme is not attached to a session")
         body = {"appId": self.credentials.app_id, "appSecret": self.credentials.app_secret}
-        reply = await self.session.request(AUTH, body)
+        try:
+            reply = await self.session.request(AUTH, body)
+        except APIError as exc:
+            if type(exc) is not APIError:
+                raise
+            # ASSUMPTION (reference §8 item 1): the code for refused credentials is not documented (the sandbox
+            # answers GGATEWAY_CODE_101); an auth call refused with a code of no other meaning refused the app
+            # id or secret, which strikes every call alike (a bulk run stops instead of failing each row).
+            raise AuthenticationError(
+                exc.message,
+                code=exc.code,
+                trace=exc.trace,
+                http_status=exc.http_status,
+                biz_code=exc.biz_code,
+                biz_type=exc.biz_type,
+                body_excerpt=exc.body_excerpt,
+            ) from exc
         auth = read(reply.data, _Auth, strict=self._strict, biz_type=AUTH, trace=reply.trace)
         public_key = auth.public_key or None
         if public_key is not None and self._encrypt and self.credentials.public_key is None:

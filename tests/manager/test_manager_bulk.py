@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from multimarkets import CustomerRegistration, RowOutcome, ValidationError
-from multimarkets.manager import AsyncManagerClient
+from multimarkets import AuthenticationError, CustomerRegistration, RowOutcome, ValidationError
+from multimarkets.manager import AsyncManagerClient, ManagerCredentials
+from multimarkets.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
 
@@ -42,3 +43,15 @@ async def test_a_run_stopped_part_way_resumes_with_nobody_lost_or_twice(
 async def test_a_run_needs_accounts(sandboxed: AsyncManagerClient) -> None:
     with pytest.raises(ValidationError, match="accounts"):
         await sandboxed.customers.register_many(ROWS, accounts={})
+
+
+async def test_a_wrong_app_secret_stops_the_run_instead_of_failing_every_row(sandbox: Sandbox) -> None:
+    given = sandbox.manager_credentials
+    credentials = ManagerCredentials(given.app_id, "not-the-secret")
+    async with AsyncManagerClient(credentials, given.base_url, trust_env=False) as client:
+        with pytest.raises(AuthenticationError):
+            await client.customers.list()
+        report = await client.customers.register_many(ROWS, accounts={1: "USDT"}, concurrency=2)
+    assert isinstance(report.stopped_by, AuthenticationError)
+    assert report.failed == 0
+    assert report.not_attempted == len(ROWS)
