@@ -35,13 +35,18 @@ from ._convert import bad_data, from_millis, wire_name
 from .errors import ResponseFormatError
 from .models.enums import unknown_member
 
-__all__ = ["deviation", "read"]
+__all__ = ["AMOUNT_DIGITS", "deviation", "read"]
 
 T = TypeVar("T")
 
 logger = logging.getLogger("multimarkets")
 
 _INTEGER = re.compile(r"-?[0-9]+")
+
+AMOUNT_DIGITS = 18
+"""An amount read from an answer has at most this many digits before the point (it is below 10**18 in size):
+room to quantize it to 10 decimal places, and to add it to others, in Python's default 28-digit decimal context.
+A larger one (``1E+999999``) is finite yet overflows the first sum or ``quantize``; it is a misfit like NaN."""
 _NOTHING = object()
 _warned: set[str] = set()
 
@@ -245,11 +250,18 @@ _WANTED = {str: "a string", bool: "a boolean", int: "a number"}
 _PLAIN = frozenset(_WANTED)
 
 
+def _amount(number: Decimal) -> Decimal:
+    if not number.is_finite():
+        # NaN and Infinity would poison every sum and comparison made with them downstream.
+        raise _Misfit("not a finite amount", None)
+    if number.adjusted() >= AMOUNT_DIGITS:
+        raise _Misfit(f"an amount of 10**{AMOUNT_DIGITS} or more", None)
+    return number
+
+
 def _decimal(value: Any) -> Decimal:
     if isinstance(value, Decimal):  # a JSON number its reader parsed exactly: where the docs send numbers (Data Push)
-        if not value.is_finite():
-            raise _Misfit("not a finite amount", None)
-        return value
+        return _amount(value)
     text = value if isinstance(value, str) else repr(value) if _is_number(value) else None
     try:
         number = Decimal(text) if text is not None else None
@@ -257,9 +269,7 @@ def _decimal(value: Any) -> Decimal:
         number = None
     if number is None:
         raise _Misfit(f"{_kind(value)} where the docs send a decimal string", None)
-    if not number.is_finite():
-        # NaN and Infinity would poison every sum and comparison made with them downstream.
-        raise _Misfit("not a finite amount", None)
+    _amount(number)
     if not isinstance(value, str):
         raise _Misfit("a number where the docs send a decimal string", number)
     return number

@@ -213,3 +213,15 @@ def test_identity_without_an_id_is_a_digest_of_the_content() -> None:
     assert event_identity("x", {"a": 1, "b": [2]}) == event_identity("x", {"b": [2], "a": 1})
     assert event_identity("x", {"a": 1}) != event_identity("x", {"a": 2})
     assert event_identity("x", {"id": "1"}) != event_identity("x", {"id": 1, "revision": 0})
+
+
+@pytest.mark.parametrize("amount", ["1E+999999999", "-1E+999999", "1000000000000000000"])
+def test_a_pushed_amount_too_large_to_compute_with_degrades_or_raises_when_strict(amount: str) -> None:
+    text = encode_push("account_adjust", {"id": "213", "customerNo": "86001385", "amount": 0}).replace(
+        "0}", amount + "}"
+    )
+    event = parse_push(text)
+    assert isinstance(event, AccountAdjustEvent) and event.amount is None and event.customer_no == "86001385"
+    assert str(event.raw["amount"]) == str(json.loads(amount, parse_float=Decimal))
+    with pytest.raises(ResponseFormatError, match="amount of 10"):
+        parse_push(text, strict=True)
