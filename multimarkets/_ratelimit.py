@@ -67,6 +67,9 @@ class KeyLimiter:
         self._slot_numbers = itertools.count()
         self._closed = False
         self._wake: anyio.Event | None = None  # set on close; made by the first call that waits
+        # When the store's current outage began (None: it answers). Shared by the calls of this client: a call
+        # that queued behind others during the outage has been held by it as long as they have.
+        self._failing_since: float | None = None
 
     def __repr__(self) -> str:
         return f"KeyLimiter(limit={self._limit!r}, store={self._store!r})"
@@ -89,28 +92,36 @@ class KeyLimiter:
         margin) the lease of its slot."""
         # One waiter per client asks the store at a time (the others queue here): a freed slot is then contended
         # by one task per process, not by every task of every process at once.
+        began = time.monotonic()
         async with self._queue:
-            return await self._wait_for_slot(call_timeout)
+            return await self._wait_for_slot(call_timeout, began)
 
-    async def _wait_for_slot(self, call_timeout: float) -> str:
+    async def _wait_for_slot(self, call_timeout: float, began: float) -> str:
         slot = f"{self._slot_prefix}{os.getpid()}:{next(self._slot_numbers)}"
-        failing_since: float | None = None
+        warned = False
         # Sleeping for the computed delay, not waiting on an event: waiters live in other loops and processes.
         while True:
             if self._closed:
                 raise ClientClosedError("this client is closed")
+            if self._store_down_for(began) >= call_timeout:
+                # The call ahead of this one just gave up on the store: this one waited as long, ask no more.
+                raise LimitStoreError(
+                    f"limit store {self._store!r} unavailable for {call_timeout:.0f} s, nothing was sent"
+                )
+            asked = time.monotonic()
             try:
                 verdict = await self._store.acquire(self._key, slot, self._limit, call_timeout + LEASE_MARGIN)
             except LimitStoreError as exc:
-                now = time.monotonic()
-                if failing_since is None:
-                    failing_since = now
+                if self._failing_since is None:
+                    self._failing_since = asked
+                if not warned:
+                    warned = True
                     logger.warning("%s; holding calls until it answers (at most %.0f s)", exc, call_timeout)
-                if now - failing_since >= call_timeout:
+                if self._store_down_for(began) >= call_timeout:
                     raise LimitStoreError(f"{exc}; unavailable for {call_timeout:.0f} s, nothing was sent") from None
                 await self._nap(_STORE_RETRY_SECONDS)
                 continue
-            failing_since = None
+            self._failing_since = None
             if verdict.banned_for > 0:
                 raise IPBannedError(
                     f"API key is banned for ignoring rate limits; calls resume in {verdict.banned_for:.0f} s",
@@ -121,6 +132,12 @@ class KeyLimiter:
             if verdict.wait <= 0:
                 return slot
             await self._nap(verdict.wait)
+
+    def _store_down_for(self, began: float) -> float:
+        """How long the store has failed a call that began waiting at ``began`` (0 while it answers)."""
+        if self._failing_since is None:
+            return 0.0
+        return time.monotonic() - max(began, self._failing_since)
 
     async def _nap(self, seconds: float) -> None:
         """Sleep ``seconds``, or less if the client closes meanwhile."""

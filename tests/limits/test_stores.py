@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 
+import anyio
 import pytest
 
 from multimarkets import AsyncBridgeClient, ConfigurationError, RateLimit
@@ -77,6 +79,30 @@ async def test_an_unavailable_store_holds_calls_then_fails_sending_nothing(url: 
         with pytest.raises(LimitStoreError, match="nothing was sent"):
             await client.call(PAGE, {}, idempotent=True)
         assert sb.stats()["requests"] == 0
+
+
+async def test_calls_queued_behind_an_unavailable_store_fail_after_the_timeout_too(tmp_path: Path) -> None:
+    # Thirty calls of one client at once, with a store that refuses every connection: each of them was held
+    # for the whole outage, so each raises once the timeout is over, not one timeout after the call before it
+    # gave up (thirty timeouts for the last).
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    async with (
+        Sandbox() as sb,
+        AsyncBridgeClient(sb.credentials, sb.base_url, limit_store=url, timeout=1.0) as client,
+    ):
+        started = time.monotonic()
+        failures: list[float] = []
+
+        async def call() -> None:
+            with pytest.raises(LimitStoreError, match="nothing was sent"):
+                await client.call(PAGE, {}, idempotent=True)
+            failures.append(time.monotonic() - started)
+
+        async with anyio.create_task_group() as tasks:
+            for _ in range(30):
+                tasks.start_soon(call)
+        assert sb.stats()["requests"] == 0
+    assert max(failures) < 15, failures  # far below thirty timeouts, so a loaded machine cannot fail it
 
 
 async def test_the_environment_names_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
