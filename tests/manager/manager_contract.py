@@ -161,6 +161,9 @@ class ContractServer:
         if body != {"appId": APP_ID, "appSecret": APP_SECRET} or not request.headers.get("trace"):
             return self.envelope(code="GGATEWAY_CODE_019", msg="No access rights")
         self.auth_calls += 1
+        if self.fault.get(AUTH) == "drop":
+            assert request.transport is not None
+            request.transport.close()
         token = secrets.token_hex(16) + "admin"
         self.tokens.add(token)
         data = {"token": token, "id": COMPANY, "publicKey": self.public_key, "appId": APP_ID, "appSecret": APP_SECRET}

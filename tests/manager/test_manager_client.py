@@ -7,11 +7,12 @@ from typing import Any
 
 import anyio
 import pytest
-from manager_contract import ACCOUNT, APP_ID, APP_SECRET, COMPANY, ContractServer
+from manager_contract import ACCOUNT, APP_ID, APP_SECRET, AUTH, COMPANY, ContractServer
 
 from multimarkets import (
     AccountKind,
     AccountStatus,
+    APIConnectionError,
     ConfigurationError,
     CustomerExistsError,
     LoginExpiredError,
@@ -148,6 +149,15 @@ async def test_a_balance_update_with_a_lost_answer_is_never_sent_twice(
     message = str(caught.value)
     assert "may have been applied" in message
     assert "accounts.list('86000188', 1)" in message
+
+
+async def test_a_balance_update_whose_token_was_lost_says_it_was_not_sent(
+    manager: AsyncManagerClient, server: ContractServer
+) -> None:
+    server.fault[AUTH] = "drop"
+    with pytest.raises(APIConnectionError):
+        await manager.accounts.update_balance("86000188", currency="USDT", trade_type=1, amount=5)
+    assert server.count(BALANCE) == 0
 
 
 async def test_the_limit_is_per_endpoint(server: ContractServer) -> None:

@@ -10,6 +10,7 @@ from ...errors import MultiMarketsError, Outcome, OutcomeUnknownError, classify
 from ...models._checks import request_of
 from ...resources._base import AsyncResource
 from ..models import BalanceUpdateRequest, ManagerAccount, QueryAccountsRequest
+from .catalog import _company_id
 
 __all__ = ["ACCOUNTS", "BALANCE_UPDATE", "AsyncManagerAccounts"]
 
@@ -53,6 +54,9 @@ class AsyncManagerAccounts(AsyncResource):
             account_id=account_id,
             remark=remark,
         )
+        # The token first: an auth call whose answer was lost must not read as a balance update that may have been
+        # applied (nothing of it was sent).
+        await _company_id(self)
         try:
             reply = await self._session.request(BALANCE_UPDATE, to_wire(request), idempotent=False)
         except MultiMarketsError as exc:
