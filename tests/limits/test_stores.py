@@ -22,6 +22,12 @@ KEY = "key-1"
 MINUTE = RateLimit(2, 60.0)
 
 
+def left_of(full: float, value: float) -> bool:
+    """``value`` is what remains of ``full`` seconds that began a moment ago; a loaded machine may have spent a few
+    of them between the two store calls (the stores use the real clock)."""
+    return full - 5 < value <= full + 1
+
+
 async def test_two_openings_of_one_store_share_the_window(store_url: str) -> None:
     first, second = open_limit_store(store_url), open_limit_store(store_url)
     try:
@@ -43,11 +49,11 @@ async def test_a_pause_or_ban_recorded_by_one_holds_the_other(store_url: str) ->
     first, second = open_limit_store(store_url), open_limit_store(store_url)
     try:
         await first.pause(KEY, 30)
-        assert (await second.acquire(KEY, "a", MINUTE, lease=30)).wait == pytest.approx(30, abs=1)
-        assert await first.ban(KEY, 300) == pytest.approx(300, abs=1)
-        assert await first.ban(KEY, 10) == pytest.approx(300, abs=1)  # a shorter ban does not cut the longer one
+        assert left_of(30, (await second.acquire(KEY, "a", MINUTE, lease=30)).wait)
+        assert left_of(300, await first.ban(KEY, 300))
+        assert left_of(300, await first.ban(KEY, 10))  # a shorter ban does not cut the longer one
         for limit in (MINUTE, None):
-            assert (await second.acquire(KEY, "b", limit, lease=30)).banned_for == pytest.approx(300, abs=1)
+            assert left_of(300, (await second.acquire(KEY, "b", limit, lease=30)).banned_for)
     finally:
         await first.aclose()
         await second.aclose()
@@ -56,8 +62,9 @@ async def test_a_pause_or_ban_recorded_by_one_holds_the_other(store_url: str) ->
 async def test_requests_of_an_earlier_run_count_in_the_shared_window(store_url: str) -> None:
     store = open_limit_store(store_url)
     try:
-        await store.occupy(KEY, [59.0, 1.0])
-        assert (await store.acquire(KEY, "a", MINUTE, lease=30)).wait == pytest.approx(1, abs=0.5)
+        # The older of the two leaves the window 10 s from now; without them no wait at all.
+        await store.occupy(KEY, [50.0, 1.0])
+        assert left_of(10, (await store.acquire(KEY, "a", MINUTE, lease=30)).wait)
     finally:
         await store.aclose()
 
