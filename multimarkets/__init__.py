@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         APIError,
         APITimeoutError,
         AuthenticationError,
+        CertificateError,
         ClientClosedError,
         ConfigurationError,
         CustomerExistsError,
@@ -83,7 +84,8 @@ _SOURCES = {
     ".client": "AsyncBridgeClient",
     ".config": "PRODUCTION_URL TEST_URL Credentials RateLimit",
     ".errors": (
-        "APIConnectionError APIError APITimeoutError AuthenticationError ClientClosedError ConfigurationError "
+        "APIConnectionError APIError APITimeoutError AuthenticationError CertificateError ClientClosedError "
+        "ConfigurationError "
         "CustomerExistsError "
         "InvalidParameterError IPBannedError LoginExpiredError MultiMarketsError NotFoundError "
         "OutcomeUnknownError PermissionDeniedError ProxyAuthenticationError "
@@ -137,6 +139,7 @@ __all__ = [
     "Balance",
     "BridgeClient",
     "BulkReport",
+    "CertificateError",
     "ClientClosedError",
     "ClientOptions",
     "ConfigStatus",

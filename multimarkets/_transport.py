@@ -33,6 +33,7 @@ from .envelope import parse_retry_after, proxy_error, redirect_error, too_large_
 from .errors import (
     APIConnectionError,
     APITimeoutError,
+    CertificateError,
     ClientClosedError,
     ConfigurationError,
     IPBannedError,
@@ -114,7 +115,7 @@ class AsyncSession:
         _check_call_options(timeout, max_retries)
         if max_response_bytes < 1:
             raise ConfigurationError("max_response_bytes must be positive")
-        self._max_response_bytes = max_response_bytes
+        self.max_response_bytes = max_response_bytes
         self._scheme = scheme
         self._base_url = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -319,11 +320,11 @@ class AsyncSession:
                     raise redirect_error(
                         http_status, response.headers.get("Location"), url=url, trace=trace, biz_type=biz_type
                     )
-                raw, complete = await _read_capped(response, self._max_response_bytes)
+                raw, complete = await _read_capped(response, self.max_response_bytes)
                 if not complete:
                     response.close()  # drop the connection rather than drain the rest
                     raise too_large_error(
-                        self._max_response_bytes, start=raw, http_status=http_status, trace=trace, biz_type=biz_type
+                        self.max_response_bytes, start=raw, http_status=http_status, trace=trace, biz_type=biz_type
                     )
                 response_headers = response.headers
                 date = response_headers.get("Date")
@@ -335,7 +336,7 @@ class AsyncSession:
             )
         except aiohttp.ClientConnectorCertificateError as exc:
             outcome = "certificate-error"
-            failure = APIConnectionError(
+            failure = CertificateError(
                 f"the certificate of {self._base_url} could not be verified: {exc.certificate_error}",
                 trace=trace,
                 maybe_processed=False,

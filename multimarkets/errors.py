@@ -15,6 +15,7 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AuthenticationError",
+    "CertificateError",
     "ClientClosedError",
     "ConfigurationError",
     "CustomerExistsError",
@@ -242,6 +243,12 @@ class ProxyAuthenticationError(APIConnectionError):
     answer), and it stops a bulk run."""
 
 
+class CertificateError(APIConnectionError):
+    """The server's TLS certificate did not verify (expired, self-signed, made out to another host, or from a CA
+    not trusted: see the ``ssl=`` option). Nothing was sent; never retried (each attempt would meet the same
+    certificate), and it stops a bulk run and a Data Push stream."""
+
+
 class WebhookError(MultiMarketsError):
     """A received notification was rejected. ``http_status`` and ``code`` are what the receiver answers with."""
 
@@ -323,8 +330,8 @@ def classify(error: MultiMarketsError) -> Outcome:
     """Sort a failed attempt into :class:`Outcome`."""
     if isinstance(error, (RateLimitError, TimestampError)):
         return Outcome.NOT_PROCESSED
-    if isinstance(error, ProxyAuthenticationError):
-        return Outcome.FINAL
+    if isinstance(error, (ProxyAuthenticationError, CertificateError)):
+        return Outcome.FINAL  # configuration: every attempt would meet the same answer
     if isinstance(error, TransportError):
         return Outcome.AMBIGUOUS if error.maybe_processed else Outcome.NOT_PROCESSED
     if isinstance(error, ServerError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..errors import (
     APIError,
     AuthenticationError,
+    CertificateError,
     ClientClosedError,
     ConfigurationError,
     IPBannedError,
@@ -28,6 +29,7 @@ FATAL_ERRORS: tuple[type[MultiMarketsError], ...] = (
     ConfigurationError,
     ClientClosedError,
     ProxyAuthenticationError,
+    CertificateError,
 )
 """Errors that would strike every row alike: they stop the run, leaving the rest ``not_attempted`` (a resume
 sends them). A closed client is one: its rows were not refused, the run just cannot go on."""

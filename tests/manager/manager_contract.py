@@ -207,13 +207,19 @@ class ContractServer:
         return self.envelope(self.answers.get(biz_type, ANSWERS[biz_type]), trace=trace)
 
 
+async def start(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve ``app`` on a free loopback port: its runner (the caller cleans it up) and origin."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
 async def serve(contract: ContractServer) -> web.AppRunner:
     """Start ``contract`` on a free loopback port; the caller cleans the runner up."""
     app = web.Application()
     app.router.add_post(f"/openapi-b/auth/{AUTH}", contract.auth)
     app.router.add_post("/openapi-b/{biz_type}", contract.call)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    contract.url = f"http://127.0.0.1:{runner.addresses[0][1]}/openapi-b"
+    runner, origin = await start(app)
+    contract.url = f"{origin}/openapi-b"
     return runner

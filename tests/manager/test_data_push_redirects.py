@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import attrs
 import pytest
 from aiohttp import web
-from manager_contract import APP_ID, APP_SECRET, AUTH, ContractServer
+from manager_contract import APP_ID, APP_SECRET, AUTH, ContractServer, start
 
 from multimarkets import AsyncManagerClient, ManagerClient, ManagerCredentials, RedirectError
 
@@ -35,13 +35,6 @@ class Servers:
     async def record(self, request: web.Request) -> web.Response:
         self.reached.append(f"{request.method} {request.url} token={'token' in request.headers}")
         return web.Response(status=404)
-
-
-async def start(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The Data Push WebSocket takes the client's networking options: a TLS server verified against a CA file, an
-HTTPS proxy tunnel with credentials, and the trace hooks."""
+HTTPS proxy tunnel with credentials, and the trace hooks. A certificate that does not verify ends the stream at
+once (waiting cannot fix it)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+import anyio
 import pytest
 from network_helpers import Authority, ForwardProxy, TlsFront
 
-from multimarkets import ManagerClient, ManagerCredentials
+from multimarkets import AsyncManagerClient, CertificateError, ManagerClient, ManagerCredentials
 from multimarkets.manager.push import DataPushEvent
 from multimarkets.sandbox import Sandbox
 
@@ -102,3 +104,20 @@ def test_trace_hooks_see_the_handshake(sandbox: Sandbox) -> None:
     trace.on_request_start.append(on_request_start)
     assert first_event(sandbox, sandbox.manager_base_url, trace_configs=[trace]).event_type == "kyc"
     assert seen[-1] == "/openapi-b/ws"
+
+
+def test_a_certificate_that_does_not_verify_ends_the_stream_at_once(sandbox: Sandbox, tls: CountingTlsFront) -> None:
+    given = sandbox.manager_credentials
+
+    async def follow() -> None:
+        credentials = ManagerCredentials(given.app_id, given.app_secret)
+        async with AsyncManagerClient(credentials, f"{tls.url}/openapi-b", trust_env=False) as client:
+            with anyio.fail_after(60):  # a stream that took it for an outage would retry here without end
+                async for _ in client.data_push.events("g1", reconnect_delay=0):
+                    pytest.fail("nothing can arrive from a server whose certificate does not verify")
+
+    with pytest.raises(CertificateError) as caught:
+        asyncio.run(follow())
+    assert "certificate" in str(caught.value) and not caught.value.maybe_processed
+    assert caught.value.attempts == 1, "the auth call is not repeated either"
+    assert sandbox.stats()["push_connections"] == 0

@@ -19,6 +19,7 @@ from multimarkets import (
     APIConnectionError,
     AsyncBridgeClient,
     BridgeClient,
+    CertificateError,
     ConfigurationError,
     Credentials,
     ProxyAuthenticationError,
@@ -67,9 +68,11 @@ def test_an_ssl_context_is_used_as_given(call: Call, sandbox: Sandbox, tls: TlsF
 
 def test_an_unknown_ca_fails_verification_and_sends_nothing(call: Call, sandbox: Sandbox, tls: TlsFront) -> None:
     before = requests_seen(sandbox)
-    with pytest.raises(APIConnectionError) as caught:
-        call(tls.base_url, credentials=sandbox.credentials, max_retries=0)
+    with pytest.raises(CertificateError) as caught:
+        call(tls.base_url, credentials=sandbox.credentials, max_retries=2)
+    assert isinstance(caught.value, APIConnectionError)
     assert "certificate" in str(caught.value) and not caught.value.maybe_processed
+    assert caught.value.attempts == 1, "a certificate is configuration: repeating meets the same one"
     assert requests_seen(sandbox) == before
 
 
@@ -125,6 +128,14 @@ def test_a_proxy_that_refuses_the_credentials_stops_a_bulk_run(sandbox: Sandbox,
         report = client.customers.register_many(rows, concurrency=1)
     assert isinstance(report.stopped_by, ProxyAuthenticationError)
     assert (report.not_attempted, report.failed, proxy.refused) == (3, 0, 1)
+
+
+def test_a_certificate_that_does_not_verify_stops_a_bulk_run(sandbox: Sandbox, tls: TlsFront) -> None:
+    rows = [{"email": f"c{i}@example.com", "password": "pw", "country": "CN", "register_source": 1} for i in range(3)]
+    with BridgeClient(sandbox.credentials, tls.base_url, rate_limit=None) as client:
+        report = client.customers.register_many(rows, concurrency=1)
+    assert isinstance(report.stopped_by, CertificateError)
+    assert (report.not_attempted, report.failed) == (3, 0)
 
 
 def test_a_proxy_variable_without_a_scheme_is_named(credentials: Credentials, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,10 +5,14 @@ expired token, and the seen-store that hides what the service sends again after 
 Reconnecting waits a random time (full jitter) up to ``reconnect_delay`` after a connection that delivered
 something, and twice as long after each further failure in a row, up to :data:`MAX_RECONNECT_DELAY`. A
 handshake refused with HTTP 401 fetches a new token at once; a refused fresh token raises
-:class:`~multimarkets.LoginExpiredError`. Network failures, HTTP 429 and 5xx are retried without end (a
-stream is meant to outlive outages; each is logged); other refusals raise :class:`~multimarkets.APIError` (a
-redirect, never followed: :class:`~multimarkets.RedirectError`), and a certificate that does not verify or a
-proxy that refuses raises :class:`~multimarkets.APIConnectionError`.
+:class:`~multimarkets.LoginExpiredError`. What may pass is retried without end, each time logged (a stream is
+meant to outlive outages): network failures, HTTP 429 and 5xx, from the handshake or the auth call. What cannot
+pass by waiting is raised at once, typed: any other refusal of the handshake or the auth call
+(:class:`~multimarkets.APIError`; a redirect, never followed: :class:`~multimarkets.RedirectError`), a
+certificate that does not verify (:class:`~multimarkets.CertificateError`), a proxy that refuses
+(:class:`~multimarkets.APIConnectionError`), and a message longer than the client's ``max_response_bytes``
+(:class:`~multimarkets.ResponseFormatError`, code ``TOO_LARGE``: it was not read, and skipping it would lose
+an event).
 """
 
 from __future__ import annotations
@@ -21,7 +25,16 @@ from typing import Any
 import aiohttp
 
 from ..._transport import AsyncSession
-from ...errors import APIConnectionError, APIError, LoginExpiredError, TransportError
+from ...envelope import proxy_error
+from ...errors import (
+    APIError,
+    CertificateError,
+    LoginExpiredError,
+    MultiMarketsError,
+    Outcome,
+    ResponseFormatError,
+    classify,
+)
 from ...webhooks.dedup import Claim, DedupStore
 from ..scheme import ManagerScheme
 from .events import PushEvent, UnknownEvent, parse_push
@@ -112,6 +125,13 @@ class PushFeed:
                 return bytes(message.data).decode("utf-8", "replace")
             if message.type is aiohttp.WSMsgType.PING:
                 await ws.pong(message.data)
+            elif message.type is aiohttp.WSMsgType.ERROR and ws.close_code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:
+                raise ResponseFormatError(
+                    f"a Data Push message is larger than max_response_bytes={self._session.max_response_bytes}; "
+                    "it was not read. Give the client a larger max_response_bytes to read it",
+                    code="TOO_LARGE",
+                    biz_type="data push",
+                )
             elif message.type is not aiohttp.WSMsgType.PONG:
                 logger.info("Data Push connection closed (code %s); reconnecting", ws.close_code)
                 await self._lost()
@@ -126,7 +146,10 @@ class PushFeed:
             fetched = self._tokens.fetches
             try:
                 token = await self._tokens.get()
-                ws = await self._session.websocket(PATH, {"token": token.value, "group": self._group}, autoping=False)
+                # aiohttp refuses a message of max_msg_size bytes: the cap is the largest read, as for answers.
+                cap = self._session.max_response_bytes + 1
+                headers = {"token": token.value, "group": self._group}
+                ws = await self._session.websocket(PATH, headers, autoping=False, max_msg_size=cap)
             except aiohttp.WSServerHandshakeError as exc:
                 if exc.status != 401:
                     self._refused(exc.status)
@@ -141,16 +164,17 @@ class PushFeed:
                     self._tokens.discard(token)
                     continue
             except aiohttp.ClientConnectorCertificateError as exc:
-                raise APIConnectionError(
+                raise CertificateError(
                     f"the certificate of the Data Push server could not be verified: {exc.certificate_error}",
                     maybe_processed=False,
                 ) from None
             except aiohttp.ClientHttpProxyError as exc:
-                raise APIConnectionError(
-                    f"the proxy refused the Data Push connection: HTTP {exc.status} {exc.message}",
-                    maybe_processed=False,
-                ) from None
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError, TransportError) as exc:
+                raise proxy_error(exc.status, exc.message, target="the Data Push server", trace=None) from None
+            except MultiMarketsError as exc:  # the auth call's, after the retries the client allows
+                if classify(exc) is Outcome.FINAL:
+                    raise
+                logger.warning("Data Push: the auth call failed (%s: %s); retrying", type(exc).__name__, exc)
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
                 logger.warning("Data Push: cannot connect (%s: %s); retrying", type(exc).__name__, exc)
             else:
                 self._ws, self._delivered = ws, False
