@@ -64,12 +64,12 @@ def _spellings(secret: str) -> set[str]:
     return {spelling for spelling in spellings if spelling}
 
 
-def _clean(text: str, spellings: list[str]) -> str:
+def _clean(text: str, spellings: list[str], *, excerpt: bool) -> str:
     for spelling in spellings:
         text = text.replace(spelling, MARKER)
-    body, cut = (text[:-3], True) if text.endswith("...") else (text, False)
-    if cut:
+    if excerpt and text.endswith("..."):
         # A cut excerpt may end inside a secret: drop whatever start of one it ends with.
+        body = text[:-3]
         for spelling in spellings:
             for length in range(len(spelling) - 1, 0, -1):
                 if body.endswith(spelling[:length]):
@@ -86,7 +86,7 @@ def redact_error(error: BaseException, secrets: Iterable[str]) -> None:
     if not spellings:
         return
     spellings.reverse()  # longest first: a secret that contains another is replaced whole
-    error.args = tuple(_clean(arg, spellings) if isinstance(arg, str) else arg for arg in error.args)
+    error.args = tuple(_clean(arg, spellings, excerpt=False) if isinstance(arg, str) else arg for arg in error.args)
     for name, value in list(vars(error).items()):
         if isinstance(value, str):
-            setattr(error, name, _clean(value, spellings))
+            setattr(error, name, _clean(value, spellings, excerpt=name == "body_excerpt"))
