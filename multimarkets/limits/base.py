@@ -15,7 +15,11 @@ import attrs
 from ..config import RateLimit
 from ..errors import MultiMarketsError
 
-__all__ = ["LimitStore", "LimitStoreError", "Verdict", "verdict_for"]
+__all__ = ["SERVICE_WINDOW", "LimitStore", "LimitStoreError", "Verdict", "verdict_for"]
+
+SERVICE_WINDOW = RateLimit().window
+"""Stores keep answers at least this long, so that a limited client created later still sees the key's recent
+requests, and forget them after the longest window anyone asked about, also when every client is unlimited."""
 
 
 class LimitStoreError(MultiMarketsError):

@@ -10,13 +10,9 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from ..config import RateLimit
-from .base import Verdict
+from .base import SERVICE_WINDOW, Verdict
 
 __all__ = ["MemoryLimitStore"]
-
-_SERVICE_WINDOW = RateLimit().window
-"""Answers are kept at least this long, so that a limited client created later still sees the key's recent
-requests, even when every client so far ran with ``rate_limit=None``."""
 
 
 @attrs.define
@@ -28,7 +24,7 @@ class _KeyState:
     """Requests admitted and not yet answered, with the end of their lease."""
     paused_until: float = 0.0
     banned_until: float = 0.0
-    longest: float = _SERVICE_WINDOW
+    longest: float = SERVICE_WINDOW
     """The longest window any caller asked about: answers older than that no longer matter to anyone."""
 
     def expire_leases(self, now: float) -> None:

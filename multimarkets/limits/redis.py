@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import RateLimit
 from ..errors import ConfigurationError
-from .base import LimitStoreError, Verdict
+from .base import SERVICE_WINDOW, LimitStoreError, Verdict
 
 __all__ = ["RedisLimitStore"]
 
@@ -23,7 +23,8 @@ SOCKET_TIMEOUT_SECONDS = 2.0
 
 _PREFIX = "multimarkets:limit:"
 
-# KEYS: slots, state. ARGV: slot, requests (0: unlimited), window, lease. The rule of base.verdict_for.
+# KEYS: slots, state. ARGV: slot, requests (0: unlimited), window, lease, the service's window. The rule of
+# base.verdict_for; unlimited callers prune and set the expiry too, or their slots would stay forever.
 # Returns {kind, seconds}, seconds as text: Lua numbers would reach us truncated to integers.
 _ACQUIRE = """
 local t = redis.call('TIME')
@@ -31,10 +32,11 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local requests, window, lease = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local banned = tonumber(redis.call('HGET', KEYS[2], 'banned_until') or '0')
 if banned > now then return {'ban', tostring(banned - now)} end
+local longest = math.max(window, tonumber(redis.call('HGET', KEYS[2], 'longest') or '0'))
+local horizon = math.max(longest, tonumber(ARGV[5]))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - horizon)
 if requests > 0 then
-  local longest = math.max(window, tonumber(redis.call('HGET', KEYS[2], 'longest') or '0'))
   redis.call('HSET', KEYS[2], 'longest', tostring(longest))
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
   local paused = tonumber(redis.call('HGET', KEYS[2], 'paused_until') or '0')
   if paused > now then return {'wait', tostring(paused - now)} end
   local floor = '(' .. tostring(now - window)
@@ -43,9 +45,9 @@ if requests > 0 then
     local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], floor, '+inf', 'WITHSCORES', 'LIMIT', held - requests, 1)
     return {'wait', tostring(math.min(tonumber(oldest[2]), now) + window - now)}
   end
-  redis.call('PEXPIRE', KEYS[1], math.ceil((longest + lease) * 1000))
 end
 redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], math.ceil((horizon + lease) * 1000))
 return {'ok', '0'}
 """
 
@@ -103,7 +105,9 @@ class RedisLimitStore:
     async def acquire(self, key: str, slot: str, limit: RateLimit | None, lease: float) -> Verdict:
         """Take ``slot`` in one script unless the limit, a pause or a ban says otherwise."""
         requests, window = (limit.requests, limit.window) if limit is not None else (0, 0.0)
-        kind, seconds = await self._eval(_ACQUIRE, _keys(key), slot, requests, repr(window), repr(lease))
+        kind, seconds = await self._eval(
+            _ACQUIRE, _keys(key), slot, requests, repr(window), repr(lease), repr(SERVICE_WINDOW)
+        )
         value = float(seconds)
         if kind == b"ban":
             return Verdict(banned_for=value)

@@ -16,7 +16,7 @@ from typing import TypeVar
 import anyio.to_thread
 
 from ..config import RateLimit
-from .base import LimitStoreError, Verdict, verdict_for
+from .base import SERVICE_WINDOW, LimitStoreError, Verdict, verdict_for
 
 __all__ = ["SqliteLimitStore"]
 
@@ -94,12 +94,16 @@ class SqliteLimitStore:
             ).fetchone()
             if banned > now:
                 return Verdict(banned_for=banned - now)
+            if limit is not None and limit.window > longest:
+                longest = limit.window
+                db.execute("UPDATE limit_keys SET longest = ? WHERE key = ?", (longest, key))
+            # Unlimited callers prune too: their slots would otherwise stay in the file forever.
+            horizon = now - max(longest, SERVICE_WINDOW)
+            db.execute("DELETE FROM limit_slots WHERE key = ? AND t <= ?", (key, horizon))
+            times = []
             if limit is not None:
-                if limit.window > longest:
-                    longest = limit.window
-                    db.execute("UPDATE limit_keys SET longest = ? WHERE key = ?", (longest, key))
-                db.execute("DELETE FROM limit_slots WHERE key = ? AND t <= ?", (key, now - longest))
-            times = [t for (t,) in db.execute("SELECT t FROM limit_slots WHERE key = ?", (key,))]
+                rows = db.execute("SELECT t FROM limit_slots WHERE key = ? AND t > ?", (key, now - limit.window))
+                times = [t for (t,) in rows]
             verdict = verdict_for(limit, times, now, paused)
             if verdict.wait <= 0:
                 db.execute("INSERT OR REPLACE INTO limit_slots VALUES (?, ?, ?)", (key, slot, now + lease))

@@ -69,6 +69,34 @@ async def test_requests_of_an_earlier_run_count_in_the_shared_window(store_url: 
         await store.aclose()
 
 
+def stored_slots(store_url: str) -> int:
+    """How many slots the store holds, read from the SQLite file or the Redis server themselves."""
+    if store_url.startswith("sqlite:///"):
+        with closing(sqlite3.connect(store_url[len("sqlite:///") :])) as db:
+            (count,) = db.execute("SELECT count(*) FROM limit_slots").fetchone()
+            return int(count)
+    import redis
+
+    with closing(redis.Redis.from_url(store_url)) as server:
+        keys = server.keys("multimarkets:limit:*:slots")
+        assert all(server.pttl(key) > 0 for key in keys), "a slot set that never expires"
+        return sum(int(server.zcard(key)) for key in keys)
+
+
+async def test_unlimited_callers_leave_no_old_slots_behind(store_url: str) -> None:
+    # Processes that share the store only for its bans (rate_limit=None everywhere) still write a slot per
+    # request: the store must forget them once no window can count them, or it grows by one row per request.
+    store = open_limit_store(store_url)
+    try:
+        await store.occupy(KEY, [3600.0] * 50)
+        for slot in ("a", "b"):
+            assert (await store.acquire(KEY, slot, None, lease=30)).wait == 0
+            await store.release(KEY, slot)
+    finally:
+        await store.aclose()
+    assert stored_slots(store_url) == 2
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
