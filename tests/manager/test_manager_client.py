@@ -130,6 +130,29 @@ async def test_expired_token_is_refreshed_once_for_many_concurrent_calls(
     assert server.count(PAGE) == 26
 
 
+async def test_a_failed_auth_call_fails_every_call_that_waited_for_it(
+    server: ContractServer, manager_options: dict[str, Any]
+) -> None:
+    server.fault[AUTH] = "drop"
+    options = {**manager_options, "max_retries": 0}
+    async with AsyncManagerClient(ManagerCredentials(APP_ID, APP_SECRET), server.url, **options) as client:
+        failures: list[BaseException] = []
+
+        async def call() -> None:
+            try:
+                await client.customers.list()
+            except APIConnectionError as exc:
+                failures.append(exc)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(10):
+                tg.start_soon(call)
+        assert (len(failures), server.auth_calls) == (10, 1)
+        del server.fault[AUTH]
+        await client.customers.list()  # a later call fetches again
+    assert server.auth_calls == 2
+
+
 async def test_a_token_refused_again_after_renewal_raises(manager: AsyncManagerClient, server: ContractServer) -> None:
     await manager.customers.list()
     server.refuse_tokens = True
