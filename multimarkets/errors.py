@@ -185,7 +185,7 @@ class ResponseFormatError(APIError):
 class RedirectError(APIError):
     """The service answered with a redirect (HTTP 3xx). Redirects are never followed: a signed request goes to
     the configured origin or nowhere. ``target_origin`` is where the answer pointed (None without a usable
-    ``Location``)."""
+    ``Location``). Never retried, and it stops a bulk run (every row would meet it)."""
 
     def __init__(self, message: str, *, target_origin: str | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]

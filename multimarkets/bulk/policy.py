@@ -14,6 +14,7 @@ from ..errors import (
     Outcome,
     PermissionDeniedError,
     ProxyAuthenticationError,
+    RedirectError,
     SignatureError,
     TransportError,
     classify,
@@ -30,9 +31,11 @@ FATAL_ERRORS: tuple[type[MultiMarketsError], ...] = (
     ClientClosedError,
     ProxyAuthenticationError,
     CertificateError,
+    RedirectError,
 )
 """Errors that would strike every row alike: they stop the run, leaving the rest ``not_attempted`` (a resume
-sends them). A closed client is one: its rows were not refused, the run just cannot go on."""
+sends them). A closed client is one: its rows were not refused, the run just cannot go on. So are a redirect, a
+refused proxy and a certificate that does not verify: the configuration is wrong, not the row."""
 
 PROBABLY_OURS = "probably ours: an earlier attempt for this row may have registered it"
 """The message of an ``already_exists`` row after an attempt of ours whose answer was lost."""
