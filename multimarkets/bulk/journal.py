@@ -40,8 +40,8 @@ _META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TE
 
 
 class JournalError(ConfigurationError):
-    """The journal cannot be used for this run: another input, service, API key or company, another format,
-    in use, or unreadable."""
+    """The journal cannot be used for this run: another input, service, API key (Manager API: app id) or
+    company, another format, in use, or unreadable."""
 
 
 class Rows(Protocol):
@@ -108,7 +108,7 @@ def _claim(conn: sqlite3.Connection, path: str, origin: Origin) -> None:
     if meta["base_url"] != origin.base_url:
         mismatches.append(f"base URL {meta['base_url']} (this client: {origin.base_url})")
     if not hmac.compare_digest(meta["api_key_hmac"], _fingerprint(bytes.fromhex(meta["api_key_salt"]), origin.api_key)):
-        mismatches.append("another API key")
+        mismatches.append(f"another {origin.key_name}")
     if meta["company_id"] != origin.company_id:
         mismatches.append(f"company id {meta['company_id']} (this client: {origin.company_id})")
     if mismatches:

@@ -26,6 +26,8 @@ class Origin:
     base_url: str
     api_key: str = attrs.field(repr=False)
     company_id: str
+    key_name: str = "API key"
+    """What the API calls ``api_key`` (the Manager API: its app id), for a journal's mismatch message."""
 
 
 @attrs.frozen

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from bulk_helpers import FAST, customers_csv, import_, make_rows, point_env_at
 
-from multimarkets import AsyncBridgeClient, JournalError
+from multimarkets import AsyncBridgeClient, CustomerRegistration, JournalError
+from multimarkets.manager import AsyncManagerClient, ManagerCredentials
 from multimarkets.sandbox import ApiKeyConfig, Sandbox
 
 pytestmark = pytest.mark.anyio
@@ -64,3 +65,24 @@ def test_the_cli_exits_2_and_sends_nothing(
         assert import_(str(source), "--journal", journal) == 2
         assert production.stats()["requests"] == 0
     assert "belongs to another service or account" in capsys.readouterr().err
+
+
+async def test_a_manager_journal_names_another_app_id_in_the_manager_api_terms(tmp_path: Path) -> None:
+    journal = tmp_path / "run.db"
+    rows = [
+        CustomerRegistration(country="GB", register_source=3, email=f"m{i}@example.com", password="pw")
+        for i in range(3)
+    ]
+    async with Sandbox(rate_limit=FAST) as sb:
+        given = sb.manager_credentials
+        async with AsyncManagerClient(
+            ManagerCredentials(given.app_id, given.app_secret), given.base_url, trust_env=False
+        ) as client:
+            assert (await client.customers.register_many(rows, accounts={1: "USDT"}, journal=journal)).registered == 3
+        other = ManagerCredentials("another-app-0002", given.app_secret)
+        async with AsyncManagerClient(other, given.base_url, trust_env=False) as client:
+            with pytest.raises(JournalError, match="belongs to another service or account") as caught:
+                await client.customers.register_many(rows, accounts={1: "USDT"}, journal=journal)
+    message = str(caught.value)
+    assert "another app id" in message and "API key" not in message and "base URL" not in message
+    assert given.app_id not in message and "another-app-0002" not in message
