@@ -104,8 +104,8 @@ class Customers:
         run keeps its state in memory and cannot be resumed). Transient failures
         are retried ``row_retries`` times beyond the client's own retries; ``reconcile`` walks the customer
         list once at the end to fill in the customer numbers of ``already_exists`` rows. A fatal error (ban,
-        bad key or signature, no permission, the client closed) stops the run: it is in ``stopped_by`` and the
-        rows not sent are ``not_attempted``.
+        bad key or signature, no permission, a redirect, a refused proxy, the client closed) stops the run: it
+        is in ``stopped_by`` and the rows not sent are ``not_attempted``.
         """
         return self._portal.call(
             self._async.register_many,
