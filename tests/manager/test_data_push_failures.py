@@ -74,15 +74,15 @@ async def service() -> AsyncIterator[Service]:
     await runner.cleanup()
 
 
-def manager(service: Service) -> AsyncManagerClient:
+def manager(service: Service, strict: bool = True) -> AsyncManagerClient:
     # No client-side limit: a 429 would otherwise hold the next auth call for the limit's window.
-    options: dict[str, Any] = {"max_retries": 0, "max_response_bytes": CAP, "rate_limit": None, "strict": True}
+    options: dict[str, Any] = {"max_retries": 0, "max_response_bytes": CAP, "rate_limit": None, "strict": strict}
     options["trust_env"] = False
     return AsyncManagerClient(ManagerCredentials(APP_ID, APP_SECRET), service.base_url, **options)
 
 
-async def first_event(service: Service) -> Any:
-    async with manager(service) as client:
+async def first_event(service: Service, strict: bool = True) -> Any:
+    async with manager(service, strict) as client:
         with anyio.fail_after(60):  # a stream retrying what it should raise would wait here
             async for event in client.data_push.events("g1", reconnect_delay=0):
                 return event
@@ -145,3 +145,29 @@ async def test_a_message_at_the_size_cap_is_read(service: Service) -> None:
     service.pushed = [text]
     event = await first_event(service)
     assert isinstance(event, KycEvent) and event.raw["remark"].startswith("rrr")
+
+
+NON_FINITE = {
+    "documented field": EVENT.replace('"revision":1', '"revision":NaN'),
+    "undocumented field": EVENT.replace('"revision":1', '"revision":1,"score":-Infinity'),
+    "unknown event type": '{"data":{"id":"2","bid":Infinity},"eventType":"quote_tag"}',
+}
+
+
+@pytest.mark.parametrize("text", NON_FINITE.values(), ids=NON_FINITE.keys())
+async def test_a_nan_or_infinity_literal_is_bad_json_under_strict(service: Service, text: str) -> None:
+    service.pushed = [text]
+    with pytest.raises(ResponseFormatError) as caught:
+        await first_event(service)
+    assert caught.value.code == "BAD_JSON" and "Data Push message is not valid JSON" in str(caught.value)
+    assert service.connections == 1, "not reconnected"
+
+
+async def test_a_nan_or_infinity_literal_reads_as_null_when_tolerant(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    service.pushed = [EVENT.replace('"86000001"', "Infinity").replace('"revision":1', '"revision":NaN')]
+    event = await first_event(service, strict=False)
+    assert isinstance(event, KycEvent) and event.status is not None
+    assert (event.customer_no, event.revision, event.raw["customerNo"], event.raw["revision"]) == (None,) * 4
+    assert "Infinity is not JSON; read as null" in caplog.text

@@ -14,6 +14,8 @@ import attrs
 
 from ..._convert import wire_name
 from ..._read import deviation, read
+from ...envelope import excerpt
+from ...errors import ResponseFormatError
 
 __all__ = ["PushEvent", "UnknownEvent", "event_identity", "parse_push"]
 
@@ -86,13 +88,19 @@ def register_types(*classes: type[PushEvent]) -> None:
 
 def parse_push(text: str | bytes, *, strict: bool = False) -> PushEvent | UnknownEvent | None:
     """The event a Data Push message carries. A field that does not fit its documented type degrades (logged
-    once per field) and a message that is not JSON is skipped (None); with ``strict=True`` both raise
-    :class:`~multimarkets.ResponseFormatError`. An unknown ``eventType`` is an :class:`UnknownEvent`."""
+    once per field), a ``NaN`` or ``Infinity`` literal reads as null (logged), and a message that is not JSON is
+    skipped (None); with ``strict=True`` each raises :class:`~multimarkets.ResponseFormatError` (the last two:
+    ``BAD_JSON``). An unknown ``eventType`` is an :class:`UnknownEvent`."""
+    not_finite: list[str] = []
     try:
-        message = json.loads(text, parse_float=Decimal)
-    except (ValueError, RecursionError):
-        _odd("a message that is not JSON", strict)
+        # NaN and Infinity are not JSON, as in answers. Tolerantly null, which the field they are in degrades to
+        # anyway, so the event is not lost (read as floats, an Infinity where the docs send a string was "inf").
+        message = json.loads(text, parse_float=Decimal, parse_constant=not_finite.append)
+    except (ValueError, RecursionError) as exc:
+        _not_json(str(exc), "a message that is not JSON", text, strict)
         return None
+    if not_finite:
+        _not_json(f"{not_finite[0]} is not JSON", f"{not_finite[0]} is not JSON; read as null", text, strict)
     if not isinstance(message, dict) or not isinstance(message.get("eventType"), str):
         _odd('a message without a string "eventType"', strict)
         return UnknownEvent(event_type="", raw=message)
@@ -118,3 +126,15 @@ def _exact_numbers(data: dict[str, Any], cls: type[PushEvent]) -> dict[str, Any]
 
 def _odd(detail: str, strict: bool) -> None:
     deviation(f"data push: {detail}", detail, strict=strict, biz_type="data push", trace=None)
+
+
+def _not_json(why: str, logged: str, text: str | bytes, strict: bool) -> None:
+    if strict:
+        raw = text.encode("utf-8", "replace") if isinstance(text, str) else text
+        raise ResponseFormatError(
+            f"a Data Push message is not valid JSON: {why}",
+            code="BAD_JSON",
+            biz_type="data push",
+            body_excerpt=excerpt(raw),
+        )
+    _odd(logged, strict)
