@@ -175,7 +175,8 @@ async def _never_follow(request: aiohttp.ClientRequest, handler: aiohttp.ClientH
 
     ``ws_connect`` cannot be told not to follow redirects, and following one re-sends the handshake's headers
     (the Data Push ``token``) wherever ``Location`` points: aiohttp strips only Authorization and Cookie. The
-    ordinary calls pass ``allow_redirects=False`` and raise with their own trace and bizType.
+    ordinary calls skip it (``middlewares=()``): they pass ``allow_redirects=False`` and raise with their own
+    trace and bizType.
     """
     response = await handler(request)
     if 300 <= response.status < 400 and request.headers.get("Upgrade", "").lower() == "websocket":

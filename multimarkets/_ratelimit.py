@@ -65,6 +65,9 @@ class KeyLimiter:
         # pid tells a forked child's slots from its parent's.
         self._slot_prefix = uuid.uuid4().hex
         self._slot_numbers = itertools.count()
+        self._queued = 0  # calls inside acquire's queue, waiting for it or for a slot
+        # The in-process store (not a subclass: those may wait) answers without suspending: see acquire.
+        self._memory = store if type(store) is MemoryLimitStore else None
         self._closed = False
         self._wake: anyio.Event | None = None  # set on close; made by the first call that waits
         # When the store's current outage began (None: it answers). Shared by the calls of this client: a call
@@ -90,14 +93,30 @@ class KeyLimiter:
 
         ``call_timeout`` is the calling client's timeout: how long a store outage may hold the call, and (plus a
         margin) the lease of its slot."""
+        memory = self._memory
+        if memory is not None and not self._queued and not self._closed:
+            # Nobody is queued and the in-process store answers without suspending: asking it here is the
+            # queue's own turn, without a lock and two coroutines per call. Anything but a free slot (a wait, a
+            # ban) is left to the queue, which asks again.
+            slot = self._new_slot()
+            verdict = memory.acquire_now(self._key, slot, self._limit, call_timeout + LEASE_MARGIN)
+            if verdict.wait <= 0 and verdict.banned_for <= 0:
+                return slot
         # One waiter per client asks the store at a time (the others queue here): a freed slot is then contended
         # by one task per process, not by every task of every process at once.
         began = time.monotonic()
-        async with self._queue:
-            return await self._wait_for_slot(call_timeout, began)
+        self._queued += 1
+        try:
+            async with self._queue:
+                return await self._wait_for_slot(call_timeout, began)
+        finally:
+            self._queued -= 1
+
+    def _new_slot(self) -> str:
+        return f"{self._slot_prefix}{os.getpid()}:{next(self._slot_numbers)}"
 
     async def _wait_for_slot(self, call_timeout: float, began: float) -> str:
-        slot = f"{self._slot_prefix}{os.getpid()}:{next(self._slot_numbers)}"
+        slot = self._new_slot()
         warned = False
         # Sleeping for the computed delay, not waiting on an event: waiters live in other loops and processes.
         while True:
@@ -148,10 +167,10 @@ class KeyLimiter:
 
     async def release(self, slot: str) -> None:
         """Mark the admitted request as answered (or abandoned): its slot runs for one window from now."""
-        if type(self._store) is MemoryLimitStore:
+        if self._memory is not None:
             # It never suspends, so nothing can interrupt it: no shield needed (entering one costs more than the
             # release itself).
-            await self._store.release(self._key, slot)
+            self._memory.release_now(self._key, slot)
             return
         with anyio.CancelScope(shield=True):
             try:

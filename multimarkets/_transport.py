@@ -305,13 +305,16 @@ class AsyncSession:
             encoded = prepared.encode(headers, timestamp)
             if group is not None:
                 headers["group"] = group
-            # Never follow a redirect: it would re-send the signed request to wherever Location points.
+            # Never follow a redirect: it would re-send the signed request to wherever Location points. The
+            # session's middleware guards only WebSocket handshakes (which cannot be told so): skipped here, it
+            # would cost every call a wrapper for nothing.
             async with opened.session.post(
                 url,
                 data=encoded,
                 headers=headers,
                 allow_redirects=False,
                 timeout=self._timeout,
+                middlewares=(),
                 **opened.options,
             ) as response:
                 http_status = response.status

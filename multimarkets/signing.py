@@ -47,10 +47,14 @@ def canonical_body(body: Any) -> str:
     return text.replace('"', "")
 
 
+# One encoder for every body: json.dumps would build a new one per call when given an option.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
 def encode_body(body: Mapping[str, Any]) -> bytes:
     """The request body as sent: compact UTF-8 JSON, keys sorted, so that :func:`canonical_of` can derive the
     signed text from it instead of encoding the body a second time."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return _ENCODER.encode(body).encode("utf-8")
 
 
 def canonical_of(encoded: bytes) -> str | None:

@@ -9,21 +9,13 @@ __all__ = ["MAX_TRACE_LENGTH", "new_trace"]
 
 MAX_TRACE_LENGTH = 64
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-_GROUPS = 4
-_GROUP_LENGTH = 6
-
-
-def _base36(number: int, length: int) -> str:
-    digits = []
-    for _ in range(length):
-        number, digit = divmod(number, 36)
-        digits.append(_ALPHABET[digit])
-    return "".join(digits)
+# Each random byte names a base36 digit (byte mod 36: 4 of the 36 digits come a little more often, which keeps
+# 5.1686 of the 5.1699 bits a digit can hold), so that one translate makes all 24 digits: a trace is made for
+# every attempt of every call.
+_DIGIT_OF_BYTE = bytes(ord(_ALPHABET[byte % len(_ALPHABET)]) for byte in range(256))
 
 
 def new_trace() -> str:
     """Return a fresh, unique trace id of at most 64 characters (about 124 random bits)."""
-    # One call to the OS random source per trace: 16 bytes cover the 24 base36 digits.
-    digits = _base36(int.from_bytes(secrets.token_bytes(16), "big"), _GROUPS * _GROUP_LENGTH)
-    groups = (digits[i : i + _GROUP_LENGTH] for i in range(0, len(digits), _GROUP_LENGTH))
-    return f"t-{'-'.join(groups)}-{int(time.time())}"
+    digits = secrets.token_bytes(24).translate(_DIGIT_OF_BYTE).decode("ascii")
+    return f"t-{digits[:6]}-{digits[6:12]}-{digits[12:18]}-{digits[18:]}-{int(time.time())}"

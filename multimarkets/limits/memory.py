@@ -68,6 +68,10 @@ class MemoryLimitStore:
 
     async def acquire(self, key: str, slot: str, limit: RateLimit | None, lease: float) -> Verdict:
         """Take ``slot`` unless the limit, a pause or a ban says otherwise."""
+        return self.acquire_now(key, slot, limit, lease)
+
+    def acquire_now(self, key: str, slot: str, limit: RateLimit | None, lease: float) -> Verdict:
+        """:meth:`acquire` without the coroutine: this store never waits to answer."""
         with self._lock:
             now = self._clock()
             state = self._state(key)
@@ -100,6 +104,10 @@ class MemoryLimitStore:
 
     async def release(self, key: str, slot: str) -> None:
         """Count the slot from now."""
+        self.release_now(key, slot)
+
+    def release_now(self, key: str, slot: str) -> None:
+        """:meth:`release` without the coroutine."""
         with self._lock:
             state = self._state(key)
             if state.in_flight.pop(slot, None) is not None:
