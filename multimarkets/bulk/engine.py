@@ -43,7 +43,7 @@ _Emit = Callable[[RowResult], Awaitable[None]]
 class _Run:
     """One run over one input; counts what it emits."""
 
-    def __init__(self, service: CustomerService, journal: RunJournal, emit: _Emit, options: BulkOptions) -> None:
+    def __init__(self, service: CustomerService, journal: RunJournal, emit: _Emit | None, options: BulkOptions) -> None:
         self._service = service
         self._journal = journal
         self._emit_to = emit
@@ -108,10 +108,10 @@ class _Run:
         await emit_pending(self._journal, self._feed.count, self._emit, finish=finish)
 
     async def _emit(self, row: StoredRow, *, resumed: bool = False) -> None:
-        result = row.result(resumed=resumed)
-        self._counts[result.outcome] += 1
-        self._probably_ours += result.probably_ours
-        await self._emit_to(result)
+        self._counts[row.outcome] += 1
+        self._probably_ours += row.probably_ours
+        if self._emit_to is not None:  # a result is built only for someone who reads it
+            await self._emit_to(row.result(resumed=resumed))
 
     async def _settled_earlier(self, row: StoredRow) -> None:
         self._resumed += 1
@@ -139,8 +139,8 @@ class _Run:
             self._reconcile = False
 
 
-async def run_bulk(service: CustomerService, rows: Rows, emit: _Emit, options: BulkOptions) -> BulkReport:
-    """Run one bulk registration, handing each row's result to ``emit``."""
+async def run_bulk(service: CustomerService, rows: Rows, emit: _Emit | None, options: BulkOptions) -> BulkReport:
+    """Run one bulk registration, handing each row's result to ``emit``, if any."""
     journal = await open_journal(options.journal, service.origin)
     try:
         pacing = service.pacing
@@ -157,9 +157,12 @@ async def register_many(
 ) -> BulkReport:
     """See :meth:`multimarkets.resources.customers.AsyncCustomers.register_many`."""
 
+    if on_result is None:
+        return await run_bulk(service, rows, None, options)
+    call = on_result
+
     async def emit(result: RowResult) -> None:
-        if on_result is not None:
-            on_result(result)
+        call(result)
 
     return await run_bulk(service, rows, emit, options)
 

@@ -7,18 +7,21 @@ power loss, which may roll back the last commits. Losing those is still safe: th
 the service's phone/e-mail uniqueness answers "already exists" for any that did get registered. Full fsyncs
 would cost milliseconds per row for a guarantee the service already gives.
 
-Group commit: every change waits for the commit that includes it (a row is never reported, nor a request
-sent, before it is durable), and one committer task (:meth:`Journal.run`) writes everything noted since its
-previous commit in one transaction: the busier the run, the larger each batch (measured: about one commit per
-five rows at concurrency 16). Commits run on the event loop: without an fsync one costs a few hundred
+Group commit: changes are noted, and :meth:`Journal.durable` waits for the commit that includes everything
+noted so far (a row is never reported, nor a request sent, before it is durable); one committer task
+(:meth:`Journal.run`) writes everything noted since its previous commit in one transaction: the busier the
+run, the larger each batch. Commits run on the event loop: without an fsync one costs a few hundred
 microseconds, and handing it to a thread cost more CPU and wall time than it saved (the GIL hand-over).
 Opening, and closing with its final checkpoint, run in a thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import itertools
+import operator
 import os
 import sqlite3
 import time
@@ -28,10 +31,23 @@ from typing import Any, Protocol
 import anyio
 
 from ..errors import ConfigurationError
-from .ledger import HEARTBEAT_INTERVAL, LEDGER_SCHEMA, Ledger, earlier_requests
+from .ledger import HEARTBEAT_INTERVAL, LEDGER_SCHEMA, Ledger, earlier_requests, heartbeat
+from .memory import MemoryJournal
 from .outcome import RowResult
+from .rows import PreparedRow
 from .service import Origin
-from .store import COLUMNS, ROWS_SCHEMA, UPSERT, MemoryRows, SqlRows, StoredRow, row_values, stored
+from .store import (
+    COLUMNS,
+    REGISTERED,
+    ROWS_SCHEMA,
+    SENDING,
+    UPSERT,
+    SqlRows,
+    StoredRow,
+    row_values,
+    sending_values,
+    stored,
+)
 
 __all__ = ["Journal", "JournalError", "MemoryJournal", "RunJournal", "open_journal", "read_results"]
 
@@ -58,7 +74,9 @@ class Rows(Protocol):
 class RunJournal(Protocol):
     """What the engine uses of a journal, with a file (:class:`Journal`) or without (:class:`MemoryJournal`)."""
 
-    rows: Rows
+    @property
+    def rows(self) -> Rows:
+        """The recorded rows."""
 
     @property
     def path(self) -> str | None:
@@ -66,6 +84,9 @@ class RunJournal(Protocol):
 
     async def aclose(self) -> None: ...
     async def run(self) -> None: ...
+    def sending(self, row: PreparedRow, attempts: int, ambiguous: bool) -> None: ...
+    def registered(self, position: int, customer_no: str) -> None: ...
+    async def durable(self) -> None: ...
     async def record(self, *rows: StoredRow) -> None: ...
     def start_call(self, requests: int) -> str: ...
     async def note_retry(self, key: str) -> None: ...
@@ -162,9 +183,22 @@ def _connect(path: str, origin: Origin) -> sqlite3.Connection:
 class _Commit:
     """One commit shared by the changes noted while the previous one ran; its waiters learn if it failed."""
 
+    __slots__ = ("done", "error")
+
     def __init__(self) -> None:
-        self.done = anyio.Event()
+        self.done = asyncio.Event()
         self.error: JournalError | None = None
+
+
+def _wake(waker: asyncio.Future[None]) -> None:
+    if not waker.done():
+        waker.set_result(None)
+
+
+def _execute(conn: sqlite3.Connection, notes: list[tuple[str, tuple[Any, ...]]]) -> None:
+    """Run the notes in order, each run of one statement at once."""
+    for sql, run in itertools.groupby(notes, key=operator.itemgetter(0)):
+        conn.executemany(sql, map(operator.itemgetter(1), run))
 
 
 class Journal:
@@ -177,10 +211,14 @@ class Journal:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._ledger = Ledger()
-        self._batch: list[tuple[Any, ...]] = []
+        self._notes: list[tuple[str, tuple[Any, ...]]] = []
         self._next = _Commit()
-        self._wanted = anyio.Event()
+        self._wanted = False
+        self._waker: asyncio.Future[None] | None = None
+        """Set while the committer sleeps: resolving it wakes the committer."""
         self._broken: JournalError | None = None
+        self._beat = float("-inf")
+        """When the last heartbeat was written (monotonic)."""
         self._lag = 0.0
         """The longest stall seen by the heartbeat or spent in one commit, in seconds."""
 
@@ -203,115 +241,105 @@ class Journal:
         assert self._conn is not None
         return earlier_requests(self._conn, window, call_bound)
 
+    def sending(self, row: PreparedRow, attempts: int, ambiguous: bool) -> None:
+        """Note that ``row`` is about to be sent, with ``attempts`` calls made, this one included."""
+        self._notes.append((SENDING, sending_values(row, attempts, ambiguous)))
+
+    def registered(self, position: int, customer_no: str) -> None:
+        """Note that the call noted by :meth:`sending` registered the row at ``position`` as ``customer_no``."""
+        self._notes.append((REGISTERED, (customer_no, position)))
+
     async def record(self, *rows: StoredRow) -> None:
         """Write the rows' states and return once they are committed.
 
         Rows are written as given: the engine carries a row's ``ambiguous`` flag forward from what it read back,
         and clears it only when the reconcile pass shows another row of the input registered the customer.
         """
-        self._batch.extend(map(row_values, rows))
-        await self._durable()
+        self._notes.extend((UPSERT, row_values(row)) for row in rows)
+        await self.durable()
 
     def start_call(self, requests: int) -> str:
-        """See :meth:`.Ledger.start_call`: committed with the next :meth:`record`."""
+        """See :meth:`.Ledger.start_call`: committed with the next commit."""
         return self._ledger.start_call(requests)
 
     async def note_retry(self, key: str) -> None:
         """Note, durably, that call ``key`` is about to send one more HTTP request."""
         self._ledger.retried(key)
-        await self._durable()
+        await self.durable()
 
     def end_call(self, key: str, requests: int | None) -> None:
         """See :meth:`.Ledger.end_call`: committed with the next commit."""
         self._ledger.end_call(key, requests)
 
-    async def _durable(self) -> None:
+    async def durable(self) -> None:
+        """Return once everything noted so far is committed."""
         if self._broken is not None:
             raise self._broken
         commit = self._next
-        self._wanted.set()
+        self._wanted = True
+        if self._waker is not None:
+            _wake(self._waker)
         await commit.done.wait()
         if commit.error is not None:
             raise commit.error
 
-    async def run(self) -> None:
-        """Commit what is noted, and at least every :data:`~.ledger.HEARTBEAT_INTERVAL` the process's
-        heartbeat, until cancelled. How late a heartbeat comes, and how long a commit takes, is kept as the
-        process's lag, which widens the margin a resumed run allows (see :func:`.ledger.earlier_requests`)."""
+    async def _idle(self) -> None:
+        """Sleep until a change is wanted durable or the heartbeat is due; a late heartbeat is a stall."""
+        loop = asyncio.get_running_loop()
+        due = self._beat + HEARTBEAT_INTERVAL
+        self._waker = waker = loop.create_future()
+        timer = loop.call_later(max(0.0, due - time.monotonic()), _wake, waker)
         try:
-            last = time.monotonic()
+            await waker
+        finally:
+            timer.cancel()
+            self._waker = None
+        if not self._wanted:
+            self._lag = max(self._lag, time.monotonic() - due)
+
+    async def run(self) -> None:
+        """Commit what is noted, until cancelled; a commit at least half a
+        :data:`~.ledger.HEARTBEAT_INTERVAL` after the last heartbeat also records the process's heartbeat, and
+        one is committed alone when an interval passed without any. How late a heartbeat comes, and how long a
+        commit takes, is kept as the process's lag, which widens the margin a resumed run allows (see
+        :func:`.ledger.earlier_requests`)."""
+        try:
             while True:
-                due = last + HEARTBEAT_INTERVAL
-                with anyio.move_on_after(due - time.monotonic()):
-                    await self._wanted.wait()
-                if not self._wanted.is_set():
-                    self._lag = max(self._lag, time.monotonic() - due)
-                self._wanted = anyio.Event()
+                if not self._wanted:
+                    await self._idle()
+                self._wanted = False
                 commit, self._next = self._next, _Commit()
-                batch, self._batch = self._batch, []
+                notes, self._notes = self._notes, []
                 began = time.monotonic()
+                ledger = self._ledger.take()
+                if began - self._beat >= HEARTBEAT_INTERVAL / 2:
+                    ledger.append(heartbeat(self._lag))
+                    self._beat = began
                 try:
-                    self._write(batch, self._ledger.take(self._lag))
+                    self._write(notes, ledger)
                 except sqlite3.Error as exc:
                     self._broken = commit.error = JournalError(f"cannot write the journal {self.path}: {exc}")
                     raise self._broken from None
                 finally:
                     commit.done.set()
-                last = time.monotonic()
-                self._lag = max(self._lag, last - began)
+                self._lag = max(self._lag, time.monotonic() - began)
         finally:
             # No commit comes any more: whoever still waits learns it (the run is ending anyway).
             self._broken = self._broken or JournalError(f"the journal {self.path} is closed")
             self._next.error = self._broken
             self._next.done.set()
 
-    def _write(self, batch: list[tuple[Any, ...]], notes: list[tuple[str, tuple[Any, ...]]]) -> None:
+    def _write(self, notes: list[tuple[str, tuple[Any, ...]]], ledger: list[tuple[str, tuple[Any, ...]]]) -> None:
         conn = self._conn
         assert conn is not None
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(UPSERT, batch)
-            for sql, params in notes:
-                conn.execute(sql, params)
+            _execute(conn, notes)
+            _execute(conn, ledger)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-
-
-class MemoryJournal:
-    """The journal of a run without a file: row states in memory (see :class:`~.store.MemoryRows`), nothing
-    to resume, so no ledger and no committer."""
-
-    path = None
-    rows: Rows
-
-    def __init__(self) -> None:
-        self.rows = self._rows = MemoryRows()
-
-    async def aclose(self) -> None:
-        """Nothing to release."""
-
-    async def run(self) -> None:
-        """Nothing to commit."""
-
-    async def record(self, *rows: StoredRow) -> None:
-        """Keep the rows' states."""
-        self._rows.write(rows)
-
-    def start_call(self, requests: int) -> str:
-        """No ledger: a run without a file is never resumed."""
-        return ""
-
-    async def note_retry(self, key: str) -> None:
-        """No ledger."""
-
-    def end_call(self, key: str, requests: int | None) -> None:
-        """No ledger."""
-
-    def earlier_requests(self, window: float, call_bound: float) -> list[float]:
-        """None: nothing ran before."""
-        return []
 
 
 def read_results(path: str | os.PathLike[str]) -> Iterator[RowResult]:

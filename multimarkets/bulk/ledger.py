@@ -10,7 +10,7 @@ import time
 import uuid
 from typing import Any
 
-__all__ = ["ALIVE_MARGIN", "HEARTBEAT_INTERVAL", "LEDGER_SCHEMA", "PROCESS", "Ledger", "earlier_requests"]
+__all__ = ["ALIVE_MARGIN", "HEARTBEAT_INTERVAL", "LEDGER_SCHEMA", "PROCESS", "Ledger", "earlier_requests", "heartbeat"]
 
 # WITHOUT ROWID: a call is updated by its key, so the key is the table (a rowid table would write a key index
 # beside it on every commit).
@@ -69,11 +69,15 @@ class Ledger:
         """Note that call ``key`` ended now, after ``requests`` HTTP requests (None: not known)."""
         self._notes.append((_ENDED, (time.time(), requests, key)))
 
-    def take(self, lag: float) -> list[tuple[str, tuple[Any, ...]]]:
-        """The notes to commit now, in order, ending with this process's heartbeat (alive now, with ``lag``)."""
+    def take(self) -> list[tuple[str, tuple[Any, ...]]]:
+        """The notes to commit now, in order."""
         notes, self._notes = self._notes, []
-        notes.append((_ALIVE, (PROCESS, time.time(), lag)))
         return notes
+
+
+def heartbeat(lag: float) -> tuple[str, tuple[Any, ...]]:
+    """The note that this process is alive now, having seen a stall of at most ``lag`` seconds."""
+    return _ALIVE, (PROCESS, time.time(), lag)
 
 
 def earlier_requests(conn: sqlite3.Connection, window: float, call_bound: float) -> list[float]:
@@ -83,9 +87,10 @@ def earlier_requests(conn: sqlite3.Connection, window: float, call_bound: float)
     sent it: the earliest of now, its start plus ``call_bound`` (the longest a call can last), and the
     process's last heartbeat plus a safety margin.
 
-    The margin. A request is noted (committed) before it is sent, and every commit records the time; the
-    journal also commits a heartbeat when :data:`HEARTBEAT_INTERVAL` passed without any commit. So while the
-    process runs, no request is sent more than one interval plus the loop's lag after a recorded heartbeat;
+    The margin. A request is noted (committed) before it is sent; a commit records the time when the last
+    heartbeat is half an interval old, and the journal commits a heartbeat when :data:`HEARTBEAT_INTERVAL`
+    passed without one. So while the process runs, no request is sent more than one interval plus the loop's
+    lag after a recorded heartbeat;
     if the process died later, the request was still sent before its last heartbeat plus that much. Once
     written, the bytes are in the kernel and reach the service even after a SIGKILL, within a network transit.
     The margin is therefore :data:`ALIVE_MARGIN` (1 s: ten intervals, which covers the interval, the ordinary

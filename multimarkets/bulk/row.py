@@ -8,7 +8,6 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import anyio
-import attrs
 
 from ..errors import CustomerExistsError, MultiMarketsError
 from ..models.customers import AddCustomerRequest
@@ -16,6 +15,7 @@ from .dispatch import Work
 from .journal import RunJournal
 from .outcome import RowOutcome
 from .policy import FATAL_ERRORS, PROBABLY_OURS, code_of, is_final, message_of, trace_of, was_lost
+from .rows import PreparedRow
 from .service import CustomerService
 from .store import IN_FLIGHT, StoredRow
 from .turns import Turns
@@ -58,56 +58,52 @@ class RowMachine:
         """Take one row to its outcome; it entered :attr:`turns` with ``keys`` when it was handed to the workers."""
         row, stored = work.row, work.stored
         try:
-            base = StoredRow(
-                position=row.position,
-                digest=row.digest,
-                state=IN_FLIGHT,
-                email=row.email,
-                phone=row.phone,
-                phone_key=row.phone_key,
-                attempts=stored.attempts if stored is not None else 0,
+            attempts, ambiguous = 0, False
+            if stored is not None:
                 # A row in flight when an earlier run died may have been registered by that lost call.
-                ambiguous=stored is not None and (stored.ambiguous or stored.state == IN_FLIGHT),
-            )
+                attempts, ambiguous = stored.attempts, stored.ambiguous or stored.state == IN_FLIGHT
             if row.request is None:
                 error = row.error
                 assert error is not None  # a prepared row has either its request or its error
-                await self._settle(base, RowOutcome.INVALID, code=error.field, message=error.message)
+                await self._settle(
+                    row, attempts, ambiguous, RowOutcome.INVALID, code=error.field, message=error.message
+                )
             elif self.stopped_by is not None:
-                await self._not_attempted(base, self.stopped_by)
+                await self._not_attempted(row, attempts, ambiguous, self.stopped_by)
             else:
                 await self.turns.wait(row.position, keys)
-                await self._register(row.request, base)
+                await self._register(row, row.request, attempts, ambiguous)
         finally:
             self.turns.leave(row.position, keys)
 
-    async def _register(self, request: AddCustomerRequest, base: StoredRow) -> None:
-        retries, attempts, ambiguous = 0, base.attempts, base.ambiguous
+    async def _register(self, row: PreparedRow, request: AddCustomerRequest, attempts: int, ambiguous: bool) -> None:
+        journal, retries = self._journal, 0
         while True:
             if self.stopped_by is not None:
-                await self._not_attempted(attrs.evolve(base, attempts=attempts, ambiguous=ambiguous), self.stopped_by)
+                await self._not_attempted(row, attempts, ambiguous, self.stopped_by)
                 return
             attempts += 1
-            base = base.attempted(attempts, ambiguous)
-            key = self._journal.start_call(1)
-            await self._journal.record(base)
+            journal.sending(row, attempts, ambiguous)
+            key = journal.start_call(1)
+            await journal.durable()
             self.calls += 1
             requests = None
             try:
                 try:
                     customer_no, requests = await self._service.register_row(
-                        request, functools.partial(self._journal.note_retry, key)
+                        request, functools.partial(journal.note_retry, key)
                     )
                 finally:
-                    self._journal.end_call(key, requests)
+                    journal.end_call(key, requests)
             except CustomerExistsError as exc:
-                base = attrs.evolve(base, ambiguous=ambiguous or exc.after_ambiguous)
-                message = PROBABLY_OURS if base.ambiguous else exc.message
+                ambiguous = ambiguous or exc.after_ambiguous
                 await self._settle(
-                    base,
+                    row,
+                    attempts,
+                    ambiguous,
                     RowOutcome.ALREADY_EXISTS,
                     code=exc.code,
-                    message=message,
+                    message=PROBABLY_OURS if ambiguous else exc.message,
                     pending=self._reconcile,
                     trace=exc.trace,
                 )
@@ -116,22 +112,30 @@ class RowMachine:
                 self.stop(exc)
                 # An attempt whose answer was lost (the client retried, then met the fatal error, e.g. a close)
                 # may have registered the row: a resume that meets "already exists" then says "probably ours".
-                await self._not_attempted(attrs.evolve(base, ambiguous=ambiguous or exc.after_ambiguous), exc)
+                await self._not_attempted(row, attempts, ambiguous or exc.after_ambiguous, exc)
                 return
             except MultiMarketsError as exc:
                 if is_final(exc):
                     await self._settle(
-                        base, RowOutcome.FAILED, code=code_of(exc), message=message_of(exc), trace=trace_of(exc)
+                        row,
+                        attempts,
+                        ambiguous,
+                        RowOutcome.FAILED,
+                        code=code_of(exc),
+                        message=message_of(exc),
+                        trace=trace_of(exc),
                     )
                     return
                 ambiguous = ambiguous or was_lost(exc)
                 if retries < self._row_retries:
                     retries += 1
-                    logger.info("row %d: retrying after %s", base.position + 1, type(exc).__name__)
+                    logger.info("row %d: retrying after %s", row.position + 1, type(exc).__name__)
                     await anyio.sleep(self._service.pacing.backoff(retries))
                     continue
                 await self._settle(
-                    attrs.evolve(base, ambiguous=ambiguous),
+                    row,
+                    attempts,
+                    ambiguous,
                     RowOutcome.FAILED,
                     code=code_of(exc),
                     message=f"gave up after {retries + 1} calls: {message_of(exc)}",
@@ -141,35 +145,75 @@ class RowMachine:
                     trace=trace_of(exc),
                 )
                 return
-            await self._settle(base, RowOutcome.REGISTERED, customer_no=customer_no)
+            # Only the state and the customer number change from the record made before the call.
+            journal.registered(row.position, customer_no)
+            await journal.durable()
+            await self._emit(_stored(row, RowOutcome.REGISTERED, attempts, ambiguous, customer_no=customer_no))
             return
 
-    async def _not_attempted(self, base: StoredRow, exc: MultiMarketsError) -> None:
-        sent = "maybe sent (an answer was lost)" if base.ambiguous else "not sent"
+    async def _not_attempted(self, row: PreparedRow, attempts: int, ambiguous: bool, exc: MultiMarketsError) -> None:
+        sent = "maybe sent (an answer was lost)" if ambiguous else "not sent"
         message = f"{sent}: the run stopped on {type(exc).__name__}: {message_of(exc)}"
-        await self._settle(base, RowOutcome.NOT_ATTEMPTED, code=code_of(exc), message=message, trace=trace_of(exc))
+        await self._settle(
+            row, attempts, ambiguous, RowOutcome.NOT_ATTEMPTED, code=code_of(exc), message=message, trace=trace_of(exc)
+        )
 
     async def _settle(
         self,
-        base: StoredRow,
+        row: PreparedRow,
+        attempts: int,
+        ambiguous: bool,
         outcome: RowOutcome,
         *,
-        customer_no: str | None = None,
         code: str | None = None,
         message: str | None = None,
         retryable: bool = False,
         pending: bool = False,
         trace: str | None = None,
     ) -> None:
-        row = base.settled(
-            outcome.value,
-            customer_no=customer_no,
+        settled = _stored(
+            row,
+            outcome,
+            attempts,
+            ambiguous,
             code=code,
             message=message,
             retryable=retryable,
             pending=pending,
             trace=trace,
         )
-        await self._journal.record(row)
+        await self._journal.record(settled)
         if not pending:
-            await self._emit(row)
+            await self._emit(settled)
+
+
+def _stored(
+    row: PreparedRow,
+    outcome: RowOutcome,
+    attempts: int,
+    ambiguous: bool,
+    *,
+    customer_no: str | None = None,
+    code: str | None = None,
+    message: str | None = None,
+    retryable: bool = False,
+    pending: bool = False,
+    trace: str | None = None,
+) -> StoredRow:
+    """The record of ``row`` settled with ``outcome`` (or waiting for the reconcile pass)."""
+    return StoredRow(
+        row.position,
+        row.digest,
+        outcome.value,
+        row.email,
+        row.phone,
+        customer_no,
+        code,
+        message,
+        attempts,
+        ambiguous,
+        pending,
+        retryable,
+        row.phone_key,
+        trace,
+    )

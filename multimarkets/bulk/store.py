@@ -12,22 +12,27 @@ from typing import Any
 import attrs
 
 from .outcome import RowOutcome, RowResult
-from .rows import email_key
+from .rows import PreparedRow, email_key
 
 __all__ = [
     "COLUMNS",
     "IN_FLIGHT",
+    "REGISTERED",
     "ROWS_SCHEMA",
+    "SENDING",
     "UPSERT",
     "MemoryRows",
     "SqlRows",
     "StoredRow",
     "row_values",
+    "sending_values",
     "stored",
 ]
 
 IN_FLIGHT = "in_flight"
 """State of a row whose registration call was (or may have been) under way."""
+
+_OUTCOMES = {outcome.value: outcome for outcome in RowOutcome} | {IN_FLIGHT: RowOutcome.NOT_ATTEMPTED}
 
 ROWS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
@@ -79,52 +84,19 @@ class StoredRow:
     trace: str | None = None
     """The trace id of the error that settled the row (its last call's), when it has one."""
 
-    def attempted(self, attempts: int, ambiguous: bool) -> StoredRow:
-        """This row in flight with ``attempts`` calls made (built directly: ``attrs.evolve`` costs several times
-        more, twice per row of a bulk run)."""
-        return StoredRow(
-            self.position,
-            self.digest,
-            IN_FLIGHT,
-            self.email,
-            self.phone,
-            attempts=attempts,
-            ambiguous=ambiguous,
-            phone_key=self.phone_key,
-        )
+    @property
+    def outcome(self) -> RowOutcome:
+        """The outcome this record reports (a row left in flight was not attempted, as far as we know)."""
+        return _OUTCOMES[self.state]
 
-    def settled(
-        self,
-        state: str,
-        *,
-        customer_no: str | None,
-        code: str | None,
-        message: str | None,
-        retryable: bool,
-        pending: bool,
-        trace: str | None,
-    ) -> StoredRow:
-        """This row in its final ``state`` (or waiting for the reconcile pass)."""
-        return StoredRow(
-            self.position,
-            self.digest,
-            state,
-            self.email,
-            self.phone,
-            customer_no,
-            code,
-            message,
-            self.attempts,
-            self.ambiguous,
-            pending,
-            retryable,
-            self.phone_key,
-            trace,
-        )
+    @property
+    def probably_ours(self) -> bool:
+        """``already_exists`` after an attempt of ours whose answer was lost."""
+        return self.ambiguous and self.state == RowOutcome.ALREADY_EXISTS.value
 
     def result(self, *, resumed: bool = False) -> RowResult:
         """The :class:`RowResult` this record stands for (``resumed``: settled by an earlier run)."""
-        outcome = RowOutcome(self.state) if self.state != IN_FLIGHT else RowOutcome.NOT_ATTEMPTED
+        outcome = self.outcome
         return RowResult(
             row=self.position + 1,
             email=self.email,
@@ -134,7 +106,7 @@ class StoredRow:
             code=self.code,
             message=self.message,
             attempts=self.attempts,
-            probably_ours=outcome is RowOutcome.ALREADY_EXISTS and self.ambiguous,
+            probably_ours=self.probably_ours,
             resumed=resumed,
             trace=self.trace,
         )
@@ -163,6 +135,44 @@ ON CONFLICT (position) DO UPDATE SET
 def row_values(row: StoredRow) -> tuple[Any, ...]:
     """The parameters of :data:`UPSERT` for ``row``."""
     return (*_values_of(row), email_key(row.email))
+
+
+# The two statements of a registered row, each writing only what changed. Absent texts are bound as '' and
+# stored as NULL: binding None (or a bool) makes the sqlite3 module look for an adapter, which cost more than
+# the rest of the statement.
+SENDING = """
+INSERT INTO rows (position, digest, state, email, phone, attempts, ambiguous, phone_key, email_key)
+VALUES (?, ?, 'in_flight', nullif(?, ''), nullif(?, ''), ?, ?, nullif(?, ''), nullif(?, ''))
+ON CONFLICT (position) DO UPDATE SET
+    state = 'in_flight',
+    customer_no = NULL,
+    code = NULL,
+    message = NULL,
+    attempts = excluded.attempts,
+    ambiguous = excluded.ambiguous,
+    pending = 0,
+    retryable = 0,
+    trace = NULL
+"""
+"""A row about to be sent (its first record, or a new attempt of a recorded one)."""
+
+REGISTERED = "UPDATE rows SET state = 'registered', customer_no = ? WHERE position = ?"
+"""A row registered by the call its :data:`SENDING` record announced: nothing else changes."""
+
+
+def sending_values(row: PreparedRow, attempts: int, ambiguous: bool) -> tuple[Any, ...]:
+    """The parameters of :data:`SENDING` for ``row`` with ``attempts`` calls made, this one included."""
+    email = row.email or ""
+    return (
+        row.position,
+        row.digest,
+        email,
+        row.phone or "",
+        attempts,
+        int(ambiguous),
+        row.phone_key or "",
+        email_key(email) or "",
+    )
 
 
 _FLAGS = frozenset(_NAMES.index(name) for name in ("ambiguous", "pending", "retryable"))
@@ -254,7 +264,11 @@ class MemoryRows:
                 for key in self._keys(row):
                     self._by_key.setdefault(key, set()).add(row.position)
             if row.state == RowOutcome.REGISTERED.value and row.customer_no is not None:
-                self._registered.setdefault(row.customer_no, row.position)
+                self.registered(row.position, row.customer_no)
+
+    def registered(self, position: int, customer_no: str) -> None:
+        """The row at ``position`` registered ``customer_no``."""
+        self._registered.setdefault(customer_no, position)
 
     def lookup(self, first: int, last: int) -> dict[int, StoredRow]:
         """Nothing: a run without a journal file has no earlier records."""

@@ -100,17 +100,7 @@ class CustomerRegistration:
     @classmethod
     def from_mapping(cls, row: Mapping[str, Any]) -> CustomerRegistration:
         """Build from a mapping with the same field names (e.g. a CSV row); empty strings count as absent."""
-        unknown = row.keys() - _REGISTRATION_FIELDS
-        if unknown:
-            expected = ", ".join(sorted(_REGISTRATION_FIELDS))
-            raise ValidationError(min(unknown), f"unknown field (expected some of: {expected})")
-        values: dict[str, Any] = {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in row.items()}
-        for required in ("country", "register_source"):
-            if values.get(required) is None:
-                raise ValidationError(required, "is required")
-        if values.get("customer_group_id") is None:
-            values.pop("customer_group_id", None)
-        return cls(**values)
+        return cls(**_registration_values(row))
 
     def to_request(self) -> AddCustomerRequest:
         """Validate and return the wire request; raises :class:`ValidationError` naming the field."""
@@ -119,6 +109,29 @@ class CustomerRegistration:
 
 _REGISTRATION_FIELDS = frozenset(attrs.fields_dict(CustomerRegistration))
 """Looked up once, not for every row (attrs builds a new mapping each time it is asked)."""
+_DEFAULT_GROUP = attrs.fields(CustomerRegistration).customer_group_id.default
+
+
+def _registration_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The registration fields of a mapping: unknown names and missing required ones refused, empty strings
+    taken as absent, an absent customer group given its default."""
+    unknown = row.keys() - _REGISTRATION_FIELDS
+    if unknown:
+        expected = ", ".join(sorted(_REGISTRATION_FIELDS))
+        raise ValidationError(min(unknown), f"unknown field (expected some of: {expected})")
+    values: dict[str, Any] = {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in row.items()}
+    for required in ("country", "register_source"):
+        if values.get(required) is None:
+            raise ValidationError(required, "is required")
+    if values.get("customer_group_id") is None:
+        values["customer_group_id"] = _DEFAULT_GROUP
+    return values
+
+
+def mapping_request(row: Mapping[str, Any]) -> AddCustomerRequest:
+    """``CustomerRegistration.from_mapping(row).to_request()`` without building the registration in between
+    (a bulk run does this for every row)."""
+    return AddCustomerRequest.of(**_registration_values(row))
 
 
 def registration_request(arguments: Mapping[str, Any]) -> AddCustomerRequest:
