@@ -25,6 +25,7 @@ import cattrs
 from cattrs.fns import identity
 from cattrs.gen import make_dict_unstructure_fn, override
 
+from ._json import decimal_text
 from .errors import ResponseFormatError
 
 __all__ = ["bad_data", "converter", "from_millis", "to_millis", "to_wire", "wire_name"]
@@ -57,8 +58,7 @@ def to_millis(value: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
-# Plain notation: str() would give "1E-8", which the exchanges behind the service reject.
-converter.register_unstructure_hook(Decimal, lambda value: format(value, "f"))
+converter.register_unstructure_hook(Decimal, decimal_text)
 converter.register_unstructure_hook(datetime, to_millis)
 # Enums that also subclass str or int would otherwise be caught by the plain str/int hooks first.
 converter.register_unstructure_hook_func(

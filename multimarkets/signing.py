@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
@@ -16,6 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from ._json import dumps
 from .errors import ConfigurationError
 
 __all__ = [
@@ -43,18 +43,14 @@ def _drop_nulls(value: Any) -> Any:
 def canonical_body(body: Any) -> str:
     """The body part of the signed text: sorted compact JSON without quotes or nulls. Bodies that differ only
     in spelling (key order, spacing, ``"1"`` for ``1``) have the same text, and the same signature."""
-    text = json.dumps(_drop_nulls(body or {}), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-    return text.replace('"', "")
-
-
-# One encoder for every body: json.dumps would build a new one per call when given an option.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    return dumps(_drop_nulls(body or {})).replace('"', "")
 
 
 def encode_body(body: Mapping[str, Any]) -> bytes:
     """The request body as sent: compact UTF-8 JSON, keys sorted, so that :func:`canonical_of` can derive the
-    signed text from it instead of encoding the body a second time."""
-    return _ENCODER.encode(body).encode("utf-8")
+    signed text from it instead of encoding the body a second time. A Decimal is sent as an exact string;
+    :class:`~multimarkets.ValidationError` names a value JSON cannot carry."""
+    return dumps(body).encode("utf-8")
 
 
 def canonical_of(encoded: bytes) -> str | None:

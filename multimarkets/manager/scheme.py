@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from .._convert import bad_data
+from .._json import PLAIN, dumps
 from .._read import read
 from .._redact import secret_values
 from .._scheme import Prepared
@@ -35,7 +35,7 @@ class _Auth:
 
 
 def _compact(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return dumps(body, PLAIN).encode("utf-8")
 
 
 class ManagerScheme:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
+
+from .._json import decimal_text
 
 __all__ = ["SIGNATURE_FIELD", "TIMESTAMP_FIELD", "sign", "signed_body", "signing_string"]
 
@@ -27,9 +30,12 @@ def _text(value: Any) -> str | None:
         return value or None
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, Decimal):
+        # The body carries it as this exact string (multimarkets._json), and a string is signed as it is.
+        return decimal_text(value) if value.is_finite() else None
     if isinstance(value, float):
         # ASSUMPTION (reference §8 item 6): the server signs the parsed number's text; the SDK sends
-        # decimals as strings, so a float only arrives through a raw call() body.
+        # decimals as strings, so a float only arrives through a raw call() body (as json writes it).
         return repr(value)
     return None
 
