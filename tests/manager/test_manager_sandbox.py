@@ -9,7 +9,7 @@ import aiohttp
 import anyio
 import pytest
 
-from multimarkets import APIError, OutcomeUnknownError, RateLimit
+from multimarkets import APIError, CustomerExistsError, OutcomeUnknownError, RateLimit
 from multimarkets.manager import AsyncManagerClient, ManagerCredentials
 from multimarkets.sandbox import Sandbox
 from multimarkets.sandbox.manager import ManagerConfig
@@ -35,6 +35,22 @@ async def test_register_list_detail_accounts_and_balance_update(sandboxed: Async
     assert proposal and proposal.startswith("A")
     (after,) = await sandboxed.accounts.list(customer_no, 1)
     assert after.balance == Decimal("5.5")
+
+
+@pytest.mark.parametrize(("first", "second"), [("86", "+86"), ("+86", "86"), (None, "86")])
+async def test_an_area_code_with_or_without_plus_is_one_area(
+    sandboxed: AsyncManagerClient, first: str | None, second: str
+) -> None:
+    # The service rule the Bridge side plays too: "86" and "+86" are one area, "+86" when none is given.
+    await sandboxed.customers.register(
+        phone="13200000009", phone_area=first, password="pw", country="CN", accounts={1: "USDT"}
+    )
+    with pytest.raises(CustomerExistsError):
+        await sandboxed.customers.register(
+            phone="13200000009", phone_area=second, password="pw", country="CN", accounts={1: "USDT"}
+        )
+    (customer,) = (await sandboxed.customers.list()).items
+    assert customer.phone_area == "+86"
 
 
 async def test_catalog_and_groups(sandboxed: AsyncManagerClient) -> None:

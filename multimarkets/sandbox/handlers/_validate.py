@@ -13,6 +13,7 @@ from ..context import BizError
 __all__ = [
     "company_id_value",
     "invalid",
+    "optional_area",
     "optional_bool",
     "optional_int",
     "optional_str",
@@ -20,6 +21,9 @@ __all__ = [
     "require_int",
     "require_str",
 ]
+
+_DEFAULT_AREA = "+86"
+_AREA = re.compile(r"\+?\d{1,4}")
 
 
 def company_id_value(company_id: str) -> int | str:
@@ -53,6 +57,13 @@ def optional_str(body: Mapping[str, Any], name: str, *, pattern: re.Pattern[str]
     if pattern is not None and not pattern.fullmatch(value):
         raise invalid(name, "has an invalid format")
     return value
+
+
+def optional_area(body: Mapping[str, Any], name: str) -> str:
+    """An area code field in its one stored form: ``+`` and digits, ``+86`` when not given. ``86`` and ``+86``
+    are the same area (the rule both API sides play, as the SDK's bulk reconciliation also assumes)."""
+    value = optional_str(body, name, pattern=_AREA)
+    return "+" + value.lstrip("+") if value is not None else _DEFAULT_AREA
 
 
 def require_str(body: Mapping[str, Any], name: str, *, pattern: re.Pattern[str] | None = None) -> str:

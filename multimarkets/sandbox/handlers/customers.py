@@ -36,6 +36,7 @@ from ..state import CUSTOMER_CANCELLED, Customer
 from ._validate import (
     company_id_value,
     invalid,
+    optional_area,
     optional_bool,
     optional_int,
     optional_str,
@@ -50,22 +51,15 @@ SERVICE = "customer.admin.WhiteCustomerAdminApiService"
 
 STATUS_NORMAL = 1
 STATUS_CANCELLING = 6
-DEFAULT_AREA = "+86"
 DEFAULT_GROUP_NAME = "Default group"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 2000
 _LAST_CUSTOMER_SEQ = 999_999
 
 _PHONE = re.compile(r"\d{4,20}")
-_AREA = re.compile(r"\+?\d{1,4}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
-
-
-def _area(value: str | None) -> str:
-    """The one stored form of an area code: ``+`` and digits, ``+86`` when not given."""
-    return "+" + value.lstrip("+") if value is not None else DEFAULT_AREA
 
 
 def _find(ctx: RequestContext, customer_no: str) -> Customer:
@@ -81,8 +75,8 @@ async def add_customer(ctx: RequestContext, body: dict[str, Any]) -> str:
     email = optional_str(body, "email", pattern=_EMAIL)
     if phone is None and email is None:
         raise BizError(codes.PHONE_OR_EMAIL_REQUIRED)
-    phone_area = _area(optional_str(body, "phoneArea", pattern=_AREA))
-    email_area = _area(optional_str(body, "emailArea", pattern=_AREA))
+    phone_area = optional_area(body, "phoneArea")
+    email_area = optional_area(body, "emailArea")
     require_str(body, "pwd", pattern=_MD5_HEX)  # checked, never stored
     country = require_str(body, "country", pattern=_COUNTRY).upper()
     register_source = require_int(body, "registerSource", low=1, high=9)

@@ -6,7 +6,8 @@ Choices where the reference is silent:
   ``registerSource`` (1-9), ``customerGroupId`` and a non-empty ``tradeTypeCurrencyList``; each of its
   modes and currencies must be one the group offers (see :data:`.samples.GROUPS`). A guest group answers
   ``USCUSTOMER_API_0001024``; a phone (per area), e-mail (case-insensitive) or ``thirdServerCode`` already
-  registered answers 0000106, 0000107 or 0000101. One account opens per mode and currency, at zero.
+  registered answers 0000106, 0000107 or 0000101; ``86`` and ``+86`` are one area, stored as ``+86`` (as on the
+  Bridge side). One account opens per mode and currency, at zero.
 - The list pages oldest first; ``size`` above 2,000 is refused (``GGATEWAY_CODE_015``) rather than cut.
 - Details answer the documented ``CustomerAllInfoVO`` whatever the ``type``; ``id`` must be the customer's.
   Strings the sandbox does not know are ``""`` and numbers ``0``, as in the documented template.
@@ -17,7 +18,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..handlers._validate import invalid, optional_int, optional_str, page_of, require_int, require_str
+from ..handlers._validate import (
+    invalid,
+    optional_area,
+    optional_int,
+    optional_str,
+    page_of,
+    require_int,
+    require_str,
+)
 from . import codes
 from .context import Endpoint, ManagerContext, biz_error
 from .events import open_account_event, register_event
@@ -131,8 +140,8 @@ async def register(ctx: ManagerContext, body: dict[str, Any]) -> str:
     email = optional_str(body, "email", pattern=_EMAIL)
     if phone is None and email is None:
         raise biz_error(codes.PHONE_OR_EMAIL_REQUIRED)
-    phone_area = optional_str(body, "phoneArea") or "+86"
-    email_area = optional_str(body, "emailArea") or "+86"
+    phone_area = optional_area(body, "phoneArea")
+    email_area = optional_area(body, "emailArea")
     require_str(body, "pwd", pattern=_MD5_HEX)
     country = require_str(body, "country")
     register_source = require_int(body, "registerSource", low=1, high=9)
