@@ -301,7 +301,8 @@ class Sandbox:
         return portal.call(call)
 
     def stats(self) -> dict[str, Any]:
-        """Counters, the number of customers, and the ban state of every key (as ``/__sandbox__/stats``)."""
+        """Counters (Manager ones prefixed ``manager_``), customer counts and every key's ban state (as
+        ``/__sandbox__/stats``)."""
         return self._call(self._stats_now)
 
     def _stats_now(self) -> dict[str, Any]:
@@ -315,12 +316,11 @@ class Sandbox:
             "bans_total": sum(entry.limiter.ban_count for entry in keys.values()),
             "faults": str(self.faults),
             "clock_skew_ms": self._wall.skew_ms,
-            "push_connections": running.manager.push.connections,
-            "push_pings": running.manager.push.pings,
+            **running.manager.stats(),
         }
 
     def customers(self) -> list[dict[str, Any]]:
-        """Every customer of every company, oldest first, as snake_case dicts."""
+        """Every Bridge customer of every company, oldest first, as snake_case dicts (Manager: stats())."""
         return self._call(lambda: [_converter.unstructure(c) for c in self._state().store.customers.values()])
 
     def webhook_deliveries(self) -> list[dict[str, Any]]:

@@ -26,6 +26,13 @@ COUNTERS = (
     "webhook_deliveries",
     "webhook_failures",
     "webhook_dropped",
+    "manager_requests",
+    "manager_ok",
+    "manager_rate_limited",
+    "manager_rejected",
+    "manager_biz_errors",
+    "manager_server_errors",
+    "manager_faults",
 )
 """Every counter, always present in a snapshot (zero until it happens)."""
 

@@ -127,6 +127,14 @@ class ManagerGateway:
             private_key=identity.key.private_key,
         )
 
+    def stats(self) -> dict[str, int]:
+        """What ``Sandbox.stats()`` adds of the Manager side besides its counters."""
+        return {
+            "manager_customers": len(self.state.customers),
+            "push_connections": self.push.connections,
+            "push_pings": self.push.pings,
+        }
+
     def reset(self) -> None:
         """Forget tokens, rate-limit history and Data Push events and groups."""
         self.tokens.clear()
@@ -155,7 +163,14 @@ class ManagerGateway:
         admitted = self.clock()
         now_ms = self.wall.now_ms()
         biz_type = request.match_info["bizType"]
+        counts = self.strikes.stats.counts  # one set of counters for both sides, Manager ones prefixed
+        counts["manager_requests"] += 1
         plan = self.faults.plan(biz_type)
+        if plan.latency:
+            counts["fault_latency"] += 1
+        if plan.kind is not None:
+            counts[f"fault_{plan.kind}"] += 1
+            counts["manager_faults"] += 1
         if plan.kind in PRE_HANDLER_KINDS:
             return self.strikes.strike_before(request, plan)
         verdict = self.limiter.admit(("auth/" if auth else "") + biz_type, admitted)
@@ -164,9 +179,10 @@ class ManagerGateway:
         status, code = 200, codes.SUCCESS
         msg: str | None = None
         data: Any = None
+        outcome = "manager_ok"
         try:
             if verdict.kind is not VerdictKind.ALLOWED:
-                status = 429
+                status, outcome = 429, "manager_rate_limited"
                 raise _Reject(codes.TOO_FREQUENT)
             if not trace:
                 raise _Reject(codes.TRACE_MISSING)
@@ -176,14 +192,16 @@ class ManagerGateway:
                 data = await self._business(request, biz_type, trace, now_ms)
         except _Reject as exc:
             code, msg = exc.code, exc.msg
+            outcome = "manager_rate_limited" if status == 429 else "manager_rejected"
         except BizError as exc:
-            code, msg = exc.code, exc.msg
+            code, msg, outcome = exc.code, exc.msg, "manager_biz_errors"
         except ConnectionError:
             # The client hung up before its body arrived (kill tests, faults): nobody is left to answer.
             return web.Response()
         except Exception:
             logger.exception("sandbox Manager handler for %s failed (trace %s)", biz_type, trace)
-            status, code = 500, codes.SYSTEM_ERROR
+            status, code, outcome = 500, codes.SYSTEM_ERROR, "manager_server_errors"
+        counts[outcome] += 1
         if code != codes.SUCCESS:
             data = biz_type
         body = encode_envelope(
