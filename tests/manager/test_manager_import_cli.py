@@ -47,3 +47,18 @@ def test_import_over_the_manager_api_needs_accounts(
     app_id = sandbox_thread.manager_credentials.app_id
     assert main(["customers", "import", str(source), "--api", "manager", "--app-id", app_id]) == 2
     assert "--accounts" in capsys.readouterr().err
+
+
+def test_a_file_without_register_source_is_refused_by_column_before_anything_is_sent(
+    sandbox_thread: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # registerSource is required and the docs give no default (manager-api §5.6): the column is required.
+    source = tmp_path / "in.csv"
+    source.write_text("email,password,country\na@example.com,pw,GB\n", encoding="utf-8")
+    app_id = sandbox_thread.manager_credentials.app_id
+    command = ["customers", "import", str(source), "--api", "manager", "--app-id", app_id, "--accounts", "1:USDT"]
+    assert main(command) == 2
+    assert main([*command, "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("line 1: missing column register_source") == 2
+    assert sandbox_thread.stats()["manager_requests"] == 0  # not even the auth call
