@@ -15,6 +15,7 @@ Rules kept here and nowhere else:
 from __future__ import annotations
 
 import enum
+import operator
 import types
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -60,9 +61,10 @@ def to_millis(value: datetime) -> int:
 
 converter.register_unstructure_hook(Decimal, decimal_text)
 converter.register_unstructure_hook(datetime, to_millis)
-# Enums that also subclass str or int would otherwise be caught by the plain str/int hooks first.
+# Enums that also subclass str or int would otherwise be caught by the plain str/int hooks first. ``_value_`` is
+# what ``.value`` returns, read without ``.value``'s descriptor.
 converter.register_unstructure_hook_func(
-    lambda cls: isinstance(cls, type) and issubclass(cls, enum.Enum), lambda member: member.value
+    lambda cls: isinstance(cls, type) and issubclass(cls, enum.Enum), operator.attrgetter("_value_")
 )
 
 

@@ -95,8 +95,6 @@ LARGEST_INT = 2**63 - 1
 def _control_character(value: str) -> int | None:
     """The position of the first control character (NUL, newline, tab, DEL, C1, line separators) or lone
     surrogate (which no UTF-8 body can carry), if any."""
-    if value.isprintable():  # no character of "Other" or "Separator" but the space: the common case, quickly
-        return None
     for position, char in enumerate(value):
         if unicodedata.category(char) in ("Cc", "Zl", "Zp", "Cs"):
             return position
@@ -116,7 +114,8 @@ def _shown(value: Any) -> str:
 def clean_text(value: str, field: str) -> str:
     """``value`` if it has no control character and is not longer than the field allows (the value itself is
     never echoed: it may be a secret)."""
-    position = _control_character(value)
+    # isprintable: no character of "Other" or "Separator" but the space, the common case, without a scan
+    position = None if value.isprintable() else _control_character(value)
     if position is not None:
         raise ValidationError(
             field,
