@@ -29,7 +29,7 @@ from ..bulk.files import report_format
 from ..bulk.rows import prepare
 from ..client import AsyncBridgeClient
 from ..config import DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit, masked
-from ..errors import ConfigurationError, MultiMarketsError
+from ..errors import ConfigurationError, MultiMarketsError, RedirectError
 from ..manager.client import AsyncManagerClient
 from ..manager.config import MANAGER_PRODUCTION_URL, ManagerCredentials
 from . import COMMANDS
@@ -124,6 +124,16 @@ def _check_report_path(path: str) -> None:
         raise ConfigurationError(f"cannot write the report {path}: {folder} is not a writable directory")
 
 
+def _resume_hint(stopped_by: MultiMarketsError, journal: str, base_url: str) -> str:
+    if isinstance(stopped_by, RedirectError):
+        # Fixing a redirect usually means another base URL, and a journal refuses any but its own.
+        return (
+            f"{base_url} redirects: a corrected --base-url needs a new --journal ({journal} belongs to {base_url}); "
+            "once that URL answers itself, the same command resumes from the journal"
+        )
+    return f"fix the cause, then run the same command to resume from {journal}"
+
+
 def _exit_code(report: BulkReport) -> int:
     if report.stopped_by is not None:
         return 2
@@ -215,7 +225,7 @@ def run_import(args: argparse.Namespace) -> int:
                 return 2
         print_summary(report)
         if report.stopped_by is not None and args.journal:
-            print(f"fix the cause, then run the same command to resume from {args.journal}", file=sys.stderr)
+            print(_resume_hint(report.stopped_by, args.journal, base_url), file=sys.stderr)
         return _exit_code(report)
     except CsvError as exc:
         print(f"multimarkets customers import: {args.file}: {exc}", file=sys.stderr)

@@ -105,7 +105,9 @@ def test_customers_import_exits_2_on_a_redirect(
     source = tmp_path / "in.csv"
     lines = [f"{row['email']},pw,GB,3" for row in ROWS]
     source.write_text("email,password,country,register_source\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    journal = str(tmp_path / "run.db")
     command = ["customers", "import", str(source), "--base-url", redirecting.base_url, "--concurrency", "1"]
+    command += ["--journal", journal]
     if api == "manager":
         monkeypatch.setenv("MULTIMARKETS_MANAGER_APP_SECRET", "app-secret")
         command += ["--api", "manager", "--app-id", "app-id-0001", "--accounts", "1:USDT"]
@@ -115,5 +117,8 @@ def test_customers_import_exits_2_on_a_redirect(
         monkeypatch.setenv("MULTIMARKETS_COMPANY_ID", credentials.company_id)
     assert main(command) == 2
     assert len(redirecting.requests) == 1
-    (stopped,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith("stopped by")]
+    out, err = capsys.readouterr()
+    (stopped,) = [line for line in out.splitlines() if line.startswith("stopped by")]
     assert "RedirectError: the service answered HTTP 302, redirecting to https://moved.example" in stopped
+    # the journal belongs to the base URL: resuming it with a corrected one would be refused
+    assert f"a corrected --base-url needs a new --journal ({journal} belongs to {redirecting.base_url})" in err
