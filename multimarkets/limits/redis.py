@@ -23,6 +23,8 @@ SOCKET_TIMEOUT_SECONDS = 2.0
 
 _PREFIX = "multimarkets:limit:"
 
+_SHORTEST_WAIT = 0.001
+
 # KEYS: slots, state. ARGV: slot, requests (0: unlimited), window, lease, the service's window. The rule of
 # base.verdict_for; unlimited callers prune and set the expiry too, or their slots would stay forever.
 # Returns {kind, seconds}, seconds as text: Lua numbers would reach us truncated to integers.
@@ -39,7 +41,8 @@ if requests > 0 then
   redis.call('HSET', KEYS[2], 'longest', tostring(longest))
   local paused = tonumber(redis.call('HGET', KEYS[2], 'paused_until') or '0')
   if paused > now then return {'wait', tostring(paused - now)} end
-  local floor = '(' .. tostring(now - window)
+  -- %.17g: tostring() keeps 14 digits, 0.1 ms of a UNIX time, and would count a slot that has just expired.
+  local floor = '(' .. string.format('%.17g', now - window)
   local held = redis.call('ZCOUNT', KEYS[1], floor, '+inf')
   if held >= requests then
     local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], floor, '+inf', 'WITHSCORES', 'LIMIT', held - requests, 1)
@@ -109,9 +112,12 @@ class RedisLimitStore:
             _ACQUIRE, _keys(key), slot, requests, repr(window), repr(lease), repr(SERVICE_WINDOW)
         )
         value = float(seconds)
+        if kind == b"ok":
+            return Verdict()
         if kind == b"ban":
             return Verdict(banned_for=value)
-        return Verdict(wait=value)
+        # A wait is never a go, however short (the slot was not taken).
+        return Verdict(wait=max(value, _SHORTEST_WAIT))
 
     async def release(self, key: str, slot: str) -> None:
         """Count the slot from now (by the server's clock)."""

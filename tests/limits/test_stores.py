@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 import sqlite3
 import time
@@ -160,3 +161,27 @@ def test_an_unknown_store_is_a_configuration_error() -> None:
     for spec in ("postgres://db", "sqlite:///", "memory://"):
         with pytest.raises(ConfigurationError, match="sqlite:///PATH"):
             open_limit_store(spec)
+
+
+async def test_a_slot_is_free_only_once_its_window_has_passed_to_the_microsecond(redis_url: str) -> None:
+    # One request per 10 ms, asked for again and again as each slot frees: a call that is told to go (wait 0)
+    # must hold a slot in the store. The Redis script once compared times rounded to 0.1 ms and, for a slot
+    # that had just left the window, answered a negative wait that the client took for a go, with no slot.
+    import redis
+
+    limit = RateLimit(1, 0.01)
+    store = open_limit_store(redis_url)
+    server = redis.Redis.from_url(redis_url)
+    try:
+        goes = 0
+        for n in itertools.count():
+            verdict = await store.acquire(KEY, f"s{n}", limit, lease=30)
+            if verdict.wait <= 0:
+                assert server.zscore(f"multimarkets:limit:{KEY}:slots", f"s{n}") is not None, n
+                await store.release(KEY, f"s{n}")
+                goes += 1
+                if goes == 300:
+                    break
+    finally:
+        server.close()
+        await store.aclose()
