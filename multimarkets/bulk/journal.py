@@ -115,23 +115,24 @@ def _claim(conn: sqlite3.Connection, path: str, origin: Origin) -> None:
     meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
     if "base_url" not in meta:
         salt = os.urandom(16)
-        conn.executemany(
-            "INSERT INTO meta (name, value) VALUES (?, ?)",
-            [
-                ("base_url", origin.base_url),
-                ("company_id", origin.company_id),
-                ("api_key_salt", salt.hex()),
-                ("api_key_hmac", _fingerprint(salt, origin.api_key)),
-            ],
-        )
+        recorded = [
+            ("base_url", origin.base_url),
+            ("key_name", origin.key_name),  # what api_key_hmac fingerprints
+            ("api_key_salt", salt.hex()),
+            ("api_key_hmac", _fingerprint(salt, origin.api_key)),
+        ]
+        if origin.company_id is not None:
+            recorded.append(("company_id", origin.company_id))
+        conn.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", recorded)
         return
     mismatches = []
     if meta["base_url"] != origin.base_url:
         mismatches.append(f"base URL {meta['base_url']} (this client: {origin.base_url})")
     if not hmac.compare_digest(meta["api_key_hmac"], _fingerprint(bytes.fromhex(meta["api_key_salt"]), origin.api_key)):
         mismatches.append(f"another {origin.key_name}")
-    if meta["company_id"] != origin.company_id:
-        mismatches.append(f"company id {meta['company_id']} (this client: {origin.company_id})")
+    company_id = meta.get("company_id") or None  # a Manager journal of an earlier version recorded ""
+    if company_id is not None and origin.company_id is not None and company_id != origin.company_id:
+        mismatches.append(f"company id {company_id} (this client: {origin.company_id})")
     if mismatches:
         raise JournalError(
             f"the journal {path} belongs to another service or account: it was written with "

@@ -25,9 +25,12 @@ class Origin:
 
     base_url: str
     api_key: str = attrs.field(repr=False)
-    company_id: str
+    company_id: str | None
+    """None where the key alone names the account (the Manager API's app id: the company id comes only with
+    the auth answer)."""
     key_name: str = "API key"
-    """What the API calls ``api_key`` (the Manager API: its app id), for a journal's mismatch message."""
+    """What the API calls ``api_key`` (the Manager API: its app id), recorded with its fingerprint and named in
+    a journal's mismatch message."""
 
 
 @attrs.frozen

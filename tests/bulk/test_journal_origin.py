@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -67,18 +68,27 @@ def test_the_cli_exits_2_and_sends_nothing(
     assert "belongs to another service or account" in capsys.readouterr().err
 
 
+def manager_rows(count: int) -> list[CustomerRegistration]:
+    return [
+        CustomerRegistration(country="GB", register_source=3, email=f"m{i}@example.com", password="pw")
+        for i in range(count)
+    ]
+
+
+async def register_over_manager(sb: Sandbox, rows: list[CustomerRegistration], journal: Path) -> int:
+    """Register ``rows`` with the sandbox's own app id; how many were registered."""
+    given = sb.manager_credentials
+    credentials = ManagerCredentials(given.app_id, given.app_secret)
+    async with AsyncManagerClient(credentials, given.base_url, trust_env=False) as client:
+        return (await client.customers.register_many(rows, accounts={1: "USDT"}, journal=journal)).registered
+
+
 async def test_a_manager_journal_names_another_app_id_in_the_manager_api_terms(tmp_path: Path) -> None:
     journal = tmp_path / "run.db"
-    rows = [
-        CustomerRegistration(country="GB", register_source=3, email=f"m{i}@example.com", password="pw")
-        for i in range(3)
-    ]
+    rows = manager_rows(3)
     async with Sandbox(rate_limit=FAST) as sb:
         given = sb.manager_credentials
-        async with AsyncManagerClient(
-            ManagerCredentials(given.app_id, given.app_secret), given.base_url, trust_env=False
-        ) as client:
-            assert (await client.customers.register_many(rows, accounts={1: "USDT"}, journal=journal)).registered == 3
+        assert await register_over_manager(sb, rows, journal) == 3
         other = ManagerCredentials("another-app-0002", given.app_secret)
         async with AsyncManagerClient(other, given.base_url, trust_env=False) as client:
             with pytest.raises(JournalError, match="belongs to another service or account") as caught:
@@ -86,3 +96,21 @@ async def test_a_manager_journal_names_another_app_id_in_the_manager_api_terms(t
     message = str(caught.value)
     assert "another app id" in message and "API key" not in message and "base URL" not in message
     assert given.app_id not in message and "another-app-0002" not in message
+
+
+async def test_a_manager_journal_records_the_app_id_it_checks_and_no_empty_company(tmp_path: Path) -> None:
+    journal = tmp_path / "run.db"
+    rows = manager_rows(4)
+    async with Sandbox(rate_limit=FAST) as sb:
+        assert await register_over_manager(sb, rows[:2], journal) == 2
+        with sqlite3.connect(journal) as conn:
+            meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+            # The app id names the white label (its company id comes only with the auth answer): what is recorded
+            # says so, and holds no company id that every Manager client would match.
+            assert meta["key_name"] == "app id" and "company_id" not in meta
+            assert sb.manager_credentials.app_id not in "".join(meta.values())
+            # a journal of an earlier version, which recorded company id "", still resumes
+            conn.execute("INSERT INTO meta (name, value) VALUES ('company_id', '')")
+        conn.close()
+        assert await register_over_manager(sb, rows, journal) == 4  # the first two resumed, not sent again
+        assert sb.stats()["manager_customers"] == 4

@@ -34,7 +34,7 @@ class ManagerBulkService:
         self._customers = customers
         self._accounts = accounts
         # The app id names the white label; its company id is only known after the auth call.
-        self.origin = Origin(session.base_url, scheme.credentials.app_id, "", key_name="app id")
+        self.origin = Origin(session.base_url, scheme.credentials.app_id, None, key_name="app id")
         # One more request per call than the retries allow: a renewal after an expired token repeats it once.
         self.pacing = pacing_of(session, REGISTER, session.max_retries + 2)
 
