@@ -55,8 +55,8 @@ class ServerClock:
     def observe(self, date_header: str | None, *, rejected: bool = False) -> None:
         """Learn from the ``Date`` of a valid envelope; ``rejected`` when it said our timestamp was wrong."""
         skew = _skew_ms(date_header)
-        if skew is None:
-            return
+        if skew is None or (not rejected and abs(skew - self._offset_ms) <= _SIGNIFICANT_SKEW_MS):
+            return  # the usual answer: nothing to learn, decided without taking the lock
         with self._lock:
             if rejected:
                 self._offset_ms = skew if abs(skew) > _SIGNIFICANT_SKEW_MS else 0

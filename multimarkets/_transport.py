@@ -287,7 +287,10 @@ class AsyncSession:
         group: str | None,
         attempt: int,
     ) -> Reply:
-        opened = await self._open()
+        connection = self._connection
+        opened = connection.opened
+        if opened is None or self._closed or connection.loop is not asyncio.get_running_loop():
+            opened = await self._open()  # first use, closed or another loop: it opens or raises
         limiter = self.limiter_of(biz_type)
         slot = await limiter.acquire(self.timeout)
         if self._closed or self._connection.closed:  # closed while this call waited for its slot

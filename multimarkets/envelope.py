@@ -159,7 +159,7 @@ def unwrap(
     if http_status == 407:  # only a proxy answers so (plain HTTP through it): the service never saw the request
         raise proxy_error(407, "Proxy Authentication Required", target=biz_type or "the service", trace=request_trace)
     parsed, undecodable = _decode(raw)
-    envelope = parsed if isinstance(parsed, Mapping) and "code" in parsed else None
+    envelope = parsed if isinstance(parsed, dict) and "code" in parsed else None
     trace = request_trace
     if envelope is not None:
         if isinstance(envelope.get("trace"), str) and envelope["trace"]:
