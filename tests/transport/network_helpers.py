@@ -19,7 +19,8 @@ from transport_helpers import RawRequest, ThreadServer, read_request
 from yarl import URL
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Copy what ``reader`` gives to ``writer`` until it ends, then close ``writer``."""
     try:
         while data := await reader.read(65536):
             writer.write(data)
@@ -35,7 +36,7 @@ async def splice(
     upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter],
 ) -> None:
     """Copy bytes both ways until either side closes."""
-    await asyncio.gather(_pump(client[0], upstream[1]), _pump(upstream[0], client[1]))
+    await asyncio.gather(pump(client[0], upstream[1]), pump(upstream[0], client[1]))
 
 
 @attrs.frozen

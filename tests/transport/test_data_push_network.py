@@ -1,12 +1,15 @@
 """The Data Push WebSocket takes the client's networking options: a TLS server verified against a CA file, an
 HTTPS proxy tunnel with credentials, and the trace hooks. A certificate that does not verify ends the stream at
-once (waiting cannot fix it)."""
+once (waiting cannot fix it), and leaving the stream closes its socket even while the server has not ended TLS."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -14,7 +17,7 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from network_helpers import Authority, ForwardProxy, TlsFront
+from network_helpers import Authority, ForwardProxy, TlsFront, pump
 
 from multimarkets import AsyncManagerClient, CertificateError, ManagerClient, ManagerCredentials
 from multimarkets.manager.push import DataPushEvent
@@ -38,6 +41,23 @@ class CountingTlsFront(TlsFront):
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         await super().handle(reader, writer)
+
+
+class SlowToEndTls(TlsFront):
+    """A TLS front that, once it has passed the service's WebSocket close frame on, reads nothing more from the
+    client and never ends the TLS session itself: the client's close_notify stays unanswered, as it does for a
+    while from a distant server."""
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await self.connect("127.0.0.1", self._upstream_port)
+        to_service = asyncio.ensure_future(pump(reader, up_writer))
+        while data := await up_reader.read(65536):
+            if data[:1] == b"\x88":  # an unmasked close frame: the service's, answering the client's
+                writer.transport.pause_reading()
+            writer.write(data)
+            await writer.drain()
+        with contextlib.suppress(asyncio.CancelledError):
+            await to_service  # until stop(), which cancels it: the client's end stays open till then
 
 
 @pytest.fixture
@@ -121,3 +141,15 @@ def test_a_certificate_that_does_not_verify_ends_the_stream_at_once(sandbox: San
     assert "certificate" in str(caught.value) and not caught.value.maybe_processed
     assert caught.value.attempts == 1, "the auth call is not repeated either"
     assert sandbox.stats()["push_connections"] == 0
+
+
+def test_closing_leaves_no_socket_for_the_garbage_collector(sandbox: Sandbox, authority: Authority) -> None:
+    front = SlowToEndTls(authority.server_context, sandbox.port)
+    try:
+        assert first_event(sandbox, f"{front.url}/openapi-b", ssl=authority.ca_file).event_type == "kyc"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            gc.collect()
+    finally:
+        front.stop()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
