@@ -50,7 +50,12 @@ class _Run:
         self._options = options
         self._reconcile = options.reconcile
         self._machine = RowMachine(
-            service, journal, self._emit, reconcile=options.reconcile, row_retries=options.row_retries
+            service,
+            journal,
+            self._emit,
+            reconcile=options.reconcile,
+            row_retries=options.row_retries,
+            watched=emit is not None,
         )
         self._counts = dict.fromkeys(RowOutcome, 0)
         self._probably_ours = 0
@@ -102,6 +107,7 @@ class _Run:
                 tasks.start_soon(self._guarded, self._worker(works, taking), tasks.cancel_scope)
         if self._failure is not None:
             return
+        await self._journal.durable()  # the rows settled last, when nobody waited for them one by one
         if self._reconcile and self._machine.stopped_by is None:
             await self._reconcile_pass()
         finish = self._reconcile and self._machine.stopped_by is None

@@ -87,6 +87,7 @@ class RunJournal(Protocol):
     def sending(self, row: PreparedRow, attempts: int, ambiguous: bool) -> None: ...
     def registered(self, position: int, customer_no: str) -> None: ...
     async def durable(self) -> None: ...
+    def note(self, *rows: StoredRow) -> None: ...
     async def record(self, *rows: StoredRow) -> None: ...
     def start_call(self, requests: int) -> str: ...
     async def note_retry(self, key: str) -> None: ...
@@ -250,13 +251,17 @@ class Journal:
         """Note that the call noted by :meth:`sending` registered the row at ``position`` as ``customer_no``."""
         self._notes.append((REGISTERED, (customer_no, position)))
 
-    async def record(self, *rows: StoredRow) -> None:
-        """Write the rows' states and return once they are committed.
+    def note(self, *rows: StoredRow) -> None:
+        """Note the rows' states, committed with the next commit.
 
         Rows are written as given: the engine carries a row's ``ambiguous`` flag forward from what it read back,
         and clears it only when the reconcile pass shows another row of the input registered the customer.
         """
         self._notes.extend((UPSERT, row_values(row)) for row in rows)
+
+    async def record(self, *rows: StoredRow) -> None:
+        """:meth:`note` the rows' states and return once they are committed."""
+        self.note(*rows)
         await self.durable()
 
     def start_call(self, requests: int) -> str:

@@ -35,6 +35,10 @@ class MemoryJournal:
     async def durable(self) -> None:
         """Everything is kept at once."""
 
+    def note(self, *rows: StoredRow) -> None:
+        """Keep the rows' states."""
+        self._rows.write(rows)
+
     async def record(self, *rows: StoredRow) -> None:
         """Keep the rows' states."""
         self._rows.write(rows)

@@ -36,10 +36,14 @@ class RowMachine:
         *,
         reconcile: bool,
         row_retries: int,
+        watched: bool,
     ) -> None:
         self._service = service
         self._journal = journal
         self._emit = emit
+        self._watched = watched
+        """Each row's result is read as it settles, so its record must be durable first; otherwise only the
+        counts are, at the end (every call still waits for everything noted before it)."""
         self._reconcile = reconcile
         self._row_retries = row_retries
         self.turns = Turns()
@@ -147,7 +151,8 @@ class RowMachine:
                 return
             # Only the state and the customer number change from the record made before the call.
             journal.registered(row.position, customer_no)
-            await journal.durable()
+            if self._watched:
+                await journal.durable()
             await self._emit(_stored(row, RowOutcome.REGISTERED, attempts, ambiguous, customer_no=customer_no))
             return
 
@@ -182,7 +187,10 @@ class RowMachine:
             pending=pending,
             trace=trace,
         )
-        await self._journal.record(settled)
+        if self._watched:
+            await self._journal.record(settled)
+        else:
+            self._journal.note(settled)
         if not pending:
             await self._emit(settled)
 
