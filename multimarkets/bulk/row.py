@@ -70,7 +70,7 @@ class RowMachine:
                 error = row.error
                 assert error is not None  # a prepared row has either its request or its error
                 await self._settle(
-                    row, attempts, ambiguous, RowOutcome.INVALID, code=error.field, message=error.message
+                    _stored(row, RowOutcome.INVALID, attempts, ambiguous, code=error.field, message=error.message)
                 )
             elif self.stopped_by is not None:
                 await self._not_attempted(row, attempts, ambiguous, self.stopped_by)
@@ -102,14 +102,16 @@ class RowMachine:
             except CustomerExistsError as exc:
                 ambiguous = ambiguous or exc.after_ambiguous
                 await self._settle(
-                    row,
-                    attempts,
-                    ambiguous,
-                    RowOutcome.ALREADY_EXISTS,
-                    code=exc.code,
-                    message=PROBABLY_OURS if ambiguous else exc.message,
-                    pending=self._reconcile,
-                    trace=exc.trace,
+                    _stored(
+                        row,
+                        RowOutcome.ALREADY_EXISTS,
+                        attempts,
+                        ambiguous,
+                        code=exc.code,
+                        message=PROBABLY_OURS if ambiguous else exc.message,
+                        pending=self._reconcile,
+                        trace=exc.trace,
+                    )
                 )
                 return
             except FATAL_ERRORS as exc:
@@ -121,13 +123,15 @@ class RowMachine:
             except MultiMarketsError as exc:
                 if is_final(exc):
                     await self._settle(
-                        row,
-                        attempts,
-                        ambiguous,
-                        RowOutcome.FAILED,
-                        code=code_of(exc),
-                        message=message_of(exc),
-                        trace=trace_of(exc),
+                        _stored(
+                            row,
+                            RowOutcome.FAILED,
+                            attempts,
+                            ambiguous,
+                            code=code_of(exc),
+                            message=message_of(exc),
+                            trace=trace_of(exc),
+                        )
                     )
                     return
                 ambiguous = ambiguous or was_lost(exc)
@@ -137,16 +141,18 @@ class RowMachine:
                     await anyio.sleep(self._service.pacing.backoff(retries))
                     continue
                 await self._settle(
-                    row,
-                    attempts,
-                    ambiguous,
-                    RowOutcome.FAILED,
-                    code=code_of(exc),
-                    message=f"gave up after {retries + 1} calls: {message_of(exc)}",
-                    retryable=True,
-                    # Whether a lost attempt registered it is settled by the reconcile pass.
-                    pending=ambiguous and self._reconcile,
-                    trace=trace_of(exc),
+                    _stored(
+                        row,
+                        RowOutcome.FAILED,
+                        attempts,
+                        ambiguous,
+                        code=code_of(exc),
+                        message=f"gave up after {retries + 1} calls: {message_of(exc)}",
+                        retryable=True,
+                        # Whether a lost attempt registered it is settled by the reconcile pass.
+                        pending=ambiguous and self._reconcile,
+                        trace=trace_of(exc),
+                    )
                 )
                 return
             # Only the state and the customer number change from the record made before the call.
@@ -160,38 +166,24 @@ class RowMachine:
         sent = "maybe sent (an answer was lost)" if ambiguous else "not sent"
         message = f"{sent}: the run stopped on {type(exc).__name__}: {message_of(exc)}"
         await self._settle(
-            row, attempts, ambiguous, RowOutcome.NOT_ATTEMPTED, code=code_of(exc), message=message, trace=trace_of(exc)
+            _stored(
+                row,
+                RowOutcome.NOT_ATTEMPTED,
+                attempts,
+                ambiguous,
+                code=code_of(exc),
+                message=message,
+                trace=trace_of(exc),
+            )
         )
 
-    async def _settle(
-        self,
-        row: PreparedRow,
-        attempts: int,
-        ambiguous: bool,
-        outcome: RowOutcome,
-        *,
-        code: str | None = None,
-        message: str | None = None,
-        retryable: bool = False,
-        pending: bool = False,
-        trace: str | None = None,
-    ) -> None:
-        settled = _stored(
-            row,
-            outcome,
-            attempts,
-            ambiguous,
-            code=code,
-            message=message,
-            retryable=retryable,
-            pending=pending,
-            trace=trace,
-        )
+    async def _settle(self, settled: StoredRow) -> None:
+        """Journal ``settled`` and, unless it waits for the reconcile pass, report it."""
         if self._watched:
             await self._journal.record(settled)
         else:
             self._journal.note(settled)
-        if not pending:
+        if not settled.pending:
             await self._emit(settled)
 
 
