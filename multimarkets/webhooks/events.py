@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeAlias
 
@@ -20,6 +21,8 @@ from ..models.enums import MessageType, OrderStatus
 from ..models.trading import OrderRef, _Execution
 from ..signing import canonical_body
 from ._headers import header
+
+logger = logging.getLogger("multimarkets.webhooks")
 
 __all__ = [
     "Event",
@@ -127,10 +130,17 @@ def _key(*parts: str | int | None) -> str:
     return json.dumps(texts, separators=(",", ":"), ensure_ascii=False)
 
 
+def _absent(literal: str) -> None:
+    # NaN and Infinity are not JSON (answers refuse them, Data Push reads them as null): the field holding one is
+    # absent, as a misfit reads. Decoded as a float, it became "inf" in a text field and NaN in an amount's raw.
+    logger.warning("a notification holds %s, which is not JSON; the field is read as absent", literal)
+
+
 def load_body(body: bytes | str, *, trace: str | None = None) -> dict[str, Any]:
-    """The callback body as a JSON object; anything else raises :class:`WebhookFormatError`."""
+    """The callback body as a JSON object; anything else raises :class:`WebhookFormatError`. A ``NaN`` or
+    ``Infinity`` literal reads as null (logged)."""
     try:
-        payload = json.loads(body)
+        payload = json.loads(body, parse_constant=_absent)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than any notification
         raise WebhookFormatError("notification body is not JSON", trace=trace) from None
     if not isinstance(payload, dict):
@@ -145,7 +155,7 @@ def _content_of(payload: Mapping[str, Any], category: str, trace: str | None) ->
     if not isinstance(content, str):
         raise WebhookFormatError("notification has no content (string or object)", trace=trace)
     try:
-        parsed = json.loads(content)
+        parsed = json.loads(content, parse_constant=_absent)
     except (ValueError, RecursionError):
         parsed = None
     if isinstance(parsed, dict):

@@ -168,3 +168,18 @@ def test_decimals_are_exact(value: Decimal) -> None:
     assert isinstance(event, OrderExecReport)
     assert event.execute_price is not None and event.commission is not None
     assert str(event.execute_price) == str(value) and str(event.commission) == str(value)
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["content object", "content as JSON text"])
+def test_nan_and_infinity_literals_read_as_absent_not_as_floats(nested: bool) -> None:
+    # Not JSON, as in answers and Data Push messages: a number field gets no NaN to compute with, and a text
+    # field no "inf" made from a float.
+    content = (
+        json.dumps(exec_report(executePrice="@P", tradeId="@T")).replace('"@P"', "NaN").replace('"@T"', "Infinity")
+    )
+    inner = json.dumps(content) if nested else content
+    body = ('{"msgType":"trade","content":' + inner + "}").encode()
+    event = parse_notification(body)
+    assert isinstance(event, OrderExecReport)
+    assert event.execute_price is None and event.trade_id is None
+    assert event.execute_num == Decimal("0.00100000")  # the rest of the event is kept
