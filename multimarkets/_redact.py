@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["MARKER", "SECRET_FIELDS", "SECRET_HEADERS", "redact_error", "secret_values"]
+__all__ = ["MARKER", "SECRET_FIELDS", "SECRET_HEADERS", "redact_error", "secret_values", "without_password"]
 
 MARKER = "<redacted>"
 """What a secret value is replaced with."""
@@ -90,3 +90,10 @@ def redact_error(error: BaseException, secrets: Iterable[str]) -> None:
     for name, value in list(vars(error).items()):
         if isinstance(value, str):
             setattr(error, name, _clean(value, spellings, excerpt=name == "body_excerpt"))
+
+
+def without_password(url: str) -> str:
+    """``url`` with its credentials (``user:password@``), if any, shown as ``***@``: for reprs and errors."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    return f"{scheme}{sep}***@{host}" if at and credentials else url

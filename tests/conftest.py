@@ -5,11 +5,7 @@ A directory or module that needs other options overrides ``sandbox_options`` or 
 from __future__ import annotations
 
 import base64
-import os
-import shutil
 import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +13,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from redis_process import RedisProcess, run_redis
 
 from multimarkets import AsyncBridgeClient, Credentials, RateLimit
 from multimarkets.sandbox import Sandbox
@@ -87,33 +84,16 @@ def credentials() -> Credentials:
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[str]:
-    """A real ``redis-server`` on a free loopback port for the whole session (``.ci/run`` installs it); its URL."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is missing: .ci/run installs it with apt-get")
-        pytest.skip("redis-server is not installed (apt-get install redis-server, as .ci/run does)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    options = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    server = subprocess.Popen([binary, *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while True:  # until it accepts connections
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
-                    conn.sendall(b"PING\r\n")
-                    if conn.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    """A real ``redis-server`` on a free loopback port for the whole session; its URL."""
+    with run_redis() as server:
+        yield server.url
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisProcess]:
+    """A ``redis-server`` of this test alone, with a password, for tests that pause or kill it."""
+    with run_redis(password="s3cret-redis-pw") as server:
+        yield server
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from .._redact import without_password
 from ..config import RateLimit
 from ..errors import ConfigurationError
 from .base import SERVICE_WINDOW, LimitStoreError, Verdict
@@ -74,7 +75,11 @@ return tostring(until_ - now)
 
 
 class RedisLimitStore:
-    """Window and ban state in the Redis server at ``url`` (``redis://``, ``rediss://`` or ``unix://``)."""
+    """Window and ban state in the Redis server at ``url`` (``redis://``, ``rediss://`` or ``unix://``).
+
+    Redis Cluster is not supported: the store talks to the one server of ``url``, and each script touches two
+    keys of an API key (``...:slots`` and ``...:state``) that a cluster may place on different nodes.
+    """
 
     def __init__(self, url: str) -> None:
         try:
@@ -85,7 +90,7 @@ class RedisLimitStore:
         self._client: Any = None
 
     def __repr__(self) -> str:
-        return f"RedisLimitStore({_without_password(self._url)!r})"
+        return f"RedisLimitStore({without_password(self._url)!r})"
 
     def _redis(self) -> Any:
         # Made on first use, in the event loop of the client that owns this store (one per client).
@@ -103,7 +108,7 @@ class RedisLimitStore:
         try:
             return await self._redis().eval(script, len(keys), *keys, *args)
         except (redis.exceptions.RedisError, OSError, asyncio.TimeoutError) as exc:
-            raise LimitStoreError(f"limit store {_without_password(self._url)} failed: {exc}") from None
+            raise LimitStoreError(f"limit store {without_password(self._url)} failed: {exc}") from None
 
     async def acquire(self, key: str, slot: str, limit: RateLimit | None, lease: float) -> Verdict:
         """Take ``slot`` in one script unless the limit, a pause or a ban says otherwise."""
@@ -145,9 +150,3 @@ class RedisLimitStore:
 
 def _keys(key: str) -> list[str]:
     return [f"{_PREFIX}{key}:slots", f"{_PREFIX}{key}:state"]
-
-
-def _without_password(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    return f"{scheme}{sep}***@{host}" if at and credentials else url

@@ -14,7 +14,7 @@ Other frameworks: :class:`WebhookReceiver` ``.handle(body, headers)`` returns ``
 """
 
 from .aiohttp_support import aiohttp_handler, receiver_handler
-from .dedup import Claim, DedupStore, MemoryDedupStore
+from .dedup import Claim, DedupStore, DedupStoreError, MemoryDedupStore
 from .dedup_redis import RedisDedupStore
 from .dedup_sqlite import SqliteDedupStore
 from .events import (
@@ -35,6 +35,7 @@ __all__ = [
     "REQUIRED_HEADERS",
     "Claim",
     "DedupStore",
+    "DedupStoreError",
     "Event",
     "EventHandler",
     "MemoryDedupStore",

@@ -7,15 +7,21 @@ import threading
 from collections import OrderedDict
 from typing import Protocol, runtime_checkable
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, MultiMarketsError
 
-__all__ = ["DEFAULT_CLAIM_TTL", "DEFAULT_RETENTION", "Claim", "DedupStore", "MemoryDedupStore"]
+__all__ = ["DEFAULT_CLAIM_TTL", "DEFAULT_RETENTION", "Claim", "DedupStore", "DedupStoreError", "MemoryDedupStore"]
 
 DEFAULT_CLAIM_TTL = 300.0
 """Seconds after which a shared store forgets a claim never completed nor released (its process died)."""
 
 DEFAULT_RETENTION = 7 * 24 * 3600.0
 """Seconds a shared store remembers a handled event (the service stops retrying long before)."""
+
+
+class DedupStoreError(MultiMarketsError):
+    """A :class:`DedupStore` could not answer: its backend is down, unreachable, locked or too slow. The shared
+    stores raise it in place of their backend's error (whose text it carries, never a password); a custom store
+    raises it for the same reasons."""
 
 
 class Claim(enum.Enum):
@@ -33,7 +39,15 @@ class Claim(enum.Enum):
 class DedupStore(Protocol):
     """Where handled event keys are kept. Swap the in-memory default for a shared one
     (:class:`~multimarkets.webhooks.SqliteDedupStore`, :class:`~multimarkets.webhooks.RedisDedupStore`) when
-    several processes receive notifications; ``claim`` must then be atomic (e.g. ``SET key NX``)."""
+    several processes receive notifications; ``claim`` must then be atomic (e.g. ``SET key NX``).
+
+    A store whose backend fails raises :class:`DedupStoreError` (any other exception is a bug and propagates).
+    The receiver then answers: from ``claim``, 503 ``GGATEWAY_CODE_012``, so that the service delivers again
+    later; from ``complete``, the acknowledgement all the same (the event was handled; the claim stays until it
+    expires, and a redelivery after that runs ``on_event`` again); from ``release``, the refusal it was sending
+    (the claim stays until it expires, redeliveries meanwhile answer 409). Each is logged with the trace.
+    The receiver's ``handle`` calls the store in a worker thread (all but :class:`MemoryDedupStore`, which never
+    waits), so a blocking store does not stall the event loop; ``handle_sync`` calls it in the request's thread."""
 
     def claim(self, key: str) -> Claim:
         """Atomically claim ``key`` for handling; :attr:`Claim.NEW` makes the caller its owner."""

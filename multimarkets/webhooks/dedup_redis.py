@@ -4,12 +4,19 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from .._redact import without_password
 from ..errors import ConfigurationError
-from .dedup import DEFAULT_CLAIM_TTL, DEFAULT_RETENTION, Claim
+from .dedup import DEFAULT_CLAIM_TTL, DEFAULT_RETENTION, Claim, DedupStoreError
+
+_T = TypeVar("_T")
 
 __all__ = ["RedisDedupStore"]
+
+SOCKET_TIMEOUT_SECONDS = 5.0
+"""How long one Redis command (or connecting) may take before it counts as a store failure."""
 
 _PREFIX = "multimarkets:dedup:"
 
@@ -27,7 +34,12 @@ return 0
 
 class RedisDedupStore:
     """Handled event keys in the Redis server at ``url``; same ``claim_ttl`` and ``retention`` as
-    :class:`~multimarkets.webhooks.SqliteDedupStore`."""
+    :class:`~multimarkets.webhooks.SqliteDedupStore`.
+
+    A command the server does not answer within 5 s (``SOCKET_TIMEOUT_SECONDS``), a refused connection or a
+    Redis error raises :class:`~multimarkets.webhooks.DedupStoreError`. Redis Cluster is not supported: the store
+    talks to the one server of ``url`` (a cluster node answers ``MOVED`` for the keys it does not hold).
+    """
 
     def __init__(self, url: str, *, claim_ttl: float = DEFAULT_CLAIM_TTL, retention: float = DEFAULT_RETENTION) -> None:
         try:
@@ -36,27 +48,38 @@ class RedisDedupStore:
             raise ConfigurationError("RedisDedupStore needs `pip install multimarkets[redis]`") from None
         if claim_ttl <= 0 or retention <= 0:
             raise ConfigurationError("claim_ttl and retention must be positive numbers of seconds")
+        self._url = url
         self._claim_ms = int(claim_ttl * 1000)
         self._retention_ms = int(retention * 1000)
-        self._redis: Any = redis.Redis.from_url(url, socket_timeout=5.0, socket_connect_timeout=5.0)
+        self._redis: Any = redis.Redis.from_url(
+            url, socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS
+        )
 
     def __repr__(self) -> str:
-        return "RedisDedupStore()"
+        return f"RedisDedupStore({without_password(self._url)!r})"
+
+    def _call(self, command: Callable[[], _T]) -> _T:
+        import redis
+
+        try:
+            return command()
+        except (redis.RedisError, OSError) as exc:
+            raise DedupStoreError(f"{self!r} failed: {exc}") from None
 
     def claim(self, key: str) -> Claim:
         """Claim ``key`` for handling unless it was handled or is being handled (on any host)."""
-        state = self._redis.eval(_CLAIM, 1, _redis_key(key), self._claim_ms)
+        state = self._call(lambda: self._redis.eval(_CLAIM, 1, _redis_key(key), self._claim_ms))
         if state == b"new":
             return Claim.NEW
         return Claim.DUPLICATE if state == b"done" else Claim.IN_PROGRESS
 
     def complete(self, key: str) -> None:
         """Mark a claimed key as handled."""
-        self._redis.set(_redis_key(key), "done", px=self._retention_ms)
+        self._call(lambda: self._redis.set(_redis_key(key), "done", px=self._retention_ms))
 
     def release(self, key: str) -> None:
         """Give up a claim, so that a redelivery is handled again."""
-        self._redis.eval(_RELEASE, 1, _redis_key(key))
+        self._call(lambda: self._redis.eval(_RELEASE, 1, _redis_key(key)))
 
     def close(self) -> None:
         """Close the connections."""

@@ -10,11 +10,15 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ..errors import ConfigurationError
-from .dedup import DEFAULT_CLAIM_TTL, DEFAULT_RETENTION, Claim
+from .dedup import DEFAULT_CLAIM_TTL, DEFAULT_RETENTION, Claim, DedupStoreError
 
 __all__ = ["SqliteDedupStore"]
 
 _T = TypeVar("_T")
+
+BUSY_TIMEOUT_SECONDS = 2.0
+"""How long one operation waits for another process's transaction before it counts as a store failure: a claim
+is a few rows, so a longer wait means a stuck writer, and the service would stop waiting for the answer."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dedup (key TEXT PRIMARY KEY, done INTEGER NOT NULL, until REAL NOT NULL);
@@ -26,7 +30,8 @@ class SqliteDedupStore:
     """Handled event keys in the SQLite file ``path`` (mode 0600), each claim one write transaction.
 
     A claim never completed nor released (its process died) expires after ``claim_ttl`` seconds; handled keys
-    are remembered for ``retention`` seconds.
+    are remembered for ``retention`` seconds. A file locked for 2 s (``BUSY_TIMEOUT_SECONDS``), unwritable
+    or broken raises :class:`~multimarkets.webhooks.DedupStoreError`.
     """
 
     def __init__(
@@ -43,7 +48,9 @@ class SqliteDedupStore:
         self._retention = retention
         self._lock = threading.Lock()
         os.close(os.open(self._path, os.O_CREAT | os.O_RDWR, 0o600))
-        self._db = sqlite3.connect(self._path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        self._db = sqlite3.connect(
+            self._path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
 
@@ -52,13 +59,17 @@ class SqliteDedupStore:
 
     def _write(self, operation: Callable[[sqlite3.Connection, float], _T]) -> _T:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                result = operation(self._db, time.time())
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = operation(self._db, time.time())
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:  # a failed COMMIT leaves it open, and every later BEGIN would fail
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise DedupStoreError(f"{self!r} failed: {exc}") from None
             return result
 
     def claim(self, key: str) -> Claim:

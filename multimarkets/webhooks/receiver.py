@@ -6,18 +6,19 @@ it returns. The aiohttp integration (:mod:`multimarkets.webhooks.aiohttp_support
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
+import anyio
+import anyio.to_thread
 import attrs
 
 from ..errors import ConfigurationError, WebhookError, WebhookFormatError
 from ._headers import header
-from .dedup import Claim, DedupStore, MemoryDedupStore
+from .dedup import Claim, DedupStore, DedupStoreError, MemoryDedupStore
 from .events import Event, event_from_payload, load_body
 from .replies import WebhookResponse, acknowledge, refuse
 from .verify import DEFAULT_TOLERANCE, Verifier, verify_notification
@@ -25,6 +26,8 @@ from .verify import DEFAULT_TOLERANCE, Verifier, verify_notification
 __all__ = ["DEFAULT_MAX_BODY", "EventHandler", "WebhookReceiver"]
 
 logger = logging.getLogger("multimarkets.webhooks")
+
+_T = TypeVar("_T")
 
 EventHandler = Callable[[Event], Awaitable[None] | None]
 """``on_event(event)``: a plain function or a coroutine function."""
@@ -34,6 +37,7 @@ DEFAULT_MAX_BODY = 256 * 1024
 
 _IN_PROGRESS_CODE = "IN_PROGRESS"
 _HANDLER_FAILED_CODE = "G500"
+_STORE_FAILED_CODE = "GGATEWAY_CODE_012"  # reference §5.2: "Downstream service is unavailable"
 
 
 class WebhookReceiver:
@@ -47,8 +51,9 @@ class WebhookReceiver:
     A body over ``max_body`` bytes is refused before it is parsed.
 
     Answers: 200 + acknowledgement when handled or a duplicate; 400 malformed, oversized or absurd body; 401 bad
-    signature or timestamp; 409 the same event is being handled right now; 500 ``on_event`` raised (the service
-    retries).
+    signature or timestamp; 409 the same event is being handled right now; 500 ``on_event`` raised; 503 the dedup
+    store failed (:class:`~multimarkets.webhooks.DedupStoreError`). The service delivers again after 409, 500
+    and 503.
     """
 
     def __init__(
@@ -117,37 +122,54 @@ class WebhookReceiver:
             raise WebhookFormatError("notification content is nested too deeply", trace=trace) from None
 
     async def handle(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
-        """Handle one delivery (``on_event`` may be sync or async) and return the answer to send."""
-        with self._delivery(body, headers) as run:
-            if run.event is not None:
-                result = self._on_event(run.event)
-                if inspect.isawaitable(result):
-                    await result
-        return run.answer
+        """Handle one delivery (``on_event`` may be sync or async) and return the answer to send.
+
+        ``on_event`` runs on the event loop; checking the delivery and the dedup store's calls run in a worker
+        thread (except with the in-memory store, which never waits), so that a store waiting on its backend (a
+        Redis that does not answer) holds up this delivery only.
+        """
+        claimed = await self._off_loop(self._claim, body, headers)
+        if isinstance(claimed, WebhookResponse):
+            return claimed
+        try:
+            result = self._on_event(claimed.event)
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:
+            return await self._off_loop(self._failed, claimed, exc)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._off_loop(self._release, claimed)
+            raise
+        return await self._off_loop(self._handled, claimed)
+
+    async def _off_loop(self, function: Callable[..., _T], *args: object) -> _T:
+        """``function(*args)``, which calls the store: in a worker thread, unless the store never waits."""
+        if type(self._dedup) is MemoryDedupStore:
+            return function(*args)  # a thread would only add two wake-ups per call
+        return await anyio.to_thread.run_sync(function, *args)
 
     def handle_sync(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """Like :meth:`handle`, for synchronous frameworks (Flask, Django); ``on_event`` must be a plain function."""
         if inspect.iscoroutinefunction(self._on_event):
             raise ConfigurationError("on_event is asynchronous: call `await receiver.handle(...)` instead")
-        with self._delivery(body, headers) as run:
-            if run.event is not None and inspect.isawaitable(result := self._on_event(run.event)):
+        claimed = self._claim(body, headers)
+        if isinstance(claimed, WebhookResponse):
+            return claimed
+        try:
+            if inspect.isawaitable(result := self._on_event(claimed.event)):
                 if inspect.iscoroutine(result):
                     result.close()
                 raise TypeError("on_event returned an awaitable to handle_sync")
-        return run.answer
-
-    @contextlib.contextmanager
-    def _delivery(self, body: bytes, headers: Mapping[str, str]) -> Iterator[_Run]:
-        """Around one delivery: ``run.event`` is the event to hand to ``on_event`` (None when the answer is
-        already known: refused or a duplicate); ``run.answer`` is the answer once the block is left."""
-        claimed = self._claim(body, headers)
-        if isinstance(claimed, WebhookResponse):
-            yield _Run(response=claimed)
-            return
-        with self._running(claimed) as run:
-            yield run
+        except Exception as exc:
+            return self._failed(claimed, exc)
+        except BaseException:
+            self._release(claimed)
+            raise
+        return self._handled(claimed)
 
     def _claim(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse | _Claimed:
+        """The answer when it is known before ``on_event`` (refused, a duplicate), else the claimed event."""
         started = time.monotonic()
         trace = header(headers, "trace")
         try:
@@ -156,7 +178,14 @@ class WebhookReceiver:
             logger.warning("rejected notification (%s): %s", type(exc).__name__, exc)
             return refuse(exc.http_status, exc.code, exc.message, trace, tm=_elapsed_ms(started))
         key = event.identity
-        claim = self._dedup.claim(key)
+        try:
+            claim = self._dedup.claim(key)
+        except DedupStoreError as exc:
+            logger.error(
+                "%s %s refused with 503, the dedup store failed (trace=%s): %s", event.msg_type, key, trace, exc
+            )
+            message = "the receiver cannot check for duplicates now; retry later"
+            return refuse(503, _STORE_FAILED_CODE, message, trace, tm=_elapsed_ms(started))
         if claim is Claim.DUPLICATE:
             logger.info("duplicate %s %s acknowledged without handling (trace=%s)", event.msg_type, key, trace)
             return acknowledge(trace, tm=_elapsed_ms(started))
@@ -165,24 +194,42 @@ class WebhookReceiver:
             return refuse(409, _IN_PROGRESS_CODE, message, trace, tm=_elapsed_ms(started))
         return _Claimed(event, key, trace, started)
 
-    @contextlib.contextmanager
-    def _running(self, claimed: _Claimed) -> Iterator[_Run]:
-        """Around one call of ``on_event``: record the event as handled, or give the claim up when it raised."""
-        run = _Run(event=claimed.event)
-        elapsed = functools.partial(_elapsed_ms, claimed.started)
+    def _handled(self, claimed: _Claimed) -> WebhookResponse:
+        """``on_event`` returned: record the event as handled, and acknowledge it even if that fails."""
         try:
-            yield run
-        except Exception:
+            self._dedup.complete(claimed.key)
+        except DedupStoreError as exc:
+            logger.error(
+                "%s %s was handled but not recorded, the dedup store failed; a redelivery after its claim expires "
+                "runs on_event again (trace=%s): %s",
+                claimed.event.msg_type,
+                claimed.key,
+                claimed.trace,
+                exc,
+            )
+        return acknowledge(claimed.trace, tm=_elapsed_ms(claimed.started))
+
+    def _failed(self, claimed: _Claimed, exc: Exception) -> WebhookResponse:
+        """``on_event`` raised ``exc``: give the claim up and refuse, so that the service delivers it again."""
+        self._release(claimed)
+        logger.error(
+            "on_event failed for %s %s (trace=%s)", claimed.event.msg_type, claimed.key, claimed.trace, exc_info=exc
+        )
+        message = "the receiver failed to handle the event"
+        return refuse(500, _HANDLER_FAILED_CODE, message, claimed.trace, tm=_elapsed_ms(claimed.started))
+
+    def _release(self, claimed: _Claimed) -> None:
+        try:
             self._dedup.release(claimed.key)
-            logger.exception("on_event failed for %s %s (trace=%s)", claimed.event.msg_type, claimed.key, claimed.trace)
-            message = "the receiver failed to handle the event"
-            run.response = refuse(500, _HANDLER_FAILED_CODE, message, claimed.trace, tm=elapsed())
-            return
-        except BaseException:
-            self._dedup.release(claimed.key)
-            raise
-        self._dedup.complete(claimed.key)
-        run.response = acknowledge(claimed.trace, tm=elapsed())
+        except DedupStoreError as exc:
+            logger.error(
+                "%s %s could not be released, the dedup store failed; redeliveries answer 409 until its claim "
+                "expires (trace=%s): %s",
+                claimed.event.msg_type,
+                claimed.key,
+                claimed.trace,
+                exc,
+            )
 
 
 @attrs.frozen
@@ -191,17 +238,6 @@ class _Claimed:
     key: str
     trace: str | None
     started: float
-
-
-@attrs.define
-class _Run:
-    event: Event | None = None
-    response: WebhookResponse | None = None
-
-    @property
-    def answer(self) -> WebhookResponse:
-        assert self.response is not None  # set on every way out of _running that does not raise
-        return self.response
 
 
 def _takes_raw_body(verifier: object) -> bool:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 import anyio
 import pytest
 from aiohttp import web
-from webhook_samples import MakeDelivery, exec_report, wrap
+from webhook_samples import MakeDelivery, exec_report, serving, wrap
 
 from multimarkets import ConfigurationError
 from multimarkets.signing import RsaSha1Verifier
@@ -213,19 +211,6 @@ def test_memory_store_is_bounded() -> None:
     assert store.claim("a") is Claim.NEW
     with pytest.raises(ConfigurationError):
         MemoryDedupStore(max_size=0)
-
-
-@asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}/notification"
-    finally:
-        await runner.cleanup()
 
 
 @pytest.mark.anyio

@@ -1,10 +1,13 @@
-"""Sample notification contents shared by the webhook tests."""
+"""Sample notification contents shared by the webhook tests, and an aiohttp app served on loopback."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
+
+from aiohttp import web
 
 MakeDelivery = Callable[..., tuple[bytes, dict[str, str]]]
 """The ``deliver`` fixture: ``deliver(payload, **forgeries) -> (body, headers)``."""
@@ -40,3 +43,17 @@ def wrap(content: Mapping[str, Any] | str, category: str = "trade") -> dict[str,
     """The callback body: content as JSON text, as the sandbox sends it."""
     text = content if isinstance(content, str) else json.dumps(content, separators=(",", ":"))
     return {"msgType": category, "content": text}
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve ``app`` on a free loopback port; the URL of its ``/notification`` route."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}/notification"
+    finally:
+        await runner.cleanup()

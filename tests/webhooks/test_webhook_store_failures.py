@@ -1,0 +1,244 @@
+"""A dedup store whose backend fails: a real Redis killed or frozen mid-test, a real SQLite file locked by another
+connection. What the service sees (status, code, trace) and the one log line that says why."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import anyio.to_thread
+import pytest
+from aiohttp import web
+from redis_process import RedisProcess
+from webhook_samples import MakeDelivery, exec_report, serving, wrap
+
+from multimarkets.signing import RsaSha1Verifier
+from multimarkets.webhooks import (
+    Claim,
+    DedupStore,
+    DedupStoreError,
+    Event,
+    OrderExecReport,
+    RedisDedupStore,
+    SqliteDedupStore,
+    WebhookReceiver,
+    aiohttp_handler,
+)
+
+TRACE = "t-store-trace-1"
+
+
+@pytest.fixture
+def redis_store(own_redis: RedisProcess) -> Iterator[RedisDedupStore]:
+    store = RedisDedupStore(own_redis.url)
+    yield store
+    store.close()
+
+
+def trade_ids(received: list[Event]) -> list[str]:
+    return [event.trade_id for event in received if isinstance(event, OrderExecReport)]
+
+
+def store_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "multimarkets.webhooks" and "dedup store failed" in r.message]
+
+
+async def post(http: aiohttp.ClientSession, url: str, delivery: tuple[bytes, dict[str, str]]) -> tuple[int, Any, str]:
+    """What the service sees: the status, the decoded envelope and the ``trace`` header."""
+    body, headers = delivery
+    async with http.post(url, data=body, headers=headers) as response:
+        return response.status, await response.json(), response.headers["trace"]
+
+
+@pytest.mark.anyio
+async def test_a_killed_redis_gets_a_503_the_service_retries_with_the_trace_and_one_log_line(
+    own_redis: RedisProcess,
+    redis_store: RedisDedupStore,
+    deliver: MakeDelivery,
+    verifier: RsaSha1Verifier,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    received: list[Event] = []
+    app = web.Application()
+    app.router.add_post("/notification", aiohttp_handler(received.append, verifier=verifier, dedup=redis_store))
+    async with serving(app) as url, aiohttp.ClientSession() as http:
+        assert (await post(http, url, deliver(wrap(exec_report()))))[0] == 200
+        own_redis.kill()
+        with caplog.at_level(logging.INFO, logger="multimarkets.webhooks"):
+            status, reply, trace = await post(http, url, deliver(wrap(exec_report(tradeId="T2")), trace=TRACE))
+    assert status == 503 and trace == TRACE
+    assert reply["code"] == "GGATEWAY_CODE_012" and reply["ok"] is False and reply["data"] is False
+    assert reply["trace"] == TRACE and "retry later" in reply["msg"]
+    assert trade_ids(received) == ["T1"]  # not handled without a claim
+    [line] = store_lines(caplog)
+    assert line.levelno == logging.ERROR and line.exc_info is None
+    assert TRACE in line.message and "503" in line.message
+    assert f"redis://***@127.0.0.1:{own_redis.port}/0" in line.message and "Connection refused" in line.message
+    assert own_redis.password is not None and own_redis.password not in caplog.text
+
+
+@pytest.mark.anyio
+async def test_redis_killed_while_on_event_runs_still_acknowledges_the_handled_event(
+    own_redis: RedisProcess,
+    redis_store: RedisDedupStore,
+    deliver: MakeDelivery,
+    verifier: RsaSha1Verifier,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    received: list[Event] = []
+
+    def on_event(event: Event) -> None:
+        received.append(event)
+        own_redis.kill()
+
+    receiver = WebhookReceiver(on_event, verifier=verifier, dedup=redis_store)
+    with caplog.at_level(logging.INFO, logger="multimarkets.webhooks"):
+        status, headers, body = await receiver.handle(*deliver(wrap(exec_report()), trace=TRACE))
+    assert status == 200 and headers["trace"] == TRACE and b'"code":"0"' in body
+    assert trade_ids(received) == ["T1"]
+    [line] = store_lines(caplog)
+    assert line.levelno == logging.ERROR and TRACE in line.message
+    assert "handled but not recorded" in line.message and "runs on_event again" in line.message
+
+
+@pytest.mark.anyio
+async def test_redis_killed_while_a_failing_on_event_runs_keeps_the_500(
+    own_redis: RedisProcess,
+    redis_store: RedisDedupStore,
+    deliver: MakeDelivery,
+    verifier: RsaSha1Verifier,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def on_event(event: Event) -> None:
+        own_redis.kill()
+        raise RuntimeError("the user's database is down too")
+
+    receiver = WebhookReceiver(on_event, verifier=verifier, dedup=redis_store)
+    with caplog.at_level(logging.INFO, logger="multimarkets.webhooks"):
+        status, headers, body = await receiver.handle(*deliver(wrap(exec_report()), trace=TRACE))
+    assert status == 500 and headers["trace"] == TRACE and b'"code":"G500"' in body
+    [line] = store_lines(caplog)
+    assert "could not be released" in line.message and "409" in line.message and TRACE in line.message
+    [failed] = [r for r in caplog.records if r.message.startswith("on_event failed")]
+    assert failed.exc_info is not None and "the user's database is down too" in caplog.text
+
+
+def test_a_sqlite_file_locked_by_another_connection_gets_a_503(
+    tmp_path: Path, deliver: MakeDelivery, verifier: RsaSha1Verifier, caplog: pytest.LogCaptureFixture
+) -> None:
+    sqlite_path = tmp_path / "dedup.db"
+    store = SqliteDedupStore(sqlite_path)
+    received: list[Event] = []
+    receiver = WebhookReceiver(received.append, verifier=verifier, dedup=store)
+    other = sqlite3.connect(sqlite_path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process's writer that does not let go
+        with caplog.at_level(logging.INFO, logger="multimarkets.webhooks"):
+            status, headers, body = receiver.handle_sync(*deliver(wrap(exec_report()), trace=TRACE))
+        other.execute("ROLLBACK")
+        assert status == 503 and headers["trace"] == TRACE and b'"code":"GGATEWAY_CODE_012"' in body
+        assert received == []
+        [line] = store_lines(caplog)
+        assert TRACE in line.message and "database is locked" in line.message and str(sqlite_path) in line.message
+        # The lock gone, the store works again: the service's retry is handled.
+        assert receiver.handle_sync(*deliver(wrap(exec_report()), trace=TRACE)).status == 200
+        assert trade_ids(received) == ["T1"]
+    finally:
+        other.close()
+        store.close()
+
+
+@pytest.mark.anyio
+async def test_a_sqlite_file_locked_while_on_event_runs_acknowledges_and_a_retry_meets_the_claim(
+    tmp_path: Path, deliver: MakeDelivery, verifier: RsaSha1Verifier, caplog: pytest.LogCaptureFixture
+) -> None:
+    sqlite_path = tmp_path / "dedup.db"
+    store = SqliteDedupStore(sqlite_path)
+    other = sqlite3.connect(sqlite_path, isolation_level=None)
+
+    def on_event(event: Event) -> None:
+        other.execute("BEGIN IMMEDIATE")
+
+    receiver = WebhookReceiver(on_event, verifier=verifier, dedup=store)
+    try:
+        with caplog.at_level(logging.INFO, logger="multimarkets.webhooks"):
+            first = await receiver.handle(*deliver(wrap(exec_report()), trace=TRACE))
+        other.execute("ROLLBACK")
+        assert first.status == 200
+        [line] = store_lines(caplog)
+        assert "handled but not recorded" in line.message and "database is locked" in line.message
+        # Not recorded as handled: the claim stands until it expires, so a redelivery meanwhile is told to wait.
+        assert (await receiver.handle(*deliver(wrap(exec_report()), trace="t-retry"))).status == 409
+    finally:
+        other.close()
+        store.close()
+
+
+class Watched:
+    """A user's own store around another: it tells when a claim has started."""
+
+    def __init__(self, inner: DedupStore) -> None:
+        self.inner = inner
+        self.claiming = threading.Event()
+
+    def claim(self, key: str) -> Claim:
+        self.claiming.set()
+        return self.inner.claim(key)
+
+    def complete(self, key: str) -> None:
+        self.inner.complete(key)
+
+    def release(self, key: str) -> None:
+        self.inner.release(key)
+
+
+@pytest.mark.anyio
+async def test_a_frozen_redis_holds_up_its_delivery_but_not_the_rest_of_the_app(
+    own_redis: RedisProcess, redis_store: RedisDedupStore, deliver: MakeDelivery, verifier: RsaSha1Verifier
+) -> None:
+    async def health(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    store = Watched(redis_store)
+    received: list[Event] = []
+    app = web.Application()
+    app.router.add_post("/notification", aiohttp_handler(received.append, verifier=verifier, dedup=store))
+    app.router.add_get("/health", health)
+    statuses: list[int] = []
+    async with serving(app) as url, aiohttp.ClientSession() as http:
+
+        async def delivery() -> None:
+            statuses.append((await post(http, url, deliver(wrap(exec_report()))))[0])
+
+        own_redis.pause()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(delivery)
+            # Were the claim on the event loop, this wait would end only once Redis timed out (5 s).
+            await anyio.to_thread.run_sync(store.claiming.wait)
+            async with http.get(url.replace("/notification", "/health")) as response:
+                assert response.status == 200
+            assert statuses == []  # the delivery still waits for Redis
+            own_redis.resume()
+    assert statuses == [200] and trade_ids(received) == ["T1"]
+
+
+def test_a_custom_store_raising_the_error_gets_the_same_refusal(
+    deliver: MakeDelivery, verifier: RsaSha1Verifier
+) -> None:
+    class Down:
+        def claim(self, key: str) -> Claim:
+            raise DedupStoreError("our key-value service is down")
+
+        def complete(self, key: str) -> None: ...
+
+        def release(self, key: str) -> None: ...
+
+    receiver = WebhookReceiver(lambda event: None, verifier=verifier, dedup=Down())
+    status, headers, body = receiver.handle_sync(*deliver(wrap(exec_report()), trace=TRACE))
+    assert status == 503 and headers["trace"] == TRACE and b'"code":"GGATEWAY_CODE_012"' in body
