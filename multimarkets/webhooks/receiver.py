@@ -199,13 +199,8 @@ class WebhookReceiver:
         try:
             self._dedup.complete(claimed.key)
         except DedupStoreError as exc:
-            logger.error(
-                "%s %s was handled but not recorded, the dedup store failed; a redelivery after its claim expires "
-                "runs on_event again (trace=%s): %s",
-                claimed.event.msg_type,
-                claimed.key,
-                claimed.trace,
-                exc,
+            _store_failed(
+                claimed, exc, "was handled but not recorded", "a redelivery after its claim expires runs on_event again"
             )
         return acknowledge(claimed.trace, tm=_elapsed_ms(claimed.started))
 
@@ -222,14 +217,7 @@ class WebhookReceiver:
         try:
             self._dedup.release(claimed.key)
         except DedupStoreError as exc:
-            logger.error(
-                "%s %s could not be released, the dedup store failed; redeliveries answer 409 until its claim "
-                "expires (trace=%s): %s",
-                claimed.event.msg_type,
-                claimed.key,
-                claimed.trace,
-                exc,
-            )
+            _store_failed(claimed, exc, "could not be released", "redeliveries answer 409 until its claim expires")
 
 
 @attrs.frozen
@@ -238,6 +226,20 @@ class _Claimed:
     key: str
     trace: str | None
     started: float
+
+
+def _store_failed(claimed: _Claimed, exc: DedupStoreError, what: str, then: str) -> None:
+    """One log line: the dedup store failed after ``claimed`` was claimed, ``what`` became of it, ``then``."""
+    event = claimed.event
+    logger.error(
+        "%s %s %s, the dedup store failed; %s (trace=%s): %s",
+        event.msg_type,
+        claimed.key,
+        what,
+        then,
+        claimed.trace,
+        exc,
+    )
 
 
 def _takes_raw_body(verifier: object) -> bool:

@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import anyio
@@ -34,19 +34,32 @@ from multimarkets.webhooks import (
 TRACE = "t-store-trace-1"
 
 
+class OnRedis(NamedTuple):
+    server: RedisProcess
+    store: RedisDedupStore
+
+
 @pytest.fixture
-def redis_store(own_redis: RedisProcess) -> Iterator[RedisDedupStore]:
+def on_redis(own_redis: RedisProcess) -> Iterator[OnRedis]:
+    """A store on this test's own Redis, which the test may freeze or kill."""
     store = RedisDedupStore(own_redis.url)
-    yield store
+    yield OnRedis(own_redis, store)
     store.close()
+
+
+@pytest.fixture
+def log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """The receiver's log records, from INFO up."""
+    with caplog.at_level(logging.INFO, logger="multimarkets.webhooks"):
+        yield caplog
 
 
 def trade_ids(received: list[Event]) -> list[str]:
     return [event.trade_id for event in received if isinstance(event, OrderExecReport)]
 
 
-def store_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "multimarkets.webhooks" and "dedup store failed" in r.message]
+def store_lines(log: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in log.records if r.name == "multimarkets.webhooks" and "dedup store failed" in r.message]
 
 
 async def post(http: aiohttp.ClientSession, url: str, delivery: tuple[bytes, dict[str, str]]) -> tuple[int, Any, str]:
@@ -58,39 +71,32 @@ async def post(http: aiohttp.ClientSession, url: str, delivery: tuple[bytes, dic
 
 @pytest.mark.anyio
 async def test_a_killed_redis_gets_a_503_the_service_retries_with_the_trace_and_one_log_line(
-    own_redis: RedisProcess,
-    redis_store: RedisDedupStore,
-    deliver: MakeDelivery,
-    verifier: RsaSha1Verifier,
-    caplog: pytest.LogCaptureFixture,
+    on_redis: OnRedis, deliver: MakeDelivery, verifier: RsaSha1Verifier, log: pytest.LogCaptureFixture
 ) -> None:
+    own_redis, redis_store = on_redis
     received: list[Event] = []
     app = web.Application()
     app.router.add_post("/notification", aiohttp_handler(received.append, verifier=verifier, dedup=redis_store))
     async with serving(app) as url, aiohttp.ClientSession() as http:
         assert (await post(http, url, deliver(wrap(exec_report()))))[0] == 200
         own_redis.kill()
-        with caplog.at_level(logging.INFO, logger="multimarkets.webhooks"):
-            status, reply, trace = await post(http, url, deliver(wrap(exec_report(tradeId="T2")), trace=TRACE))
+        status, reply, trace = await post(http, url, deliver(wrap(exec_report(tradeId="T2")), trace=TRACE))
     assert status == 503 and trace == TRACE
     assert reply["code"] == "GGATEWAY_CODE_012" and reply["ok"] is False and reply["data"] is False
     assert reply["trace"] == TRACE and "retry later" in reply["msg"]
     assert trade_ids(received) == ["T1"]  # not handled without a claim
-    [line] = store_lines(caplog)
+    [line] = store_lines(log)
     assert line.levelno == logging.ERROR and line.exc_info is None
     assert TRACE in line.message and "503" in line.message
     assert f"redis://***@127.0.0.1:{own_redis.port}/0" in line.message and "Connection refused" in line.message
-    assert own_redis.password is not None and own_redis.password not in caplog.text
+    assert own_redis.password is not None and own_redis.password not in log.text
 
 
 @pytest.mark.anyio
 async def test_redis_killed_while_on_event_runs_still_acknowledges_the_handled_event(
-    own_redis: RedisProcess,
-    redis_store: RedisDedupStore,
-    deliver: MakeDelivery,
-    verifier: RsaSha1Verifier,
-    caplog: pytest.LogCaptureFixture,
+    on_redis: OnRedis, deliver: MakeDelivery, verifier: RsaSha1Verifier, log: pytest.LogCaptureFixture
 ) -> None:
+    own_redis, redis_store = on_redis
     received: list[Event] = []
 
     def on_event(event: Event) -> None:
@@ -98,39 +104,35 @@ async def test_redis_killed_while_on_event_runs_still_acknowledges_the_handled_e
         own_redis.kill()
 
     receiver = WebhookReceiver(on_event, verifier=verifier, dedup=redis_store)
-    with caplog.at_level(logging.INFO, logger="multimarkets.webhooks"):
-        status, headers, body = await receiver.handle(*deliver(wrap(exec_report()), trace=TRACE))
+    status, headers, body = await receiver.handle(*deliver(wrap(exec_report()), trace=TRACE))
     assert status == 200 and headers["trace"] == TRACE and b'"code":"0"' in body
     assert trade_ids(received) == ["T1"]
-    [line] = store_lines(caplog)
+    [line] = store_lines(log)
     assert line.levelno == logging.ERROR and TRACE in line.message
     assert "handled but not recorded" in line.message and "runs on_event again" in line.message
 
 
 @pytest.mark.anyio
 async def test_redis_killed_while_a_failing_on_event_runs_keeps_the_500(
-    own_redis: RedisProcess,
-    redis_store: RedisDedupStore,
-    deliver: MakeDelivery,
-    verifier: RsaSha1Verifier,
-    caplog: pytest.LogCaptureFixture,
+    on_redis: OnRedis, deliver: MakeDelivery, verifier: RsaSha1Verifier, log: pytest.LogCaptureFixture
 ) -> None:
+    own_redis, redis_store = on_redis
+
     def on_event(event: Event) -> None:
         own_redis.kill()
         raise RuntimeError("the user's database is down too")
 
     receiver = WebhookReceiver(on_event, verifier=verifier, dedup=redis_store)
-    with caplog.at_level(logging.INFO, logger="multimarkets.webhooks"):
-        status, headers, body = await receiver.handle(*deliver(wrap(exec_report()), trace=TRACE))
+    status, headers, body = await receiver.handle(*deliver(wrap(exec_report()), trace=TRACE))
     assert status == 500 and headers["trace"] == TRACE and b'"code":"G500"' in body
-    [line] = store_lines(caplog)
+    [line] = store_lines(log)
     assert "could not be released" in line.message and "409" in line.message and TRACE in line.message
-    [failed] = [r for r in caplog.records if r.message.startswith("on_event failed")]
-    assert failed.exc_info is not None and "the user's database is down too" in caplog.text
+    [failed] = [r for r in log.records if r.message.startswith("on_event failed")]
+    assert failed.exc_info is not None and "the user's database is down too" in log.text
 
 
 def test_a_sqlite_file_locked_by_another_connection_gets_a_503(
-    tmp_path: Path, deliver: MakeDelivery, verifier: RsaSha1Verifier, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, deliver: MakeDelivery, verifier: RsaSha1Verifier, log: pytest.LogCaptureFixture
 ) -> None:
     sqlite_path = tmp_path / "dedup.db"
     store = SqliteDedupStore(sqlite_path)
@@ -139,12 +141,11 @@ def test_a_sqlite_file_locked_by_another_connection_gets_a_503(
     other = sqlite3.connect(sqlite_path, isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")  # another process's writer that does not let go
-        with caplog.at_level(logging.INFO, logger="multimarkets.webhooks"):
-            status, headers, body = receiver.handle_sync(*deliver(wrap(exec_report()), trace=TRACE))
+        status, headers, body = receiver.handle_sync(*deliver(wrap(exec_report()), trace=TRACE))
         other.execute("ROLLBACK")
         assert status == 503 and headers["trace"] == TRACE and b'"code":"GGATEWAY_CODE_012"' in body
         assert received == []
-        [line] = store_lines(caplog)
+        [line] = store_lines(log)
         assert TRACE in line.message and "database is locked" in line.message and str(sqlite_path) in line.message
         # The lock gone, the store works again: the service's retry is handled.
         assert receiver.handle_sync(*deliver(wrap(exec_report()), trace=TRACE)).status == 200
@@ -156,7 +157,7 @@ def test_a_sqlite_file_locked_by_another_connection_gets_a_503(
 
 @pytest.mark.anyio
 async def test_a_sqlite_file_locked_while_on_event_runs_acknowledges_and_a_retry_meets_the_claim(
-    tmp_path: Path, deliver: MakeDelivery, verifier: RsaSha1Verifier, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, deliver: MakeDelivery, verifier: RsaSha1Verifier, log: pytest.LogCaptureFixture
 ) -> None:
     sqlite_path = tmp_path / "dedup.db"
     store = SqliteDedupStore(sqlite_path)
@@ -167,11 +168,10 @@ async def test_a_sqlite_file_locked_while_on_event_runs_acknowledges_and_a_retry
 
     receiver = WebhookReceiver(on_event, verifier=verifier, dedup=store)
     try:
-        with caplog.at_level(logging.INFO, logger="multimarkets.webhooks"):
-            first = await receiver.handle(*deliver(wrap(exec_report()), trace=TRACE))
+        first = await receiver.handle(*deliver(wrap(exec_report()), trace=TRACE))
         other.execute("ROLLBACK")
         assert first.status == 200
-        [line] = store_lines(caplog)
+        [line] = store_lines(log)
         assert "handled but not recorded" in line.message and "database is locked" in line.message
         # Not recorded as handled: the claim stands until it expires, so a redelivery meanwhile is told to wait.
         assert (await receiver.handle(*deliver(wrap(exec_report()), trace="t-retry"))).status == 409
@@ -200,8 +200,10 @@ class Watched:
 
 @pytest.mark.anyio
 async def test_a_frozen_redis_holds_up_its_delivery_but_not_the_rest_of_the_app(
-    own_redis: RedisProcess, redis_store: RedisDedupStore, deliver: MakeDelivery, verifier: RsaSha1Verifier
+    on_redis: OnRedis, deliver: MakeDelivery, verifier: RsaSha1Verifier
 ) -> None:
+    own_redis, redis_store = on_redis
+
     async def health(request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
