@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from redis_process import RedisProcess, run_redis
 
-from multimarkets import AsyncBridgeClient, Credentials, RateLimit
+from multimarkets import AsyncBridgeClient, Credentials, RateLimit, _clock
 from multimarkets.sandbox import Sandbox
 
 ROOMY = RateLimit(1000, 1.0)
@@ -25,6 +25,17 @@ ROOMY = RateLimit(1000, 1.0)
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _forget_server_clocks() -> Iterator[None]:
+    """After each test, forget the server clocks the clients learned. They are process-wide per base URL, and
+    the next test's server may get the same loopback port: a test that skewed its sandbox's clock would
+    otherwise cost the first call of that later test a refused timestamp and a retry (an extra request and
+    rate-limit slot that tests counting either do not expect)."""
+    yield
+    with _clock._clocks_lock:
+        _clock._clocks.clear()
 
 
 @pytest.fixture
