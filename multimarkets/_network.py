@@ -19,6 +19,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from ._connector import Connector
 from .envelope import redirect_error
 from .errors import ClientClosedError, ConfigurationError
 
@@ -155,8 +156,9 @@ class Network:
             options["ssl"] = self.context
         elif self.ca is not None:
             options["ssl"] = await _trusting(*self.ca)
-        connector = self.connector_factory() if self.connector_factory is not None else None
-        if connector is not None and not isinstance(connector, aiohttp.BaseConnector):
+        if self.connector_factory is None:
+            connector: aiohttp.BaseConnector = Connector()
+        elif not isinstance(connector := self.connector_factory(), aiohttp.BaseConnector):
             raise ConfigurationError("connector_factory must return an aiohttp.BaseConnector")
         # The environment was read above, once: aiohttp's trust_env would read it (and ~/.netrc) again in a
         # worker thread on every request.

@@ -1,6 +1,7 @@
 """The Data Push WebSocket takes the client's networking options: a TLS server verified against a CA file, an
 HTTPS proxy tunnel with credentials, and the trace hooks. A certificate that does not verify ends the stream at
-once (waiting cannot fix it), and leaving the stream closes its socket even while the server has not ended TLS."""
+once (waiting cannot fix it), and closing the client closes the stream's socket even while the server has not ended
+TLS (the client's connector does, for every connection: test_tls_closing.py)."""
 
 from __future__ import annotations
 

@@ -206,26 +206,4 @@ class PushFeed:
             pinger.cancel()
             await asyncio.wait([pinger])  # unlike `await pinger`, lets a cancellation of this task through
         if ws is not None:
-            await _close(ws)
-
-
-async def _close(ws: aiohttp.ClientWebSocketResponse[Any]) -> None:
-    """Close ``ws`` (the WebSocket closing handshake), then its socket, before returning.
-
-    After the handshake aiohttp ends a TLS connection gracefully, waiting for the server's close_notify, and no
-    longer tracks it: an event loop stopped before that answer arrives (the sync client's when it closes,
-    ``asyncio.run``'s) left the socket open until the garbage collector found it ("unclosed transport"). Nothing
-    is owed to the server once both close frames have passed, so the socket is aborted instead.
-    """
-    connection = ws._response.connection  # the only way to the socket: aiohttp does not expose it on `ws`
-    protocol = connection.protocol if connection is not None else None
-    if protocol is None or protocol.transport is None:
-        await ws.close()  # already closed: nothing left to abort
-        return
-    transport, lost = protocol.transport, protocol.closed
-    try:
-        await ws.close()
-    finally:
-        transport.abort()
-        if lost is not None:
-            await asyncio.wait([lost])
+            await ws.close()
