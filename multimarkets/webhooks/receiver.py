@@ -37,6 +37,7 @@ DEFAULT_MAX_BODY = 256 * 1024
 
 _IN_PROGRESS_CODE = "IN_PROGRESS"
 _HANDLER_FAILED_CODE = "G500"
+_STORE_THREADS = 8
 _STORE_FAILED_CODE = "GGATEWAY_CODE_012"  # reference §5.2: "Downstream service is unavailable"
 
 
@@ -86,6 +87,9 @@ class WebhookReceiver:
         self._company_id = company_id
         self._dedup: DedupStore = dedup if dedup is not None else MemoryDedupStore()
         self._max_body = max_body
+        # Its own limiter: store calls stuck on a dead backend must not take the default pool's 40 threads, which
+        # the application's other thread work (Starlette's sync routes) waits for.
+        self._store_threads = anyio.CapacityLimiter(_STORE_THREADS)
 
     def __repr__(self) -> str:
         return f"WebhookReceiver(verifier={self._verifier!r}, tolerance={self._tolerance}, dedup={self._dedup!r})"
@@ -126,7 +130,8 @@ class WebhookReceiver:
 
         ``on_event`` runs on the event loop; checking the delivery and the dedup store's calls run in a worker
         thread (except with the in-memory store, which never waits), so that a store waiting on its backend (a
-        Redis that does not answer) holds up this delivery only.
+        Redis that does not answer) holds up this delivery only. At most 8 deliveries of a receiver use a thread
+        at a time, counted apart from anyio's default pool, which the application's own threads keep.
         """
         claimed = await self._off_loop(self._claim, body, headers)
         if isinstance(claimed, WebhookResponse):
@@ -147,7 +152,7 @@ class WebhookReceiver:
         """``function(*args)``, which calls the store: in a worker thread, unless the store never waits."""
         if type(self._dedup) is MemoryDedupStore:
             return function(*args)  # a thread would only add two wake-ups per call
-        return await anyio.to_thread.run_sync(function, *args)
+        return await anyio.to_thread.run_sync(function, *args, limiter=self._store_threads)
 
     def handle_sync(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """Like :meth:`handle`, for synchronous frameworks (Flask, Django); ``on_event`` must be a plain function."""

@@ -244,3 +244,37 @@ def test_a_custom_store_raising_the_error_gets_the_same_refusal(
     receiver = WebhookReceiver(lambda event: None, verifier=verifier, dedup=Down())
     status, headers, body = receiver.handle_sync(*deliver(wrap(exec_report()), trace=TRACE))
     assert status == 503 and headers["trace"] == TRACE and b'"code":"GGATEWAY_CODE_012"' in body
+
+
+@pytest.mark.anyio
+async def test_deliveries_stuck_on_a_frozen_redis_leave_the_default_worker_threads_to_the_application(
+    on_redis: OnRedis, deliver: MakeDelivery, verifier: RsaSha1Verifier
+) -> None:
+    own_redis, redis_store = on_redis
+    entered = threading.Semaphore(0)
+
+    class Counted(Watched):
+        def claim(self, key: str) -> Claim:
+            entered.release()
+            return self.inner.claim(key)
+
+    receiver = WebhookReceiver(lambda event: None, verifier=verifier, dedup=Counted(redis_store))
+    statuses: list[int] = []
+
+    async def delivery(n: int) -> None:
+        statuses.append((await receiver.handle(*deliver(wrap(exec_report(tradeId=f"T{n}")))))[0])
+
+    def eight_claims_started() -> None:
+        for _ in range(8):
+            entered.acquire()
+
+    own_redis.pause()
+    async with anyio.create_task_group() as tg:
+        for n in range(41):  # more than the default pool's 40 threads
+            tg.start_soon(delivery, n)
+        await anyio.to_thread.run_sync(eight_claims_started, limiter=anyio.CapacityLimiter(1))
+        # What a Starlette sync route or the app's own to_thread call needs: a thread of the default pool.
+        assert await anyio.to_thread.run_sync(lambda: "free") == "free"
+        assert statuses == []  # every delivery still waits for Redis
+        own_redis.resume()
+    assert statuses == [200] * 41
