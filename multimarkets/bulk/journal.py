@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import anyio
 
 from ..errors import ConfigurationError
-from .ledger import HEARTBEAT_INTERVAL, LEDGER_SCHEMA, Ledger, earlier_requests, heartbeat
+from .ledger import HEARTBEAT_INTERVAL, LEDGER_SCHEMA, RECORD, Ledger, earlier_requests
 from .memory import MemoryJournal
 from .outcome import RowResult
 from .rows import PreparedRow
@@ -51,8 +51,10 @@ from .store import (
 
 __all__ = ["Journal", "JournalError", "MemoryJournal", "RunJournal", "open_journal", "read_results"]
 
-_FORMAT = "multimarkets.bulk.register/3"
-_META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+_FORMAT = "multimarkets.bulk.register/4"
+_META_SCHEMA = "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+_SCHEMA = [statement for statement in (_META_SCHEMA + ROWS_SCHEMA + LEDGER_SCHEMA).split(";") if statement.strip()]
+"""The statements that create a new journal's tables."""
 
 
 class JournalError(ConfigurationError):
@@ -89,9 +91,9 @@ class RunJournal(Protocol):
     async def durable(self) -> None: ...
     def note(self, *rows: StoredRow) -> None: ...
     async def record(self, *rows: StoredRow) -> None: ...
-    def start_call(self, requests: int) -> str: ...
-    async def note_retry(self, key: str) -> None: ...
-    def end_call(self, key: str, requests: int | None) -> None: ...
+    def start_call(self, requests: int) -> int: ...
+    async def note_retry(self, key: int) -> None: ...
+    def end_call(self, key: int, requests: int | None) -> None: ...
     def earlier_requests(self, window: float, call_bound: float) -> list[float]: ...
 
 
@@ -142,6 +144,21 @@ def _claim(conn: sqlite3.Connection, path: str, origin: Origin) -> None:
         )
 
 
+def _is_new(conn: sqlite3.Connection, path: str) -> bool:
+    """True for an empty file; refuse one that is not a journal of this format (before writing anything)."""
+    if conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is None:
+        return True
+    try:
+        found = conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+    except sqlite3.OperationalError:  # no meta table
+        found = None
+    if found is None:
+        raise JournalError(f"{path} is not a multimarkets bulk journal")
+    if found[0] != _FORMAT:
+        raise JournalError(f"{path} is a journal of another kind or version ({found[0]}), not {_FORMAT}")
+    return False
+
+
 def _connect(path: str, origin: Origin) -> sqlite3.Connection:
     try:
         # The rows hold personal data: a new journal is private to its owner. SQLite gives its -wal file the
@@ -162,14 +179,11 @@ def _connect(path: str, origin: Origin) -> sqlite3.Connection:
         # commits made since the last checkpoint (see the module docs); a kill loses none of it.
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript("BEGIN EXCLUSIVE;" + _META_SCHEMA + ROWS_SCHEMA + LEDGER_SCHEMA)
-        found = conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
-        if found is None:
-            if conn.execute("SELECT 1 FROM rows LIMIT 1").fetchone() is not None:
-                raise JournalError(f"{path} is not a multimarkets bulk journal")
+        conn.execute("BEGIN EXCLUSIVE")
+        if _is_new(conn, path):
+            for statement in _SCHEMA:
+                conn.execute(statement)
             conn.execute("INSERT INTO meta (name, value) VALUES ('format', ?)", (_FORMAT,))
-        elif found[0] != _FORMAT:
-            raise JournalError(f"{path} is a journal of another kind or version ({found[0]}), not {_FORMAT}")
         _claim(conn, path, origin)
         conn.execute("COMMIT")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -225,7 +239,7 @@ class Journal:
         """Set while the committer sleeps: resolving it wakes the committer."""
         self._broken: JournalError | None = None
         self._beat = float("-inf")
-        """When the last heartbeat was written (monotonic)."""
+        """When the last ledger record (a heartbeat) was written (monotonic)."""
         self._lag = 0.0
         """The longest stall seen by the heartbeat or spent in one commit, in seconds."""
 
@@ -269,16 +283,16 @@ class Journal:
         self.note(*rows)
         await self.durable()
 
-    def start_call(self, requests: int) -> str:
+    def start_call(self, requests: int) -> int:
         """See :meth:`.Ledger.start_call`: committed with the next commit."""
         return self._ledger.start_call(requests)
 
-    async def note_retry(self, key: str) -> None:
+    async def note_retry(self, key: int) -> None:
         """Note, durably, that call ``key`` is about to send one more HTTP request."""
         self._ledger.retried(key)
         await self.durable()
 
-    def end_call(self, key: str, requests: int | None) -> None:
+    def end_call(self, key: int, requests: int | None) -> None:
         """See :meth:`.Ledger.end_call`: committed with the next commit."""
         self._ledger.end_call(key, requests)
 
@@ -309,10 +323,10 @@ class Journal:
             self._lag = max(self._lag, time.monotonic() - due)
 
     async def run(self) -> None:
-        """Commit what is noted, until cancelled; a commit at least half a
-        :data:`~.ledger.HEARTBEAT_INTERVAL` after the last heartbeat also records the process's heartbeat, and
-        one is committed alone when an interval passed without any. How late a heartbeat comes, and how long a
-        commit takes, is kept as the process's lag, which widens the margin a resumed run allows (see
+        """Commit what is noted, until cancelled. A commit writes the ledger's record (the process's heartbeat)
+        when it notes calls or comes at least half a :data:`~.ledger.HEARTBEAT_INTERVAL` after the last record,
+        and one is committed alone when an interval passed without any. How late a heartbeat comes, and how long
+        a commit takes, is kept as the process's lag, which widens the margin a resumed run allows (see
         :func:`.ledger.earlier_requests`)."""
         try:
             while True:
@@ -322,12 +336,12 @@ class Journal:
                 commit, self._next = self._next, _Commit()
                 notes, self._notes = self._notes, []
                 began = time.monotonic()
-                ledger = self._ledger.take()
-                if began - self._beat >= HEARTBEAT_INTERVAL / 2:
-                    ledger.append(heartbeat(self._lag))
+                record = None
+                if self._ledger.changed or began - self._beat >= HEARTBEAT_INTERVAL / 2:
+                    record = self._ledger.record(self._lag)
                     self._beat = began
                 try:
-                    self._write(notes, ledger)
+                    self._write(notes, record)
                 except sqlite3.Error as exc:
                     self._broken = commit.error = JournalError(f"cannot write the journal {self.path}: {exc}")
                     raise self._broken from None
@@ -340,13 +354,14 @@ class Journal:
             self._next.error = self._broken
             self._next.done.set()
 
-    def _write(self, notes: list[tuple[str, tuple[Any, ...]]], ledger: list[tuple[str, tuple[Any, ...]]]) -> None:
+    def _write(self, notes: list[tuple[str, tuple[Any, ...]]], record: tuple[Any, ...] | None) -> None:
         conn = self._conn
         assert conn is not None
         conn.execute("BEGIN IMMEDIATE")
         try:
             _execute(conn, notes)
-            _execute(conn, ledger)
+            if record is not None:
+                conn.execute(RECORD, record)
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -1,6 +1,10 @@
-"""The request ledger: every call to the service, noted in the journal before it is sent, and each process's
-last-alive time, so that a run resumed by a new process keeps to the rate window the killed one was still
-using (the engine counts them in the limiter through :class:`~.service.Pacing`)."""
+"""The request ledger: the requests each process noted before sending them and when their calls ended, and
+each process's last-alive time, so that a run resumed by a new process keeps to the rate window the killed one
+was still using (the engine counts them in the limiter through :class:`~.service.Pacing`).
+
+One record per commit, not per call: the requests it announced (noted before being sent), the requests of the
+calls whose end it notes, the requests of calls still open after it, the process's lag, and the commit's time,
+which is also the process's heartbeat (see :func:`earlier_requests`)."""
 
 from __future__ import annotations
 
@@ -10,20 +14,21 @@ import time
 import uuid
 from typing import Any
 
-__all__ = ["ALIVE_MARGIN", "HEARTBEAT_INTERVAL", "LEDGER_SCHEMA", "PROCESS", "Ledger", "earlier_requests", "heartbeat"]
+__all__ = ["ALIVE_MARGIN", "HEARTBEAT_INTERVAL", "LEDGER_SCHEMA", "PROCESS", "RECORD", "Ledger", "earlier_requests"]
 
-# WITHOUT ROWID: a call is updated by its key, so the key is the table (a rowid table would write a key index
-# beside it on every commit).
 LEDGER_SCHEMA = """
-CREATE TABLE IF NOT EXISTS calls (
-    key TEXT PRIMARY KEY,
+CREATE TABLE ledger (
     process TEXT NOT NULL,
-    started REAL NOT NULL,
-    ended REAL,
-    requests INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS processes (process TEXT PRIMARY KEY, alive REAL NOT NULL, lag REAL NOT NULL);
+    at REAL NOT NULL,
+    announced INTEGER NOT NULL,
+    ended INTEGER NOT NULL,
+    outstanding INTEGER NOT NULL,
+    lag REAL NOT NULL
+);
 """
+
+RECORD = "INSERT INTO ledger (process, at, announced, ended, outstanding, lag) VALUES (?, ?, ?, ?, ?, ?)"
+"""One commit's record, with the parameters :meth:`Ledger.record` gives."""
 
 HEARTBEAT_INTERVAL = 0.1
 """Seconds between two records of a running process's last-alive time (see :meth:`.Journal.run`)."""
@@ -33,64 +38,70 @@ ALIVE_MARGIN = 1.0
 request (plus the longest stall its event loop was seen to make; see :func:`earlier_requests`)."""
 
 PROCESS = uuid.uuid4().hex
-"""Marks the calls this process made, which its own rate limiter already counts."""
+"""Marks the records of this process, whose requests its own rate limiter already counts."""
 
-_STARTED = "INSERT INTO calls (key, process, started, requests) VALUES (?, ?, ?, ?)"
-_ENDED = "UPDATE calls SET ended = ?, requests = coalesce(?, requests) WHERE key = ?"
-_RETRIED = "UPDATE calls SET requests = requests + 1 WHERE key = ?"
-_ALIVE = """
-INSERT INTO processes (process, alive, lag) VALUES (?, ?, ?)
-ON CONFLICT (process) DO UPDATE SET alive = excluded.alive, lag = excluded.lag
-"""
-
-_call_numbers = itertools.count(1)
+_call_keys = itertools.count(1)
 
 
 class Ledger:
-    """This process's notes on its calls, waiting for the journal's next commit."""
+    """This process's calls, and what changed since the journal's last record."""
 
     def __init__(self) -> None:
-        self._notes: list[tuple[str, tuple[Any, ...]]] = []
+        self._calls: dict[int, int] = {}
+        """The open calls: the requests each announced."""
+        self._outstanding = 0
+        """The requests announced by the open calls."""
+        self._announced = 0
+        self._ended = 0
 
-    def start_call(self, requests: int) -> str:
+    @property
+    def changed(self) -> bool:
+        """Something to record: requests announced or calls ended since the last :meth:`record`."""
+        return bool(self._announced or self._ended)
+
+    def start_call(self, requests: int) -> int:
         """Note a call that starts now with ``requests`` HTTP requests: 1 when each retry is noted with
         :meth:`retried`, else the most it can make. Returns its key."""
-        # Zero-padded, so that a process's keys sort in the order they are made: each commit then appends to the
-        # table's last page instead of dirtying pages all over it.
-        key = f"{PROCESS}:{next(_call_numbers):012d}"
-        self._notes.append((_STARTED, (key, PROCESS, time.time(), requests)))
+        key = next(_call_keys)
+        self._calls[key] = requests
+        self._announced += requests
+        self._outstanding += requests
         return key
 
-    def retried(self, key: str) -> None:
+    def retried(self, key: int) -> None:
         """Note that call ``key`` sends one more HTTP request."""
-        self._notes.append((_RETRIED, (key,)))
+        self._calls[key] += 1
+        self._announced += 1
+        self._outstanding += 1
 
-    def end_call(self, key: str, requests: int | None) -> None:
-        """Note that call ``key`` ended now, after ``requests`` HTTP requests (None: not known)."""
-        self._notes.append((_ENDED, (time.time(), requests, key)))
+    def end_call(self, key: int, requests: int | None) -> None:
+        """Note that call ``key`` ended now, after ``requests`` HTTP requests (None: as many as it announced)."""
+        announced = self._calls.pop(key)
+        self._outstanding -= announced
+        self._ended += announced if requests is None else requests
 
-    def take(self) -> list[tuple[str, tuple[Any, ...]]]:
-        """The notes to commit now, in order."""
-        notes, self._notes = self._notes, []
-        return notes
-
-
-def heartbeat(lag: float) -> tuple[str, tuple[Any, ...]]:
-    """The note that this process is alive now, having seen a stall of at most ``lag`` seconds."""
-    return _ALIVE, (PROCESS, time.time(), lag)
+    def record(self, lag: float) -> tuple[Any, ...]:
+        """The parameters of :data:`RECORD` for a commit now, having seen a stall of at most ``lag`` seconds;
+        what it records is no longer :attr:`changed`."""
+        values = (PROCESS, time.time(), self._announced, self._ended, self._outstanding, lag)
+        self._announced = self._ended = 0
+        return values
 
 
 def earlier_requests(conn: sqlite3.Connection, window: float, call_bound: float) -> list[float]:
     """The latest moments at which requests of other processes may have reached the service within the last
-    ``window`` seconds (wall clock, oldest first, one entry per request noted before it was sent). A call that
-    ended counts at its end; one cut off by the end of its process at the latest moment that process can have
-    sent it: the earliest of now, its start plus ``call_bound`` (the longest a call can last), and the
-    process's last heartbeat plus a safety margin.
+    ``window`` seconds (wall clock, oldest first, one entry per request noted before it was sent). The requests
+    of a call that ended count at the time of the commit that noted its end (the call ended before). Those of
+    calls cut off by the end of their process count at the latest moment that process can have sent them: the
+    earliest of now, the time of the commit that announced them plus ``call_bound`` (the longest a call can
+    last; a call starts before the commit that announces it), and the process's last heartbeat plus a safety
+    margin. A record counts the cut-off requests, not which commits announced them: they are taken to be the
+    latest announced, which can only make their moments later.
 
-    The margin. A request is noted (committed) before it is sent; a commit records the time when the last
-    heartbeat is half an interval old, and the journal commits a heartbeat when :data:`HEARTBEAT_INTERVAL`
-    passed without one. So while the process runs, no request is sent more than one interval plus the loop's
-    lag after a recorded heartbeat;
+    The margin. A request is noted (committed) before it is sent; every record carries its commit's time, a
+    commit writes one when the last is half an interval old, and the journal commits one when
+    :data:`HEARTBEAT_INTERVAL` passed without any. So while the process runs, no request is sent more than one
+    interval plus the loop's lag after a recorded heartbeat;
     if the process died later, the request was still sent before its last heartbeat plus that much. Once
     written, the bytes are in the kernel and reach the service even after a SIGKILL, within a network transit.
     The margin is therefore :data:`ALIVE_MARGIN` (1 s: ten intervals, which covers the interval, the ordinary
@@ -102,16 +113,25 @@ def earlier_requests(conn: sqlite3.Connection, window: float, call_bound: float)
     service would count at most the requests sent in that stall a little later than we do.
     """
     now = time.time()
-    found: list[float] = []
-    for started, ended, requests, alive, lag in conn.execute(
-        "SELECT c.started, c.ended, c.requests, p.alive, p.lag FROM calls AS c "
-        "LEFT JOIN processes AS p ON p.process = c.process "
-        "WHERE c.process != ? AND coalesce(c.ended, c.started + ?) > ?",
-        (PROCESS, call_bound, now - window),
+    since = now - window
+    by_process: dict[str, list[tuple[float, int, int, int, float]]] = {}
+    # A record older than that holds no moment in the window: an ended call counts at the record's time, and a
+    # cut-off request at most call_bound after the record that announced it.
+    for process, at, announced, ended, outstanding, lag in conn.execute(
+        "SELECT process, at, announced, ended, outstanding, lag FROM ledger WHERE process != ? AND at > ? "
+        "ORDER BY rowid",
+        (PROCESS, since - call_bound),
     ):
-        if ended is None:
-            ended = min(now, started + call_bound)
-            if alive is not None:
-                ended = min(ended, alive + ALIVE_MARGIN + lag)
-        found += [ended] * requests
+        by_process.setdefault(process, []).append((at, announced, ended, outstanding, lag))
+    found: list[float] = []
+    for records in by_process.values():
+        found += [at for at, _, ended, _, _ in records if at > since for _ in range(ended)]
+        alive, _, _, cut_off, lag = records[-1]
+        last_moment = min(now, alive + ALIVE_MARGIN + lag)
+        for at, announced, _, _, _ in reversed(records):
+            if cut_off <= 0:
+                break
+            taken = min(announced, cut_off)
+            found += [min(last_moment, at + call_bound)] * taken
+            cut_off -= taken
     return sorted(found)

@@ -43,14 +43,14 @@ class MemoryJournal:
         """Keep the rows' states."""
         self._rows.write(rows)
 
-    def start_call(self, requests: int) -> str:
+    def start_call(self, requests: int) -> int:
         """No ledger: a run without a file is never resumed."""
-        return ""
+        return 0
 
-    async def note_retry(self, key: str) -> None:
+    async def note_retry(self, key: int) -> None:
         """No ledger."""
 
-    def end_call(self, key: str, requests: int | None) -> None:
+    def end_call(self, key: int, requests: int | None) -> None:
         """No ledger."""
 
     def earlier_requests(self, window: float, call_bound: float) -> list[float]:

@@ -35,7 +35,7 @@ IN_FLIGHT = "in_flight"
 _OUTCOMES = {outcome.value: outcome for outcome in RowOutcome} | {IN_FLIGHT: RowOutcome.NOT_ATTEMPTED}
 
 ROWS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS rows (
+CREATE TABLE rows (
     position INTEGER PRIMARY KEY,
     digest TEXT NOT NULL,
     state TEXT NOT NULL,
@@ -52,9 +52,9 @@ CREATE TABLE IF NOT EXISTS rows (
     email_key TEXT,
     trace TEXT
 );
-CREATE INDEX IF NOT EXISTS rows_pending_email ON rows (email_key) WHERE pending = 1;
-CREATE INDEX IF NOT EXISTS rows_pending_phone ON rows (phone_key) WHERE pending = 1;
-CREATE INDEX IF NOT EXISTS rows_registered ON rows (customer_no) WHERE state = 'registered';
+CREATE INDEX rows_pending_email ON rows (email_key) WHERE pending = 1;
+CREATE INDEX rows_pending_phone ON rows (phone_key) WHERE pending = 1;
+CREATE INDEX rows_registered ON rows (customer_no) WHERE state = 'registered';
 """
 
 

@@ -1,10 +1,13 @@
-"""The journal's heartbeat: a run records its last-alive time, so a run resumed after a kill counts the killed
-process's cut-off calls at its last moments (plus a margin), not at the resume."""
+"""The journal's ledger and heartbeat: a run records its requests and its last-alive time, so a run resumed
+after a kill counts the killed process's ended calls at their end and its cut-off calls at its last moments
+(plus a margin), not at the resume."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import types
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -34,36 +37,79 @@ async def next_heartbeat(wal: Path) -> None:
             sizes.add(os.stat(wal).st_size)
 
 
+@contextlib.asynccontextmanager
+async def killed(path: Path, monkeypatch: pytest.MonkeyPatch, wall: list[float]) -> AsyncIterator[Journal]:
+    """The journal at ``path`` of a process whose wall clock reads ``wall[0]``, committing until the block ends,
+    when the process is killed; the next journal opened is the resumed process's."""
+    monkeypatch.setattr(ledger, "time", types.SimpleNamespace(time=lambda: wall[0]))
+    monkeypatch.setattr(ledger, "PROCESS", "the-killed-process")
+    dead = Journal(str(path))
+    await dead.open(ORIGIN)
+    async with anyio.create_task_group() as committing:
+        committing.start_soon(dead.run)
+        yield dead
+        committing.cancel_scope.cancel()
+    await dead.aclose()
+    monkeypatch.setattr(ledger, "PROCESS", "the-resumed-process")
+
+
+@contextlib.asynccontextmanager
+async def resumed(path: Path) -> AsyncIterator[Journal]:
+    journal = Journal(str(path))
+    await journal.open(ORIGIN)
+    try:
+        yield journal
+    finally:
+        await journal.aclose()
+
+
 async def test_a_cut_off_call_counts_at_the_last_heartbeat_plus_the_margin(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wall = [1000.0]
-    monkeypatch.setattr(ledger, "time", types.SimpleNamespace(time=lambda: wall[0]))
-    monkeypatch.setattr(ledger, "PROCESS", "the-killed-process")
-    dead = Journal(str(tmp_path / "run.db"))
-    await dead.open(ORIGIN)
-    async with anyio.create_task_group() as committing:
-        committing.start_soon(dead.run)
+    async with killed(tmp_path / "run.db", monkeypatch, wall) as dead:
         dead.start_call(2)  # two requests noted, never ended: the process is killed mid-call
         await dead.record()
         wall[0] = 1003.0
         await next_heartbeat(tmp_path / "run.db-wal")  # the process was still alive at 1003
-        committing.cancel_scope.cancel()
-    await dead.aclose()
 
-    monkeypatch.setattr(ledger, "PROCESS", "the-resumed-process")
     wall[0] = 1030.0
-    resumed = Journal(str(tmp_path / "run.db"))
-    await resumed.open(ORIGIN)
-    try:
+    async with resumed(tmp_path / "run.db") as journal:
         # at the last heartbeat plus the margin (and the killed process's measured lag, a few milliseconds),
         # not at "now" (1030) as before the heartbeat, nor at the call's bound (1000 + 100)
-        first, second = resumed.earlier_requests(60.0, 100.0)
+        first, second = journal.earlier_requests(60.0, 100.0)
         assert first == second and 1003.0 + ledger.ALIVE_MARGIN <= first < 1030.0
         # the call's bound and "now" still cap it
-        assert resumed.earlier_requests(60.0, 2.0) == [1002.0] * 2
-    finally:
-        await resumed.aclose()
+        assert journal.earlier_requests(60.0, 2.0) == [1002.0] * 2
+
+
+async def test_ended_calls_count_at_the_commit_that_noted_their_end_cut_off_ones_at_the_last_heartbeat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wall = [1000.0]
+    async with killed(tmp_path / "run.db", monkeypatch, wall) as dead:
+        retried = dead.start_call(1)
+        listed = dead.start_call(3)  # a call that announces the most requests it can make (a customer-list page)
+        dead.start_call(1)  # cut off by the kill
+        await dead.record()  # five requests announced at 1000
+        wall[0] = 1001.0
+        await dead.note_retry(retried)  # one more at 1001
+        wall[0] = 1002.0
+        dead.end_call(retried, 2)
+        dead.end_call(listed, None)  # its requests unknown: as many as it announced
+        await dead.record()  # two calls ended, five requests, noted at 1002
+
+    wall[0] = 1010.0
+    async with resumed(tmp_path / "run.db") as journal:
+        *ended, cut_off = journal.earlier_requests(60.0, 100.0)
+        assert ended == [1002.0] * 5
+        # the last heartbeat (1002) plus the margin and the killed process's measured lag; "now" caps it
+        assert 1002.0 + ledger.ALIVE_MARGIN <= cut_off <= 1010.0
+        # the bound counts from the latest commit that announced requests (the retry's, at 1001): the record
+        # says how many requests were cut off, not whose, so they are taken to be the latest
+        assert journal.earlier_requests(60.0, 2.0) == [1002.0] * 5 + [1003.0]
+        # a window that began after the calls ended holds only the cut-off request
+        assert journal.earlier_requests(7.5, 100.0) == [cut_off]
 
 
 async def test_a_run_beats_while_waiting_for_an_answer(tmp_path: Path) -> None:
