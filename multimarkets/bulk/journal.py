@@ -20,8 +20,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import itertools
-import operator
 import os
 import sqlite3
 import time
@@ -216,10 +214,25 @@ def _wake(waker: asyncio.Future[None]) -> None:
         waker.set_result(None)
 
 
-def _execute(conn: sqlite3.Connection, notes: list[tuple[str, tuple[Any, ...]]]) -> None:
-    """Run the notes in order, each run of one statement at once."""
-    for sql, run in itertools.groupby(notes, key=operator.itemgetter(0)):
-        conn.executemany(sql, map(operator.itemgetter(1), run))
+class _Notes:
+    """The row changes noted for one commit, by statement: each runs as one ``executemany``, in this order.
+    A row has at most one note per commit (a call waits for the commit of its ``sending`` note before it is
+    made), and any row's changes come in this order anyway: it is sent, registered, settled."""
+
+    __slots__ = ("registered", "sending", "settled")
+
+    def __init__(self) -> None:
+        self.sending: list[tuple[Any, ...]] = []
+        self.registered: list[tuple[str, int]] = []
+        self.settled: list[tuple[Any, ...]] = []
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        if self.sending:
+            conn.executemany(SENDING, self.sending)
+        if self.registered:
+            conn.executemany(REGISTERED, self.registered)
+        if self.settled:
+            conn.executemany(UPSERT, self.settled)
 
 
 class Journal:
@@ -232,7 +245,7 @@ class Journal:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._ledger = Ledger()
-        self._notes: list[tuple[str, tuple[Any, ...]]] = []
+        self._notes = _Notes()
         self._next = _Commit()
         self._wanted = False
         self._waker: asyncio.Future[None] | None = None
@@ -264,11 +277,11 @@ class Journal:
 
     def sending(self, row: PreparedRow, attempts: int, ambiguous: bool) -> None:
         """Note that ``row`` is about to be sent, with ``attempts`` calls made, this one included."""
-        self._notes.append((SENDING, sending_values(row, attempts, ambiguous)))
+        self._notes.sending.append(sending_values(row, attempts, ambiguous))
 
     def registered(self, position: int, customer_no: str) -> None:
         """Note that the call noted by :meth:`sending` registered the row at ``position`` as ``customer_no``."""
-        self._notes.append((REGISTERED, (customer_no, position)))
+        self._notes.registered.append((customer_no, position))
 
     def note(self, *rows: StoredRow) -> None:
         """Note the rows' states, committed with the next commit.
@@ -276,7 +289,7 @@ class Journal:
         Rows are written as given: the engine carries a row's ``ambiguous`` flag forward from what it read back,
         and clears it only when the reconcile pass shows another row of the input registered the customer.
         """
-        self._notes.extend((UPSERT, row_values(row)) for row in rows)
+        self._notes.settled.extend(map(row_values, rows))
 
     async def record(self, *rows: StoredRow) -> None:
         """:meth:`note` the rows' states and return once they are committed."""
@@ -334,7 +347,7 @@ class Journal:
                     await self._idle()
                 self._wanted = False
                 commit, self._next = self._next, _Commit()
-                notes, self._notes = self._notes, []
+                notes, self._notes = self._notes, _Notes()
                 began = time.monotonic()
                 record = None
                 if self._ledger.changed or began - self._beat >= HEARTBEAT_INTERVAL / 2:
@@ -354,12 +367,12 @@ class Journal:
             self._next.error = self._broken
             self._next.done.set()
 
-    def _write(self, notes: list[tuple[str, tuple[Any, ...]]], record: tuple[Any, ...] | None) -> None:
+    def _write(self, notes: _Notes, record: tuple[Any, ...] | None) -> None:
         conn = self._conn
         assert conn is not None
         conn.execute("BEGIN IMMEDIATE")
         try:
-            _execute(conn, notes)
+            notes.write(conn)
             if record is not None:
                 conn.execute(RECORD, record)
         except BaseException:
