@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -22,16 +23,22 @@ class _KeyState:
     head: int = 0
     in_flight: dict[str, float] = attrs.Factory(dict)
     """Requests admitted and not yet answered, with the end of their lease."""
+    leases_end_from: float = math.inf
+    """No lease in ``in_flight`` ends before this (one may end later: a released slot does not raise it)."""
     paused_until: float = 0.0
     banned_until: float = 0.0
     longest: float = SERVICE_WINDOW
     """The longest window any caller asked about: answers older than that no longer matter to anyone."""
 
     def expire_leases(self, now: float) -> None:
-        # A request that never reported back counts as answered when its lease ended (see base).
+        # A request that never reported back counts as answered when its lease ended (see base). Leases run for
+        # the timeout and more: the requests in flight are looked at once a lease may have ended, not per call.
+        if now < self.leases_end_from:
+            return
         for slot, end in [(s, e) for s, e in self.in_flight.items() if e <= now]:
             del self.in_flight[slot]
             bisect.insort(self.answered, end, lo=self.head)
+        self.leases_end_from = min(self.in_flight.values(), default=math.inf)
 
     def forget_before(self, horizon: float) -> None:
         self.head = bisect.bisect_right(self.answered, horizon, lo=self.head)
@@ -81,16 +88,16 @@ class MemoryLimitStore:
                 state.longest = max(state.longest, limit.window)
             state.expire_leases(now)
             state.forget_before(now - state.longest)
-            verdict = self._verdict(state, limit, now)
+            verdict = _GO if limit is None else self._verdict(state, limit, now)
             if verdict.wait <= 0:
-                state.in_flight[slot] = now + lease
+                end = state.in_flight[slot] = now + lease
+                if end < state.leases_end_from:
+                    state.leases_end_from = end
             return verdict
 
     @staticmethod
-    def _verdict(state: _KeyState, limit: RateLimit | None, now: float) -> Verdict:
+    def _verdict(state: _KeyState, limit: RateLimit, now: float) -> Verdict:
         # The same rule as base.verdict_for, where every request in flight sorts after every answer.
-        if limit is None:
-            return _GO
         if state.paused_until > now:
             return Verdict(wait=state.paused_until - now)
         start = bisect.bisect_right(state.answered, now - limit.window, lo=state.head)
@@ -109,8 +116,8 @@ class MemoryLimitStore:
     def release_now(self, key: str, slot: str) -> None:
         """:meth:`release` without the coroutine."""
         with self._lock:
-            state = self._state(key)
-            if state.in_flight.pop(slot, None) is not None:
+            state = self._keys.get(key)
+            if state is not None and state.in_flight.pop(slot, None) is not None:
                 bisect.insort(state.answered, self._clock(), lo=state.head)
 
     async def occupy(self, key: str, ages: Sequence[float]) -> None:
