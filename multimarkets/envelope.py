@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -118,8 +118,22 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
+# The decoder's own scanner (the C one), which decode() calls after skipping whitespace; typeshed omits it.
+_scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
 def _decode(raw: bytes) -> tuple[Any, str | None]:
     """The parsed body (None when empty or undecodable) and why it could not be decoded."""
+    if raw[:2] == b'{"' and raw[-1:] == b"}":
+        # The usual answer: an object, UTF-8 (json.detect_encoding's verdict for a body that starts so), nothing
+        # around it. The scanner alone reads it; anything it does not read to the very end takes the full path.
+        try:
+            text = raw.decode("utf-8", "surrogatepass")
+            parsed, end = _scan(text, 0)
+            if end == len(text):
+                return parsed, None
+        except (ValueError, StopIteration, RecursionError):
+            pass  # the full path says why
     if not raw.strip():
         return None, None
     try:
@@ -162,8 +176,9 @@ def unwrap(
     envelope = parsed if isinstance(parsed, dict) and "code" in parsed else None
     trace = request_trace
     if envelope is not None:
-        if isinstance(envelope.get("trace"), str) and envelope["trace"]:
-            trace = envelope["trace"]
+        server_trace = envelope.get("trace")
+        if server_trace and isinstance(server_trace, str):
+            trace = server_trace
         if (
             http_status == 200
             and str(envelope["code"]) == SUCCESS_CODE

@@ -30,6 +30,12 @@ def test_success_returns_data_and_the_server_trace() -> None:
     assert trace == "t-server-1"
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32"])
+def test_a_body_in_any_json_encoding_or_with_whitespace_around_it_is_read(encoding: str) -> None:
+    body = ' \r\n {"code": "0", "data": "\u00e9t\u00e9"} \n'.encode(encoding)
+    assert unwrap(body, http_status=200) == ("\u00e9t\u00e9", None)
+
+
 def test_documented_string_true_is_returned_as_is() -> None:
     assert unwrap(envelope(data="true"), http_status=200)[0] == "true"
 
@@ -66,6 +72,8 @@ def test_code_zero_with_ok_false_is_an_error() -> None:
         (b'{"code":"0","ok":tr', "BAD_JSON"),
         (b'{"hello": "world"}', "NOT_ENVELOPE"),
         (b"[1, 2]", "NOT_ENVELOPE"),
+        (b'{"code":"0","ok":true}{"code":"0"}', "BAD_JSON"),  # two objects: the first is not the answer
+        (b'{"code":"0","ok":true,"data":"\xff"}', "BAD_JSON"),  # not UTF-8
     ],
 )
 def test_broken_200_bodies_raise_response_format_error(raw: bytes, code: str) -> None:
