@@ -84,9 +84,12 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[by
     """``(body, True)``, or ``(what was read, False)`` once the body is, or announces to be, over ``limit``."""
     if response.content_length is not None and response.content_length > limit:
         return b"", False
+    content = response.content
+    if content.is_eof() and content.total_bytes <= limit:
+        return content.read_nowait(), True  # the whole body came with the headers (a usual answer): as buffered
     body = bytearray()
     # Chunk by chunk, also for a small Content-Length: a compressed body may inflate far beyond it.
-    async for chunk in response.content.iter_any():
+    async for chunk in content.iter_any():
         body += chunk
         if len(body) > limit:
             return bytes(body[:512]), False  # enough for the error's excerpt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import tracemalloc
 
 import pytest
@@ -58,6 +59,23 @@ def test_the_default_cap_is_documented_and_applies(serve, call: Call) -> None:
     with pytest.raises(ResponseFormatError) as caught:
         call(server.base_url, max_retries=0)
     assert caught.value.code == "TOO_LARGE"
+
+
+def test_a_compressed_body_is_capped_as_it_inflates(serve, call: Call) -> None:
+    inflated = b'{"code":"0","ok":true,"data":"' + b"A" * 4 * CAP + b'"}'
+    server: RawServer = serve(canned(answer(200, gzip.compress(inflated), headers={"Content-Encoding": "gzip"})))
+    assert len(gzip.compress(inflated)) < CAP // 16, "small on the wire, four times the cap once inflated"
+    with pytest.raises(ResponseFormatError) as caught:
+        call(server.base_url, max_response_bytes=CAP, max_retries=0)
+    excerpt = caught.value.body_excerpt
+    assert caught.value.code == "TOO_LARGE"
+    assert excerpt is not None and excerpt.startswith('{"code":"0","ok":true,"data":"AAA')
+
+
+def test_a_compressed_body_under_the_cap_is_read(serve, call: Call) -> None:
+    body = b'{"code":"0","ok":true,"data":"' + b"A" * (CAP - 64) + b'"}'
+    server: RawServer = serve(canned(answer(200, gzip.compress(body), headers={"Content-Encoding": "gzip"})))
+    assert call(server.base_url, max_response_bytes=CAP) == "A" * (CAP - 64)
 
 
 def test_a_body_at_the_cap_is_read(serve, call: Call) -> None:
