@@ -122,14 +122,16 @@ class AsyncSession:
         self._scheme = scheme
         self._base_url = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._seconds = float(timeout)
         self._max_retries = max_retries
         self._limit = (rate_limit, explicit_limit, limit_store)
         self._limiters: dict[str, KeyLimiter] = {}
         self._connection = Connection(network, self._base_url)
         self._owns_connection = True
         self._closed = False
-        if not scheme.per_endpoint:
-            self.limiter_of("")  # a conflicting explicit limit fails here, not on a first call
+        # The one limiter of an API that counts all endpoints together; a conflicting explicit limit fails here,
+        # not on a first call.
+        self._sole_limiter = None if scheme.per_endpoint else self.limiter_of("")
         self._clock = clock_for(self._base_url)
         self._static_headers = {
             "Content-Type": "application/json",
@@ -147,7 +149,8 @@ class AsyncSession:
         its own calls; closing this session closes what they share."""
         _check_call_options(timeout, max_retries)
         view = copy.copy(self)
-        view._timeout, view._max_retries = aiohttp.ClientTimeout(total=timeout), max_retries
+        view._timeout, view._seconds = aiohttp.ClientTimeout(total=timeout), float(timeout)
+        view._max_retries = max_retries
         view._owns_connection, view._closed = False, False
         return view
 
@@ -193,7 +196,7 @@ class AsyncSession:
     @property
     def timeout(self) -> float:
         """Seconds one attempt may take."""
-        return float(self._timeout.total or 0)
+        return self._seconds
 
     async def _open(self) -> Opened:
         if self._closed:
@@ -294,14 +297,15 @@ class AsyncSession:
         opened = connection.opened
         if opened is None or self._closed or connection.loop is not asyncio.get_running_loop():
             opened = await self._open()  # first use, closed or another loop: it opens or raises
-        limiter = self.limiter_of(biz_type)
-        slot = await limiter.acquire(self.timeout)
+        limiter = self._sole_limiter or self.limiter_of(biz_type)
+        slot = await limiter.acquire(self._seconds)
         if self._closed or self._connection.closed:  # closed while this call waited for its slot
             await limiter.release(slot)
             raise ClientClosedError("this client is closed")
         trace = prepared.trace
-        started = time.monotonic()
-        outcome = "-"
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.monotonic() if debug else 0.0
+        outcome: object = "-"
         failure: TransportError | None = None
         try:
             timestamp = self._clock.now_ms()
@@ -323,8 +327,7 @@ class AsyncSession:
                 middlewares=(),
                 **opened.options,
             ) as response:
-                http_status = response.status
-                outcome = str(http_status)
+                http_status = outcome = response.status
                 if 300 <= http_status < 400:
                     raise redirect_error(
                         http_status, response.headers.get("Location"), url=url, trace=trace, biz_type=biz_type
@@ -337,11 +340,12 @@ class AsyncSession:
                     )
                 response_headers = response.headers
                 date = response_headers.get("Date")
-                retry_after = parse_retry_after(response_headers.get("Retry-After"))
+                retry_header = response_headers.get("Retry-After")
+                retry_after = None if retry_header is None else parse_retry_after(retry_header)
         except asyncio.TimeoutError:
             outcome = "timeout"
             failure = APITimeoutError(
-                f"no answer to {biz_type}", timeout=self.timeout, trace=trace, maybe_processed=True
+                f"no answer to {biz_type}", timeout=self._seconds, trace=trace, maybe_processed=True
             )
         except aiohttp.ClientConnectorCertificateError as exc:
             outcome = "certificate-error"
@@ -375,7 +379,7 @@ class AsyncSession:
             )
         finally:
             await limiter.release(slot)
-            if logger.isEnabledFor(logging.DEBUG):
+            if debug:
                 logger.debug(
                     "bizType=%s trace=%s attempt=%d status=%s duration_ms=%.1f",
                     biz_type,
