@@ -60,6 +60,20 @@ async def test_a_request_that_never_reports_back_frees_its_slot_after_its_lease(
     assert await wait(store, "next", limit, lease=5) == 0
 
 
+async def test_an_answer_does_not_end_the_lease_of_another_request(store: MemoryLimitStore, clock: FakeClock) -> None:
+    limit = RateLimit(1, 60.0)
+    # Unlimited callers never wait, but their requests count for the limited one.
+    assert await wait(store, "answered", None, lease=30) == 0  # lease until 1030
+    clock.now = 1005
+    assert await wait(store, "lost", None, lease=30) == 0  # lease until 1035
+    clock.now = 1006
+    await store.release(KEY, "answered")
+    clock.now = 1031  # the first lease would have ended; "lost" is still in flight: answered now at the earliest
+    assert await wait(store, "next", limit) == pytest.approx(60)
+    clock.now = 1036  # now it counts as answered when its lease ended, at 1035
+    assert await wait(store, "next", limit) == pytest.approx(1095 - 1036)
+
+
 async def test_requests_of_another_process_count_from_when_they_were_answered(
     store: MemoryLimitStore, clock: FakeClock
 ) -> None:
