@@ -15,8 +15,10 @@ _T = TypeVar("_T")
 
 __all__ = ["RedisDedupStore"]
 
-SOCKET_TIMEOUT_SECONDS = 5.0
-"""How long one Redis command (or connecting) may take before it counts as a store failure."""
+SOCKET_TIMEOUT_SECONDS = 2.0
+"""How long one Redis command (or connecting) may take before it counts as a store failure: short enough for the
+receiver's 503 to reach the service before it stops waiting (the platform's own callbacks get 3 s, reference
+§7.3), so that it delivers again rather than time out."""
 
 _PREFIX = "multimarkets:dedup:"
 
@@ -36,7 +38,7 @@ class RedisDedupStore:
     """Handled event keys in the Redis server at ``url``; same ``claim_ttl`` and ``retention`` as
     :class:`~multimarkets.webhooks.SqliteDedupStore`.
 
-    A command the server does not answer within 5 s (``SOCKET_TIMEOUT_SECONDS``), a refused connection or a
+    A command the server does not answer within 2 s (``SOCKET_TIMEOUT_SECONDS``), a refused connection or a
     Redis error raises :class:`~multimarkets.webhooks.DedupStoreError`. Redis Cluster is not supported: the store
     talks to the one server of ``url`` (a cluster node answers ``MOVED`` for the keys it does not hold).
     """

@@ -1,5 +1,6 @@
 """A dedup store whose backend fails: a real Redis killed or frozen mid-test, a real SQLite file locked by another
-connection. What the service sees (status, code, trace) and the one log line that says why."""
+connection. What the service sees (status, code, trace) and the one log line that says why. And a store that
+waits on its backend: it holds up its own delivery only, neither the event loop nor the default worker threads."""
 
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ from webhook_samples import MakeDelivery, exec_report, serving, wrap
 from multimarkets.signing import RsaSha1Verifier
 from multimarkets.webhooks import (
     Claim,
-    DedupStore,
     DedupStoreError,
     Event,
+    MemoryDedupStore,
     OrderExecReport,
     RedisDedupStore,
     SqliteDedupStore,
@@ -180,15 +181,19 @@ async def test_a_sqlite_file_locked_while_on_event_runs_acknowledges_and_a_retry
         store.close()
 
 
-class Watched:
-    """A user's own store around another: it tells when a claim has started."""
+class Stuck:
+    """A user's own store whose backend hangs until the test lets it ``go``; ``entered`` counts claims."""
 
-    def __init__(self, inner: DedupStore) -> None:
-        self.inner = inner
-        self.claiming = threading.Event()
+    def __init__(self) -> None:
+        self.inner = MemoryDedupStore()
+        self.entered = threading.Semaphore(0)
+        self.go = threading.Event()
 
     def claim(self, key: str) -> Claim:
-        self.claiming.set()
+        self.entered.release()
+        # A deadline only so that a receiver that blocks the test (the loop, the default pool) fails it, not hangs it.
+        if not self.go.wait(timeout=30):
+            raise RuntimeError("the test could not let the claim go for 30 s")
         return self.inner.claim(key)
 
     def complete(self, key: str) -> None:
@@ -197,17 +202,40 @@ class Watched:
     def release(self, key: str) -> None:
         self.inner.release(key)
 
+    async def claims_started(self, count: int) -> None:
+        """Wait until ``count`` claims have started, in a thread of its own (the default pool may be taken)."""
+
+        def wait() -> None:
+            for _ in range(count):
+                self.entered.acquire()
+
+        await anyio.to_thread.run_sync(wait, limiter=anyio.CapacityLimiter(1))
+
 
 @pytest.mark.anyio
-async def test_a_frozen_redis_holds_up_its_delivery_but_not_the_rest_of_the_app(
-    on_redis: OnRedis, deliver: MakeDelivery, verifier: RsaSha1Verifier
+async def test_a_frozen_redis_gets_a_503_once_its_command_times_out(
+    on_redis: OnRedis, deliver: MakeDelivery, verifier: RsaSha1Verifier, log: pytest.LogCaptureFixture
 ) -> None:
     own_redis, redis_store = on_redis
+    receiver = WebhookReceiver(lambda event: None, verifier=verifier, dedup=redis_store)
+    own_redis.pause()
+    try:
+        status, headers, body = await receiver.handle(*deliver(wrap(exec_report()), trace=TRACE))
+    finally:
+        own_redis.resume()
+    assert status == 503 and headers["trace"] == TRACE and b'"code":"GGATEWAY_CODE_012"' in body
+    [line] = store_lines(log)
+    assert TRACE in line.message and "Timeout" in line.message
 
+
+@pytest.mark.anyio
+async def test_a_store_waiting_on_its_backend_holds_up_its_delivery_but_not_the_rest_of_the_app(
+    deliver: MakeDelivery, verifier: RsaSha1Verifier
+) -> None:
     async def health(request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
-    store = Watched(redis_store)
+    store = Stuck()
     received: list[Event] = []
     app = web.Application()
     app.router.add_post("/notification", aiohttp_handler(received.append, verifier=verifier, dedup=store))
@@ -218,16 +246,40 @@ async def test_a_frozen_redis_holds_up_its_delivery_but_not_the_rest_of_the_app(
         async def delivery() -> None:
             statuses.append((await post(http, url, deliver(wrap(exec_report()))))[0])
 
-        own_redis.pause()
         async with anyio.create_task_group() as tg:
             tg.start_soon(delivery)
-            # Were the claim on the event loop, this wait would end only once Redis timed out (5 s).
-            await anyio.to_thread.run_sync(store.claiming.wait)
-            async with http.get(url.replace("/notification", "/health")) as response:
-                assert response.status == 200
-            assert statuses == []  # the delivery still waits for Redis
-            own_redis.resume()
+            try:
+                await store.claims_started(1)
+                async with http.get(url.replace("/notification", "/health")) as response:
+                    assert response.status == 200
+                assert statuses == []  # the delivery still waits for its store
+            finally:
+                store.go.set()
     assert statuses == [200] and trade_ids(received) == ["T1"]
+
+
+@pytest.mark.anyio
+async def test_deliveries_stuck_on_their_store_leave_the_default_worker_threads_to_the_application(
+    deliver: MakeDelivery, verifier: RsaSha1Verifier
+) -> None:
+    store = Stuck()
+    receiver = WebhookReceiver(lambda event: None, verifier=verifier, dedup=store)
+    statuses: list[int] = []
+
+    async def delivery(n: int) -> None:
+        statuses.append((await receiver.handle(*deliver(wrap(exec_report(tradeId=f"T{n}")))))[0])
+
+    async with anyio.create_task_group() as tg:
+        for n in range(41):  # more than the default pool's 40 threads
+            tg.start_soon(delivery, n)
+        try:
+            await store.claims_started(8)
+            # What a Starlette sync route or the app's own to_thread call needs: a thread of the default pool.
+            assert await anyio.to_thread.run_sync(lambda: "free") == "free"
+            assert statuses == []  # every delivery still waits for its store
+        finally:
+            store.go.set()
+    assert statuses == [200] * 41
 
 
 def test_a_custom_store_raising_the_error_gets_the_same_refusal(
@@ -244,37 +296,3 @@ def test_a_custom_store_raising_the_error_gets_the_same_refusal(
     receiver = WebhookReceiver(lambda event: None, verifier=verifier, dedup=Down())
     status, headers, body = receiver.handle_sync(*deliver(wrap(exec_report()), trace=TRACE))
     assert status == 503 and headers["trace"] == TRACE and b'"code":"GGATEWAY_CODE_012"' in body
-
-
-@pytest.mark.anyio
-async def test_deliveries_stuck_on_a_frozen_redis_leave_the_default_worker_threads_to_the_application(
-    on_redis: OnRedis, deliver: MakeDelivery, verifier: RsaSha1Verifier
-) -> None:
-    own_redis, redis_store = on_redis
-    entered = threading.Semaphore(0)
-
-    class Counted(Watched):
-        def claim(self, key: str) -> Claim:
-            entered.release()
-            return self.inner.claim(key)
-
-    receiver = WebhookReceiver(lambda event: None, verifier=verifier, dedup=Counted(redis_store))
-    statuses: list[int] = []
-
-    async def delivery(n: int) -> None:
-        statuses.append((await receiver.handle(*deliver(wrap(exec_report(tradeId=f"T{n}")))))[0])
-
-    def eight_claims_started() -> None:
-        for _ in range(8):
-            entered.acquire()
-
-    own_redis.pause()
-    async with anyio.create_task_group() as tg:
-        for n in range(41):  # more than the default pool's 40 threads
-            tg.start_soon(delivery, n)
-        await anyio.to_thread.run_sync(eight_claims_started, limiter=anyio.CapacityLimiter(1))
-        # What a Starlette sync route or the app's own to_thread call needs: a thread of the default pool.
-        assert await anyio.to_thread.run_sync(lambda: "free") == "free"
-        assert statuses == []  # every delivery still waits for Redis
-        own_redis.resume()
-    assert statuses == [200] * 41
