@@ -10,6 +10,7 @@ import copy
 import os
 import ssl as _ssl
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, TypedDict
 
@@ -25,7 +26,7 @@ from .limits import LimitStore
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["AsyncClientBase", "ClientOptions"]
+__all__ = ["AsyncClientBase", "ClientOptions", "forget_namespaces"]
 
 
 class ClientOptions(TypedDict, total=False):
@@ -111,8 +112,9 @@ class AsyncClientBase:
         )
 
     def _attach(self, session: AsyncSession) -> None:
-        """Hold ``session`` and the client's resources bound to it (each client lists its own)."""
-        raise NotImplementedError
+        """Hold ``session``; the client's resource namespaces bound to it are made on first use."""
+        self._session = session
+        forget_namespaces(self)
 
     def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
         """A copy of this client whose calls take ``timeout`` seconds per attempt and are repeated at most
@@ -152,3 +154,11 @@ class AsyncClientBase:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def forget_namespaces(client: object) -> None:
+    """Drop the resource namespaces (cached properties) ``client`` has made, so that a copy of a client, which
+    has a session of its own, makes its own on first use."""
+    made = [name for name in vars(client) if isinstance(getattr(type(client), name, None), cached_property)]
+    for name in made:
+        delattr(client, name)

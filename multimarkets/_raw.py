@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from ._transport import Reply, replies
-from .resources._base import AsyncResource
 
 if TYPE_CHECKING:
     from ._sync._portal import Portal
@@ -81,6 +80,8 @@ class AsyncRawResponses:
         self._name = name
 
     def __getattr__(self, name: str) -> Any:
+        from .resources._base import AsyncResource  # imported with the first resource namespace anyway
+
         attribute = getattr(self._target, name)
         if isinstance(attribute, AsyncResource):
             return AsyncRawResponses(attribute, name)
@@ -94,6 +95,8 @@ class AsyncRawResponses:
         return call
 
     def __dir__(self) -> list[str]:
+        from .resources._base import AsyncResource
+
         members = {name: getattr(self._target, name) for name in dir(self._target) if not name.startswith("_")}
         return [name for name, value in members.items() if isinstance(value, AsyncResource) or _one_call(name, value)]
 

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ._client import AsyncClientBase, ClientOptions
 from ._scheme import BridgeScheme
-from ._transport import AsyncSession
 from .config import PRODUCTION_URL, Credentials, RateLimit, masked
 from .errors import ConfigurationError
-from .resources.accounts import AsyncAccounts
-from .resources.catalog import AsyncCatalog
-from .resources.customers import AsyncCustomers
-from .resources.trading import AsyncTrading
-from .resources.webhooks import AsyncWebhooks
 from .signing import RsaSha1Signer, Signer
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from .resources.accounts import AsyncAccounts
+    from .resources.catalog import AsyncCatalog
+    from .resources.customers import AsyncCustomers
+    from .resources.trading import AsyncTrading
+    from .resources.webhooks import AsyncWebhooks
 
 __all__ = ["AsyncBridgeClient"]
 
@@ -55,12 +56,6 @@ class AsyncBridgeClient(AsyncClientBase):
     :class:`ResponseFormatError`. ``strict=True`` raises on every deviation from the docs instead.
     """
 
-    catalog: AsyncCatalog
-    customers: AsyncCustomers
-    accounts: AsyncAccounts
-    trading: AsyncTrading
-    webhooks: AsyncWebhooks
-
     def __init__(
         self,
         credentials: Credentials,
@@ -79,13 +74,41 @@ class AsyncBridgeClient(AsyncClientBase):
         explicit = rate_limit is not DEFAULT_RATE_LIMIT
         self._start(scheme, base_url, rate_limit=rate_limit, explicit_limit=explicit, **options)
 
-    def _attach(self, session: AsyncSession) -> None:
-        self._session = session
-        self.catalog = AsyncCatalog(session, strict=self._strict)
-        self.customers = AsyncCustomers(session, strict=self._strict)
-        self.accounts = AsyncAccounts(session, strict=self._strict)
-        self.trading = AsyncTrading(session, strict=self._strict)
-        self.webhooks = AsyncWebhooks(session, strict=self._strict)
+    # Each namespace is made, and its module and models imported, on first use: a client loads what it calls.
+    @cached_property
+    def catalog(self) -> AsyncCatalog:
+        """Basic and product data: read-only look-ups."""
+        from .resources.catalog import AsyncCatalog
+
+        return AsyncCatalog(self._session, strict=self._strict)
+
+    @cached_property
+    def customers(self) -> AsyncCustomers:
+        """Customer management: register (one or in bulk), look up, list, change."""
+        from .resources.customers import AsyncCustomers
+
+        return AsyncCustomers(self._session, strict=self._strict)
+
+    @cached_property
+    def accounts(self) -> AsyncAccounts:
+        """Customers' exchange accounts: attach, change, list."""
+        from .resources.accounts import AsyncAccounts
+
+        return AsyncAccounts(self._session, strict=self._strict)
+
+    @cached_property
+    def trading(self) -> AsyncTrading:
+        """Trading through an exchange account: balances, deposits, orders, trades."""
+        from .resources.trading import AsyncTrading
+
+        return AsyncTrading(self._session, strict=self._strict)
+
+    @cached_property
+    def webhooks(self) -> AsyncWebhooks:
+        """Webhook subscription (receiving the notifications is :mod:`multimarkets.webhooks`' job)."""
+        from .resources.webhooks import AsyncWebhooks
+
+        return AsyncWebhooks(self._session, strict=self._strict)
 
     def __repr__(self) -> str:
         api_key = masked(self._session.credentials.api_key)

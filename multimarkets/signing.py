@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ._json import dumps
@@ -75,6 +75,8 @@ def _der_from_text(key: str, kind: str) -> bytes:
 
 def load_private_key(secret_key: str | bytes) -> rsa.RSAPrivateKey:
     """Load an RSA private key given as base64 PKCS#8 DER (as issued by the service) or PEM."""
+    from cryptography.hazmat.primitives import serialization  # over half of cryptography's import (SSH, DSA...)
+
     text = secret_key.decode() if isinstance(secret_key, bytes) else secret_key
     try:
         if "-----BEGIN" in text:
@@ -91,6 +93,8 @@ def load_private_key(secret_key: str | bytes) -> rsa.RSAPrivateKey:
 
 def load_public_key(public_key: str | bytes) -> rsa.RSAPublicKey:
     """Load an RSA public key given as base64 X.509 SubjectPublicKeyInfo DER or PEM."""
+    from cryptography.hazmat.primitives import serialization
+
     text = public_key.decode() if isinstance(public_key, bytes) else public_key
     try:
         if "-----BEGIN" in text:

@@ -6,10 +6,11 @@
 
 Reads each client module of ``CLIENTS`` and the ``resources/*.py`` beside it with :mod:`ast`. Each class
 ``Async<Name>`` becomes ``<Name>``: same public methods, signatures and docstrings, each body one line through
-the portal (``call`` for a coroutine, ``iterate`` for an async generator); attributes annotated with a mirrored
-class hold its twin; any other public member is an error. A client's twin subclasses the hand-written twin of its
-async base (``HAND_TWINS``: closing, the context manager) and adds its constructor and ``_wire`` (resources).
-Imports are copied one package level deeper, keeping the names the wrappers use.
+the portal (``call`` for a coroutine, ``iterate`` for an async generator); a ``cached_property`` returning a
+mirrored class (a resource namespace, made on first use) becomes one making its twin on first use, the twin's
+module imported then; any other public member is an error. A client's twin subclasses the hand-written twin of
+its async base (``HAND_TWINS``: closing, the context manager, ``_wire``) and adds its constructor. Imports are
+copied one package level deeper, keeping the names the wrappers use.
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ def members(node: ast.ClassDef | ast.Module, classes: dict[str, ast.ClassDef]) -
     return found
 
 
+def namespace(stmt: ast.stmt, twins: dict[str, str]) -> str | None:
+    """The mirrored class a resource namespace holds: ``stmt`` is a ``cached_property`` returning it."""
+    decorators = [ast.unparse(d) for d in getattr(stmt, "decorator_list", [])]
+    returns = getattr(stmt, "returns", None)
+    if decorators == ["cached_property"] and isinstance(returns, ast.Name) and returns.id in twins:
+        return returns.id
+    return None
+
+
 def body_of(stmt: ast.FunctionDef | ast.AsyncFunctionDef, cls: str) -> list[str]:
     """The body of the sync twin of ``cls.<stmt>``: one line through the portal, or the client's constructor."""
     name, through = stmt.name, ", ".join([f"self._async.{stmt.name}", *filter(None, [forward(stmt.args)])])
@@ -85,25 +95,26 @@ def body_of(stmt: ast.FunctionDef | ast.AsyncFunctionDef, cls: str) -> list[str]
     return [f"return self._portal.call({through})"]
 
 
-def render_class(node: ast.ClassDef, text: str, classes: dict[str, ast.ClassDef], twins: dict[str, str]) -> list[str]:
+def render_class(
+    node: ast.ClassDef, text: str, classes: dict[str, ast.ClassDef], twins: dict[str, str], up: int
+) -> list[str]:
     def doc(owner: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
         return [ast.get_source_segment(text, owner.body[0]) or ""] if ast.get_docstring(owner) is not None else []
 
     found = members(node, classes)
-    resources = {
-        name: stmt.annotation.id[5:]
-        for name, stmt in found.items()
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.annotation, ast.Name) and stmt.annotation.id in twins
-    }
+    resources = {name: cls for name, stmt in found.items() if (cls := namespace(stmt, twins))}
     is_client = node.name in CLIENTS
     bases = [unparse(base, twins) for base in node.bases if isinstance(base, ast.Name) and base.id in HAND_TWINS]
     if is_client and not bases:
         raise GenError(f"{node.name} must subclass one of {', '.join(HAND_TWINS)}")
-    held = "async_client" if is_client else "async_resource"
-    wiring = [f"self._async = {held}", "self._portal = portal"]
-    wiring += [f"self.{a} = {cls}({held}.{a}, portal)" for a, cls in resources.items()]
-    init = f"def {'_wire' if is_client else '__init__'}(self, {held}: {node.name}, portal: Portal) -> None:"
-    methods = [[init, *wiring]]
+    init = f"def __init__(self, async_resource: {node.name}, portal: Portal) -> None:"
+    methods = [] if is_client else [[init, "self._async = async_resource", "self._portal = portal"]]
+    for name, cls in resources.items():
+        stmt, twin = found[name], cls[5:]
+        assert isinstance(stmt, ast.FunctionDef)
+        made = [f"from {'.' * (up - 1)}{twins[cls]} import {twin}", ""]
+        made.append(f"return {twin}(self._async.{name}, self._portal)")
+        methods.append(["@cached_property", f"def {name}(self) -> {twin}:", *doc(stmt), *made])
     for name, stmt in found.items():
         public = not name.startswith("_") or name == "__repr__" or (name == "__init__" and is_client)
         if name in resources or not public:
@@ -114,10 +125,11 @@ def render_class(node: ast.ClassDef, text: str, classes: dict[str, ast.ClassDef]
         if body[0].startswith("return self._portal.iterate"):
             returns = re.sub(r"^AsyncGenerator\[(.*), None\]$", r"Iterator[\1]", returns).removeprefix("Async")
         methods.append([f"def {name}({unparse(stmt.args, twins)}) -> {returns}:", *doc(stmt), *body])
-    lines = [*doc(node), "", *(f"{a}: {cls}" for a, cls in resources.items())]
-    lines += [f"_async: {node.name}", "_portal: Portal"]
-    for head, *body in methods:
-        lines += ["", head] + ["    " + line for line in body]
+    lines = [*doc(node), "", f"_async: {node.name}", "_portal: Portal"]
+    for method in methods:
+        decorators = method[:1] if method[0].startswith("@") else []
+        head, *body = method[len(decorators) :]
+        lines += ["", *decorators, head] + ["    " + line if line else "" for line in body]
     head = f"class {node.name[5:]}{'(' + ', '.join(bases) + ')' if bases else ''}:"
     return ["", "", head] + ["    " + line if line else "" for line in lines]
 
@@ -132,13 +144,21 @@ def render_module(source: Path, root: Path, classes: dict[str, ast.ClassDef], tw
             absolute = module.split(".")[: -node.level] + ([node.module] if node.module else [])
             node.module, node.level = ".".join(absolute[1:]) or None, up
     mine = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name in twins]
-    body = [line for node in mine for line in render_class(node, text, classes, twins)]
+    mine_names = {node.name for node in mine}
+    body = [line for node in mine for line in render_class(node, text, classes, twins, up)]
     used = {node.id for node in ast.walk(ast.parse("\n".join(body))) if isinstance(node, ast.Name)}
     own = ", ".join(name for name in members(tree, {}) if name != "__all__")
     extra = [f"from {'.' * up}{module.partition('.')[2]} import {own}", "from collections.abc import Iterator"]
-    extra += [f"from {'.' * (up - 1)}{twins[c]} import {c[5:]}" for c in twins if c not in {n.name for n in mine}]
-    extra.append(f"from {'.' * (up - 1)}_portal import Portal")
+    extra += ["from functools import cached_property", f"from {'.' * (up - 1)}_portal import Portal"]
+    lazy = sorted({cls for node in mine for stmt in node.body if (cls := namespace(stmt, twins))})
+    twin_imports = {c: f"from {'.' * (up - 1)}{twins[c]} import {c[5:]}" for c in twins if c not in mine_names}
+    extra += [line for c, line in twin_imports.items() if c not in lazy]
     statements = [*tree.body, *ast.parse("\n".join(extra)).body]
+    if lazy:  # a namespace's twin is imported when first made; here only for the annotations
+        checking = [s for s in statements if isinstance(s, ast.If) and ast.unparse(s.test) == "TYPE_CHECKING"]
+        if not checking:
+            raise GenError(f"{source}: a client with resource namespaces needs an `if TYPE_CHECKING:` block")
+        checking[0].body += ast.parse("\n".join(twin_imports[c] for c in lazy)).body
     blocks = [stmt for stmt in statements if isinstance(stmt, ast.If) and kept(stmt, used)]
     used |= {node.id for block in blocks for node in ast.walk(block.test) if isinstance(node, ast.Name)}
     imports = [stmt for stmt in statements if not isinstance(stmt, ast.If) and kept(stmt, used)] + blocks
@@ -183,11 +203,8 @@ def generate(root: Path) -> dict[Path, str]:
     files = {SYNC / path: render_module(PACKAGE / path, root, classes, twins) for path in mirrored}
     for home in homes:
         where = home.relative_to(package)
-        inside = ".".join([*where.parts, "resources"])
-        resources = sorted((c[5:], m.rpartition(".")[2]) for c, m in twins.items() if m.rpartition(".")[0] == inside)
-        lines = [HEADER.format(Path(PACKAGE, where, "resources").as_posix()), RESOURCES_DOC]
-        lines += [f"from .{module} import {name}" for name, module in resources]
-        lines += [f"__all__ = {[n for n, _ in resources]!r}", ""]
+        # Imports nothing, like the async package: each namespace's module is imported when the namespace is made.
+        lines = [HEADER.format(Path(PACKAGE, where, "resources").as_posix()), RESOURCES_DOC, ""]
         files[SYNC / where / "resources" / "__init__.py"] = "\n".join(lines)
         if where.parts:  # a client in a subpackage: its sync twin's package
             docstring = f'"""Sync twins of :mod:`{".".join([PACKAGE, *where.parts])}`."""'

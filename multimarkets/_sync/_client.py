@@ -1,6 +1,6 @@
 """Hand-written, like the portal: the base of the generated sync clients, the twin of
 :class:`multimarkets._client.AsyncClientBase`. Each generated client adds its constructor, its resources
-(``_wire``) and its methods."""
+and its methods."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import copy
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .._client import AsyncClientBase
+from .._client import AsyncClientBase, forget_namespaces
 from .._raw import RawResponses
 from ..errors import ClientClosedError
 from ._portal import Portal
@@ -28,8 +28,11 @@ class ClientBase:
     _is_copy = False
 
     def _wire(self, async_client: Any, portal: Portal) -> None:
-        """Hold ``async_client``, ``portal`` and the sync twins of the client's resources (generated)."""
-        raise NotImplementedError
+        """Hold ``async_client`` and ``portal``; the sync twins of the client's resource namespaces (generated)
+        are made on first use."""
+        self._async = async_client
+        self._portal = portal
+        forget_namespaces(self)
 
     def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
         twin = copy.copy(self)

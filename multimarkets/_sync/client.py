@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .._client import ClientOptions
@@ -12,14 +13,15 @@ from ..config import PRODUCTION_URL, Credentials, RateLimit
 from ..signing import Signer
 from ._client import ClientBase
 from ._portal import Portal
-from .resources.accounts import Accounts
-from .resources.catalog import Catalog
-from .resources.customers import Customers
-from .resources.trading import Trading
-from .resources.webhooks import Webhooks
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from .resources.accounts import Accounts
+    from .resources.catalog import Catalog
+    from .resources.customers import Customers
+    from .resources.trading import Trading
+    from .resources.webhooks import Webhooks
 
 __all__ = ["BridgeClient"]
 
@@ -54,22 +56,43 @@ class BridgeClient(ClientBase):
     :class:`ResponseFormatError`. ``strict=True`` raises on every deviation from the docs instead.
     """
 
-    catalog: Catalog
-    customers: Customers
-    accounts: Accounts
-    trading: Trading
-    webhooks: Webhooks
     _async: AsyncBridgeClient
     _portal: Portal
 
-    def _wire(self, async_client: AsyncBridgeClient, portal: Portal) -> None:
-        self._async = async_client
-        self._portal = portal
-        self.catalog = Catalog(async_client.catalog, portal)
-        self.customers = Customers(async_client.customers, portal)
-        self.accounts = Accounts(async_client.accounts, portal)
-        self.trading = Trading(async_client.trading, portal)
-        self.webhooks = Webhooks(async_client.webhooks, portal)
+    @cached_property
+    def catalog(self) -> Catalog:
+        """Basic and product data: read-only look-ups."""
+        from .resources.catalog import Catalog
+
+        return Catalog(self._async.catalog, self._portal)
+
+    @cached_property
+    def customers(self) -> Customers:
+        """Customer management: register (one or in bulk), look up, list, change."""
+        from .resources.customers import Customers
+
+        return Customers(self._async.customers, self._portal)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        """Customers' exchange accounts: attach, change, list."""
+        from .resources.accounts import Accounts
+
+        return Accounts(self._async.accounts, self._portal)
+
+    @cached_property
+    def trading(self) -> Trading:
+        """Trading through an exchange account: balances, deposits, orders, trades."""
+        from .resources.trading import Trading
+
+        return Trading(self._async.trading, self._portal)
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        """Webhook subscription (receiving the notifications is :mod:`multimarkets.webhooks`' job)."""
+        from .resources.webhooks import Webhooks
+
+        return Webhooks(self._async.webhooks, self._portal)
 
     def __init__(
         self,

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .._client import AsyncClientBase, ClientOptions
-from .._transport import AsyncSession
 from ..config import RateLimit, masked
 from ..errors import ConfigurationError
 from .config import MANAGER_PRODUCTION_URL, ManagerCredentials
-from .resources.accounts import AsyncManagerAccounts
-from .resources.catalog import AsyncManagerCatalog
-from .resources.customers import AsyncManagerCustomers
-from .resources.data_push import AsyncManagerDataPush
 from .scheme import ManagerScheme
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from .resources.accounts import AsyncManagerAccounts
+    from .resources.catalog import AsyncManagerCatalog
+    from .resources.customers import AsyncManagerCustomers
+    from .resources.data_push import AsyncManagerDataPush
 
 __all__ = ["AsyncManagerClient"]
 
@@ -40,11 +41,6 @@ class AsyncManagerClient(AsyncClientBase):
     :class:`~multimarkets.AsyncBridgeClient`; ``strict=True`` raises on every answer that deviates from the docs.
     """
 
-    catalog: AsyncManagerCatalog
-    customers: AsyncManagerCustomers
-    accounts: AsyncManagerAccounts
-    data_push: AsyncManagerDataPush
-
     def __init__(
         self,
         credentials: ManagerCredentials,
@@ -61,12 +57,34 @@ class AsyncManagerClient(AsyncClientBase):
         self._start(self._scheme, base_url, rate_limit=rate_limit, explicit_limit=explicit, **options)
         self._scheme.session = self._session  # the token is fetched through the client's own session
 
-    def _attach(self, session: AsyncSession) -> None:
-        self._session = session
-        self.catalog = AsyncManagerCatalog(session, strict=self._strict)
-        self.customers = AsyncManagerCustomers(session, strict=self._strict)
-        self.accounts = AsyncManagerAccounts(session, strict=self._strict)
-        self.data_push = AsyncManagerDataPush(session, strict=self._strict)
+    # Each namespace is made, and its module and models imported, on first use: a client loads what it calls.
+    @cached_property
+    def catalog(self) -> AsyncManagerCatalog:
+        """Basic and product data: read-only look-ups (the same bizTypes and shapes as the Bridge API's)."""
+        from .resources.catalog import AsyncManagerCatalog
+
+        return AsyncManagerCatalog(self._session, strict=self._strict)
+
+    @cached_property
+    def customers(self) -> AsyncManagerCustomers:
+        """The white label's customers."""
+        from .resources.customers import AsyncManagerCustomers
+
+        return AsyncManagerCustomers(self._session, strict=self._strict)
+
+    @cached_property
+    def accounts(self) -> AsyncManagerAccounts:
+        """Trading accounts and balances."""
+        from .resources.accounts import AsyncManagerAccounts
+
+        return AsyncManagerAccounts(self._session, strict=self._strict)
+
+    @cached_property
+    def data_push(self) -> AsyncManagerDataPush:
+        """Data Push: events pushed over a WebSocket, typed, each delivered once."""
+        from .resources.data_push import AsyncManagerDataPush
+
+        return AsyncManagerDataPush(self._session, strict=self._strict)
 
     def __repr__(self) -> str:
         return (

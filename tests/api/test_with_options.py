@@ -94,6 +94,9 @@ async def test_a_copy_without_retries_does_not_retry_a_5xx_its_client_retries(
     with pytest.raises(ServerError):
         await client.catalog.dictionaries("USDT")  # the client's own max_retries=2: three attempts
     assert sandbox.stats()["fault_error5xx"] == 1 + 3
+    with pytest.raises(ServerError):  # copied once the client's catalog exists: the copy's catalog, its options
+        await client.with_options(max_retries=0).catalog.dictionaries("USDT")
+    assert sandbox.stats()["fault_error5xx"] == 1 + 3 + 1
 
 
 async def test_a_copy_counts_in_its_client_s_rate_limit(sandbox: Sandbox, requests_sent) -> None:
@@ -170,6 +173,9 @@ def test_the_sync_copy_shares_the_client_and_keeps_its_own_retries(sandbox_in_th
             with pytest.raises(ServerError):
                 client.catalog.dictionaries("USDT")
             assert sandbox.stats()["fault_error5xx"] == 1 + 3
+            with pytest.raises(ServerError):  # copied once the client's catalog exists
+                client.with_options(max_retries=0).catalog.dictionaries("USDT")
+            assert sandbox.stats()["fault_error5xx"] == 1 + 3 + 1
             sandbox.set_faults(None)
             once.close()
             with pytest.raises(ClientClosedError):

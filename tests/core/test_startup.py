@@ -40,6 +40,18 @@ def test_a_client_loads_what_a_call_needs_and_nothing_more(name: str) -> None:
     loaded = loaded_after(f"import multimarkets\nmultimarkets.{name}")
     assert {"aiohttp", "multimarkets.client", "multimarkets._transport", "multimarkets.signing"} <= loaded
     assert not loaded_by(*ON_FIRST_USE, "multimarkets.cli", within=loaded)
+    # Each resource namespace brings its module and models on first use; cattrs comes with the first of them.
+    namespaces = ("multimarkets.resources", "multimarkets._sync.resources", "multimarkets.models", "cattrs")
+    assert not loaded_by(*namespaces, within=loaded)
+
+
+@pytest.mark.parametrize("name", ["AsyncBridgeClient", "BridgeClient"])
+def test_a_resource_namespace_loads_its_own_models_on_first_use(name: str) -> None:
+    make = f"client = multimarkets.{name}(multimarkets.Credentials('key', 'secret', '1'), signer=Unsigned())"
+    unsigned = "class Unsigned:\n    def sign(self, body, timestamp):\n        return ''"
+    loaded = loaded_after(f"import multimarkets\n{unsigned}\n{make}\nclient.customers")
+    assert {"multimarkets.resources.customers", "multimarkets.models.customers"} <= loaded
+    assert not loaded_by("multimarkets.resources.trading", "multimarkets.models.trading", within=loaded)
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["--help"], []])

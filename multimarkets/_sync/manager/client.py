@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..._client import ClientOptions
@@ -12,13 +13,14 @@ from ...manager.client import DEFAULT_MANAGER_RATE_LIMIT, AsyncManagerClient
 from ...manager.config import MANAGER_PRODUCTION_URL, ManagerCredentials
 from .._client import ClientBase
 from .._portal import Portal
-from ..manager.resources.accounts import ManagerAccounts
-from ..manager.resources.catalog import ManagerCatalog
-from ..manager.resources.customers import ManagerCustomers
-from ..manager.resources.data_push import ManagerDataPush
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from ..manager.resources.accounts import ManagerAccounts
+    from ..manager.resources.catalog import ManagerCatalog
+    from ..manager.resources.customers import ManagerCustomers
+    from ..manager.resources.data_push import ManagerDataPush
 
 __all__ = ["ManagerClient"]
 
@@ -38,20 +40,36 @@ class ManagerClient(ClientBase):
     :class:`~multimarkets.AsyncBridgeClient`; ``strict=True`` raises on every answer that deviates from the docs.
     """
 
-    catalog: ManagerCatalog
-    customers: ManagerCustomers
-    accounts: ManagerAccounts
-    data_push: ManagerDataPush
     _async: AsyncManagerClient
     _portal: Portal
 
-    def _wire(self, async_client: AsyncManagerClient, portal: Portal) -> None:
-        self._async = async_client
-        self._portal = portal
-        self.catalog = ManagerCatalog(async_client.catalog, portal)
-        self.customers = ManagerCustomers(async_client.customers, portal)
-        self.accounts = ManagerAccounts(async_client.accounts, portal)
-        self.data_push = ManagerDataPush(async_client.data_push, portal)
+    @cached_property
+    def catalog(self) -> ManagerCatalog:
+        """Basic and product data: read-only look-ups (the same bizTypes and shapes as the Bridge API's)."""
+        from ..manager.resources.catalog import ManagerCatalog
+
+        return ManagerCatalog(self._async.catalog, self._portal)
+
+    @cached_property
+    def customers(self) -> ManagerCustomers:
+        """The white label's customers."""
+        from ..manager.resources.customers import ManagerCustomers
+
+        return ManagerCustomers(self._async.customers, self._portal)
+
+    @cached_property
+    def accounts(self) -> ManagerAccounts:
+        """Trading accounts and balances."""
+        from ..manager.resources.accounts import ManagerAccounts
+
+        return ManagerAccounts(self._async.accounts, self._portal)
+
+    @cached_property
+    def data_push(self) -> ManagerDataPush:
+        """Data Push: events pushed over a WebSocket, typed, each delivered once."""
+        from ..manager.resources.data_push import ManagerDataPush
+
+        return ManagerDataPush(self._async.data_push, self._portal)
 
     def __init__(
         self,
