@@ -9,14 +9,15 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ._json import dumps
 from .errors import ConfigurationError
+
+# cryptography is imported where a key is read (more than 10 ms of a start): a client with a signer of its own
+# and a process that only imports the SDK never load it.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 __all__ = [
     "RsaSha1Signer",
@@ -75,7 +76,8 @@ def _der_from_text(key: str, kind: str) -> bytes:
 
 def load_private_key(secret_key: str | bytes) -> rsa.RSAPrivateKey:
     """Load an RSA private key given as base64 PKCS#8 DER (as issued by the service) or PEM."""
-    from cryptography.hazmat.primitives import serialization  # over half of cryptography's import (SSH, DSA...)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     text = secret_key.decode() if isinstance(secret_key, bytes) else secret_key
     try:
@@ -94,6 +96,7 @@ def load_private_key(secret_key: str | bytes) -> rsa.RSAPrivateKey:
 def load_public_key(public_key: str | bytes) -> rsa.RSAPublicKey:
     """Load an RSA public key given as base64 X.509 SubjectPublicKeyInfo DER or PEM."""
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     text = public_key.decode() if isinstance(public_key, bytes) else public_key
     try:
@@ -118,10 +121,14 @@ class Signer(Protocol):
 class RsaSha1Signer:
     """SHA1WithRSA (PKCS#1 v1.5) over :func:`canonical_string`, standard base64 output."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_hash", "_key", "_padding")
 
     def __init__(self, secret_key: str | bytes) -> None:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         self._key = load_private_key(secret_key)
+        self._padding, self._hash = padding.PKCS1v15(), hashes.SHA1()
 
     def __repr__(self) -> str:
         return "RsaSha1Signer(<secret key hidden>)"
@@ -132,17 +139,21 @@ class RsaSha1Signer:
 
     def sign_text(self, text: str) -> str:
         """Sign an already canonical string."""
-        raw = self._key.sign(text.encode("utf-8"), padding.PKCS1v15(), hashes.SHA1())
+        raw = self._key.sign(text.encode("utf-8"), self._padding, self._hash)
         return base64.b64encode(raw).decode("ascii")
 
 
 class RsaSha1Verifier:
     """Checks signatures made by :class:`RsaSha1Signer` with the matching public key."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_hash", "_key", "_padding")
 
     def __init__(self, public_key: str | bytes) -> None:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         self._key = load_public_key(public_key)
+        self._padding, self._hash = padding.PKCS1v15(), hashes.SHA1()
 
     def verify(self, body: Mapping[str, Any] | None, timestamp: int, signature: str, *, raw_body: bytes = b"") -> bool:
         """Return True when ``signature`` is valid for ``body`` and ``timestamp`` (this scheme signs the decoded
@@ -151,9 +162,11 @@ class RsaSha1Verifier:
 
     def verify_text(self, text: str, signature: str) -> bool:
         """Return True when ``signature`` is valid for the canonical string ``text``."""
+        from cryptography.exceptions import InvalidSignature
+
         try:
             raw = base64.b64decode(signature, validate=True)
-            self._key.verify(raw, text.encode("utf-8"), padding.PKCS1v15(), hashes.SHA1())
+            self._key.verify(raw, text.encode("utf-8"), self._padding, self._hash)
         except (InvalidSignature, binascii.Error, ValueError):
             return False
         return True

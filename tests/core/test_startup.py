@@ -52,6 +52,7 @@ def test_a_resource_namespace_loads_its_own_models_on_first_use(name: str) -> No
     loaded = loaded_after(f"import multimarkets\n{unsigned}\n{make}\nclient.customers")
     assert {"multimarkets.resources.customers", "multimarkets.models.customers"} <= loaded
     assert not loaded_by("multimarkets.resources.trading", "multimarkets.models.trading", within=loaded)
+    assert not loaded_by("cryptography", within=loaded)  # a signer of the client's own reads no RSA key
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["--help"], []])
