@@ -54,7 +54,6 @@ CREATE TABLE rows (
 );
 CREATE INDEX rows_pending_email ON rows (email_key) WHERE pending = 1;
 CREATE INDEX rows_pending_phone ON rows (phone_key) WHERE pending = 1;
-CREATE INDEX rows_registered ON rows (customer_no) WHERE state = 'registered';
 """
 
 
@@ -184,11 +183,15 @@ def stored(values: Sequence[Any]) -> StoredRow:
     return StoredRow(*fields)
 
 
+_REGISTERED_INDEX = "CREATE INDEX IF NOT EXISTS rows_registered ON rows (customer_no) WHERE state = 'registered'"
+
+
 class SqlRows:
     """The rows table of an open journal file."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._indexed = False
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[StoredRow]:
         return [stored(row) for row in self._conn.execute(sql, params).fetchall()]
@@ -216,6 +219,11 @@ class SqlRows:
 
     def registered_row(self, customer_no: str) -> int | None:
         """The 1-based number of the input row recorded as having registered ``customer_no``, if any."""
+        if not self._indexed:
+            # Built when first needed (a lost answer's row found in the customer list, at the end of a run):
+            # kept up from the start, it cost every registered row an index entry.
+            self._conn.execute(_REGISTERED_INDEX)
+            self._indexed = True
         found = self._one(
             "SELECT position FROM rows WHERE state = 'registered' AND customer_no = ? LIMIT 1", (customer_no,)
         )
