@@ -32,15 +32,6 @@ def _server_ms(date_header: str) -> int | None:
         return None
 
 
-def _skew_ms(date_header: str | None) -> int | None:
-    """How far the server's clock is ahead of ours according to ``date_header``; None if unreadable."""
-    server_ms = _server_ms(date_header) if date_header else None
-    if server_ms is None:
-        return None
-    # The header is truncated to the second: the true server time is up to 1 s later, so aim mid-second.
-    return server_ms + 500 - time.time_ns() // 1_000_000
-
-
 class ServerClock:
     """Wall-clock milliseconds plus the offset learned from the server."""
 
@@ -54,8 +45,13 @@ class ServerClock:
 
     def observe(self, date_header: str | None, *, rejected: bool = False) -> None:
         """Learn from the ``Date`` of a valid envelope; ``rejected`` when it said our timestamp was wrong."""
-        skew = _skew_ms(date_header)
-        if skew is None or (not rejected and abs(skew - self._offset_ms) <= _SIGNIFICANT_SKEW_MS):
+        server_ms = _server_ms(date_header) if date_header else None
+        if server_ms is None:
+            return
+        # How far the server's clock is ahead of ours. The header is truncated to the second: the true server time
+        # is up to 1 s later, so aim mid-second.
+        skew = server_ms + 500 - time.time_ns() // 1_000_000
+        if not rejected and abs(skew - self._offset_ms) <= _SIGNIFICANT_SKEW_MS:
             return  # the usual answer: nothing to learn, decided without taking the lock
         with self._lock:
             if rejected:

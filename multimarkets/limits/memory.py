@@ -31,10 +31,7 @@ class _KeyState:
     """The longest window any caller asked about: answers older than that no longer matter to anyone."""
 
     def expire_leases(self, now: float) -> None:
-        # A request that never reported back counts as answered when its lease ended (see base). Leases run for
-        # the timeout and more: the requests in flight are looked at once a lease may have ended, not per call.
-        if now < self.leases_end_from:
-            return
+        # A request that never reported back counts as answered when its lease ended (see base).
         for slot, end in [(s, e) for s, e in self.in_flight.items() if e <= now]:
             del self.in_flight[slot]
             bisect.insort(self.answered, end, lo=self.head)
@@ -81,12 +78,15 @@ class MemoryLimitStore:
         """:meth:`acquire` without the coroutine: this store never waits to answer."""
         with self._lock:
             now = self._clock()
-            state = self._state(key)
+            state = self._keys.get(key) or self._state(key)
             if state.banned_until > now:
                 return Verdict(banned_for=state.banned_until - now)
             if limit is not None:
                 state.longest = max(state.longest, limit.window)
-            state.expire_leases(now)
+            if now >= state.leases_end_from:
+                # Leases run for the timeout and more: the requests in flight are looked at once one may have
+                # ended, not on every admission.
+                state.expire_leases(now)
             state.forget_before(now - state.longest)
             verdict = _GO if limit is None else self._verdict(state, limit, now)
             if verdict.wait <= 0:
