@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
-import attrs
-
 from .journal import JournalError, RunJournal
 from .outcome import RowOutcome
 from .rows import PreparedRow, Rows, prepare, read_rows
@@ -14,16 +12,11 @@ from .store import IN_FLIGHT, StoredRow
 
 __all__ = ["Feed", "Work"]
 
+Work = tuple[PreparedRow, StoredRow | None]
+"""One row for a worker, with what an earlier run recorded of it (a tuple: one is made per row)."""
+
 _LOOKUP_CHUNK = 256
 """Rows read ahead to look up their journal records at once when resuming."""
-
-
-@attrs.frozen
-class Work:
-    """One row for a worker, with what an earlier run recorded of it."""
-
-    row: PreparedRow
-    stored: StoredRow | None
 
 
 def _needs_call(record: StoredRow) -> bool:
@@ -57,7 +50,7 @@ class Feed:
             self.count = position + 1
             prepared = prepare(position, row, fingerprint=fingerprint)
             if position > last_recorded:
-                yield Work(prepared, None)
+                yield (prepared, None)
                 continue
             chunk.append(prepared)
             if len(chunk) >= _LOOKUP_CHUNK or position == last_recorded:
@@ -81,7 +74,7 @@ async def _resumed(
     for prepared in chunk:
         record = stored.get(prepared.position)
         if record is None:
-            yield Work(prepared, None)
+            yield (prepared, None)
         elif record.digest != prepared.digest:
             raise JournalError(
                 f"row {prepared.position + 1} of the input differs from row {prepared.position + 1} recorded "
@@ -91,6 +84,6 @@ async def _resumed(
         elif record.pending and reconcile:
             continue  # the reconcile pass at the end settles it
         elif _needs_call(record):
-            yield Work(prepared, record)
+            yield (prepared, record)
         else:
             await settled(record)

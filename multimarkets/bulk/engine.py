@@ -82,9 +82,10 @@ class _Run:
         if self._failure is not None:
             raise self._failure
         counts = self._counts
+        registered = self._machine.registered
         return BulkReport(
-            total=sum(counts.values()),
-            registered=counts[RowOutcome.REGISTERED],
+            total=sum(counts.values()) + registered,
+            registered=counts[RowOutcome.REGISTERED] + registered,
             already_exists=counts[RowOutcome.ALREADY_EXISTS],
             invalid=counts[RowOutcome.INVALID],
             failed=counts[RowOutcome.FAILED],
@@ -130,9 +131,10 @@ class _Run:
                 work = await anext(works, None)
                 if work is None:
                     return
-                keys = keys_of(work.row)
-                turns.enter(work.row.position, keys)
-            await self._machine.process(work, keys)
+                row, stored = work
+                keys = keys_of(row)
+                turns.enter(row.position, keys)
+            await self._machine.process(row, stored, keys)
 
     async def _reconcile_pass(self) -> None:
         try:

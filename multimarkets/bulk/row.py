@@ -11,7 +11,6 @@ import anyio
 
 from ..errors import CustomerExistsError, MultiMarketsError
 from ..models.customers import AddCustomerRequest
-from .dispatch import Work
 from .journal import RunJournal
 from .outcome import RowOutcome
 from .policy import FATAL_ERRORS, PROBABLY_OURS, code_of, is_final, message_of, trace_of, was_lost
@@ -51,6 +50,8 @@ class RowMachine:
         """The fatal error that stopped the run, if any: the rows not sent yet settle ``not_attempted``."""
         self.calls = 0
         """Registration calls made by this run."""
+        self.registered = 0
+        """Rows registered without being emitted one by one (nobody reads their results): only counted."""
 
     def stop(self, exc: MultiMarketsError) -> None:
         """Stop the run on a fatal error."""
@@ -58,9 +59,9 @@ class RowMachine:
             logger.warning("bulk run stopped: %s: %s", type(exc).__name__, exc)
             self.stopped_by = exc
 
-    async def process(self, work: Work, keys: tuple[str, ...]) -> None:
-        """Take one row to its outcome; it entered :attr:`turns` with ``keys`` when it was handed to the workers."""
-        row, stored = work.row, work.stored
+    async def process(self, row: PreparedRow, stored: StoredRow | None, keys: tuple[str, ...]) -> None:
+        """Take one row (and what an earlier run recorded of it) to its outcome; it entered :attr:`turns` with
+        ``keys`` when it was handed to the workers."""
         try:
             attempts, ambiguous = 0, False
             if stored is not None:
@@ -159,7 +160,9 @@ class RowMachine:
             journal.registered(row.position, customer_no)
             if self._watched:
                 await journal.durable()
-            await self._emit(_stored(row, RowOutcome.REGISTERED, attempts, ambiguous, customer_no=customer_no))
+                await self._emit(_stored(row, RowOutcome.REGISTERED, attempts, ambiguous, customer_no=customer_no))
+            else:
+                self.registered += 1
             return
 
     async def _not_attempted(self, row: PreparedRow, attempts: int, ambiguous: bool, exc: MultiMarketsError) -> None:

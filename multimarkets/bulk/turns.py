@@ -32,8 +32,10 @@ class Turns:
 
     def __init__(self) -> None:
         self._queues: dict[str, deque[int]] = {}
-        # asyncio's event: a new one per settled row, and anyio's costs several times more to make.
+        # asyncio's event (anyio's costs several times more to make), replaced once set; only while a row waits:
+        # rows with keys of their own (the common case) never make one.
         self._changed = asyncio.Event()
+        self._waiting = 0
 
     def enter(self, position: int, keys: tuple[str, ...]) -> None:
         """Queue the row at ``position`` behind the earlier rows holding its keys."""
@@ -47,7 +49,7 @@ class Turns:
             queue.remove(position)
             if not queue:
                 del self._queues[key]
-        if keys:
+        if keys and self._waiting:
             changed, self._changed = self._changed, asyncio.Event()
             changed.set()
 
@@ -57,4 +59,8 @@ class Turns:
     async def wait(self, position: int, keys: tuple[str, ...]) -> None:
         """Return once no earlier row sharing one of ``keys`` is unsettled."""
         while not self._first(position, keys):
-            await self._changed.wait()
+            self._waiting += 1
+            try:
+                await self._changed.wait()
+            finally:
+                self._waiting -= 1
