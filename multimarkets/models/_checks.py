@@ -149,7 +149,10 @@ def matching(pattern: str, message: str) -> Callable[[Any, str], str | None]:
     compiled = re.compile(pattern)
 
     def check(value: Any, field: str) -> str | None:
-        result = optional_text(value, field)
+        if type(value) is str and value.isprintable() and len(value) <= MAX_LENGTH.get(field, DEFAULT_MAX_LENGTH):
+            result = value.strip() or None  # what optional_text makes of clean text, without its two calls
+        else:
+            result = optional_text(value, field)
         if result is not None and not compiled.fullmatch(result):
             raise ValidationError(field, message)
         return result
