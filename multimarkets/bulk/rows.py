@@ -92,24 +92,31 @@ def _digest(fields: Mapping[str, Any], fingerprint: bool) -> str:
 def prepare(position: int, row: object, *, fingerprint: bool = True) -> PreparedRow:
     """Turn one input row into a :class:`PreparedRow`, validating it without sending anything; without
     ``fingerprint`` its digest is left empty (a run without a journal file never compares it)."""
-    if isinstance(row, CustomerRegistration):
-        fields: Mapping[str, Any] = attrs.asdict(row, recurse=False)
-    elif isinstance(row, Mapping):
-        fields = row
-    else:
+    if not isinstance(row, (Mapping, CustomerRegistration)):
         error = ValidationError("row", f"must be a CustomerRegistration or a mapping, not {type(row).__name__}")
         return PreparedRow(position, _digest({"row": repr(type(row))}, fingerprint), None, None, None, error=error)
-    email, phone = _canonical(fields.get("email")), _canonical(fields.get("phone"))
-    key = phone_key(_canonical(fields.get("phone_area")), phone)
     try:
-        request = row.to_request() if isinstance(row, CustomerRegistration) else mapping_request(fields)
+        request = row.to_request() if isinstance(row, CustomerRegistration) else mapping_request(row)
     except ValidationError as exc:
-        return PreparedRow(position, _digest(fields, fingerprint), email, phone, key, error=exc)
+        return _invalid(position, _fields(row), exc, fingerprint)
     except (TypeError, ValueError) as exc:
         # e.g. a mapping whose values cannot build a registration at all
-        error = ValidationError("row", str(exc))
-        return PreparedRow(position, _digest(fields, fingerprint), email, phone, key, error=error)
-    return PreparedRow(position, _digest(fields, fingerprint), email, phone, key, request=request)
+        return _invalid(position, _fields(row), ValidationError("row", str(exc)), fingerprint)
+    # The request holds the e-mail, phone and area code as _canonical makes them: checked, stripped, blank absent.
+    key = phone_key(request.phone_area, request.phone)
+    digest = digest_of(_fields(row)) if fingerprint else ""
+    return PreparedRow(position, digest, request.email, request.phone, key, request=request)
+
+
+def _fields(row: Mapping[str, Any] | CustomerRegistration) -> Mapping[str, Any]:
+    """The row's fields by name (a registration's are only made when asked for)."""
+    return attrs.asdict(row, recurse=False) if isinstance(row, CustomerRegistration) else row
+
+
+def _invalid(position: int, fields: Mapping[str, Any], error: ValidationError, fingerprint: bool) -> PreparedRow:
+    email, phone = _canonical(fields.get("email")), _canonical(fields.get("phone"))
+    key = phone_key(_canonical(fields.get("phone_area")), phone)
+    return PreparedRow(position, _digest(fields, fingerprint), email, phone, key, error=error)
 
 
 async def read_rows(rows: Rows) -> AsyncIterator[tuple[int, object]]:
