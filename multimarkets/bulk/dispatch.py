@@ -3,11 +3,11 @@ journal already settled it in an earlier run."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 
 from .journal import JournalError, RunJournal
 from .outcome import RowOutcome
-from .rows import PreparedRow, Rows, prepare, read_rows
+from .rows import PreparedRow, RowInput, Rows, prepare, read_rows
 from .store import IN_FLIGHT, StoredRow
 
 __all__ = ["Feed", "Work"]
@@ -38,6 +38,20 @@ class Feed:
         self._reconcile = reconcile
         self.count = 0
         """Input rows read so far."""
+
+    def plain(self) -> Iterator[Work] | None:
+        """The works as a plain iterator when the input is a plain iterable and nothing is to be resumed (every
+        row is new): taking a row then never suspends. None otherwise: use :meth:`works`."""
+        rows = self._rows
+        if isinstance(rows, AsyncIterable) or self._journal.rows.last_position() >= 0:
+            return None
+        return self._fresh(rows)
+
+    def _fresh(self, rows: Iterable[RowInput]) -> Iterator[Work]:
+        fingerprint = self._journal.path is not None
+        for position, row in enumerate(rows):
+            self.count = position + 1
+            yield prepare(position, row, fingerprint=fingerprint), None
 
     async def works(self) -> AsyncGenerator[Work, None]:
         """Raises :class:`JournalError` when a row differs from the one recorded at its position."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import aclosing
 
 import anyio
@@ -99,13 +99,15 @@ class _Run:
         )
 
     async def _work(self, rows: Rows) -> None:
-        # Workers take rows straight from the input, one at a time under a lock: no hand-over queue, so a row
-        # costs no extra task switch, and rows enter the turns in input order.
-        taking = asyncio.Lock()
-        self._feed = Feed(rows, self._journal, self._settled_earlier, reconcile=self._reconcile)
-        async with aclosing(self._feed.works()) as works, anyio.create_task_group() as tasks:
+        # Workers take rows straight from the input, one at a time: no hand-over queue, so a row costs no extra
+        # task switch, and rows enter the turns in input order. Taking a row from an async input, or from a
+        # resumed stretch, may suspend: there they take turns under a lock.
+        feed = self._feed = Feed(rows, self._journal, self._settled_earlier, reconcile=self._reconcile)
+        plain, taking = feed.plain(), asyncio.Lock()
+        async with aclosing(feed.works()) as works, anyio.create_task_group() as tasks:
             for _ in range(self._options.concurrency):
-                tasks.start_soon(self._guarded, self._worker(works, taking), tasks.cancel_scope)
+                worker = self._worker(works, taking) if plain is None else self._plain_worker(plain)
+                tasks.start_soon(self._guarded, worker, tasks.cancel_scope)
         if self._failure is not None:
             return
         await self._journal.durable()  # the rows settled last, when nobody waited for them one by one
@@ -134,6 +136,13 @@ class _Run:
                 row, stored = work
                 keys = keys_of(row)
                 turns.enter(row.position, keys)
+            await self._machine.process(row, stored, keys)
+
+    async def _plain_worker(self, works: Iterator[Work]) -> None:
+        turns = self._machine.turns
+        for row, stored in works:
+            keys = keys_of(row)
+            turns.enter(row.position, keys)
             await self._machine.process(row, stored, keys)
 
     async def _reconcile_pass(self) -> None:

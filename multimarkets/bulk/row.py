@@ -76,7 +76,8 @@ class RowMachine:
             elif self.stopped_by is not None:
                 await self._not_attempted(row, attempts, ambiguous, self.stopped_by)
             else:
-                await self.turns.wait(row.position, keys)
+                if not self.turns.ready(row.position, keys):
+                    await self.turns.wait(row.position, keys)
                 await self._register(row, row.request, attempts, ambiguous)
         finally:
             self.turns.leave(row.position, keys)

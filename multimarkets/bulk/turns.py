@@ -53,12 +53,17 @@ class Turns:
             changed, self._changed = self._changed, asyncio.Event()
             changed.set()
 
-    def _first(self, position: int, keys: tuple[str, ...]) -> bool:
-        return all(self._queues[key][0] == position for key in keys)
+    def ready(self, position: int, keys: tuple[str, ...]) -> bool:
+        """No earlier row sharing one of ``keys`` is unsettled: the row at ``position`` may go."""
+        queues = self._queues
+        for key in keys:  # noqa: SIM110 - all() over a generator costs more, and this runs for every row
+            if queues[key][0] != position:
+                return False
+        return True
 
     async def wait(self, position: int, keys: tuple[str, ...]) -> None:
-        """Return once no earlier row sharing one of ``keys`` is unsettled."""
-        while not self._first(position, keys):
+        """Return once the row at ``position`` is :meth:`ready`."""
+        while not self.ready(position, keys):
             self._waiting += 1
             try:
                 await self._changed.wait()
