@@ -89,17 +89,22 @@ def _is_model(cls: Any) -> bool:
 def _make_unstructure(cls: type[Any]) -> Any:
     fields = attrs.fields(get_origin(cls) or cls)
     inline = [f.name for f in fields if f.metadata.get("inline")]
-    overrides = {
-        f.name: override(omit=True) if f.name in ("raw", "trace") or f.name in inline else override(rename=wire_name(f))
-        for f in fields
-    }
+    sent = [f for f in fields if f.name not in ("raw", "trace") and f.name not in inline]
+    overrides = {f.name: override(omit=True) for f in fields}
+    # A field that defaults to None is left out by the generated code itself when it is None; the others are
+    # checked after it, one by one (a comprehension over the whole body cost more, on every call).
+    overrides.update({f.name: override(rename=wire_name(f), omit_if_default=f.default is None) for f in sent})
     base = make_dict_unstructure_fn(cls, converter, **overrides)  # type: ignore[arg-type]
+    nullable = [wire_name(f) for f in sent if f.default is not None]
 
     def unstructure(obj: Any) -> dict[str, Any]:
         result = base(obj)
-        for name in inline:
+        for key in nullable:
+            if result[key] is None:
+                del result[key]
+        for name in inline:  # the inlined model's body comes without nulls already
             result.update(converter.unstructure(getattr(obj, name)))
-        return {k: v for k, v in result.items() if v is not None}
+        return result
 
     return unstructure
 
