@@ -10,14 +10,13 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TypeVar
 
 import anyio
-import anyio.to_thread
 import attrs
 
 from ..errors import ConfigurationError, WebhookError, WebhookFormatError
 from ._headers import header
+from ._store_thread import StoreThreads
 from .dedup import Claim, DedupStore, DedupStoreError, MemoryDedupStore
 from .events import Event, event_from_payload, load_body
 from .replies import WebhookResponse, acknowledge, refuse
@@ -27,8 +26,6 @@ __all__ = ["DEFAULT_MAX_BODY", "EventHandler", "WebhookReceiver"]
 
 logger = logging.getLogger("multimarkets.webhooks")
 
-_T = TypeVar("_T")
-
 EventHandler = Callable[[Event], Awaitable[None] | None]
 """``on_event(event)``: a plain function or a coroutine function."""
 
@@ -37,7 +34,6 @@ DEFAULT_MAX_BODY = 256 * 1024
 
 _IN_PROGRESS_CODE = "IN_PROGRESS"
 _HANDLER_FAILED_CODE = "G500"
-_STORE_THREADS = 8
 _STORE_FAILED_CODE = "GGATEWAY_CODE_012"  # reference §5.2: "Downstream service is unavailable"
 
 
@@ -87,9 +83,7 @@ class WebhookReceiver:
         self._company_id = company_id
         self._dedup: DedupStore = dedup if dedup is not None else MemoryDedupStore()
         self._max_body = max_body
-        # Its own limiter: store calls stuck on a dead backend must not take the default pool's 40 threads, which
-        # the application's other thread work (Starlette's sync routes) waits for.
-        self._store_threads = anyio.CapacityLimiter(_STORE_THREADS)
+        self._off_loop = StoreThreads(self._dedup).run
 
     def __repr__(self) -> str:
         return f"WebhookReceiver(verifier={self._verifier!r}, tolerance={self._tolerance}, dedup={self._dedup!r})"
@@ -147,12 +141,6 @@ class WebhookReceiver:
                 await self._off_loop(self._release, claimed)
             raise
         return await self._off_loop(self._handled, claimed)
-
-    async def _off_loop(self, function: Callable[..., _T], *args: object) -> _T:
-        """``function(*args)``, which calls the store: in a worker thread, unless the store never waits."""
-        if type(self._dedup) is MemoryDedupStore:
-            return function(*args)  # a thread would only add two wake-ups per call
-        return await anyio.to_thread.run_sync(function, *args, limiter=self._store_threads)
 
     def handle_sync(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """Like :meth:`handle`, for synchronous frameworks (Flask, Django); ``on_event`` must be a plain function."""

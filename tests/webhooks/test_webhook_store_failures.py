@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -17,6 +16,7 @@ import anyio.to_thread
 import pytest
 from aiohttp import web
 from redis_process import RedisProcess
+from stuck_store import Stuck
 from webhook_samples import MakeDelivery, exec_report, serving, wrap
 
 from multimarkets.signing import RsaSha1Verifier
@@ -24,7 +24,6 @@ from multimarkets.webhooks import (
     Claim,
     DedupStoreError,
     Event,
-    MemoryDedupStore,
     OrderExecReport,
     RedisDedupStore,
     SqliteDedupStore,
@@ -179,37 +178,6 @@ async def test_a_sqlite_file_locked_while_on_event_runs_acknowledges_and_a_retry
     finally:
         other.close()
         store.close()
-
-
-class Stuck:
-    """A user's own store whose backend hangs until the test lets it ``go``; ``entered`` counts claims."""
-
-    def __init__(self) -> None:
-        self.inner = MemoryDedupStore()
-        self.entered = threading.Semaphore(0)
-        self.go = threading.Event()
-
-    def claim(self, key: str) -> Claim:
-        self.entered.release()
-        # A deadline only so that a receiver that blocks the test (the loop, the default pool) fails it, not hangs it.
-        if not self.go.wait(timeout=30):
-            raise RuntimeError("the test could not let the claim go for 30 s")
-        return self.inner.claim(key)
-
-    def complete(self, key: str) -> None:
-        self.inner.complete(key)
-
-    def release(self, key: str) -> None:
-        self.inner.release(key)
-
-    async def claims_started(self, count: int) -> None:
-        """Wait until ``count`` claims have started, in a thread of its own (the default pool may be taken)."""
-
-        def wait() -> None:
-            for _ in range(count):
-                self.entered.acquire()
-
-        await anyio.to_thread.run_sync(wait, limiter=anyio.CapacityLimiter(1))
 
 
 @pytest.mark.anyio

@@ -35,7 +35,8 @@ from ...errors import (
     ResponseFormatError,
     classify,
 )
-from ...webhooks.dedup import Claim, DedupStore
+from ...webhooks._store_thread import StoreThreads
+from ...webhooks.dedup import Claim, DedupStore, DedupStoreError
 from ..scheme import ManagerScheme
 from .events import PushEvent, UnknownEvent, parse_push
 
@@ -55,7 +56,14 @@ class PushFeed:
     """Successive Data Push connections of one ``group`` seen as one stream of new events.
 
     :meth:`next` returns the next event the ``seen`` store has not seen, with its key, claimed: the caller
-    must ``complete`` or ``release`` it in the store. :meth:`aclose` closes the connection.
+    must :meth:`complete` or :meth:`release` it. :meth:`aclose` closes the connection.
+
+    The store is called in a worker thread (but :class:`~multimarkets.webhooks.MemoryDedupStore`, which never
+    waits), so that a store waiting on its backend holds up this stream only. A store that fails
+    (:class:`~multimarkets.webhooks.DedupStoreError`) is logged, never raised: a failed claim is asked again
+    after a growing random wait, before any later event, on the same connection (the service takes no
+    acknowledgement: ending the stream would lose the event); a failed record or release leaves the claim in
+    the store until it expires.
     """
 
     def __init__(
@@ -75,6 +83,7 @@ class PushFeed:
         self._tokens = scheme.tokens
         self._group = group
         self.seen = seen
+        self._store = StoreThreads(seen)
         self._ping_interval = ping_interval
         self._reconnect_delay = reconnect_delay
         self._strict = strict
@@ -90,10 +99,43 @@ class PushFeed:
             if event is None:
                 continue
             key = event.identity
-            claim = self.seen.claim(key)
+            claim = await self.claim(key)
             if claim is Claim.NEW:
                 return event, key
             logger.debug("skipped %s %s: %s", event.event_type, key, claim.value)
+
+    async def claim(self, key: str) -> Claim:
+        """Claim ``key`` in the seen-store, asking again after a growing random wait while the store fails."""
+        failures = 0
+        while True:
+            try:
+                return await self._store.run(self.seen.claim, key)
+            except DedupStoreError as exc:
+                failures += 1
+                logger.error("Data Push: the seen-store failed to claim %s; asking again: %s", key, exc)
+            await self.backoff(failures)
+
+    async def complete(self, key: str) -> None:
+        """Record a claimed ``key`` as seen; a store that fails is logged (a replay after the claim expires is
+        delivered again)."""
+        try:
+            await self._store.run(self.seen.complete, key)
+        except DedupStoreError as exc:
+            logger.error(
+                "Data Push: %s was delivered but not recorded, the seen-store failed; "
+                "a replay after its claim expires is delivered again: %s",
+                key,
+                exc,
+            )
+
+    async def release(self, key: str) -> bool:
+        """Give up the claim of ``key``; False when the store failed and the claim stands (logged)."""
+        try:
+            await self._store.run(self.seen.release, key)
+        except DedupStoreError as exc:
+            logger.error("Data Push: %s could not be released, the seen-store failed; it stays claimed: %s", key, exc)
+            return False
+        return True
 
     async def aclose(self) -> None:
         """Close the connection (what the service sent and was not read yet is not sent again)."""

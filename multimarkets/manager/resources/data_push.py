@@ -41,6 +41,13 @@ class AsyncManagerDataPush(AsyncResource):
     :class:`~multimarkets.webhooks.SqliteDedupStore` or ``RedisDedupStore`` to remember them across restarts.
     ``ping_interval`` is the heartbeat (the documented 10 s), ``reconnect_delay`` the bound of the first random
     wait before reconnecting.
+
+    A shared store is called in a worker thread (at most 8 at a time, apart from anyio's default pool), so that a
+    Redis that does not answer holds up this stream only, not the other coroutines. A store failure
+    (:class:`~multimarkets.webhooks.DedupStoreError`) is logged and does not end the stream: a failed claim is
+    asked again after a growing random wait, the event held back, on the same connection (nothing is lost, and
+    nothing delivered that may be a repeat); an event whose record fails is delivered all the same (its claim
+    stays until it expires: a replay after that is delivered again).
     """
 
     __slots__ = ()
@@ -60,7 +67,7 @@ class AsyncManagerDataPush(AsyncResource):
         try:
             while True:
                 event, key = await feed.next()
-                feed.seen.complete(key)
+                await feed.complete(key)
                 yield event
         finally:
             await feed.aclose()
@@ -81,18 +88,11 @@ class AsyncManagerDataPush(AsyncResource):
         event ``on_event`` can never handle therefore stops the stream: catch what you mean to skip."""
         if not callable(on_event):
             raise ConfigurationError("on_event must be callable")
-        from ...webhooks.dedup import Claim
-
         feed = _feed(self, group, seen, ping_interval, reconnect_delay)
         try:
             while True:
                 event, key = await feed.next()
-                attempt = 0
-                while not await _handled(on_event, event, key, feed):
-                    attempt += 1
-                    await feed.backoff(attempt)
-                    if feed.seen.claim(key) is not Claim.NEW:
-                        break  # a consumer sharing the store has handled it meanwhile
+                await _deliver(on_event, event, key, feed)
         finally:
             await feed.aclose()
 
@@ -117,17 +117,30 @@ def _feed(
     )
 
 
-async def _handled(on_event: PushHandler, event: DataPushEvent, key: str, feed: PushFeed) -> bool:
-    try:
-        result = on_event(event)
-        if inspect.isawaitable(result):
-            await result
-    except Exception:
-        feed.seen.release(key)
-        logger.exception("on_event failed for %s %s; it is offered again", event.event_type, key)
-        return False
-    except BaseException:
-        feed.seen.release(key)
-        raise
-    feed.seen.complete(key)
-    return True
+async def _deliver(on_event: PushHandler, event: DataPushEvent, key: str, feed: PushFeed) -> None:
+    """Call ``on_event`` until it returns or a consumer sharing the store has handled the event."""
+    import anyio
+
+    from ...webhooks.dedup import Claim
+
+    attempt = 0
+    while True:
+        try:
+            result = on_event(event)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            released = await feed.release(key)
+            logger.exception("on_event failed for %s %s; it is offered again", event.event_type, key)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await feed.release(key)
+            raise
+        else:
+            await feed.complete(key)
+            return
+        attempt += 1
+        await feed.backoff(attempt)
+        # A claim the store could not release is still this stream's: offered again without asking.
+        if released and await feed.claim(key) is not Claim.NEW:
+            return

@@ -1,0 +1,175 @@
+"""The Data Push seen-store, over a real WebSocket on loopback to the sandbox: a store waiting on its backend
+holds up the stream only, not the application's other coroutines; a store that fails ends nothing and loses
+nothing (a failed claim is asked again, a failed record still delivers, a failed release still offers again)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import anyio
+import pytest
+from stuck_store import Stuck
+
+from multimarkets.manager import AsyncManagerClient
+from multimarkets.manager.push import DataPushEvent
+from multimarkets.sandbox import Sandbox
+from multimarkets.webhooks import Claim, DedupStoreError, MemoryDedupStore
+
+pytestmark = pytest.mark.anyio
+
+FAST = {"reconnect_delay": 0.01}
+
+
+class FailsOnce:
+    """A user's store whose backend fails once for each method named in ``failing``, then answers again."""
+
+    def __init__(self, *failing: str) -> None:
+        self.inner = MemoryDedupStore()
+        self.failing = set(failing)
+
+    def _call(self, name: str, key: str) -> Any:
+        if name in self.failing:
+            self.failing.discard(name)
+            raise DedupStoreError(f"our key-value service is down ({name})")
+        return getattr(self.inner, name)(key)
+
+    def claim(self, key: str) -> Claim:
+        claim: Claim = self._call("claim", key)
+        return claim
+
+    def complete(self, key: str) -> None:
+        self._call("complete", key)
+
+    def release(self, key: str) -> None:
+        self._call("release", key)
+
+
+@pytest.fixture
+def log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, "multimarkets.data_push")
+    return caplog
+
+
+def store_lines(log: pytest.LogCaptureFixture) -> list[str]:
+    return [r.message for r in log.records if r.levelno == logging.ERROR and "seen-store failed" in r.message]
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait for ``condition`` (the sandbox answers in its own tasks); fails after 10 s."""
+    with anyio.fail_after(10):
+        while not condition():  # noqa: ASYNC110 - the sandbox's counters come with no event to await
+            await anyio.sleep(0.005)
+
+
+def kyc(n: int) -> dict[str, Any]:
+    return {"id": str(n), "customerNo": f"8600{n:04d}", "status": 2, "revision": 1, "updateTime": 1670815269000 + n}
+
+
+async def take(events: AsyncIterator[DataPushEvent], count: int, into: list[DataPushEvent]) -> None:
+    async for event in events:
+        into.append(event)
+        if len(into) == count:
+            return
+
+
+async def test_a_store_waiting_on_its_backend_holds_up_the_stream_but_not_the_other_coroutines(
+    sandbox: Sandbox, sandboxed: AsyncManagerClient
+) -> None:
+    store = Stuck()
+    got: list[DataPushEvent] = []
+    events = sandboxed.data_push.events("g1", seen=store, **FAST)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(take, events, 1, got)
+        try:
+            await until(lambda: sandbox.stats()["push_connections"] == 1)
+            sandbox.push_event("kyc", kyc(1))
+            await store.claims_started(1)
+            # The application's other work on this loop: a Manager call over HTTP, answered meanwhile.
+            assert await sandboxed.catalog.currencies()
+            assert got == []  # the event still waits for its store
+        finally:
+            store.go.set()
+    await events.aclose()
+    assert [event.id for event in got] == ["1"]
+    assert store.inner.claim(got[0].identity) is Claim.DUPLICATE
+
+
+async def test_the_handler_style_also_leaves_the_loop_free_while_its_store_waits(
+    sandbox: Sandbox, sandboxed: AsyncManagerClient
+) -> None:
+    store = Stuck()
+    handled: list[DataPushEvent] = []
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lambda: sandboxed.data_push.run(handled.append, "g1", seen=store, **FAST))
+        try:
+            await until(lambda: sandbox.stats()["push_connections"] == 1)
+            sandbox.push_event("kyc", kyc(1))
+            await store.claims_started(1)
+            assert await sandboxed.catalog.currencies()
+            assert handled == []
+        finally:
+            store.go.set()
+        await until(lambda: len(handled) == 1)
+        tg.cancel_scope.cancel()
+    assert [event.id for event in handled] == ["1"]
+
+
+async def test_a_failed_claim_is_asked_again_and_the_event_delivered_once_in_order(
+    sandbox: Sandbox, sandboxed: AsyncManagerClient, log: pytest.LogCaptureFixture
+) -> None:
+    store = FailsOnce("claim")
+    got: list[DataPushEvent] = []
+    events = sandboxed.data_push.events("g1", seen=store, **FAST)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(take, events, 2, got)
+        await until(lambda: sandbox.stats()["push_connections"] == 1)
+        sandbox.push_event("kyc", kyc(1))
+        sandbox.push_event("kyc", kyc(2))
+    await events.aclose()
+    assert [event.id for event in got] == ["1", "2"]
+    [line] = store_lines(log)
+    assert "failed to claim" in line and "asking again" in line and "(claim)" in line
+
+
+async def test_an_event_whose_record_fails_is_delivered_all_the_same(
+    sandbox: Sandbox, sandboxed: AsyncManagerClient, log: pytest.LogCaptureFixture
+) -> None:
+    store = FailsOnce("complete")
+    got: list[DataPushEvent] = []
+    events = sandboxed.data_push.events("g1", seen=store, **FAST)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(take, events, 2, got)
+        await until(lambda: sandbox.stats()["push_connections"] == 1)
+        sandbox.push_event("kyc", kyc(1))
+        sandbox.push_event("kyc", kyc(2))
+    await events.aclose()
+    assert [event.id for event in got] == ["1", "2"]
+    [line] = store_lines(log)
+    assert "delivered but not recorded" in line and got[0].identity in line
+    # Not recorded: its claim stands, so a replay of it is skipped until a shared store's claim expires.
+    assert store.inner.claim(got[0].identity) is Claim.IN_PROGRESS
+
+
+async def test_a_failed_release_after_on_event_raised_still_offers_the_event_again(
+    sandbox: Sandbox, sandboxed: AsyncManagerClient, log: pytest.LogCaptureFixture
+) -> None:
+    store = FailsOnce("release")
+    calls: list[str] = []
+
+    def on_event(event: DataPushEvent) -> None:
+        calls.append(event.id)
+        if len(calls) == 1:
+            raise RuntimeError("the user's database is down too")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lambda: sandboxed.data_push.run(on_event, "g1", seen=store, **FAST))
+        await until(lambda: sandbox.stats()["push_connections"] == 1)
+        sandbox.push_event("kyc", kyc(1))
+        sandbox.push_event("kyc", kyc(2))
+        await until(lambda: len(calls) == 3)
+        tg.cancel_scope.cancel()
+    assert calls == ["1", "1", "2"]
+    [line] = store_lines(log)
+    assert "could not be released" in line
