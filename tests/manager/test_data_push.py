@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import pytest
+from push_helpers import collect, kyc, until
 
 from multimarkets import ConfigurationError, RateLimit
 from multimarkets.manager import AsyncManagerClient, ManagerCredentials
@@ -38,24 +39,6 @@ async def manager_of(sandbox: Sandbox) -> AsyncIterator[AsyncManagerClient]:
     options: dict[str, Any] = {"rate_limit": RateLimit(1000, 1.0), "strict": True, "trust_env": False}
     async with AsyncManagerClient(ManagerCredentials(given.app_id, given.app_secret), given.base_url, **options) as c:
         yield c
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Wait for ``condition`` (the sandbox answers in its own tasks); fails after 10 s."""
-    with anyio.fail_after(10):
-        while not condition():  # noqa: ASYNC110 - the sandbox's counters come with no event to await
-            await anyio.sleep(0.005)
-
-
-def kyc(n: int) -> dict[str, Any]:
-    return {"id": str(n), "customerNo": f"8600{n:04d}", "status": 2, "revision": 1, "updateTime": 1670815269000 + n}
-
-
-async def collect(events: AsyncIterator[DataPushEvent], count: int, into: list[DataPushEvent]) -> None:
-    async for event in events:
-        into.append(event)
-        if len(into) == count:
-            return
 
 
 async def push_and_collect(

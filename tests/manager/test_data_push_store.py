@@ -5,11 +5,11 @@ nothing (a failed claim is asked again, a failed record still delivers, a failed
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
 import pytest
+from push_helpers import collect, kyc, until
 from stuck_store import Stuck
 
 from multimarkets.manager import AsyncManagerClient
@@ -56,24 +56,6 @@ def store_lines(log: pytest.LogCaptureFixture) -> list[str]:
     return [r.message for r in log.records if r.levelno == logging.ERROR and "seen-store failed" in r.message]
 
 
-async def until(condition: Callable[[], bool]) -> None:
-    """Wait for ``condition`` (the sandbox answers in its own tasks); fails after 10 s."""
-    with anyio.fail_after(10):
-        while not condition():  # noqa: ASYNC110 - the sandbox's counters come with no event to await
-            await anyio.sleep(0.005)
-
-
-def kyc(n: int) -> dict[str, Any]:
-    return {"id": str(n), "customerNo": f"8600{n:04d}", "status": 2, "revision": 1, "updateTime": 1670815269000 + n}
-
-
-async def take(events: AsyncIterator[DataPushEvent], count: int, into: list[DataPushEvent]) -> None:
-    async for event in events:
-        into.append(event)
-        if len(into) == count:
-            return
-
-
 async def test_a_store_waiting_on_its_backend_holds_up_the_stream_but_not_the_other_coroutines(
     sandbox: Sandbox, sandboxed: AsyncManagerClient
 ) -> None:
@@ -81,7 +63,7 @@ async def test_a_store_waiting_on_its_backend_holds_up_the_stream_but_not_the_ot
     got: list[DataPushEvent] = []
     events = sandboxed.data_push.events("g1", seen=store, **FAST)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(take, events, 1, got)
+        tg.start_soon(collect, events, 1, got)
         try:
             await until(lambda: sandbox.stats()["push_connections"] == 1)
             sandbox.push_event("kyc", kyc(1))
@@ -116,40 +98,28 @@ async def test_the_handler_style_also_leaves_the_loop_free_while_its_store_waits
     assert [event.id for event in handled] == ["1"]
 
 
-async def test_a_failed_claim_is_asked_again_and_the_event_delivered_once_in_order(
-    sandbox: Sandbox, sandboxed: AsyncManagerClient, log: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("failing", "then"),
+    [("claim", "failed to claim"), ("complete", "delivered but not recorded")],
+    ids=["a failed claim is asked again", "a failed record still delivers"],
+)
+async def test_a_failing_store_ends_nothing_and_loses_nothing(
+    sandbox: Sandbox, sandboxed: AsyncManagerClient, log: pytest.LogCaptureFixture, failing: str, then: str
 ) -> None:
-    store = FailsOnce("claim")
+    store = FailsOnce(failing)
     got: list[DataPushEvent] = []
     events = sandboxed.data_push.events("g1", seen=store, **FAST)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(take, events, 2, got)
+        tg.start_soon(collect, events, 2, got)
         await until(lambda: sandbox.stats()["push_connections"] == 1)
         sandbox.push_event("kyc", kyc(1))
         sandbox.push_event("kyc", kyc(2))
     await events.aclose()
-    assert [event.id for event in got] == ["1", "2"]
+    assert [event.id for event in got] == ["1", "2"]  # each once, in order, the first held back or not recorded
     [line] = store_lines(log)
-    assert "failed to claim" in line and "asking again" in line and "(claim)" in line
-
-
-async def test_an_event_whose_record_fails_is_delivered_all_the_same(
-    sandbox: Sandbox, sandboxed: AsyncManagerClient, log: pytest.LogCaptureFixture
-) -> None:
-    store = FailsOnce("complete")
-    got: list[DataPushEvent] = []
-    events = sandboxed.data_push.events("g1", seen=store, **FAST)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(take, events, 2, got)
-        await until(lambda: sandbox.stats()["push_connections"] == 1)
-        sandbox.push_event("kyc", kyc(1))
-        sandbox.push_event("kyc", kyc(2))
-    await events.aclose()
-    assert [event.id for event in got] == ["1", "2"]
-    [line] = store_lines(log)
-    assert "delivered but not recorded" in line and got[0].identity in line
-    # Not recorded: its claim stands, so a replay of it is skipped until a shared store's claim expires.
-    assert store.inner.claim(got[0].identity) is Claim.IN_PROGRESS
+    assert then in line and got[0].identity in line and f"({failing})" in line
+    # A claim never completed stands (in a shared store until it expires): a replay of it is skipped meanwhile.
+    assert store.inner.claim(got[0].identity) is (Claim.IN_PROGRESS if failing == "complete" else Claim.DUPLICATE)
 
 
 async def test_a_failed_release_after_on_event_raised_still_offers_the_event_again(

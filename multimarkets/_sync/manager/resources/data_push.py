@@ -32,6 +32,13 @@ class ManagerDataPush:
     :class:`~multimarkets.webhooks.SqliteDedupStore` or ``RedisDedupStore`` to remember them across restarts.
     ``ping_interval`` is the heartbeat (the documented 10 s), ``reconnect_delay`` the bound of the first random
     wait before reconnecting.
+
+    A shared store is called in a worker thread (at most 8 at a time, apart from anyio's default pool), so that a
+    Redis that does not answer holds up this stream only, not the other coroutines. A store failure
+    (:class:`~multimarkets.webhooks.DedupStoreError`) is logged and does not end the stream: a failed claim is
+    asked again after a growing random wait, the event held back, on the same connection (nothing is lost, and
+    nothing delivered that may be a repeat); an event whose record fails is delivered all the same (its claim
+    stays until it expires: a replay after that is delivered again).
     """
 
     _async: AsyncManagerDataPush
