@@ -29,7 +29,7 @@ from typing import Any, Protocol
 import anyio
 
 from ..errors import ConfigurationError
-from .ledger import HEARTBEAT_INTERVAL, LEDGER_SCHEMA, RECORD, Ledger, earlier_requests
+from .ledger import HEARTBEAT_INTERVAL, LEDGER_SCHEMA, Ledger, earlier_requests
 from .memory import MemoryJournal
 from .outcome import RowResult
 from .rows import PreparedRow
@@ -349,12 +349,11 @@ class Journal:
                 commit, self._next = self._next, _Commit()
                 notes, self._notes = self._notes, _Notes()
                 began = time.monotonic()
-                record = None
-                if self._ledger.changed or began - self._beat >= HEARTBEAT_INTERVAL / 2:
-                    record = self._ledger.record(self._lag)
+                beat = self._ledger.changed or began - self._beat >= HEARTBEAT_INTERVAL / 2
+                if beat:
                     self._beat = began
                 try:
-                    self._write(notes, record)
+                    self._write(notes, beat)
                 except sqlite3.Error as exc:
                     self._broken = commit.error = JournalError(f"cannot write the journal {self.path}: {exc}")
                     raise self._broken from None
@@ -367,14 +366,14 @@ class Journal:
             self._next.error = self._broken
             self._next.done.set()
 
-    def _write(self, notes: _Notes, record: tuple[Any, ...] | None) -> None:
+    def _write(self, notes: _Notes, beat: bool) -> None:
         conn = self._conn
         assert conn is not None
         conn.execute("BEGIN IMMEDIATE")
         try:
             notes.write(conn)
-            if record is not None:
-                conn.execute(RECORD, record)
+            if beat:
+                self._ledger.write(conn, self._lag)
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -2,9 +2,11 @@
 each process's last-alive time, so that a run resumed by a new process keeps to the rate window the killed one
 was still using (the engine counts them in the limiter through :class:`~.service.Pacing`).
 
-One record per commit, not per call: the requests it announced (noted before being sent), the requests of the
-calls whose end it notes, the requests of calls still open after it, the process's lag, and the commit's time,
-which is also the process's heartbeat (see :func:`earlier_requests`)."""
+One record per commit that notes calls, not per call: the requests it announced (noted before being sent), the
+requests of the calls whose end it notes, the requests of calls still open after it, the process's lag, and the
+commit's time, which is also the process's heartbeat (see :func:`earlier_requests`). A heartbeat alone moves
+the process's last heartbeat record forward instead of adding one, so a run that waits does not grow its
+journal."""
 
 from __future__ import annotations
 
@@ -12,9 +14,8 @@ import itertools
 import sqlite3
 import time
 import uuid
-from typing import Any
 
-__all__ = ["ALIVE_MARGIN", "HEARTBEAT_INTERVAL", "LEDGER_SCHEMA", "PROCESS", "RECORD", "Ledger", "earlier_requests"]
+__all__ = ["ALIVE_MARGIN", "HEARTBEAT_INTERVAL", "LEDGER_SCHEMA", "PROCESS", "Ledger", "earlier_requests"]
 
 LEDGER_SCHEMA = """
 CREATE TABLE ledger (
@@ -27,8 +28,8 @@ CREATE TABLE ledger (
 );
 """
 
-RECORD = "INSERT INTO ledger (process, at, announced, ended, outstanding, lag) VALUES (?, ?, ?, ?, ?, ?)"
-"""One commit's record, with the parameters :meth:`Ledger.record` gives."""
+_RECORD = "INSERT INTO ledger (process, at, announced, ended, outstanding, lag) VALUES (?, ?, ?, ?, ?, ?)"
+_BEAT = "UPDATE ledger SET at = ?, outstanding = ?, lag = ? WHERE rowid = ?"
 
 HEARTBEAT_INTERVAL = 0.1
 """Seconds between two records of a running process's last-alive time (see :meth:`.Journal.run`)."""
@@ -53,11 +54,10 @@ class Ledger:
         """The requests announced by the open calls."""
         self._announced = 0
         self._ended = 0
-
-    @property
-    def changed(self) -> bool:
-        """Something to record: requests announced or calls ended since the last :meth:`record`."""
-        return bool(self._announced or self._ended)
+        self.changed = False
+        """Calls started, retried or ended since the last :meth:`write`."""
+        self._heartbeat: int | None = None
+        """The rowid of this process's last record if it records a heartbeat alone."""
 
     def start_call(self, requests: int) -> int:
         """Note a call that starts now with ``requests`` HTTP requests: 1 when each retry is noted with
@@ -66,6 +66,7 @@ class Ledger:
         self._calls[key] = requests
         self._announced += requests
         self._outstanding += requests
+        self.changed = True
         return key
 
     def retried(self, key: int) -> None:
@@ -73,19 +74,26 @@ class Ledger:
         self._calls[key] += 1
         self._announced += 1
         self._outstanding += 1
+        self.changed = True
 
     def end_call(self, key: int, requests: int | None) -> None:
         """Note that call ``key`` ended now, after ``requests`` HTTP requests (None: as many as it announced)."""
         announced = self._calls.pop(key)
         self._outstanding -= announced
         self._ended += announced if requests is None else requests
+        self.changed = True
 
-    def record(self, lag: float) -> tuple[Any, ...]:
-        """The parameters of :data:`RECORD` for a commit now, having seen a stall of at most ``lag`` seconds;
-        what it records is no longer :attr:`changed`."""
-        values = (PROCESS, time.time(), self._announced, self._ended, self._outstanding, lag)
-        self._announced = self._ended = 0
-        return values
+    def write(self, conn: sqlite3.Connection, lag: float) -> None:
+        """Record, in the open transaction of a commit now, what changed and that the process is alive, having
+        seen a stall of at most ``lag`` seconds."""
+        now = time.time()
+        if self.changed or self._heartbeat is None:
+            cursor = conn.execute(_RECORD, (PROCESS, now, self._announced, self._ended, self._outstanding, lag))
+            self._heartbeat = None if self.changed else cursor.lastrowid
+            self._announced = self._ended = 0
+            self.changed = False
+        else:
+            conn.execute(_BEAT, (now, self._outstanding, lag, self._heartbeat))
 
 
 def earlier_requests(conn: sqlite3.Connection, window: float, call_bound: float) -> list[float]:

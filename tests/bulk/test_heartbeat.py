@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import types
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -110,6 +111,22 @@ async def test_ended_calls_count_at_the_commit_that_noted_their_end_cut_off_ones
         assert journal.earlier_requests(60.0, 2.0) == [1002.0] * 5 + [1003.0]
         # a window that began after the calls ended holds only the cut-off request
         assert journal.earlier_requests(7.5, 100.0) == [cut_off]
+
+
+async def test_a_waiting_run_moves_its_last_heartbeat_instead_of_growing_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wall = [1000.0]
+    async with killed(tmp_path / "run.db", monkeypatch, wall) as dead:
+        dead.start_call(1)
+        await dead.record()
+        for moment in (1001.0, 1002.0, 1003.0):
+            wall[0] = moment
+            await next_heartbeat(tmp_path / "run.db-wal")
+    with sqlite3.connect(tmp_path / "run.db") as db:
+        records = db.execute("SELECT at, announced, outstanding FROM ledger ORDER BY rowid").fetchall()
+    db.close()
+    assert records == [(1000.0, 1, 1), (1003.0, 0, 1)]
 
 
 async def test_a_run_beats_while_waiting_for_an_answer(tmp_path: Path) -> None:
