@@ -10,6 +10,7 @@ is refused with a :class:`~multimarkets.ValidationError` naming the key, before 
 from __future__ import annotations
 
 import json
+import json.encoder
 import math
 from decimal import Decimal
 from typing import Any
@@ -31,10 +32,32 @@ def _wire(value: Any) -> Any:
     raise TypeError(type(value).__name__)  # dumps() names the key
 
 
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+
+
+class _Encoder(json.JSONEncoder):
+    """``json.JSONEncoder`` whose ``encode`` of a dict calls the C encoder itself: the one, with the arguments, that
+    ``JSONEncoder.encode`` makes through ``iterencode`` (about 80 bytecodes of Python per body)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        escape = json.encoder.encode_basestring_ascii if self.ensure_ascii else json.encoder.encode_basestring
+        separators = (self.key_separator, self.item_separator)
+        self._arguments = (self.default, escape, None, *separators, self.sort_keys, self.skipkeys, self.allow_nan)
+
+    def encode(self, o: Any) -> str:
+        if type(o) is dict and _c_make_encoder is not None:
+            try:
+                return "".join(_c_make_encoder({}, *self._arguments)(o, 0))
+            except (TypeError, ValueError):
+                pass  # encode() says why (and stays right should the C encoder's arguments change)
+        return super().encode(o)
+
+
 # One encoder each, built once: json.dumps would build a new one per call when given an option.
-SORTED = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True, allow_nan=False, default=_wire)
+SORTED = _Encoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True, allow_nan=False, default=_wire)
 """Compact, keys sorted (the Bridge body, whose signed text is derived from the bytes sent)."""
-PLAIN = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_wire)
+PLAIN = _Encoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_wire)
 """Compact, keys in the body's order (the Manager body)."""
 
 
