@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,14 +25,29 @@ receiver's 503 to reach the service before it stops waiting (the platform's own 
 
 _PREFIX = "multimarkets:dedup:"
 
-# KEYS: the event's key. ARGV: claim ttl in ms. SET NX and the read of a taken key in one atomic step.
+_CLAIMED = "claimed:"
+
+_UNCERTAIN_KEYS = 10_000
+"""Keys whose claim failed that a store remembers (the oldest forgotten first): enough for a long Redis outage."""
+
+# KEYS: the event's key. ARGV: claim ttl in ms, this attempt's claim value, the values of this store's earlier
+# attempts that failed. SET NX, or take over a claim one of those attempts made after all, or the taken key's value,
+# in one atomic step.
 _CLAIM = """
-if redis.call('SET', KEYS[1], 'claimed', 'NX', 'PX', ARGV[1]) then return 'new' end
-return redis.call('GET', KEYS[1])
+if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then return 'new' end
+local value = redis.call('GET', KEYS[1])
+for i = 3, #ARGV do
+  if value == ARGV[i] then
+    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
+    return 'new'
+  end
+end
+return value
 """
 
 _RELEASE = """
-if redis.call('GET', KEYS[1]) == 'claimed' then return redis.call('DEL', KEYS[1]) end
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, 8) == 'claimed:' then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
@@ -56,6 +74,11 @@ class RedisDedupStore:
         self._redis: Any = redis.Redis.from_url(
             url, socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS
         )
+        # A claim that timed out may still be carried out once Redis answers again (a frozen server runs the
+        # commands it had received): without these values, asking again would find the event claimed by that
+        # attempt, and refuse it (409) or skip it (Data Push) until the claim expired.
+        self._uncertain: OrderedDict[str, list[str]] = OrderedDict()
+        self._uncertain_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"RedisDedupStore({without_password(self._url)!r})"
@@ -70,7 +93,20 @@ class RedisDedupStore:
 
     def claim(self, key: str) -> Claim:
         """Claim ``key`` for handling unless it was handled or is being handled (on any host)."""
-        state = self._call(lambda: self._redis.eval(_CLAIM, 1, _redis_key(key), self._claim_ms))
+        value = _CLAIMED + secrets.token_hex(8)
+        with self._uncertain_lock:
+            earlier = list(self._uncertain.get(key, ()))
+        try:
+            state = self._call(lambda: self._redis.eval(_CLAIM, 1, _redis_key(key), self._claim_ms, value, *earlier))
+        except DedupStoreError:
+            with self._uncertain_lock:
+                self._uncertain.setdefault(key, []).append(value)
+                self._uncertain.move_to_end(key)
+                if len(self._uncertain) > _UNCERTAIN_KEYS:
+                    self._uncertain.popitem(last=False)
+            raise
+        with self._uncertain_lock:
+            self._uncertain.pop(key, None)
         if state == b"new":
             return Claim.NEW
         return Claim.DUPLICATE if state == b"done" else Claim.IN_PROGRESS

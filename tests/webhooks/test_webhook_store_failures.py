@@ -197,6 +197,29 @@ async def test_a_frozen_redis_gets_a_503_once_its_command_times_out(
 
 
 @pytest.mark.anyio
+async def test_a_delivery_refused_while_redis_was_frozen_is_handled_when_delivered_again(
+    on_redis: OnRedis, deliver: MakeDelivery, verifier: RsaSha1Verifier
+) -> None:
+    # The frozen server runs the timed-out claim once it resumes: the redelivery must not meet it as a claim
+    # of someone else's (409 until claim_ttl ends, 300 s).
+    own_redis, redis_store = on_redis
+    received: list[Event] = []
+    receiver = WebhookReceiver(received.append, verifier=verifier, dedup=redis_store)
+    # One event first: the store's connection is then open, so that the frozen server receives the claim.
+    status, _, _ = await receiver.handle(*deliver(wrap(exec_report(tradeId="T0")), trace=TRACE))
+    assert status == 200
+    own_redis.pause()
+    try:
+        status, _, _ = await receiver.handle(*deliver(wrap(exec_report()), trace=TRACE))
+    finally:
+        own_redis.resume()
+    assert status == 503
+    for _ in range(2):
+        status, _, _ = await receiver.handle(*deliver(wrap(exec_report()), trace=TRACE))
+        assert status == 200 and trade_ids(received) == ["T0", "T1"]
+
+
+@pytest.mark.anyio
 async def test_a_store_waiting_on_its_backend_holds_up_its_delivery_but_not_the_rest_of_the_app(
     deliver: MakeDelivery, verifier: RsaSha1Verifier
 ) -> None:
