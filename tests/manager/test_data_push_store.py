@@ -10,12 +10,13 @@ from typing import Any
 import anyio
 import pytest
 from push_helpers import collect, kyc, until
+from redis_process import RedisProcess
 from stuck_store import Stuck
 
 from multimarkets.manager import AsyncManagerClient
 from multimarkets.manager.push import DataPushEvent
 from multimarkets.sandbox import Sandbox
-from multimarkets.webhooks import Claim, DedupStoreError, MemoryDedupStore
+from multimarkets.webhooks import Claim, DedupStoreError, MemoryDedupStore, RedisDedupStore
 
 pytestmark = pytest.mark.anyio
 
@@ -143,3 +144,29 @@ async def test_a_failed_release_after_on_event_raised_still_offers_the_event_aga
     assert calls == ["1", "1", "2"]
     [line] = store_lines(log)
     assert "could not be released" in line
+
+
+async def test_an_event_whose_claim_timed_out_on_a_frozen_redis_is_delivered_once_it_runs_again(
+    sandbox: Sandbox, sandboxed: AsyncManagerClient, log: pytest.LogCaptureFixture, own_redis: RedisProcess
+) -> None:
+    # The frozen server carries the timed-out claim out when it resumes: asking again must not skip the event
+    # as claimed by someone else (it would be lost: the service takes no acknowledgement).
+    store = RedisDedupStore(own_redis.url)
+    got: list[DataPushEvent] = []
+    events = sandboxed.data_push.events("g1", seen=store, **FAST)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(collect, events, 3, got)
+        await until(lambda: sandbox.stats()["push_connections"] == 1)
+        sandbox.push_event("kyc", kyc(1))  # its claim opens the store's connection, which the claims then use
+        await until(lambda: len(got) == 1)
+        own_redis.pause()
+        try:
+            sandbox.push_event("kyc", kyc(2))
+            await until(lambda: bool(store_lines(log)))
+        finally:
+            own_redis.resume()
+        sandbox.push_event("kyc", kyc(3))
+        sandbox.push_event("kyc", kyc(4))
+    await events.aclose()
+    store.close()
+    assert [event.id for event in got] == ["1", "2", "3"]
