@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import json
+import operator
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import Any
 
@@ -34,13 +34,15 @@ Rows = Iterable[RowInput] | AsyncIterable[RowInput]
 DEFAULT_AREA = "+86"
 """The area code the service assumes when a registration gives none (reference §6.5)."""
 
-# One encoder for every row: json.dumps with any option builds a new one per call, which cost more than the
-# hashing.
-_FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
-
 # Secrets stay out of the fingerprint: the journal is a plain file, and a changed password does not change
 # who gets registered.
 _NOT_FINGERPRINTED = frozenset({"password", "password_md5"})
+
+# What a valid row's request sends, the password aside, in field order (register_source is read apart: its
+# repr would name the enum member, not the value sent).
+_SENT = operator.attrgetter(
+    *(field.name for field in attrs.fields(AddCustomerRequest) if field.name not in {"pwd", "register_source"})
+)
 
 
 @attrs.frozen
@@ -79,10 +81,27 @@ def phone_key(area: str | None, phone: str | None) -> str | None:
 
 
 def digest_of(fields: Mapping[str, Any]) -> str:
-    """A fingerprint of a row's content (passwords excluded) that identifies it across runs."""
-    canonical = {name: _canonical(value) for name, value in fields.items() if name not in _NOT_FINGERPRINTED}
-    encoded = _FINGERPRINT_JSON.encode({k: v for k, v in canonical.items() if v is not None})
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()[:32]
+    """A fingerprint of a row's fields (passwords excluded) that identifies it across runs; a valid row's is
+    taken from its request instead."""
+    pairs = []
+    for name, value in fields.items():
+        text = _canonical(value)
+        if text is not None and name not in _NOT_FINGERPRINTED:
+            pairs.append((str(name), text))
+    pairs.sort()
+    # The repr of a list of string pairs is unambiguous (every string quoted and escaped) and starts with "[",
+    # a request's (_request_digest) with "(": neither can pass for another.
+    return _hash(repr(pairs))
+
+
+def _request_digest(request: AddCustomerRequest) -> str:
+    """A valid row's fingerprint: what its request sends, the password aside (a tuple of str, int and None,
+    whose repr is unambiguous); cheaper than :func:`digest_of`, whose values the request already holds checked."""
+    return _hash(repr((request.register_source.value, *_SENT(request))))
+
+
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _digest(fields: Mapping[str, Any], fingerprint: bool) -> str:
@@ -104,7 +123,7 @@ def prepare(position: int, row: object, *, fingerprint: bool = True) -> Prepared
         return _invalid(position, _fields(row), ValidationError("row", str(exc)), fingerprint)
     # The request holds the e-mail, phone and area code as _canonical makes them: checked, stripped, blank absent.
     key = phone_key(request.phone_area, request.phone)
-    digest = digest_of(_fields(row)) if fingerprint else ""
+    digest = _request_digest(request) if fingerprint else ""
     return PreparedRow(position, digest, request.email, request.phone, key, request=request)
 
 

@@ -85,3 +85,24 @@ def test_json_report_streams_rows(tmp_path: Path) -> None:
 def test_reading_a_missing_journal(tmp_path: Path) -> None:
     with pytest.raises(JournalError, match="no journal"):
         list(read_results(tmp_path / "nope.db"))
+
+
+def test_the_row_fingerprint_changes_with_anything_sent() -> None:
+    row = {"email": "a@example.com", "password": "one", "country": "CN", "register_source": "1"}
+    changed = [
+        dict(row, remark="x"),
+        dict(row, email_area="+1"),
+        dict(row, remark="+1"),
+        dict(row, remark="x', 'y"),
+        dict(row, remark="x', None, 'y"),
+        dict(row, remark="x'), ('remark', 'y"),
+        dict(row, phone="13800000000"),
+        dict(row, phone="13800000000", phone_area="+1"),
+        dict(row, register_source="2"),
+        dict(row, customer_group_id="2"),
+    ]
+    invalid = [dict(row, country=""), dict(row, country="", remark="x"), dict(row, country="", remark="x', 'y")]
+    digests = [prepare(0, each).digest for each in [row, *changed, *invalid]]
+    assert all(prepare(0, each).error is None for each in changed)
+    assert all(prepare(0, each).error is not None for each in invalid)
+    assert len(set(digests)) == len(digests)
