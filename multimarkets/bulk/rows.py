@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 import operator
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import Any
@@ -39,7 +40,7 @@ DEFAULT_AREA = "+86"
 _NOT_FINGERPRINTED = frozenset({"password", "password_md5"})
 
 # What a valid row's request sends, the password aside, in field order (register_source is read apart: its
-# repr would name the enum member, not the value sent).
+# value is what is sent).
 _SENT = operator.attrgetter(
     *(field.name for field in attrs.fields(AddCustomerRequest) if field.name not in {"pwd", "register_source"})
 )
@@ -89,15 +90,20 @@ def digest_of(fields: Mapping[str, Any]) -> str:
         if text is not None and name not in _NOT_FINGERPRINTED:
             pairs.append((str(name), text))
     pairs.sort()
-    # The repr of a list of string pairs is unambiguous (every string quoted and escaped) and starts with "[",
-    # a request's (_request_digest) with "(": neither can pass for another.
-    return _hash(repr(pairs))
+    # JSON quotes and escapes every string, so no value can pass for a field boundary; it escapes the same
+    # characters in every Python version (repr's escapes follow the Unicode database, which a Python upgrade
+    # between a kill and its resume may change). A list of pairs starts "[[" (or is "[]"), a request's
+    # (_request_digest) "[<number>": neither can pass for the other.
+    return _hash(_JSON(pairs))
 
 
 def _request_digest(request: AddCustomerRequest) -> str:
-    """A valid row's fingerprint: what its request sends, the password aside (a tuple of str, int and None,
-    whose repr is unambiguous); cheaper than :func:`digest_of`, whose values the request already holds checked."""
-    return _hash(repr((request.register_source.value, *_SENT(request))))
+    """A valid row's fingerprint: what its request sends, the password aside (str, int and None as JSON, see
+    :func:`digest_of`); cheaper than :func:`digest_of`, whose values the request already holds checked."""
+    return _hash(_JSON([request.register_source.value, *_SENT(request)]))
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _hash(text: str) -> str:
