@@ -3,13 +3,14 @@ not answer) holds up its own caller only, not every coroutine of the application
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TypeVar
 
 import anyio
 import anyio.to_thread
 
-from .dedup import DedupStore, MemoryDedupStore
+from .dedup import DedupStore, DedupStoreError, MemoryDedupStore
 
 __all__ = ["StoreThreads"]
 
@@ -17,11 +18,16 @@ _T = TypeVar("_T")
 
 STORE_THREADS = 8
 
+# A healthy store answers a claim in about a millisecond, so 8 threads serve thousands of claims a second and
+# this never fires unless the store is stuck; then a claim refused now (503, or Data Push asking again later)
+# beats one queued behind stuck calls past the service's 3 s callback window.
+CLAIM_WAIT = 0.5
+
 
 class StoreThreads:
     """Runs ``function(*args)`` in a worker thread, at most 8 at a time, unless the store never waits."""
 
-    __slots__ = ("_inline", "_limiter")
+    __slots__ = ("_inline", "_limiter", "_unlimited")
 
     def __init__(self, store: DedupStore) -> None:
         # The in-memory store never waits: a thread would only add two wake-ups per call.
@@ -29,9 +35,27 @@ class StoreThreads:
         # Its own limiter: calls stuck on a dead backend must not take the default pool's 40 threads, which the
         # application's other thread work (Starlette's sync routes) waits for.
         self._limiter = anyio.CapacityLimiter(STORE_THREADS)
+        # Handed to run_sync once a token of _limiter is held, so that the call never waits a second time.
+        self._unlimited = anyio.CapacityLimiter(math.inf)
+
+    async def claim(self, function: Callable[..., _T], *args: object) -> _T:
+        """``function(*args)``, which claims in the store; :class:`DedupStoreError` when no thread frees up
+        within ``CLAIM_WAIT`` seconds."""
+        if self._inline:
+            return function(*args)
+        with anyio.move_on_after(CLAIM_WAIT) as waited:
+            await self._limiter.acquire()
+        if waited.cancelled_caught:
+            waiting = self._limiter.statistics().tasks_waiting + 1
+            raise DedupStoreError(f"the dedup store is busy: {waiting} calls waiting for its {STORE_THREADS} threads")
+        try:
+            return await anyio.to_thread.run_sync(function, *args, limiter=self._unlimited)
+        finally:
+            self._limiter.release()
 
     async def run(self, function: Callable[..., _T], *args: object) -> _T:
-        """``function(*args)``, which calls the store."""
+        """``function(*args)``, which calls the store, however long it waits for a thread (a record or release
+        after the handler ran must not be dropped)."""
         if self._inline:
             return function(*args)
         return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)

@@ -83,7 +83,7 @@ class WebhookReceiver:
         self._company_id = company_id
         self._dedup: DedupStore = dedup if dedup is not None else MemoryDedupStore()
         self._max_body = max_body
-        self._off_loop = StoreThreads(self._dedup).run
+        self._threads = StoreThreads(self._dedup)
 
     def __repr__(self) -> str:
         return f"WebhookReceiver(verifier={self._verifier!r}, tolerance={self._tolerance}, dedup={self._dedup!r})"
@@ -125,9 +125,13 @@ class WebhookReceiver:
         ``on_event`` runs on the event loop; checking the delivery and the dedup store's calls run in a worker
         thread (except with the in-memory store, which never waits), so that a store waiting on its backend (a
         Redis that does not answer) holds up this delivery only. At most 8 deliveries of a receiver use a thread
-        at a time, counted apart from anyio's default pool, which the application's own threads keep.
+        at a time, counted apart from anyio's default pool, which the application's own threads keep; one that
+        finds no thread free within half a second is refused with 503 as when the store fails.
         """
-        claimed = await self._off_loop(self._claim, body, headers)
+        try:
+            claimed = await self._threads.claim(self._claim, body, headers)
+        except DedupStoreError as exc:
+            return _store_unavailable(None, header(headers, "trace"), exc, time.monotonic())
         if isinstance(claimed, WebhookResponse):
             return claimed
         try:
@@ -135,12 +139,12 @@ class WebhookReceiver:
             if inspect.isawaitable(result):
                 await result
         except Exception as exc:
-            return await self._off_loop(self._failed, claimed, exc)
+            return await self._threads.run(self._failed, claimed, exc)
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await self._off_loop(self._release, claimed)
+                await self._threads.run(self._release, claimed)
             raise
-        return await self._off_loop(self._handled, claimed)
+        return await self._threads.run(self._handled, claimed)
 
     def handle_sync(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """Like :meth:`handle`, for synchronous frameworks (Flask, Django); ``on_event`` must be a plain function."""
@@ -174,11 +178,7 @@ class WebhookReceiver:
         try:
             claim = self._dedup.claim(key)
         except DedupStoreError as exc:
-            logger.error(
-                "%s %s refused with 503, the dedup store failed (trace=%s): %s", event.msg_type, key, trace, exc
-            )
-            message = "the receiver cannot check for duplicates now; retry later"
-            return refuse(503, _STORE_FAILED_CODE, message, trace, tm=_elapsed_ms(started))
+            return _store_unavailable(f"{event.msg_type} {key}", trace, exc, started)
         if claim is Claim.DUPLICATE:
             logger.info("duplicate %s %s acknowledged without handling (trace=%s)", event.msg_type, key, trace)
             return acknowledge(trace, tm=_elapsed_ms(started))
@@ -219,6 +219,13 @@ class _Claimed:
     key: str
     trace: str | None
     started: float
+
+
+def _store_unavailable(what: str | None, trace: str | None, exc: DedupStoreError, started: float) -> WebhookResponse:
+    """The 503 for a delivery (``what``, when it was read) whose claim the dedup store could not answer; logged."""
+    logger.error("%s refused with 503, the dedup store failed (trace=%s): %s", what or "a delivery", trace, exc)
+    message = "the receiver cannot check for duplicates now; retry later"
+    return refuse(503, _STORE_FAILED_CODE, message, trace, tm=_elapsed_ms(started))
 
 
 def _store_failed(claimed: _Claimed, exc: DedupStoreError, what: str, then: str) -> None:

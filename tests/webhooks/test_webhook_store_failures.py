@@ -256,9 +256,12 @@ async def test_deliveries_stuck_on_their_store_leave_the_default_worker_threads_
     store = Stuck()
     receiver = WebhookReceiver(lambda event: None, verifier=verifier, dedup=store)
     statuses: list[int] = []
+    rest_refused = anyio.Event()
 
     async def delivery(n: int) -> None:
         statuses.append((await receiver.handle(*deliver(wrap(exec_report(tradeId=f"T{n}")))))[0])
+        if statuses.count(503) == 33:
+            rest_refused.set()
 
     async with anyio.create_task_group() as tg:
         for n in range(41):  # more than the default pool's 40 threads
@@ -267,10 +270,41 @@ async def test_deliveries_stuck_on_their_store_leave_the_default_worker_threads_
             await store.claims_started(8)
             # What a Starlette sync route or the app's own to_thread call needs: a thread of the default pool.
             assert await anyio.to_thread.run_sync(lambda: "free") == "free"
-            assert statuses == []  # every delivery still waits for its store
+            await rest_refused.wait()  # those that found no thread free
+            assert 200 not in statuses  # the 8 in a thread still wait for their store
         finally:
             store.go.set()
-    assert statuses == [200] * 41
+    assert sorted(statuses) == [200] * 8 + [503] * 33
+
+
+@pytest.mark.anyio
+async def test_a_delivery_finding_every_store_thread_stuck_gets_its_503_while_they_still_hang(
+    deliver: MakeDelivery, verifier: RsaSha1Verifier, log: pytest.LogCaptureFixture
+) -> None:
+    store = Stuck()
+    received: list[Event] = []
+    app = web.Application()
+    app.router.add_post("/notification", aiohttp_handler(received.append, verifier=verifier, dedup=store))
+    statuses: list[int] = []
+    async with serving(app) as url, aiohttp.ClientSession() as http:
+
+        async def delivery(n: int) -> None:
+            statuses.append((await post(http, url, deliver(wrap(exec_report(tradeId=f"T{n}")))))[0])
+
+        async with anyio.create_task_group() as tg:
+            for n in range(8):
+                tg.start_soon(delivery, n)
+            try:
+                await store.claims_started(8)
+                status, reply, trace = await post(http, url, deliver(wrap(exec_report(tradeId="T9")), trace=TRACE))
+                assert statuses == []  # the 8 still hang on their store
+            finally:
+                store.go.set()
+    assert status == 503 and trace == TRACE
+    assert reply["code"] == "GGATEWAY_CODE_012" and reply["trace"] == TRACE and "retry later" in reply["msg"]
+    [line] = store_lines(log)
+    assert TRACE in line.message and "busy: 1 calls waiting" in line.message
+    assert statuses == [200] * 8 and sorted(trade_ids(received)) == [f"T{n}" for n in range(8)]
 
 
 def test_a_custom_store_raising_the_error_gets_the_same_refusal(

@@ -109,7 +109,7 @@ class PushFeed:
         failures = 0
         while True:
             try:
-                return await self._store.run(self.seen.claim, key)
+                return await self._store.claim(self.seen.claim, key)
             except DedupStoreError as exc:
                 failures += 1
                 logger.error("Data Push: the seen-store failed to claim %s; asking again: %s", key, exc)
