@@ -128,10 +128,11 @@ class WebhookReceiver:
         at a time, counted apart from anyio's default pool, which the application's own threads keep; one that
         finds no thread free within half a second is refused with 503 as when the store fails.
         """
+        arrived = time.monotonic()
         try:
             claimed = await self._threads.claim(self._claim, body, headers)
-        except DedupStoreError as exc:
-            return _store_unavailable(None, header(headers, "trace"), exc, time.monotonic())
+        except DedupStoreError as exc:  # no thread came free: the answer's tm counts the wait
+            return _store_unavailable(None, header(headers, "trace"), exc, arrived)
         if isinstance(claimed, WebhookResponse):
             return claimed
         try:

@@ -30,6 +30,7 @@ from multimarkets.webhooks import (
     WebhookReceiver,
     aiohttp_handler,
 )
+from multimarkets.webhooks._store_thread import CLAIM_WAIT
 
 TRACE = "t-store-trace-1"
 
@@ -302,6 +303,7 @@ async def test_a_delivery_finding_every_store_thread_stuck_gets_its_503_while_th
                 store.go.set()
     assert status == 503 and trace == TRACE
     assert reply["code"] == "GGATEWAY_CODE_012" and reply["trace"] == TRACE and "retry later" in reply["msg"]
+    assert reply["tm"] >= CLAIM_WAIT * 1000  # the answer's time counts the wait for a thread
     [line] = store_lines(log)
     assert TRACE in line.message and "busy: 1 calls waiting" in line.message
     assert statuses == [200] * 8 and sorted(trade_ids(received)) == [f"T{n}" for n in range(8)]
