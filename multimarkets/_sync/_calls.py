@@ -1,15 +1,18 @@
 """One call through the portal: a coroutine or an async iterator run as a task of the portal's loop, its outcome
 handed to the waiting thread with one wake-up each way. The portal (``_portal.py``) owns the loop and its
 lifetime; this module owns what happens to a single call in it, including a Ctrl-C that lands mid-call.
+
+The hand-over is the whole cost of a sync call over an async one: the waiting thread blocks on a plain lock that
+the loop releases (:class:`Outcome`), not on a :class:`concurrent.futures.Future`, whose condition variable
+costs a lock, a waiter lock and a notify round per call.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import threading
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
-from concurrent.futures import CancelledError, Future
-from concurrent.futures import TimeoutError as WaitTimeout
+from concurrent.futures import CancelledError
 from typing import Any, Final, Generic, TypeVar
 
 from ..errors import ClientClosedError
@@ -22,12 +25,59 @@ CLOSED: Final = "this client is closed"
 # noticed only when the call ends, which may be never.
 _SIGNAL_CHECK: Final = 0.25
 
+_PENDING, _RESULT, _ERROR, _CANCELLED = range(4)
+
+
+class Outcome(Generic[T]):
+    """A result handed from the loop to one waiting thread: settled once in the loop, waited for elsewhere."""
+
+    __slots__ = ("_lock", "_state", "_value")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()  # held until settled: waiting for the outcome is waiting to take it
+        self._state = _PENDING
+        self._value: Any = None
+
+    def done(self) -> bool:
+        return self._state != _PENDING
+
+    def set_result(self, value: T) -> None:
+        self._settle(_RESULT, value)
+
+    def set_exception(self, exc: BaseException) -> None:
+        self._settle(_ERROR, exc)
+
+    def cancel(self) -> None:
+        self._settle(_CANCELLED, None)
+
+    def _settle(self, state: int, value: Any) -> None:
+        """In the loop thread (the only one that settles): the first outcome wins."""
+        if self._state != _PENDING:
+            return
+        self._value, self._state = value, state
+        self._lock.release()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the outcome; True once it is settled."""
+        # The state is set before the lock is released, and a settled outcome is never waited for again: the
+        # lock, once taken here, stays taken.
+        return self._state != _PENDING or self._lock.acquire(timeout=timeout)
+
+    def result(self) -> T:
+        """The handed-over outcome: its value, or its error raised (CancelledError if cancelled)."""
+        if self._state == _RESULT:
+            return self._value  # type: ignore[no-any-return]
+        if self._state == _ERROR:
+            raise self._value
+        raise CancelledError
+
 
 class Call(Generic[T]):
-    """One coroutine run as a task of the portal's loop; its outcome lands in ``future`` for the calling thread.
+    """One coroutine run as a task of the portal's loop; its outcome lands in ``outcome`` for the calling thread.
 
-    The task sets ``future`` itself when it has unwound: one wake-up of the caller, and a cancelled call's
-    ``future`` is only done once the coroutine's cleanup has run.
+    The task settles ``outcome`` itself when it has unwound: one wake-up of the caller, and a cancelled call's
+    ``outcome`` is only settled once the coroutine's cleanup has run.
     """
 
     loop: asyncio.AbstractEventLoop
@@ -38,7 +88,7 @@ class Call(Generic[T]):
         self._task: asyncio.Task[None] | None = None
         self._abandoned = False
         self.scheduled = False
-        self.future: Future[T] = Future()
+        self.outcome: Outcome[T] = Outcome()
 
     def start(self) -> None:
         """In the loop: create the task."""
@@ -46,42 +96,40 @@ class Call(Generic[T]):
         self._task.add_done_callback(self._settle)
 
     def _settle(self, task: asyncio.Task[None]) -> None:
-        if not self.future.done():  # cancelled before its first step: ``_run`` never began
-            self.future.cancel()
+        self.outcome.cancel()  # cancelled before its first step (``_run`` never began); else already settled
 
     async def _run(self) -> None:
         try:
             result = await self._fn()
         except asyncio.CancelledError:
-            self.future.cancel()
+            self.outcome.cancel()
             raise
         except BaseException as exc:
             # Also SystemExit or KeyboardInterrupt (raised by a sync handler run in this loop, never a signal:
             # those reach the main thread): the caller's thread raises it, and re-raising it here would stop
             # the loop under every other call and the client's close.
-            self.future.set_exception(exc)
+            self.outcome.set_exception(exc)
         else:
-            self.future.set_result(result)
+            self.outcome.set_result(result)
 
     def _cancel_in_loop(self) -> None:
         if self._task is not None:  # start() ran first unless a Ctrl-C stopped its scheduling
             self._task.cancel()
         else:
-            self.future.cancel()
+            self.outcome.cancel()
 
     def cancel(self) -> None:
         """Cancel the task from the calling thread (it unwinds in the loop; :meth:`wait` for that)."""
         soon(self.loop, self._cancel_in_loop, quiet=True)
 
     def wait(self) -> None:
-        """Wait up to ``grace`` seconds for the task to end (``concurrent.futures.wait`` would miss a cancel)."""
-        with contextlib.suppress(CancelledError, WaitTimeout):
-            self.future.exception(self._grace)
+        """Wait up to ``grace`` seconds for the task to end."""
+        self.outcome.wait(self._grace)
 
     def result(self) -> T:
         """Wait for the outcome; if interrupted while waiting (Ctrl-C), cancel the task and let it unwind first."""
         try:
-            return result_of(self.future)
+            return result_of(self.outcome)
         except CancelledError:
             raise ClientClosedError("the client was closed while this call was running") from None
         except BaseException:
@@ -90,7 +138,7 @@ class Call(Generic[T]):
 
     def abandon(self) -> None:
         """Once (after a Ctrl-C, say): cancel the task if it may be scheduled and has not ended; let it unwind."""
-        if self.scheduled and not self._abandoned and not self.future.done():
+        if self.scheduled and not self._abandoned and not self.outcome.done():
             self._abandoned = True
             self.cancel()
             self.wait()
@@ -108,10 +156,10 @@ class Pump(Generic[T]):
 
     def __init__(self, factory: Callable[[], AsyncIterable[T]]) -> None:
         self._factory = factory
-        self._requests: asyncio.Queue[Future[Any] | None] = asyncio.Queue()
+        self._requests: asyncio.Queue[Outcome[Any] | None] = asyncio.Queue()
         self._ended = False
 
-    def deliver(self, reply: Future[Any] | None) -> None:
+    def deliver(self, reply: Outcome[Any] | None) -> None:
         """In the loop: ask for the next item (``None``: end the iteration)."""
         if not self._ended:
             self._requests.put_nowait(reply)
@@ -138,7 +186,7 @@ class Pump(Generic[T]):
                     pending.cancel()
 
 
-async def _answer(iterator: AsyncIterator[T], reply: Future[Any]) -> bool:
+async def _answer(iterator: AsyncIterator[T], reply: Outcome[Any]) -> bool:
     """Put the next item (or the end, or the error) into ``reply``; False when the iteration is over."""
     try:
         item = await anext(iterator)
@@ -155,21 +203,17 @@ async def _answer(iterator: AsyncIterator[T], reply: Future[Any]) -> bool:
     return True
 
 
-def result_of(future: Future[T], *, orphaned_by: Future[Any] | None = None) -> T:
-    """``future.result()``, waiting in slices so that a Ctrl-C is never left pending (see ``_SIGNAL_CHECK``).
+def result_of(outcome: Outcome[T], *, orphaned_by: Outcome[Any] | None = None) -> T:
+    """``outcome.result()``, waiting in slices so that a Ctrl-C is never left pending (see ``_SIGNAL_CHECK``).
 
-    Once ``orphaned_by`` (the pump's call) is done, nothing can answer ``future`` any more, and a request sent
-    in the instant between the loop's last run and its ``close()`` is never even read: ``future`` is then
-    cancelled here rather than waited for forever.
+    Once ``orphaned_by`` (the pump's call) is done, nothing can answer ``outcome`` any more, and a request sent
+    in the instant between the loop's last run and its ``close()`` is never even read: the wait then ends as
+    cancelled rather than forever.
     """
-    while True:
-        try:
-            future.exception(_SIGNAL_CHECK)  # returns the call's own error (does not raise it), or times out
-        except WaitTimeout:
-            if orphaned_by is not None and orphaned_by.done():
-                future.cancel()
-            continue
-        return future.result()
+    while not outcome.wait(_SIGNAL_CHECK):
+        if orphaned_by is not None and orphaned_by.done() and not outcome.done():
+            raise CancelledError
+    return outcome.result()
 
 
 def soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., object], *args: Any, quiet: bool = False) -> bool:

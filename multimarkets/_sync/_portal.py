@@ -26,13 +26,13 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterable, Awaitable, Callable, Generator, Iterator
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from functools import partial
 from types import TracebackType
 from typing import Any, Final, ParamSpec, TypeVar
 
 from ..errors import ClientClosedError, MultiMarketsError
-from ._calls import CLOSED, END, Call, Pump, result_of, soon
+from ._calls import CLOSED, END, Call, Outcome, Pump, result_of, soon
 
 __all__ = ["Portal", "SyncUsageError"]
 
@@ -201,13 +201,13 @@ class Portal:
     def _iterate(self, pump: Pump[T]) -> Generator[T, None, None]:
         call = Call(pump.run, self._timeout)
         self._submit(call)
-        reply: Future[Any] = Future()
+        reply: Outcome[Any] = Outcome()
         try:
             while True:
-                reply = Future()
+                reply = Outcome()
                 soon(call.loop, pump.deliver, reply)
                 try:
-                    item = result_of(reply, orphaned_by=call.future)
+                    item = result_of(reply, orphaned_by=call.outcome)
                 except CancelledError:  # the pump ended without answering: say why
                     call.result()
                     raise SyncUsageError("the async iterator stopped without answering") from None
@@ -215,7 +215,7 @@ class Portal:
                     return
                 yield item
         except GeneratorExit:  # closed early by the consumer; the pump is idle between two items
-            if not call.future.done() and not self._forked():
+            if not call.outcome.done() and not self._forked():
                 if self._in_loop_thread():  # finalised by the garbage collector inside the loop: cannot wait
                     pump.deliver(None)
                 elif soon(call.loop, pump.deliver, None, quiet=True):
