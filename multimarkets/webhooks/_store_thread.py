@@ -4,6 +4,7 @@ not answer) holds up its own caller only, not every coroutine of the application
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -25,9 +26,10 @@ CLAIM_WAIT = 0.5
 
 
 class StoreThreads:
-    """Runs ``function(*args)`` in a worker thread, at most 8 at a time, unless the store never waits."""
+    """Runs ``function(*args)`` in a worker thread, at most 8 at a time, unless the store never waits; or, for
+    synchronous callers, in the caller's thread, at most 8 callers at a time."""
 
-    __slots__ = ("_inline", "_limiter", "_unlimited")
+    __slots__ = ("_callers", "_inline", "_limiter", "_unlimited")
 
     def __init__(self, store: DedupStore) -> None:
         # The in-memory store never waits: a thread would only add two wake-ups per call.
@@ -37,6 +39,9 @@ class StoreThreads:
         self._limiter = anyio.CapacityLimiter(STORE_THREADS)
         # Handed to run_sync once a token of _limiter is held, so that the call never waits a second time.
         self._unlimited = anyio.CapacityLimiter(math.inf)
+        # Synchronous callers (a WSGI server's request threads) call the store in their own threads, counted as
+        # the worker threads are: without it, every request thread of the server could wait on a stuck store.
+        self._callers = threading.BoundedSemaphore(STORE_THREADS)
 
     async def claim(self, function: Callable[..., _T], *args: object) -> _T:
         """``function(*args)``, which claims in the store; :class:`DedupStoreError` when no thread frees up
@@ -59,3 +64,24 @@ class StoreThreads:
         if self._inline:
             return function(*args)
         return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+
+    def claim_in_caller(self, function: Callable[..., _T], *args: object) -> _T:
+        """Like :meth:`claim`, in the calling thread: :class:`DedupStoreError` when none of the 8 callers in the
+        store returns within ``CLAIM_WAIT`` seconds."""
+        if self._inline:
+            return function(*args)
+        if not self._callers.acquire(timeout=CLAIM_WAIT):
+            raise DedupStoreError(
+                f"the dedup store is busy: its {STORE_THREADS} callers at a time held it for {CLAIM_WAIT} s"
+            )
+        try:
+            return function(*args)
+        finally:
+            self._callers.release()
+
+    def run_in_caller(self, function: Callable[..., _T], *args: object) -> _T:
+        """Like :meth:`run`, in the calling thread, however long it waits for its turn."""
+        if self._inline:
+            return function(*args)
+        with self._callers:
+            return function(*args)

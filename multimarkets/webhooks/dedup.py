@@ -47,7 +47,8 @@ class DedupStore(Protocol):
     expires, and a redelivery after that runs ``on_event`` again); from ``release``, the refusal it was sending
     (the claim stays until it expires, redeliveries meanwhile answer 409). Each is logged with the trace.
     The receiver's ``handle`` calls the store in a worker thread (all but :class:`MemoryDedupStore`, which never
-    waits), so a blocking store does not stall the event loop; ``handle_sync`` calls it in the request's thread.
+    waits), so a blocking store does not stall the event loop; ``handle_sync`` calls it in the request's thread
+    (at most 8 at a time in either).
     The Data Push stream (``seen=``) calls it in a worker thread too, and logs a failure without ending."""
 
     def claim(self, key: str) -> Claim:

@@ -20,6 +20,9 @@ BUSY_TIMEOUT_SECONDS = 2.0
 """How long one operation waits for another process's transaction before it counts as a store failure: a claim
 is a few rows, so a longer wait means a stuck writer, and the service would stop waiting for the answer."""
 
+_WAITED = 0.001
+"""Seconds of waiting for this process's other calls after which a call's wait for other processes is shortened."""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dedup (key TEXT PRIMARY KEY, done INTEGER NOT NULL, until REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS dedup_until ON dedup (until);
@@ -58,19 +61,41 @@ class SqliteDedupStore:
         return f"SqliteDedupStore({self._path!r})"
 
     def _write(self, operation: Callable[[sqlite3.Connection, float], _T]) -> _T:
-        with self._lock:
+        # This process's calls wait for each other here, then SQLite waits for other processes: both waits share
+        # the one timeout, or calls queued behind a file that another process keeps locked failed 2 s apart, the
+        # later ones long after the service stopped waiting for their answer.
+        started = time.monotonic()
+        if not self._lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            raise DedupStoreError(f"{self!r} failed: its other calls held it for {BUSY_TIMEOUT_SECONDS} s")
+        try:
+            waited = time.monotonic() - started
+            shortened = waited > _WAITED
             try:
-                self._db.execute("BEGIN IMMEDIATE")
+                if shortened:
+                    self._busy_timeout(BUSY_TIMEOUT_SECONDS - waited)
                 try:
-                    result = operation(self._db, time.time())
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    if self._db.in_transaction:  # a failed COMMIT leaves it open, and every later BEGIN would fail
-                        self._db.execute("ROLLBACK")
-                    raise
+                    return self._transaction(operation)
+                finally:
+                    if shortened:
+                        self._busy_timeout(BUSY_TIMEOUT_SECONDS)
             except sqlite3.Error as exc:
                 raise DedupStoreError(f"{self!r} failed: {exc}") from None
-            return result
+        finally:
+            self._lock.release()
+
+    def _busy_timeout(self, seconds: float) -> None:
+        self._db.execute(f"PRAGMA busy_timeout = {max(int(seconds * 1000), 1)}")
+
+    def _transaction(self, operation: Callable[[sqlite3.Connection, float], _T]) -> _T:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            result = operation(self._db, time.time())
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:  # a failed COMMIT leaves it open, and every later BEGIN would fail
+                self._db.execute("ROLLBACK")
+            raise
+        return result
 
     def claim(self, key: str) -> Claim:
         """Claim ``key`` for handling unless it was handled or is being handled (by any process)."""

@@ -148,10 +148,19 @@ class WebhookReceiver:
         return await self._threads.run(self._handled, claimed)
 
     def handle_sync(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
-        """Like :meth:`handle`, for synchronous frameworks (Flask, Django); ``on_event`` must be a plain function."""
+        """Like :meth:`handle`, for synchronous frameworks (Flask, Django); ``on_event`` must be a plain function.
+
+        The store is called in the caller's thread, by at most 8 callers at a time; one that finds 8 in the store
+        and none returning within half a second is refused with 503, as :meth:`handle` refuses one that finds no
+        thread free.
+        """
         if inspect.iscoroutinefunction(self._on_event):
             raise ConfigurationError("on_event is asynchronous: call `await receiver.handle(...)` instead")
-        claimed = self._claim(body, headers)
+        arrived = time.monotonic()
+        try:
+            claimed = self._threads.claim_in_caller(self._claim, body, headers)
+        except DedupStoreError as exc:  # 8 callers hold the store: the answer's tm counts the wait
+            return _store_unavailable(None, header(headers, "trace"), exc, arrived)
         if isinstance(claimed, WebhookResponse):
             return claimed
         try:
@@ -160,11 +169,11 @@ class WebhookReceiver:
                     result.close()
                 raise TypeError("on_event returned an awaitable to handle_sync")
         except Exception as exc:
-            return self._failed(claimed, exc)
+            return self._threads.run_in_caller(self._failed, claimed, exc)
         except BaseException:
-            self._release(claimed)
+            self._threads.run_in_caller(self._release, claimed)
             raise
-        return self._handled(claimed)
+        return self._threads.run_in_caller(self._handled, claimed)
 
     def _claim(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse | _Claimed:
         """The answer when it is known before ``on_event`` (refused, a duplicate), else the claimed event."""

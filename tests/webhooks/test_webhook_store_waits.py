@@ -1,0 +1,76 @@
+"""How long a synchronous caller (a WSGI server's request thread) can be held by a dedup store that does not
+answer: no longer than an asynchronous one, and never behind other calls' full timeouts, so that the refusal
+reaches the service within its 3 s answer window."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from stuck_store import Stuck
+from webhook_samples import MakeDelivery, exec_report, wrap
+
+from multimarkets.signing import RsaSha1Verifier
+from multimarkets.webhooks import Event, OrderExecReport, SqliteDedupStore, WebhookReceiver
+from multimarkets.webhooks._store_thread import CLAIM_WAIT
+from multimarkets.webhooks.dedup_sqlite import BUSY_TIMEOUT_SECONDS
+
+TRACE = "t-store-wait-1"
+
+
+def test_a_sync_delivery_finding_8_callers_stuck_on_the_store_gets_its_503_while_they_still_hang(
+    deliver: MakeDelivery, verifier: RsaSha1Verifier, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Stuck()
+    received: list[Event] = []
+    receiver = WebhookReceiver(received.append, verifier=verifier, dedup=store)
+    with ThreadPoolExecutor(8) as request_threads:
+        stuck = [
+            request_threads.submit(receiver.handle_sync, *deliver(wrap(exec_report(tradeId=f"T{n}")))) for n in range(8)
+        ]
+        try:
+            for _ in range(8):
+                store.entered.acquire()
+            with caplog.at_level(logging.ERROR, logger="multimarkets.webhooks"):
+                status, headers, body = receiver.handle_sync(*deliver(wrap(exec_report(tradeId="T9")), trace=TRACE))
+            assert not any(request.done() for request in stuck)  # the 8 still hang on their store
+        finally:
+            store.go.set()
+        answers = [request.result() for request in stuck]
+    reply = json.loads(body)
+    assert status == 503 and headers["trace"] == TRACE and reply["code"] == "GGATEWAY_CODE_012"
+    assert reply["tm"] >= CLAIM_WAIT * 1000  # the answer's time counts the wait
+    assert TRACE in caplog.text and "the dedup store is busy" in caplog.text
+    assert [answer.status for answer in answers] == [200] * 8
+    assert sorted(event.trade_id for event in received if isinstance(event, OrderExecReport)) == [
+        f"T{n}" for n in range(8)
+    ]
+
+
+def test_sync_deliveries_queued_behind_a_locked_sqlite_file_are_all_refused_within_one_timeout(
+    tmp_path: Path, deliver: MakeDelivery, verifier: RsaSha1Verifier
+) -> None:
+    sqlite_path = tmp_path / "dedup.db"
+    store = SqliteDedupStore(sqlite_path)
+    received: list[Event] = []
+    receiver = WebhookReceiver(received.append, verifier=verifier, dedup=store)
+    other = sqlite3.connect(sqlite_path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process's writer that does not let go
+        with ThreadPoolExecutor(4) as request_threads:
+            deliveries = [deliver(wrap(exec_report(tradeId=f"T{n}"))) for n in range(4)]
+            answers = list(request_threads.map(lambda delivery: receiver.handle_sync(*delivery), deliveries))
+        other.execute("ROLLBACK")
+        assert [answer.status for answer in answers] == [503] * 4
+        # Each waited for the file once, not also for the calls ahead of it in turn (2, 4, 6 then 8 s before).
+        assert max(json.loads(answer.body)["tm"] for answer in answers) < 2 * BUSY_TIMEOUT_SECONDS * 1000
+        # The lock gone, the store waits as long as before and works: the service's retries are handled.
+        assert all(receiver.handle_sync(*delivery).status == 200 for delivery in deliveries)
+        assert len(received) == 4
+    finally:
+        other.close()
+        store.close()
