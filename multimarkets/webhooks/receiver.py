@@ -130,7 +130,7 @@ class WebhookReceiver:
         """
         arrived = time.monotonic()
         try:
-            claimed = await self._threads.claim(self._claim, body, headers)
+            claimed = await self._threads.claim(self._claim, body, headers, undo=self._unclaim)
         except DedupStoreError as exc:  # no thread came free: the answer's tm counts the wait
             return _store_unavailable(None, header(headers, "trace"), exc, arrived)
         if isinstance(claimed, WebhookResponse):
@@ -196,6 +196,18 @@ class WebhookReceiver:
             message = "the same event is being handled; retry later"
             return refuse(409, _IN_PROGRESS_CODE, message, trace, tm=_elapsed_ms(started))
         return _Claimed(event, key, trace, started)
+
+    def _unclaim(self, claimed: WebhookResponse | _Claimed) -> None:
+        """The delivery was cancelled (its client went away) while its claim ran: give the event up, so that
+        the service's next delivery of it is handled instead of answered 409 until the claim expires."""
+        if isinstance(claimed, _Claimed):
+            logger.info(
+                "%s %s given up, its delivery was cancelled (trace=%s)",
+                claimed.event.msg_type,
+                claimed.key,
+                claimed.trace,
+            )
+            self._release(claimed)
 
     def _handled(self, claimed: _Claimed) -> WebhookResponse:
         """``on_event`` returned: record the event as handled, and acknowledge it even if that fails."""

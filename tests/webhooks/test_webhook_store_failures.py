@@ -8,7 +8,7 @@ import logging
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import aiohttp
 import anyio
@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from redis_process import RedisProcess
 from stuck_store import Stuck
-from webhook_samples import MakeDelivery, exec_report, serving, wrap
+from webhook_samples import MakeDelivery, exec_report, post, serving, wrap
 
 from multimarkets.signing import RsaSha1Verifier
 from multimarkets.webhooks import (
@@ -61,13 +61,6 @@ def trade_ids(received: list[Event]) -> list[str]:
 
 def store_lines(log: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in log.records if r.name == "multimarkets.webhooks" and "dedup store failed" in r.message]
-
-
-async def post(http: aiohttp.ClientSession, url: str, delivery: tuple[bytes, dict[str, str]]) -> tuple[int, Any, str]:
-    """What the service sees: the status, the decoded envelope and the ``trace`` header."""
-    body, headers = delivery
-    async with http.post(url, data=body, headers=headers) as response:
-        return response.status, await response.json(), response.headers["trace"]
 
 
 @pytest.mark.anyio

@@ -4,18 +4,26 @@ reaches the service within its 3 s answer window."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import aiohttp
+import anyio
+import anyio.to_thread
 import pytest
+from aiohttp import web
+from aiohttp.typedefs import Handler
 from stuck_store import Stuck
-from webhook_samples import MakeDelivery, exec_report, wrap
+from webhook_samples import MakeDelivery, exec_report, post, serving, wrap
+from yarl import URL
 
 from multimarkets.signing import RsaSha1Verifier
-from multimarkets.webhooks import Event, OrderExecReport, SqliteDedupStore, WebhookReceiver
+from multimarkets.webhooks import Event, OrderExecReport, SqliteDedupStore, WebhookReceiver, aiohttp_handler
 from multimarkets.webhooks._store_thread import CLAIM_WAIT
 from multimarkets.webhooks.dedup_sqlite import BUSY_TIMEOUT_SECONDS
 
@@ -74,3 +82,64 @@ def test_sync_deliveries_queued_behind_a_locked_sqlite_file_are_all_refused_with
     finally:
         other.close()
         store.close()
+
+
+class Forgetful(Stuck):
+    """A store that hangs until let go, and counts the claims given up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.released = threading.Semaphore(0)
+
+    def release(self, key: str) -> None:
+        super().release(key)
+        self.released.release()
+
+
+@pytest.mark.anyio
+async def test_deliveries_whose_client_went_away_keep_their_threads_until_their_claims_return_then_give_them_up(
+    deliver: MakeDelivery, verifier: RsaSha1Verifier
+) -> None:
+    store = Forgetful()
+    received: list[Event] = []
+    cancelled: list[str] = []
+    all_cancelled = anyio.Event()
+
+    @web.middleware
+    async def watch(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except asyncio.CancelledError:  # what aiohttp does to the handler of a client that went away
+            cancelled.append(request.headers["trace"])
+            if len(cancelled) == 8:
+                all_cancelled.set()
+            raise
+
+    app = web.Application(middlewares=[watch])
+    app.router.add_post("/notification", aiohttp_handler(received.append, verifier=verifier, dedup=store))
+    deliveries = [deliver(wrap(exec_report(tradeId=f"T{n}")), trace=f"t-gone-{n}") for n in range(8)]
+    async with serving(app, handler_cancellation=True) as url, aiohttp.ClientSession() as http:
+        port = URL(url).port
+        try:
+            for body, headers in deliveries:  # 8 clients send, and go away while the store hangs
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+                writer.write(
+                    f"POST /notification HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n{head}\r\n".encode()
+                )
+                writer.write(body)
+                await store.claims_started(1)
+                writer.close()
+            await all_cancelled.wait()
+            # Their threads still hang on the store: they count, a ninth delivery finds none free.
+            status, reply, _ = await post(http, url, deliver(wrap(exec_report(tradeId="T9")), trace=TRACE))
+            assert status == 503 and reply["code"] == "GGATEWAY_CODE_012"
+        finally:
+            store.go.set()
+        await anyio.to_thread.run_sync(lambda: [store.released.acquire() for _ in range(8)])
+        # Their claims were given up: the service's next deliveries are handled, not answered 409.
+        answers = [await post(http, url, delivery) for delivery in deliveries]
+    assert [status for status, _, _ in answers] == [200] * 8
+    assert sorted(event.trade_id for event in received if isinstance(event, OrderExecReport)) == [
+        f"T{n}" for n in range(8)
+    ]

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 MakeDelivery = Callable[..., tuple[bytes, dict[str, str]]]
@@ -46,9 +47,9 @@ def wrap(content: Mapping[str, Any] | str, category: str = "trade") -> dict[str,
 
 
 @asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
+async def serving(app: web.Application, **runner_options: Any) -> AsyncIterator[str]:
     """Serve ``app`` on a free loopback port; the URL of its ``/notification`` route."""
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, **runner_options)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -57,3 +58,10 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}/notification"
     finally:
         await runner.cleanup()
+
+
+async def post(http: aiohttp.ClientSession, url: str, delivery: tuple[bytes, dict[str, str]]) -> tuple[int, Any, str]:
+    """What the service sees: the status, the decoded envelope and the ``trace`` header."""
+    body, headers = delivery
+    async with http.post(url, data=body, headers=headers) as response:
+        return response.status, await response.json(), response.headers["trace"]

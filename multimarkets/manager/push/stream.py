@@ -109,11 +109,16 @@ class PushFeed:
         failures = 0
         while True:
             try:
-                return await self._store.claim(self.seen.claim, key)
+                return await self._store.claim(self.seen.claim, key, undo=lambda claim: self._unclaim(key, claim))
             except DedupStoreError as exc:
                 failures += 1
                 logger.error("Data Push: the seen-store failed to claim %s; asking again: %s", key, exc)
             await self.backoff(failures)
+
+    def _unclaim(self, key: str, claim: Claim) -> None:
+        """The stream was cancelled while ``key`` was being claimed: give it up, so that a replay delivers it."""
+        if claim is Claim.NEW:
+            self._release(key)
 
     async def complete(self, key: str) -> None:
         """Record a claimed ``key`` as seen; a store that fails is logged (a replay after the claim expires is
@@ -130,8 +135,11 @@ class PushFeed:
 
     async def release(self, key: str) -> bool:
         """Give up the claim of ``key``; False when the store failed and the claim stands (logged)."""
+        return await self._store.run(self._release, key)
+
+    def _release(self, key: str) -> bool:
         try:
-            await self._store.run(self.seen.release, key)
+            self.seen.release(key)
         except DedupStoreError as exc:
             logger.error("Data Push: %s could not be released, the seen-store failed; it stays claimed: %s", key, exc)
             return False
