@@ -63,6 +63,8 @@ class StoreThreads:
         if waited.cancelled_caught:
             waiting = self._limiter.statistics().tasks_waiting + 1
             raise DedupStoreError(f"the dedup store is busy: {waiting} calls waiting for its {STORE_THREADS} threads")
+        if not _on_asyncio():
+            return await self._held(holder, function, args)
         call = self._detached(self._held(holder, function, args))
         try:
             return await asyncio.shield(call)
@@ -75,6 +77,8 @@ class StoreThreads:
         after the handler ran must not be dropped, nor when the caller is cancelled meanwhile)."""
         if self._inline:
             return function(*args)
+        if not _on_asyncio():
+            return await self._waited(function, args)
         return await asyncio.shield(self._detached(self._waited(function, args)))
 
     def claim_in_caller(self, function: Callable[..., _T], *args: object) -> _T:
@@ -120,3 +124,13 @@ class StoreThreads:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return task
+
+
+def _on_asyncio() -> bool:
+    """Whether asyncio runs the caller: a native cancel abandons a thread call; trio's cancellation (with
+    anyio's) waits for it, as ``run_sync`` shields the thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
