@@ -13,7 +13,7 @@ import threading
 import time
 from email.utils import parsedate_to_datetime
 
-__all__ = ["ROUTINE_STEP_MS", "ServerClock", "clock_for"]
+__all__ = ["ROUTINE_STEP_MS", "ServerClock", "clock_for", "forget_clocks"]
 
 # Date headers have one-second resolution: only skews beyond that are real information.
 _SIGNIFICANT_SKEW_MS = 1000
@@ -70,3 +70,12 @@ def clock_for(base_url: str) -> ServerClock:
     """The process-wide clock of a service."""
     with _clocks_lock:
         return _clocks.setdefault(base_url.rstrip("/"), ServerClock())
+
+
+def forget_clocks(origin: str) -> None:
+    """Forget the clocks learned of the services under ``origin`` (``scheme://host:port``): another server
+    answers there now (a test's fresh sandbox on a port an earlier one had). Clients made before keep theirs."""
+    origin = origin.rstrip("/")
+    with _clocks_lock:
+        for base_url in [url for url in _clocks if url == origin or url.startswith(origin + "/")]:
+            del _clocks[base_url]

@@ -8,20 +8,25 @@ environment that has multimarkets; without entry-point loading, add ``-p multima
 - ``bridge_sandbox_in_thread``: a sandbox serving from a background thread (sync tests).
 - ``bridge_client``: a sync :class:`~multimarkets.BridgeClient` bound to ``bridge_sandbox_in_thread``.
 
-Each test gets a fresh sandbox. ``@pytest.mark.bridge_sandbox(**options)`` passes constructor options
-(``rate_limit="1000/1s"``, ``faults=...``, ``seed=...``) to the test's sandbox. The async fixtures run under
-anyio's pytest plugin (``@pytest.mark.anyio``, which comes with anyio), or pytest-asyncio in auto mode. The
-sandbox needs the asyncio backend: where anyio also offers trio (trio installed), the trio variants of tests that
-use the async fixtures are skipped with that reason.
+Each test gets a fresh sandbox, and its clients learn its clock afresh: what clients of an earlier sandbox on
+the same port learned of that one's clock (``set_clock_skew``) is forgotten.
+``@pytest.mark.bridge_sandbox(**options)`` passes constructor options (``rate_limit="1000/1s"``,
+``faults=...``, ``seed=...``) to the test's sandbox. The async fixtures run under anyio's pytest plugin
+(``@pytest.mark.anyio``, which comes with anyio), or pytest-asyncio in auto mode. The sandbox needs the asyncio
+backend: where anyio also offers trio (trio installed), the trio variants of tests that use the async fixtures
+are skipped with that reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from yarl import URL
 
+from ._clock import forget_clocks
 from ._sync import BridgeClient
 from .client import AsyncBridgeClient
 
@@ -55,13 +60,25 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
     return dict(marker.kwargs) if marker is not None else {}
 
 
+@contextmanager
+def _own_clock(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """``sandbox``, with the server clocks learned at its address forgotten before and after the test."""
+    origin = str(URL(sandbox.base_url).origin())
+    forget_clocks(origin)
+    try:
+        yield sandbox
+    finally:
+        forget_clocks(origin)
+
+
 @pytest.fixture
 async def bridge_sandbox(request: pytest.FixtureRequest) -> AsyncIterator[Sandbox]:
     """A sandbox serving on the test's event loop, for async tests."""
     from .sandbox import Sandbox  # the plugin loads with pytest; the sandbox only when a test needs it
 
     async with Sandbox(**_options(request)) as sandbox:
-        yield sandbox
+        with _own_clock(sandbox):
+            yield sandbox
 
 
 @pytest.fixture
@@ -76,7 +93,7 @@ def bridge_sandbox_in_thread(request: pytest.FixtureRequest) -> Iterator[Sandbox
     """A sandbox serving from a background thread, for sync tests."""
     from .sandbox import Sandbox
 
-    with Sandbox.in_thread(**_options(request)) as sandbox:
+    with Sandbox.in_thread(**_options(request)) as sandbox, _own_clock(sandbox):
         yield sandbox
 
 

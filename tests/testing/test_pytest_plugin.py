@@ -17,10 +17,18 @@ DEAD_PROXY = "http://127.0.0.1:9"
 """A proxy on the discard port, where nothing listens."""
 
 USER_TESTS = """
+import socket
+
 import pytest
 
 from multimarkets import AsyncBridgeClient, BridgeClient
 from multimarkets.sandbox import Sandbox
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.mark.anyio
@@ -47,6 +55,22 @@ def test_every_test_gets_a_fresh_sandbox(bridge_sandbox_in_thread):
 @pytest.mark.bridge_sandbox(rate_limit="3/60s")
 def test_the_marker_passes_sandbox_options(bridge_client, bridge_sandbox_in_thread):
     assert bridge_sandbox_in_thread.config.rate_limit.requests == 3
+
+
+PORT = free_port()
+
+
+@pytest.mark.bridge_sandbox(port=PORT)
+def test_my_code_copes_with_a_server_clock_an_hour_ahead(bridge_client, bridge_sandbox_in_thread):
+    bridge_sandbox_in_thread.set_clock_skew(3_600_000)
+    assert bridge_client.catalog.currencies() is not None
+
+
+@pytest.mark.bridge_sandbox(port=PORT)
+def test_the_next_sandbox_on_that_port_has_a_client_of_its_own(bridge_client, bridge_sandbox_in_thread):
+    bridge_client.catalog.currencies()
+    stats = bridge_sandbox_in_thread.stats()
+    assert (stats["requests"], stats["rejected_timestamp"]) == (1, 0)
 """
 
 
@@ -74,9 +98,9 @@ def run_user_project(
 
 
 def assert_passed(done: subprocess.CompletedProcess[str]) -> None:
-    """All six pass; where trio is installed too, anyio adds trio variants of the two async tests, skipped."""
+    """All eight pass; where trio is installed too, anyio adds trio variants of the two async tests, skipped."""
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "6 passed" in done.stdout
+    assert "8 passed" in done.stdout
     if importlib.util.find_spec("trio") is not None:
         assert "2 skipped" in done.stdout
 
