@@ -57,8 +57,10 @@ class RedisDedupStore:
     :class:`~multimarkets.webhooks.SqliteDedupStore`.
 
     A command the server does not answer within 2 s (``SOCKET_TIMEOUT_SECONDS``), a refused connection or a
-    Redis error raises :class:`~multimarkets.webhooks.DedupStoreError`. Redis Cluster is not supported: the store
-    talks to the one server of ``url`` (a cluster node answers ``MOVED`` for the keys it does not hold).
+    Redis error raises :class:`~multimarkets.webhooks.DedupStoreError`; a ``url`` that is not a Redis URL
+    (``redis://``, ``rediss://``, ``unix://``) :class:`~multimarkets.ConfigurationError`. Redis Cluster is not
+    supported: the store talks to the one server of ``url`` (a cluster node answers ``MOVED`` for the keys it
+    does not hold).
     """
 
     def __init__(self, url: str, *, claim_ttl: float = DEFAULT_CLAIM_TTL, retention: float = DEFAULT_RETENTION) -> None:
@@ -71,9 +73,12 @@ class RedisDedupStore:
         self._url = url
         self._claim_ms = int(claim_ttl * 1000)
         self._retention_ms = int(retention * 1000)
-        self._redis: Any = redis.Redis.from_url(
-            url, socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS
-        )
+        try:
+            self._redis: Any = redis.Redis.from_url(
+                url, socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS
+            )
+        except ValueError as exc:  # its text quotes the part it could not read, never the password
+            raise ConfigurationError(f"{self!r}: not a Redis URL: {exc}") from None
         # A claim that timed out may still be carried out once Redis answers again (a frozen server runs the
         # commands it had received): without these values, asking again would find the event claimed by that
         # attempt, and refuse it (409) or skip it (Data Push) until the claim expired.

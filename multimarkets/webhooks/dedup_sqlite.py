@@ -34,7 +34,8 @@ class SqliteDedupStore:
 
     A claim never completed nor released (its process died) expires after ``claim_ttl`` seconds; handled keys
     are remembered for ``retention`` seconds. A file locked for 2 s (``BUSY_TIMEOUT_SECONDS``), unwritable
-    or broken raises :class:`~multimarkets.webhooks.DedupStoreError`.
+    or broken raises :class:`~multimarkets.webhooks.DedupStoreError`, from the constructor too (a file that
+    cannot be created, or is not a SQLite database).
     """
 
     def __init__(
@@ -50,12 +51,19 @@ class SqliteDedupStore:
         self._claim_ttl = claim_ttl
         self._retention = retention
         self._lock = threading.Lock()
-        os.close(os.open(self._path, os.O_CREAT | os.O_RDWR, 0o600))
+        try:
+            os.close(os.open(self._path, os.O_CREAT | os.O_RDWR, 0o600))
+        except OSError as exc:  # its text would name the path a second time
+            raise DedupStoreError(f"{self!r} cannot open the file: {exc.strerror}") from None
         self._db = sqlite3.connect(
             self._path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
         )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:  # not a database, or locked by another process past the timeout
+            self._db.close()
+            raise DedupStoreError(f"{self!r} cannot open the file: {exc}") from None
 
     def __repr__(self) -> str:
         return f"SqliteDedupStore({self._path!r})"

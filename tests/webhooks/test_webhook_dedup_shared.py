@@ -15,7 +15,7 @@ import pytest
 from webhook_samples import MakeDelivery, exec_report, wrap
 
 from multimarkets import ConfigurationError
-from multimarkets.webhooks import Claim, RedisDedupStore, SqliteDedupStore
+from multimarkets.webhooks import Claim, DedupStoreError, RedisDedupStore, SqliteDedupStore
 
 WORKER = Path(__file__).with_name("dedup_worker.py")
 
@@ -83,3 +83,24 @@ async def test_one_delivery_to_four_workers_runs_on_event_once(
                 tg.start_soon(worker)
     assert len(events.read_text().splitlines()) == 1
     assert set(statuses) <= {200, 409} and statuses[-1] == 200
+
+
+def test_a_sqlite_store_that_cannot_open_its_file_says_which_and_why(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-directory" / "dedup.db"
+    with pytest.raises(DedupStoreError) as caught:
+        SqliteDedupStore(missing)
+    assert str(caught.value) == f"SqliteDedupStore({str(missing)!r}) cannot open the file: No such file or directory"
+    junk = tmp_path / "notes.txt"
+    junk.write_bytes(b"not a database, a text file passed by mistake\n" * 100)
+    with pytest.raises(DedupStoreError) as caught:
+        SqliteDedupStore(junk)
+    assert str(caught.value) == f"SqliteDedupStore({str(junk)!r}) cannot open the file: file is not a database"
+
+
+@pytest.mark.parametrize("url", ["http://user:pw-9f3a@127.0.0.1:6379/0", "redis://:pw-9f3a@127.0.0.1:63 79/0"])
+def test_a_redis_store_given_no_redis_url_says_so_without_the_password(url: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        RedisDedupStore(url)
+    message = str(caught.value)
+    assert message.startswith(f"RedisDedupStore('{url.partition('@')[0].partition('://')[0]}://***@127.0.0.1:")
+    assert "not a Redis URL" in message and "pw-9f3a" not in message
