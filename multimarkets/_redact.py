@@ -11,10 +11,19 @@ carries. Only failures pay for this: the success path never looks at it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["MARKER", "SECRET_FIELDS", "SECRET_HEADERS", "redact_error", "secret_values", "without_password"]
+__all__ = [
+    "MARKER",
+    "SECRET_FIELDS",
+    "SECRET_HEADERS",
+    "SHORT_SECRET",
+    "redact_error",
+    "secret_values",
+    "without_password",
+]
 
 MARKER = "<redacted>"
 """What a secret value is replaced with."""
@@ -55,6 +64,14 @@ def secret_values(headers: Mapping[str, str], body: Any) -> list[str]:
     return found
 
 
+SHORT_SECRET = 8
+"""Characters under which a secret is replaced only where it stands alone, not inside a longer word or number: a
+one-letter passphrase would otherwise take that letter out of the whole message. An echo shows a value whole,
+between quotes, spaces or ``=`` and ``&``; long values (keys, signatures, tokens) are replaced wherever they are."""
+
+_ALONE = "(?<![0-9A-Za-z]){}(?![0-9A-Za-z])"
+
+
 def _spellings(secret: str) -> set[str]:
     """``secret`` as a server may echo it: as is, escaped in a JSON string (``\\uXXXX``, ``\\/``), and with its
     whitespace collapsed as a body excerpt collapses it."""
@@ -64,9 +81,8 @@ def _spellings(secret: str) -> set[str]:
     return {spelling for spelling in spellings if spelling}
 
 
-def _clean(text: str, spellings: list[str], *, excerpt: bool) -> str:
-    for spelling in spellings:
-        text = text.replace(spelling, MARKER)
+def _clean(text: str, pattern: re.Pattern[str], spellings: list[str], *, excerpt: bool) -> str:
+    text = pattern.sub(MARKER, text)
     if excerpt and text.endswith("..."):
         # A cut excerpt may end inside a secret: drop whatever start of one it ends with.
         body = text[:-3]
@@ -81,15 +97,26 @@ def _clean(text: str, spellings: list[str], *, excerpt: bool) -> str:
 
 def redact_error(error: BaseException, secrets: Iterable[str]) -> None:
     """Replace each of ``secrets`` by :data:`MARKER` in the texts ``error`` carries (its ``args`` and every text
-    attribute: message, code, body excerpt, trace, ...), in place."""
-    spellings = sorted({spelling for secret in secrets if secret for spelling in _spellings(secret)}, key=len)
-    if not spellings:
+    attribute: message, code, body excerpt, trace, ...), in place; one shorter than :data:`SHORT_SECRET` where
+    it stands alone."""
+    alone: dict[str, bool] = {}
+    for secret in filter(None, secrets):
+        for spelling in _spellings(secret):  # a spelling two secrets share is replaced as the longer one's
+            alone[spelling] = alone.get(spelling, True) and len(secret) < SHORT_SECRET
+    if not alone:
         return
-    spellings.reverse()  # longest first: a secret that contains another is replaced whole
-    error.args = tuple(_clean(arg, spellings, excerpt=False) if isinstance(arg, str) else arg for arg in error.args)
+    spellings = sorted(alone, key=len, reverse=True)  # longest first: a secret that contains another is replaced whole
+    pattern = re.compile(
+        "|".join(
+            _ALONE.format(re.escape(spelling)) if alone[spelling] else re.escape(spelling) for spelling in spellings
+        )
+    )
+    error.args = tuple(
+        _clean(arg, pattern, spellings, excerpt=False) if isinstance(arg, str) else arg for arg in error.args
+    )
     for name, value in list(vars(error).items()):
         if isinstance(value, str):
-            setattr(error, name, _clean(value, spellings, excerpt=name == "body_excerpt"))
+            setattr(error, name, _clean(value, pattern, spellings, excerpt=name == "body_excerpt"))
 
 
 def without_password(url: str) -> str:

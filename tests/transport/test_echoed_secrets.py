@@ -169,3 +169,33 @@ def test_every_request_field_kept_out_of_reprs_is_redacted() -> None:
             if isinstance(cls, type) and attrs.has(cls) and cls.__name__.endswith("Request"):
                 hidden |= {wire_name(field) for field in attrs.fields(cls) if not field.repr}
     assert hidden and hidden <= SECRET_FIELDS
+
+
+def test_a_short_secret_is_redacted_where_it_stands_alone_not_inside_every_word(
+    serve, credentials: Credentials
+) -> None:
+    """An OKX passphrase of one letter: its echo is redacted, the rest of the message stays readable."""
+
+    async def refuse(request: RawRequest, writer: asyncio.StreamWriter) -> None:
+        passphrase = json.loads(request.body)["passphrase"]
+        writer.write(
+            answer(200, envelope("00012001", f"the exchange refused passphrase {passphrase!r} (see {passphrase})"))
+        )
+
+    async def add_account() -> None:
+        async with AsyncBridgeClient(credentials, server.base_url, rate_limit=None, max_retries=0) as client:
+            await client.accounts.add(
+                "86000001",
+                exchange_code="okx",
+                account_type="spot",
+                account_name="main",
+                api_key="exchange-api-key-8d1e",
+                secret_key="exchange-secret-key-77aa",
+                passphrase="e",
+            )
+
+    server: RawServer = serve(refuse)
+    error = raised(add_account())
+    assert isinstance(error, SignatureError) and error.code == "00012001"
+    assert error.message == "the exchange refused passphrase '<redacted>' (see <redacted>)"
+    assert "the exchange refused passphrase '<redacted>' (see <redacted>)" in str(error.body_excerpt)  # type: ignore[attr-defined]
