@@ -89,14 +89,19 @@ async def register_and_add(base_url: str, credentials: Credentials) -> None:
         try:
             await c.customers.register(email="a@example.com", password="hunter2", country="GB", register_source=1)
         finally:
-            await c.accounts.add(
-                "86000001",
-                exchange_code="binance",
-                account_type="spot",
-                account_name="main",
-                api_key="exchange-api-key-8d1e",
-                secret_key="exchange-secret-key-77aa",
-            )
+            await add_account(c)
+
+
+async def add_account(client: AsyncBridgeClient, exchange_code: str = "binance", passphrase: str | None = None) -> None:
+    await client.accounts.add(
+        "86000001",
+        exchange_code=exchange_code,
+        account_type="spot",
+        account_name="main",
+        api_key="exchange-api-key-8d1e",
+        secret_key="exchange-secret-key-77aa",
+        passphrase=passphrase,
+    )
 
 
 @pytest.mark.parametrize(("code", "status", "kind"), [("00012001", 200, SignatureError), ("G500", 500, ServerError)])
@@ -182,20 +187,12 @@ def test_a_short_secret_is_redacted_where_it_stands_alone_not_inside_every_word(
             answer(200, envelope("00012001", f"the exchange refused passphrase {passphrase!r} (see {passphrase})"))
         )
 
-    async def add_account() -> None:
+    async def add_okx_account() -> None:
         async with AsyncBridgeClient(credentials, server.base_url, rate_limit=None, max_retries=0) as client:
-            await client.accounts.add(
-                "86000001",
-                exchange_code="okx",
-                account_type="spot",
-                account_name="main",
-                api_key="exchange-api-key-8d1e",
-                secret_key="exchange-secret-key-77aa",
-                passphrase="e",
-            )
+            await add_account(client, "okx", passphrase="e")
 
     server: RawServer = serve(refuse)
-    error = raised(add_account())
+    error = raised(add_okx_account())
     assert isinstance(error, SignatureError) and error.code == "00012001"
     assert error.message == "the exchange refused passphrase '<redacted>' (see <redacted>)"
     assert "the exchange refused passphrase '<redacted>' (see <redacted>)" in str(error.body_excerpt)  # type: ignore[attr-defined]

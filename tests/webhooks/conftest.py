@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from webhook_samples import MakeDelivery
 
 from multimarkets.signing import RsaSha1Signer, RsaSha1Verifier
+from multimarkets.webhooks import SqliteDedupStore
 
 
 def _key_pair() -> tuple[str, str]:
@@ -73,3 +75,11 @@ def deliver(platform_keys: tuple[str, str]) -> MakeDelivery:
         return json.dumps(payload, separators=(",", ":")).encode(), headers
 
     return make
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqliteDedupStore]:
+    """A store in ``tmp_path / "dedup.db"``, closed after the test."""
+    store = SqliteDedupStore(tmp_path / "dedup.db")
+    yield store
+    store.close()

@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from redis_process import RedisProcess
 from stuck_store import Stuck
-from webhook_samples import MakeDelivery, exec_report, post, serving, wrap
+from webhook_samples import MakeDelivery, exec_report, locked_by_another_writer, post, serving, wrap
 
 from multimarkets.signing import RsaSha1Verifier
 from multimarkets.webhooks import (
@@ -126,27 +126,23 @@ async def test_redis_killed_while_a_failing_on_event_runs_keeps_the_500(
 
 
 def test_a_sqlite_file_locked_by_another_connection_gets_a_503(
-    tmp_path: Path, deliver: MakeDelivery, verifier: RsaSha1Verifier, log: pytest.LogCaptureFixture
+    tmp_path: Path,
+    sqlite_store: SqliteDedupStore,
+    deliver: MakeDelivery,
+    verifier: RsaSha1Verifier,
+    log: pytest.LogCaptureFixture,
 ) -> None:
-    sqlite_path = tmp_path / "dedup.db"
-    store = SqliteDedupStore(sqlite_path)
     received: list[Event] = []
-    receiver = WebhookReceiver(received.append, verifier=verifier, dedup=store)
-    other = sqlite3.connect(sqlite_path, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")  # another process's writer that does not let go
+    receiver = WebhookReceiver(received.append, verifier=verifier, dedup=sqlite_store)
+    with locked_by_another_writer(tmp_path / "dedup.db"):
         status, headers, body = receiver.handle_sync(*deliver(wrap(exec_report()), trace=TRACE))
-        other.execute("ROLLBACK")
-        assert status == 503 and headers["trace"] == TRACE and b'"code":"GGATEWAY_CODE_012"' in body
-        assert received == []
-        [line] = store_lines(log)
-        assert TRACE in line.message and "database is locked" in line.message and str(sqlite_path) in line.message
-        # The lock gone, the store works again: the service's retry is handled.
-        assert receiver.handle_sync(*deliver(wrap(exec_report()), trace=TRACE)).status == 200
-        assert trade_ids(received) == ["T1"]
-    finally:
-        other.close()
-        store.close()
+    assert status == 503 and headers["trace"] == TRACE and b'"code":"GGATEWAY_CODE_012"' in body
+    assert received == []
+    [line] = store_lines(log)
+    assert TRACE in line.message and "database is locked" in line.message and str(tmp_path / "dedup.db") in line.message
+    # The lock gone, the store works again: the service's retry is handled.
+    assert receiver.handle_sync(*deliver(wrap(exec_report()), trace=TRACE)).status == 200
+    assert trade_ids(received) == ["T1"]
 
 
 @pytest.mark.anyio

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from stuck_store import Stuck
-from webhook_samples import MakeDelivery, exec_report, post, serving, wrap
+from webhook_samples import MakeDelivery, exec_report, locked_by_another_writer, post, serving, wrap
 from yarl import URL
 
 from multimarkets.signing import RsaSha1Verifier
@@ -60,28 +59,19 @@ def test_a_sync_delivery_finding_8_callers_stuck_on_the_store_gets_its_503_while
 
 
 def test_sync_deliveries_queued_behind_a_locked_sqlite_file_are_all_refused_within_one_timeout(
-    tmp_path: Path, deliver: MakeDelivery, verifier: RsaSha1Verifier
+    tmp_path: Path, sqlite_store: SqliteDedupStore, deliver: MakeDelivery, verifier: RsaSha1Verifier
 ) -> None:
-    sqlite_path = tmp_path / "dedup.db"
-    store = SqliteDedupStore(sqlite_path)
     received: list[Event] = []
-    receiver = WebhookReceiver(received.append, verifier=verifier, dedup=store)
-    other = sqlite3.connect(sqlite_path, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")  # another process's writer that does not let go
-        with ThreadPoolExecutor(4) as request_threads:
-            deliveries = [deliver(wrap(exec_report(tradeId=f"T{n}"))) for n in range(4)]
-            answers = list(request_threads.map(lambda delivery: receiver.handle_sync(*delivery), deliveries))
-        other.execute("ROLLBACK")
-        assert [answer.status for answer in answers] == [503] * 4
-        # Each waited for the file once, not also for the calls ahead of it in turn (2, 4, 6 then 8 s before).
-        assert max(json.loads(answer.body)["tm"] for answer in answers) < 2 * BUSY_TIMEOUT_SECONDS * 1000
-        # The lock gone, the store waits as long as before and works: the service's retries are handled.
-        assert all(receiver.handle_sync(*delivery).status == 200 for delivery in deliveries)
-        assert len(received) == 4
-    finally:
-        other.close()
-        store.close()
+    receiver = WebhookReceiver(received.append, verifier=verifier, dedup=sqlite_store)
+    with locked_by_another_writer(tmp_path / "dedup.db"), ThreadPoolExecutor(4) as request_threads:
+        deliveries = [deliver(wrap(exec_report(tradeId=f"T{n}"))) for n in range(4)]
+        answers = list(request_threads.map(lambda delivery: receiver.handle_sync(*delivery), deliveries))
+    assert [answer.status for answer in answers] == [503] * 4
+    # Each waited for the file once, not also for the calls ahead of it in turn (2, 4, 6 then 8 s before).
+    assert max(json.loads(answer.body)["tm"] for answer in answers) < 2 * BUSY_TIMEOUT_SECONDS * 1000
+    # The lock gone, the store waits as long as before and works: the service's retries are handled.
+    assert all(receiver.handle_sync(*delivery).status == 200 for delivery in deliveries)
+    assert len(received) == 4
 
 
 class Forgetful(Stuck):

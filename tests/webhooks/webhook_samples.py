@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -65,3 +67,15 @@ async def post(http: aiohttp.ClientSession, url: str, delivery: tuple[bytes, dic
     body, headers = delivery
     async with http.post(url, data=body, headers=headers) as response:
         return response.status, await response.json(), response.headers["trace"]
+
+
+@contextmanager
+def locked_by_another_writer(path: Path) -> Iterator[None]:
+    """The SQLite file ``path`` locked by another process's writer that does not let go until the block ends."""
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
