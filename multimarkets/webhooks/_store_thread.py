@@ -4,6 +4,7 @@ not answer) holds up its own caller only, not every coroutine of the application
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import threading
 from collections.abc import Callable, Coroutine
@@ -32,7 +33,8 @@ class StoreThreads:
 
     A caller cancelled while its call runs (aiohttp cancels the handler of a client that went away) returns at
     once; the call goes on in its thread, which it keeps counted until it returns: a thread cannot be stopped,
-    and an uncounted one stuck on the store would let a ninth call in.
+    and an uncounted one stuck on the store would let a ninth call in. The hand-over costs a lock per call, not
+    a task: a task per call cost about as much as the thread hop itself.
     """
 
     __slots__ = ("_callers", "_inline", "_limiter", "_running", "_unlimited")
@@ -48,7 +50,7 @@ class StoreThreads:
         # Synchronous callers (a WSGI server's request threads) call the store in their own threads, counted as
         # the worker threads are: without it, every request thread of the server could wait on a stuck store.
         self._callers = threading.BoundedSemaphore(STORE_THREADS)
-        # The calls under way, each a task of its own that the caller's cancellation does not reach.
+        # Calls waiting for a thread in a task of their own, which the caller's cancellation does not reach.
         self._running: set[asyncio.Task[Any]] = set()
 
     async def claim(self, function: Callable[..., _T], *args: object, undo: Callable[[_T], object]) -> _T:
@@ -63,23 +65,23 @@ class StoreThreads:
         if waited.cancelled_caught:
             waiting = self._limiter.statistics().tasks_waiting + 1
             raise DedupStoreError(f"the dedup store is busy: {waiting} calls waiting for its {STORE_THREADS} threads")
-        if not _on_asyncio():
-            return await self._held(holder, function, args)
-        call = self._detached(self._held(holder, function, args))
-        try:
-            return await asyncio.shield(call)
-        except asyncio.CancelledError:
-            call.add_done_callback(lambda done: self._undo(done, undo))
-            raise
+        result: _T = await self._call(holder, _Call(function, args), undo)
+        return result
 
     async def run(self, function: Callable[..., _T], *args: object) -> _T:
         """``function(*args)``, which calls the store, however long it waits for a thread (a record or release
         after the handler ran must not be dropped, nor when the caller is cancelled meanwhile)."""
         if self._inline:
             return function(*args)
-        if not _on_asyncio():
-            return await self._waited(function, args)
-        return await asyncio.shield(self._detached(self._waited(function, args)))
+        if not _on_asyncio():  # trio's cancellation waits for a thread call, which run_sync shields
+            return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+        holder = object()
+        try:
+            self._limiter.acquire_on_behalf_of_nowait(holder)
+        except anyio.WouldBlock:  # every thread is taken: wait in a task that the caller's cancellation spares
+            return await asyncio.shield(self._detached(self._waited(function, args)))
+        result: _T = await self._call(holder, _Call(function, args), None)
+        return result
 
     def claim_in_caller(self, function: Callable[..., _T], *args: object) -> _T:
         """Like :meth:`claim`, in the calling thread: :class:`DedupStoreError` when none of the 8 callers in the
@@ -105,25 +107,103 @@ class StoreThreads:
     async def _waited(self, function: Callable[..., _T], args: tuple[object, ...]) -> _T:
         holder = object()
         await self._limiter.acquire_on_behalf_of(holder)
-        return await self._held(holder, function, args)
+        result: _T = await self._call(holder, _Call(function, args), None)
+        return result
 
-    async def _held(self, holder: object, function: Callable[..., _T], args: tuple[object, ...]) -> _T:
-        """``function(*args)`` in a thread counted by the token ``holder`` took, given back when it returns."""
+    async def _call(self, holder: object, call: _Call, undo: Callable[[Any], object] | None) -> Any:
+        """``call`` in a worker thread, in the slot ``holder`` took; given back when the thread is done with it.
+
+        ``undo`` is None for a call that must be made even if the caller is cancelled before its thread took
+        it; else what gives up the result of a call that returned to a caller gone meanwhile.
+        """
         try:
-            return await anyio.to_thread.run_sync(function, *args, limiter=self._unlimited)
-        finally:
+            result = await anyio.to_thread.run_sync(call, limiter=self._unlimited)
+        except BaseException:  # cancelled, or the call raised
+            finish = self._finisher(holder, undo) if _on_asyncio() else None
+            state = call.leave(finish)
+            if state == _RUNNING:
+                raise  # its thread runs on, counted, and finishes up when it returns
+            if state == _WAITING and undo is None:
+                self._detached(self._call(holder, call.again(), None))
+                raise
             self._limiter.release_on_behalf_of(holder)
+            if call.result is not _NOTHING and undo is not None:
+                self._detached(self._waited(undo, (call.result,)))
+            raise
+        self._limiter.release_on_behalf_of(holder)
+        return result
 
-    def _undo(self, done: asyncio.Task[_T], undo: Callable[[_T], object]) -> None:
-        """A claim whose caller went away returned: give up what it claimed."""
-        if not done.cancelled() and done.exception() is None:
-            self._detached(self._waited(undo, (done.result(),)))
+    def _finisher(self, holder: object, undo: Callable[[Any], object] | None) -> Callable[[_Call], None]:
+        """What the thread of a call whose caller went away runs once the call returned."""
+        loop = asyncio.get_running_loop()
+
+        def finish(call: _Call) -> None:
+            try:
+                if call.result is not _NOTHING and undo is not None:
+                    undo(call.result)
+            finally:
+                with contextlib.suppress(RuntimeError):  # the loop is closed: the limiter went with it
+                    loop.call_soon_threadsafe(self._limiter.release_on_behalf_of, holder)
+
+        return finish
 
     def _detached(self, call: Coroutine[Any, Any, _T]) -> asyncio.Task[_T]:
         task = asyncio.ensure_future(call)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return task
+
+
+_WAITING, _DROPPED, _RUNNING, _RETURNED = range(4)
+
+_NOTHING: Any = object()
+
+
+class _Call:
+    """``function(*args)``, for a worker thread. Its caller may be cancelled before the thread takes it, while it
+    runs or after it returned, and aiohttp's cancellation does not wait for a thread: the lock decides whether
+    the caller or the thread then finishes up."""
+
+    __slots__ = ("_args", "_finish", "_function", "_lock", "result", "state")
+
+    def __init__(self, function: Callable[..., Any], args: tuple[object, ...]) -> None:
+        self._function = function
+        self._args = args
+        self._lock = threading.Lock()
+        self._finish: Callable[[_Call], None] | None = None
+        self.state = _WAITING
+        self.result: Any = _NOTHING
+        """What the function returned, once it did."""
+
+    def __call__(self) -> Any:
+        with self._lock:
+            if self.state == _DROPPED:
+                return None
+            self.state = _RUNNING
+        try:
+            self.result = self._function(*self._args)
+            return self.result
+        finally:
+            with self._lock:
+                self.state = _RETURNED
+                finish = self._finish
+            if finish is not None:
+                finish(self)
+
+    def leave(self, finish: Callable[[_Call], None] | None) -> int:
+        """The caller goes away: a call not taken yet is dropped, one running calls ``finish(self)`` in its thread
+        once it returns. The state it was in."""
+        with self._lock:
+            state = self.state
+            if state == _WAITING:
+                self.state = _DROPPED
+            elif state == _RUNNING:
+                self._finish = finish
+            return state
+
+    def again(self) -> _Call:
+        """The same call, to make afresh."""
+        return _Call(self._function, self._args)
 
 
 def _on_asyncio() -> bool:

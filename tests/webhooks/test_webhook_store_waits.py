@@ -133,3 +133,37 @@ async def test_deliveries_whose_client_went_away_keep_their_threads_until_their_
     assert sorted(event.trade_id for event in received if isinstance(event, OrderExecReport)) == [
         f"T{n}" for n in range(8)
     ]
+
+
+class Recording(Stuck):
+    """A store that hangs on claims until let go, and counts the events recorded as handled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.completed = threading.Semaphore(0)
+
+    def complete(self, key: str) -> None:
+        super().complete(key)
+        self.completed.release()
+
+
+@pytest.mark.anyio
+async def test_a_delivery_cancelled_while_its_claim_ran_records_the_event_its_handler_then_handled(
+    deliver: MakeDelivery, verifier: RsaSha1Verifier
+) -> None:
+    # A server shutting down cancels its handlers: this one's claim still returns (its thread cannot be stopped),
+    # its plain on_event then runs, and the record that follows must not be dropped by the pending cancellation.
+    store = Recording()
+    received: list[Event] = []
+    receiver = WebhookReceiver(received.append, verifier=verifier, dedup=store)
+    delivery = deliver(wrap(exec_report()), trace=TRACE)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(receiver.handle, *delivery)
+        try:
+            await store.claims_started(1)
+            tg.cancel_scope.cancel()
+        finally:
+            store.go.set()
+    assert await anyio.to_thread.run_sync(store.completed.acquire, True, 10), "the handled event was not recorded"
+    assert (await receiver.handle(*delivery)).status == 200  # a duplicate: acknowledged, not handled again
+    assert [event.trade_id for event in received if isinstance(event, OrderExecReport)] == ["T1"]
