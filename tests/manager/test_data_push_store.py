@@ -123,6 +123,34 @@ async def test_a_failing_store_ends_nothing_and_loses_nothing(
     assert store.inner.claim(got[0].identity) is (Claim.IN_PROGRESS if failing == "complete" else Claim.DUPLICATE)
 
 
+async def test_a_claim_failing_in_a_row_logs_how_long_the_stream_is_held_and_when_it_goes_on(
+    sandbox: Sandbox, sandboxed: AsyncManagerClient, log: pytest.LogCaptureFixture
+) -> None:
+    class Down(MemoryDedupStore):
+        down = True
+
+        def claim(self, key: str) -> Claim:
+            if self.down:
+                raise DedupStoreError("our key-value service is down")
+            return super().claim(key)
+
+    store = Down()
+    got: list[DataPushEvent] = []
+    events = sandboxed.data_push.events("g1", seen=store, **FAST)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(collect, events, 1, got)
+        await until(lambda: sandbox.stats()["push_connections"] == 1)
+        sandbox.push_event("kyc", kyc(1))
+        await until(lambda: len(store_lines(log)) >= 2)
+        store.down = False
+    await events.aclose()
+    failed = store_lines(log)
+    assert [event.id for event in got] == ["1"]
+    assert "failure 1 in a row, the stream held back" in failed[0] and "failure 2 in a row" in failed[1]
+    [went_on] = [r.message for r in log.records if r.levelno == logging.WARNING and "seen-store claimed" in r.message]
+    assert got[0].identity in went_on and f"at attempt {len(failed) + 1}; the stream was held back" in went_on
+
+
 async def test_a_failed_release_after_on_event_raised_still_offers_the_event_again(
     sandbox: Sandbox, sandboxed: AsyncManagerClient, log: pytest.LogCaptureFixture
 ) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from typing import Any
 
 import aiohttp
@@ -105,14 +106,35 @@ class PushFeed:
             logger.debug("skipped %s %s: %s", event.event_type, key, claim.value)
 
     async def claim(self, key: str) -> Claim:
-        """Claim ``key`` in the seen-store, asking again after a growing random wait while the store fails."""
+        """Claim ``key`` in the seen-store, asking again after a growing random wait while the store fails.
+
+        Never given up: the service takes no acknowledgement, so an event skipped, or the stream ended, would be
+        lost, and one delivered unclaimed may be a repeat. Each failure logs how long the stream has been held.
+        """
         failures = 0
+        started = time.monotonic()
         while True:
             try:
-                return await self._store.claim(self.seen.claim, key, undo=lambda claim: self._unclaim(key, claim))
+                claim = await self._store.claim(self.seen.claim, key, undo=lambda claim: self._unclaim(key, claim))
             except DedupStoreError as exc:
                 failures += 1
-                logger.error("Data Push: the seen-store failed to claim %s; asking again: %s", key, exc)
+                logger.error(
+                    "Data Push: the seen-store failed to claim %s (failure %d in a row, the stream held back "
+                    "%.1f s); asking again: %s",
+                    key,
+                    failures,
+                    time.monotonic() - started,
+                    exc,
+                )
+            else:
+                if failures:
+                    logger.warning(
+                        "Data Push: the seen-store claimed %s at attempt %d; the stream was held back %.1f s",
+                        key,
+                        failures + 1,
+                        time.monotonic() - started,
+                    )
+                return claim
             await self.backoff(failures)
 
     def _unclaim(self, key: str, claim: Claim) -> None:
