@@ -12,11 +12,14 @@ from multimarkets.webhooks import Claim, MemoryDedupStore
 
 
 class Stuck:
-    """A user's own store whose backend hangs until the test lets it ``go``; ``entered`` counts claims."""
+    """A user's own store whose backend hangs until the test lets it ``go``; ``entered`` counts claims,
+    ``completed`` and ``released`` the events recorded and given up."""
 
     def __init__(self) -> None:
         self.inner = MemoryDedupStore()
         self.entered = threading.Semaphore(0)
+        self.completed = threading.Semaphore(0)
+        self.released = threading.Semaphore(0)
         self.go = threading.Event()
 
     def claim(self, key: str) -> Claim:
@@ -28,9 +31,11 @@ class Stuck:
 
     def complete(self, key: str) -> None:
         self.inner.complete(key)
+        self.completed.release()
 
     def release(self, key: str) -> None:
         self.inner.release(key)
+        self.released.release()
 
     async def claims_started(self, count: int) -> None:
         """Wait until ``count`` claims have started, in a thread of its own (the default pool may be taken)."""

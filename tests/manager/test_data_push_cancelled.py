@@ -5,7 +5,6 @@ returns is given up, so that the event, sent again after a drop, is delivered by
 from __future__ import annotations
 
 import asyncio
-import threading
 
 import anyio
 import anyio.to_thread
@@ -22,22 +21,10 @@ pytestmark = pytest.mark.anyio
 FAST = {"reconnect_delay": 0.01}
 
 
-class Forgetful(Stuck):
-    """A store that hangs until let go, and counts the claims given up."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.released = threading.Semaphore(0)
-
-    def release(self, key: str) -> None:
-        super().release(key)
-        self.released.release()
-
-
 async def test_an_event_claimed_after_its_stream_was_cancelled_is_delivered_by_the_next_stream(
     sandbox: Sandbox, sandboxed: AsyncManagerClient
 ) -> None:
-    store = Forgetful()
+    store = Stuck()
     got: list[DataPushEvent] = []
     events = sandboxed.data_push.events("g1", seen=store, **FAST)
     consumer = asyncio.get_running_loop().create_task(collect(events, 1, got))

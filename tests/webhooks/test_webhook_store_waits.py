@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -74,23 +73,11 @@ def test_sync_deliveries_queued_behind_a_locked_sqlite_file_are_all_refused_with
     assert len(received) == 4
 
 
-class Forgetful(Stuck):
-    """A store that hangs until let go, and counts the claims given up."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.released = threading.Semaphore(0)
-
-    def release(self, key: str) -> None:
-        super().release(key)
-        self.released.release()
-
-
 @pytest.mark.anyio
 async def test_deliveries_whose_client_went_away_keep_their_threads_until_their_claims_return_then_give_them_up(
     deliver: MakeDelivery, verifier: RsaSha1Verifier
 ) -> None:
-    store = Forgetful()
+    store = Stuck()
     received: list[Event] = []
     cancelled: list[str] = []
     all_cancelled = anyio.Event()
@@ -135,25 +122,13 @@ async def test_deliveries_whose_client_went_away_keep_their_threads_until_their_
     ]
 
 
-class Recording(Stuck):
-    """A store that hangs on claims until let go, and counts the events recorded as handled."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.completed = threading.Semaphore(0)
-
-    def complete(self, key: str) -> None:
-        super().complete(key)
-        self.completed.release()
-
-
 @pytest.mark.anyio
 async def test_a_delivery_cancelled_while_its_claim_ran_records_the_event_its_handler_then_handled(
     deliver: MakeDelivery, verifier: RsaSha1Verifier
 ) -> None:
     # A server shutting down cancels its handlers: this one's claim still returns (its thread cannot be stopped),
     # its plain on_event then runs, and the record that follows must not be dropped by the pending cancellation.
-    store = Recording()
+    store = Stuck()
     received: list[Event] = []
     receiver = WebhookReceiver(received.append, verifier=verifier, dedup=store)
     delivery = deliver(wrap(exec_report()), trace=TRACE)
