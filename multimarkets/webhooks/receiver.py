@@ -188,9 +188,9 @@ class WebhookReceiver:
         try:
             claim = self._dedup.claim(key)
         except DedupStoreError as exc:
-            return _store_unavailable(f"{event.msg_type} {key}", trace, exc, started)
+            return _store_unavailable(f"event {key}", trace, exc, started)
         if claim is Claim.DUPLICATE:
-            logger.info("duplicate %s %s acknowledged without handling (trace=%s)", event.msg_type, key, trace)
+            logger.info("duplicate event %s acknowledged without handling (trace=%s)", key, trace)
             return acknowledge(trace, tm=_elapsed_ms(started))
         if claim is Claim.IN_PROGRESS:
             message = "the same event is being handled; retry later"
@@ -201,12 +201,7 @@ class WebhookReceiver:
         """The delivery was cancelled (its client went away) while its claim ran: give the event up, so that
         the service's next delivery of it is handled instead of answered 409 until the claim expires."""
         if isinstance(claimed, _Claimed):
-            logger.info(
-                "%s %s given up, its delivery was cancelled (trace=%s)",
-                claimed.event.msg_type,
-                claimed.key,
-                claimed.trace,
-            )
+            logger.info("event %s given up, its delivery was cancelled (trace=%s)", claimed.key, claimed.trace)
             self._release(claimed)
 
     def _handled(self, claimed: _Claimed) -> WebhookResponse:
@@ -222,9 +217,7 @@ class WebhookReceiver:
     def _failed(self, claimed: _Claimed, exc: Exception) -> WebhookResponse:
         """``on_event`` raised ``exc``: give the claim up and refuse, so that the service delivers it again."""
         self._release(claimed)
-        logger.error(
-            "on_event failed for %s %s (trace=%s)", claimed.event.msg_type, claimed.key, claimed.trace, exc_info=exc
-        )
+        logger.error("on_event failed for event %s (trace=%s)", claimed.key, claimed.trace, exc_info=exc)
         message = "the receiver failed to handle the event"
         return refuse(500, _HANDLER_FAILED_CODE, message, claimed.trace, tm=_elapsed_ms(claimed.started))
 
@@ -252,16 +245,7 @@ def _store_unavailable(what: str | None, trace: str | None, exc: DedupStoreError
 
 def _store_failed(claimed: _Claimed, exc: DedupStoreError, what: str, then: str) -> None:
     """One log line: the dedup store failed after ``claimed`` was claimed, ``what`` became of it, ``then``."""
-    event = claimed.event
-    logger.error(
-        "%s %s %s, the dedup store failed; %s (trace=%s): %s",
-        event.msg_type,
-        claimed.key,
-        what,
-        then,
-        claimed.trace,
-        exc,
-    )
+    logger.error("event %s %s, the dedup store failed; %s (trace=%s): %s", claimed.key, what, then, claimed.trace, exc)
 
 
 def _takes_raw_body(verifier: object) -> bool:

@@ -82,6 +82,7 @@ async def test_a_killed_redis_gets_a_503_the_service_retries_with_the_trace_and_
     [line] = store_lines(log)
     assert line.levelno == logging.ERROR and line.exc_info is None
     assert TRACE in line.message and "503" in line.message
+    assert line.message.startswith('event ["ORDER_EXEC_REPORT","220","O1","T2","3"] refused with 503')
     assert f"redis://***@127.0.0.1:{own_redis.port}/0" in line.message and "Connection refused" in line.message
     assert own_redis.password is not None and own_redis.password not in log.text
 
