@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from .._redact import without_password
 from ..errors import ConfigurationError
 from .base import LimitStore, LimitStoreError, Verdict
 from .memory import MemoryLimitStore
@@ -42,6 +43,7 @@ def open_limit_store(spec: str | LimitStore | None = None) -> LimitStore:
         from .redis import RedisLimitStore
 
         return RedisLimitStore(spec)
+    named = without_password(spec)
     raise ConfigurationError(
-        f"limit store {spec!r} is not 'memory', 'sqlite:///PATH' or 'redis://HOST:PORT/DB' ({ENV_VAR})"
+        f"limit store {named!r} is not 'memory', 'sqlite:///PATH' or 'redis://HOST:PORT/DB' ({ENV_VAR})"
     )

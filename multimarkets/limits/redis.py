@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._redact import without_password
@@ -86,8 +86,15 @@ class RedisLimitStore:
             import redis.asyncio  # noqa: F401  (fail now, not at the first request)
         except ImportError:
             raise ConfigurationError("the Redis limit store needs `pip install multimarkets[redis]`") from None
+        from redis.connection import parse_url
+
+        read_url: Callable[[str], object] = parse_url  # untyped in redis-py
         self._url = url
         self._client: Any = None
+        try:
+            read_url(url)  # the client is made on first use: its URL is read now, not at the first request
+        except ValueError as exc:  # its text quotes the part it could not read, never the password
+            raise ConfigurationError(f"{self!r}: not a Redis URL: {exc}") from None
 
     def __repr__(self) -> str:
         return f"RedisLimitStore({without_password(self._url)!r})"

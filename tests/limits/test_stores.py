@@ -185,3 +185,10 @@ async def test_a_slot_is_free_only_once_its_window_has_passed_to_the_microsecond
     finally:
         server.close()
         await store.aclose()
+
+
+@pytest.mark.parametrize("spec", ["postgres://user:pw-9f3a@db/limits", "redis://:pw-9f3a@127.0.0.1:63 79/0"])
+def test_a_store_url_that_cannot_be_used_is_a_configuration_error_without_its_password(spec: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        open_limit_store(spec)
+    assert "***@" in str(caught.value) and "pw-9f3a" not in str(caught.value)
