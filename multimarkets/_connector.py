@@ -30,17 +30,17 @@ class Connector(aiohttp.TCPConnector):
         super().__init__()
         self._open: dict[ResponseHandler, asyncio.Transport] = {}
 
-    async def connect(
+    # Tracked where a connection is made (aiohttp's one hook for a new connection, direct or through a proxy), not
+    # in connect(): that runs for every request, a pooled connection's included, and would cost each one a coroutine.
+    async def _create_connection(
         self, req: aiohttp.ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
-    ) -> aiohttp.connector.Connection:
-        connection = await super().connect(req, traces, timeout)
-        protocol = connection.protocol
-        if protocol is not None and protocol not in self._open:  # a new connection, not one from the pool
-            transport, lost = protocol.transport, protocol.closed
-            if transport is not None and lost is not None:
-                self._open[protocol] = transport
-                lost.add_done_callback(lambda future: self._lost(protocol, future))
-        return connection
+    ) -> ResponseHandler:
+        protocol = await super()._create_connection(req, traces, timeout)
+        transport, lost = protocol.transport, protocol.closed
+        if transport is not None and lost is not None:
+            self._open[protocol] = transport
+            lost.add_done_callback(lambda future: self._lost(protocol, future))
+        return protocol
 
     def _lost(self, protocol: ResponseHandler, future: asyncio.Future[None]) -> None:
         del self._open[protocol]

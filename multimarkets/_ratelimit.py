@@ -49,6 +49,17 @@ _STORE_RETRY_SECONDS = 0.5
 
 logger = logging.getLogger("multimarkets")
 
+# The process id in slot ids, kept here: os.getpid() is a system call on every call (glibc caches no pid).
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
 
 class KeyLimiter:
     """One client's limit on its key's shared window, pause and ban state (see the module docs)."""
@@ -87,21 +98,28 @@ class KeyLimiter:
         """Where the key's window and ban state live."""
         return self._store
 
+    def admit(self, call_timeout: float) -> str | None:
+        """A slot at once when the in-process store grants one without a wait and nobody is queued (the usual
+        call), without a coroutine; None: await :meth:`acquire`, which asks again."""
+        memory = self._memory
+        if memory is None or self._queued or self._closed:
+            return None
+        slot = self._new_slot()
+        verdict = memory.acquire_now(self._key, slot, self._limit, call_timeout + LEASE_MARGIN)
+        return slot if verdict.wait <= 0 and verdict.banned_for <= 0 else None
+
     async def acquire(self, call_timeout: float) -> str:
         """Wait for a slot and return its id for :meth:`release`; raises :class:`IPBannedError` while banned, and
         :class:`ClientClosedError` once :meth:`aclose` was called (also for the calls waiting then).
 
         ``call_timeout`` is the calling client's timeout: how long a store outage may hold the call, and (plus a
         margin) the lease of its slot."""
-        memory = self._memory
-        if memory is not None and not self._queued and not self._closed:
-            # Nobody is queued and the in-process store answers without suspending: asking it here is the
-            # queue's own turn, without a lock and two coroutines per call. Anything but a free slot (a wait, a
-            # ban) is left to the queue, which asks again.
-            slot = self._new_slot()
-            verdict = memory.acquire_now(self._key, slot, self._limit, call_timeout + LEASE_MARGIN)
-            if verdict.wait <= 0 and verdict.banned_for <= 0:
-                return slot
+        # Nobody is queued and the in-process store answers without suspending: asking it here is the queue's own
+        # turn, without a lock and two coroutines per call. Anything but a free slot (a wait, a ban) is left to
+        # the queue, which asks again.
+        slot = self.admit(call_timeout)
+        if slot is not None:
+            return slot
         # One waiter per client asks the store at a time (the others queue here): a freed slot is then contended
         # by one task per process, not by every task of every process at once.
         began = time.monotonic()
@@ -113,7 +131,7 @@ class KeyLimiter:
             self._queued -= 1
 
     def _new_slot(self) -> str:
-        return f"{self._slot_prefix}{os.getpid()}:{next(self._slot_numbers)}"
+        return f"{self._slot_prefix}{_pid}:{next(self._slot_numbers)}"
 
     async def _wait_for_slot(self, call_timeout: float, began: float) -> str:
         slot = self._new_slot()
@@ -165,12 +183,19 @@ class KeyLimiter:
         with anyio.move_on_after(seconds):
             await self._wake.wait()
 
+    def release_now(self, slot: str) -> bool:
+        """:meth:`release` done at once, without a coroutine, when the store is the in-process one (True); False:
+        await :meth:`release`."""
+        if self._memory is None:
+            return False
+        self._memory.release_now(self._key, slot)
+        return True
+
     async def release(self, slot: str) -> None:
         """Mark the admitted request as answered (or abandoned): its slot runs for one window from now."""
-        if self._memory is not None:
+        if self.release_now(slot):
             # It never suspends, so nothing can interrupt it: no shield needed (entering one costs more than the
             # release itself).
-            self._memory.release_now(self._key, slot)
             return
         with anyio.CancelScope(shield=True):
             try:

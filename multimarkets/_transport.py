@@ -82,7 +82,8 @@ def _check_call_options(timeout: float, max_retries: int) -> None:
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
     """``(body, True)``, or ``(what was read, False)`` once the body is, or announces to be, over ``limit``."""
-    if response.content_length is not None and response.content_length > limit:
+    announced = response.content_length  # parsed from the header on every read of the property
+    if announced is not None and announced > limit:
         return b"", False
     content = response.content
     if content.is_eof() and content.total_bytes <= limit:
@@ -298,7 +299,8 @@ class AsyncSession:
         if opened is None or self._closed or connection.loop is not asyncio.get_running_loop():
             opened = await self._open()  # first use, closed or another loop: it opens or raises
         limiter = self._sole_limiter or self.limiter_of(biz_type)
-        slot = await limiter.acquire(self._seconds)
+        # The usual admission and release (the in-process store) are done without a coroutine each.
+        slot = limiter.admit(self._seconds) or await limiter.acquire(self._seconds)
         if self._closed or self._connection.closed:  # closed while this call waited for its slot
             await limiter.release(slot)
             raise ClientClosedError("this client is closed")
@@ -378,7 +380,8 @@ class AsyncSession:
                 f"connection broke during {biz_type}: {type(exc).__name__}: {exc}", trace=trace, maybe_processed=True
             )
         finally:
-            await limiter.release(slot)
+            if not limiter.release_now(slot):
+                await limiter.release(slot)
             if debug:
                 logger.debug(
                     "bizType=%s trace=%s attempt=%d status=%s duration_ms=%.1f",
