@@ -56,6 +56,15 @@ def test_the_row_fingerprint_ignores_passwords_and_empty_cells() -> None:
     assert prepare(0, row).digest == prepare(0, same).digest != prepare(0, other).digest
 
 
+def test_the_row_fingerprint_stays_what_earlier_runs_recorded() -> None:
+    # A journal written by an earlier run (or build) is resumed only if each row's fingerprint is the same now.
+    valid = {"email": "zoe@example.com", "phone": "13900001234", "password": "pw", "country": "CN"}
+    valid |= {"register_source": "H5", "remark": 'Zoë "quoted", comma'}
+    invalid = {"email": "not-an-email", "password": "pw", "country": "CN", "register_source": "H5", "remark": "é"}
+    assert prepare(0, valid).digest == "2e0b966a26cc90c52fde0c63169df158"
+    assert prepare(0, invalid).digest == "010cd0131fd741d279ae43aa0163ce8d"
+
+
 def test_rows_of_the_wrong_type_are_invalid() -> None:
     prepared = prepare(0, ["a@example.com", "pw"])
     assert prepared.error is not None and prepared.error.field == "row"
