@@ -37,20 +37,25 @@ _c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
 
 class _Encoder(json.JSONEncoder):
     """``json.JSONEncoder`` whose ``encode`` of a dict calls the C encoder itself: the one, with the arguments, that
-    ``JSONEncoder.encode`` makes through ``iterencode`` (about 80 bytecodes of Python per body)."""
+    ``JSONEncoder.encode`` makes through ``iterencode`` (about 80 bytecodes of Python per body), made once, without
+    the markers of its circular check (it keeps no state then, so threads may share it)."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         escape = json.encoder.encode_basestring_ascii if self.ensure_ascii else json.encoder.encode_basestring
         separators = (self.key_separator, self.item_separator)
-        self._arguments = (self.default, escape, None, *separators, self.sort_keys, self.skipkeys, self.allow_nan)
+        arguments = (self.default, escape, None, *separators, self.sort_keys, self.skipkeys, self.allow_nan)
+        try:
+            self._c_encode = None if _c_make_encoder is None else _c_make_encoder(None, *arguments)
+        except TypeError:
+            self._c_encode = None  # the C encoder's arguments changed: encode() as json does it
 
     def encode(self, o: Any) -> str:
-        if type(o) is dict and _c_make_encoder is not None:
+        if type(o) is dict and self._c_encode is not None:
             try:
-                return "".join(_c_make_encoder({}, *self._arguments)(o, 0))
-            except (TypeError, ValueError):
-                pass  # encode() says why (and stays right should the C encoder's arguments change)
+                return "".join(self._c_encode(o, 0))
+            except (TypeError, ValueError, RecursionError):
+                pass  # encode() says why (a body that contains itself: its circular check)
         return super().encode(o)
 
 

@@ -66,6 +66,10 @@ async def test_a_manager_body_with_a_decimal_is_signed_as_sent_and_applied_exact
     assert after.balance == EXACT
 
 
+_LOOP: dict[str, Any] = {"ok": 1}
+_LOOP["again"] = [_LOOP]  # below the top: the top of a body is copied before it is encoded
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -76,6 +80,7 @@ async def test_a_manager_body_with_a_decimal_is_signed_as_sent_and_applied_exact
         ({"list": [{"ok": 1}, {"when": object()}]}, "list[1].when"),
         ({"raw": b"bytes"}, "raw"),
         ({"codes": {1, 2}}, "codes"),
+        ({"inner": _LOOP}, "inner.again[0]"),  # a part that contains itself
     ],
 )
 async def test_what_json_cannot_carry_is_refused_by_key_before_anything_is_sent(
