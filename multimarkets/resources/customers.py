@@ -43,7 +43,9 @@ CANCEL_CUSTOMER = "customer.admin.WhiteCustomerAdminApiService.destroyByCustomer
 def customer_no_of(reply: Reply, biz_type: str, *, strict: bool) -> str:
     """The customer number in a registration answer: a string, as documented (a number is read, with a warning,
     unless ``strict``)."""
-    customer_no = read(reply.data, str, strict=strict, biz_type=biz_type, trace=reply.trace)
+    customer_no = reply.data
+    if type(customer_no) is not str:  # a string needs no reading (this runs for every registration)
+        customer_no = read(customer_no, str, strict=strict, biz_type=biz_type, trace=reply.trace)
     if not customer_no:
         raise bad_data("(no customer number)", biz_type=biz_type, trace=reply.trace)
     return customer_no
@@ -94,11 +96,12 @@ class AsyncCustomers(AsyncResource):
         reply = await self._register(registration_request(locals()))
         return customer_no_of(reply, ADD_CUSTOMER, strict=self._strict)
 
-    async def _register(
+    def _register(
         self, request: AddCustomerRequest, before_retry: Callable[[], Awaitable[None]] | None = None
-    ) -> Reply:
+    ) -> Awaitable[Reply]:
         # Retrying an ambiguous attempt is safe: phone/e-mail uniqueness turns a repeat into "already exists".
-        return await self._send(ADD_CUSTOMER, request, before_retry=before_retry)
+        # Not a coroutine of its own: the caller awaits _send's, one frame less to pass at every suspension.
+        return self._send(ADD_CUSTOMER, request, before_retry=before_retry)
 
     # --- list, detail, cancellation ---------------------------------------------------------------------------
 
@@ -192,7 +195,7 @@ class _BulkService:
         self.pacing: Pacing = pacing_of(session, ADD_CUSTOMER, session.max_retries + 1)
 
     async def register_row(
-        self, request: AddCustomerRequest, before_retry: Callable[[], Awaitable[None]]
+        self, request: AddCustomerRequest, before_retry: Callable[[], Awaitable[None]] | None
     ) -> tuple[str, int]:
         reply = await self._customers._register(request, before_retry)
         return customer_no_of(reply, ADD_CUSTOMER, strict=self._customers._strict), reply.attempts
