@@ -41,6 +41,9 @@ class RowMachine:
         self._journal = journal
         self._emit = emit
         self._watched = watched
+        self._noted = journal.path is not None
+        """Each call is noted durably before it is sent, for a resume to count it; a run without a journal file is
+        never resumed, so its calls are not noted at all."""
         """Each row's result is read as it settles, so its record must be durable first; otherwise only the
         counts are, at the end (every call still waits for everything noted before it)."""
         self._reconcile = reconcile
@@ -59,48 +62,50 @@ class RowMachine:
             logger.warning("bulk run stopped: %s: %s", type(exc).__name__, exc)
             self.stopped_by = exc
 
-    async def process(self, row: PreparedRow, stored: StoredRow | None, keys: tuple[str, ...]) -> None:
-        """Take one row (and what an earlier run recorded of it) to its outcome; it entered :attr:`turns` with
-        ``keys`` when it was handed to the workers."""
-        try:
-            attempts, ambiguous = 0, False
-            if stored is not None:
-                # A row in flight when an earlier run died may have been registered by that lost call.
-                attempts, ambiguous = stored.attempts, stored.ambiguous or stored.state == IN_FLIGHT
-            if row.request is None:
-                error = row.error
-                assert error is not None  # a prepared row has either its request or its error
-                await self._settle(
-                    _stored(row, RowOutcome.INVALID, attempts, ambiguous, code=error.field, message=error.message)
-                )
-            elif self.stopped_by is not None:
-                await self._not_attempted(row, attempts, ambiguous, self.stopped_by)
-            else:
-                if not self.turns.ready(row.position, keys):
-                    await self.turns.wait(row.position, keys)
-                await self._register(row, row.request, attempts, ambiguous)
-        finally:
-            self.turns.leave(row.position, keys)
+    def process(self, row: PreparedRow, stored: StoredRow | None, keys: tuple[str, ...]) -> Awaitable[None]:
+        """Take one row (and what an earlier run recorded of it) to its outcome: awaiting the result does it. The
+        row entered :attr:`turns` with ``keys`` when it was handed to the workers; the caller makes it leave."""
+        # Not a coroutine of its own: the worker awaits the step's, one frame less to pass at every suspension.
+        attempts, ambiguous = 0, False
+        if stored is not None:
+            # A row in flight when an earlier run died may have been registered by that lost call.
+            attempts, ambiguous = stored.attempts, stored.ambiguous or stored.state == IN_FLIGHT
+        if row.request is None:
+            error = row.error
+            assert error is not None  # a prepared row has either its request or its error
+            return self._settle(
+                _stored(row, RowOutcome.INVALID, attempts, ambiguous, code=error.field, message=error.message)
+            )
+        if self.stopped_by is not None:
+            return self._not_attempted(row, attempts, ambiguous, self.stopped_by)
+        return self._register(row, row.request, keys, attempts, ambiguous)
 
-    async def _register(self, row: PreparedRow, request: AddCustomerRequest, attempts: int, ambiguous: bool) -> None:
+    async def _register(
+        self, row: PreparedRow, request: AddCustomerRequest, keys: tuple[str, ...], attempts: int, ambiguous: bool
+    ) -> None:
+        if not self.turns.ready(row.position, keys):
+            await self.turns.wait(row.position, keys)
         journal, retries = self._journal, 0
         while True:
             if self.stopped_by is not None:
                 await self._not_attempted(row, attempts, ambiguous, self.stopped_by)
                 return
             attempts += 1
-            journal.sending(row, attempts, ambiguous)
-            key = journal.start_call(1)
-            await journal.durable()
+            key: int | None = None
+            requests: int | None = None
+            if self._noted:
+                journal.sending(row, attempts, ambiguous)
+                key = journal.start_call(1)
+                await journal.durable()
             self.calls += 1
-            requests = None
             try:
                 try:
                     customer_no, requests = await self._service.register_row(
-                        request, functools.partial(journal.note_retry, key)
+                        request, None if key is None else functools.partial(journal.note_retry, key)
                     )
                 finally:
-                    journal.end_call(key, requests)
+                    if key is not None:
+                        journal.end_call(key, requests)
             except CustomerExistsError as exc:
                 ambiguous = ambiguous or exc.after_ambiguous
                 await self._settle(

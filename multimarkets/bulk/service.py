@@ -60,8 +60,9 @@ class CustomerService(Protocol):
     def pacing(self) -> Pacing:
         """How the client paces its calls."""
 
-    async def register_row(self, request: AddCustomerRequest, before_retry: BeforeRetry) -> tuple[str, int]:
-        """Register one validated row: its customer number and the HTTP requests it took."""
+    async def register_row(self, request: AddCustomerRequest, before_retry: BeforeRetry | None) -> tuple[str, int]:
+        """Register one validated row: its customer number and the HTTP requests it took (``before_retry``:
+        None when nothing is to be noted before a retry)."""
 
     async def list(self, *, page: int, size: int) -> Page[Customer]:
         """One page of the company's customers."""

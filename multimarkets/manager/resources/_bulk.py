@@ -38,7 +38,7 @@ class ManagerBulkService:
         # One more request per call than the retries allow: a renewal after an expired token repeats it once.
         self.pacing = pacing_of(session, REGISTER, session.max_retries + 2)
 
-    async def register_row(self, request: AddCustomerRequest, before_retry: BeforeRetry) -> tuple[str, int]:
+    async def register_row(self, request: AddCustomerRequest, before_retry: BeforeRetry | None) -> tuple[str, int]:
         from .customers import REGISTER
 
         body = to_wire(AddCustomerKycRequest(customer=request, trade_type_currency_list=self._accounts))
