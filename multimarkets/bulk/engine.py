@@ -141,10 +141,7 @@ class _Run:
                 row, stored = work
                 keys = keys_of(row)
                 turns.enter(row.position, keys)
-            try:
-                await process(row, stored, keys)
-            finally:
-                turns.leave(row.position, keys)
+            await process(row, stored, keys)
 
     async def _plain_worker(self, works: Iterator[Work], scope: anyio.CancelScope) -> None:
         # Guarded here rather than by _guarded: a frame less to pass at every suspension of every row's call.
@@ -153,10 +150,7 @@ class _Run:
             for row, stored in works:
                 keys = keys_of(row)
                 turns.enter(row.position, keys)
-                try:
-                    await process(row, stored, keys)
-                finally:
-                    turns.leave(row.position, keys)
+                await process(row, stored, keys)
         except Exception as exc:
             self._fail(exc, scope)
 

@@ -18,6 +18,8 @@ class MemoryJournal:
 
     def __init__(self) -> None:
         self.rows = self._rows = MemoryRows()
+        # Keep which row registered each customer number (the reconcile rules ask), with one call per row.
+        self.registered = self._rows.registered
 
     async def aclose(self) -> None:
         """Nothing to release."""
@@ -27,10 +29,6 @@ class MemoryJournal:
 
     def sending(self, row: PreparedRow, attempts: int, ambiguous: bool) -> None:
         """Nothing to keep: a run without a file is never resumed."""
-
-    def registered(self, position: int, customer_no: str) -> None:
-        """Keep which row registered ``customer_no`` (the reconcile rules ask)."""
-        self._rows.registered(position, customer_no)
 
     async def durable(self) -> None:
         """Everything is kept at once."""

@@ -64,7 +64,7 @@ class RowMachine:
 
     def process(self, row: PreparedRow, stored: StoredRow | None, keys: tuple[str, ...]) -> Awaitable[None]:
         """Take one row (and what an earlier run recorded of it) to its outcome: awaiting the result does it. The
-        row entered :attr:`turns` with ``keys`` when it was handed to the workers; the caller makes it leave."""
+        row entered :attr:`turns` with ``keys`` when it was handed to the workers (an invalid row holds none)."""
         # Not a coroutine of its own: the worker awaits the step's, one frame less to pass at every suspension.
         attempts, ambiguous = 0, False
         if stored is not None:
@@ -76,59 +76,76 @@ class RowMachine:
             return self._settle(
                 _stored(row, RowOutcome.INVALID, attempts, ambiguous, code=error.field, message=error.message)
             )
-        if self.stopped_by is not None:
-            return self._not_attempted(row, attempts, ambiguous, self.stopped_by)
         return self._register(row, row.request, keys, attempts, ambiguous)
 
     async def _register(
         self, row: PreparedRow, request: AddCustomerRequest, keys: tuple[str, ...], attempts: int, ambiguous: bool
     ) -> None:
-        if not self.turns.ready(row.position, keys):
-            await self.turns.wait(row.position, keys)
-        journal, retries = self._journal, 0
-        while True:
-            if self.stopped_by is not None:
-                await self._not_attempted(row, attempts, ambiguous, self.stopped_by)
-                return
-            attempts += 1
-            key: int | None = None
-            requests: int | None = None
-            if self._noted:
-                journal.sending(row, attempts, ambiguous)
-                key = journal.start_call(1)
-                await journal.durable()
-            self.calls += 1
-            try:
+        try:
+            if self.stopped_by is None and not self.turns.ready(row.position, keys):
+                await self.turns.wait(row.position, keys)
+            journal, retries = self._journal, 0
+            while True:
+                if self.stopped_by is not None:
+                    await self._not_attempted(row, attempts, ambiguous, self.stopped_by)
+                    return
+                attempts += 1
+                key: int | None = None
+                requests: int | None = None
+                if self._noted:
+                    journal.sending(row, attempts, ambiguous)
+                    key = journal.start_call(1)
+                    await journal.durable()
+                self.calls += 1
                 try:
-                    customer_no, requests = await self._service.register_row(
-                        request, None if key is None else functools.partial(journal.note_retry, key)
+                    try:
+                        customer_no, requests = await self._service.register_row(
+                            request, None if key is None else functools.partial(journal.note_retry, key)
+                        )
+                    finally:
+                        if key is not None:
+                            journal.end_call(key, requests)
+                except CustomerExistsError as exc:
+                    ambiguous = ambiguous or exc.after_ambiguous
+                    await self._settle(
+                        _stored(
+                            row,
+                            RowOutcome.ALREADY_EXISTS,
+                            attempts,
+                            ambiguous,
+                            code=exc.code,
+                            message=PROBABLY_OURS if ambiguous else exc.message,
+                            pending=self._reconcile,
+                            trace=exc.trace,
+                        )
                     )
-                finally:
-                    if key is not None:
-                        journal.end_call(key, requests)
-            except CustomerExistsError as exc:
-                ambiguous = ambiguous or exc.after_ambiguous
-                await self._settle(
-                    _stored(
-                        row,
-                        RowOutcome.ALREADY_EXISTS,
-                        attempts,
-                        ambiguous,
-                        code=exc.code,
-                        message=PROBABLY_OURS if ambiguous else exc.message,
-                        pending=self._reconcile,
-                        trace=exc.trace,
-                    )
-                )
-                return
-            except FATAL_ERRORS as exc:
-                self.stop(exc)
-                # An attempt whose answer was lost (the client retried, then met the fatal error, e.g. a close)
-                # may have registered the row: a resume that meets "already exists" then says "probably ours".
-                await self._not_attempted(row, attempts, ambiguous or exc.after_ambiguous, exc)
-                return
-            except MultiMarketsError as exc:
-                if is_final(exc):
+                    return
+                except FATAL_ERRORS as exc:
+                    self.stop(exc)
+                    # An attempt whose answer was lost (the client retried, then met the fatal error, e.g. a close)
+                    # may have registered the row: a resume that meets "already exists" then says "probably ours".
+                    await self._not_attempted(row, attempts, ambiguous or exc.after_ambiguous, exc)
+                    return
+                except MultiMarketsError as exc:
+                    if is_final(exc):
+                        await self._settle(
+                            _stored(
+                                row,
+                                RowOutcome.FAILED,
+                                attempts,
+                                ambiguous,
+                                code=code_of(exc),
+                                message=message_of(exc),
+                                trace=trace_of(exc),
+                            )
+                        )
+                        return
+                    ambiguous = ambiguous or was_lost(exc)
+                    if retries < self._row_retries:
+                        retries += 1
+                        logger.info("row %d: retrying after %s", row.position + 1, type(exc).__name__)
+                        await anyio.sleep(self._service.pacing.backoff(retries))
+                        continue
                     await self._settle(
                         _stored(
                             row,
@@ -136,40 +153,24 @@ class RowMachine:
                             attempts,
                             ambiguous,
                             code=code_of(exc),
-                            message=message_of(exc),
+                            message=f"gave up after {retries + 1} calls: {message_of(exc)}",
+                            retryable=True,
+                            # Whether a lost attempt registered it is settled by the reconcile pass.
+                            pending=ambiguous and self._reconcile,
                             trace=trace_of(exc),
                         )
                     )
                     return
-                ambiguous = ambiguous or was_lost(exc)
-                if retries < self._row_retries:
-                    retries += 1
-                    logger.info("row %d: retrying after %s", row.position + 1, type(exc).__name__)
-                    await anyio.sleep(self._service.pacing.backoff(retries))
-                    continue
-                await self._settle(
-                    _stored(
-                        row,
-                        RowOutcome.FAILED,
-                        attempts,
-                        ambiguous,
-                        code=code_of(exc),
-                        message=f"gave up after {retries + 1} calls: {message_of(exc)}",
-                        retryable=True,
-                        # Whether a lost attempt registered it is settled by the reconcile pass.
-                        pending=ambiguous and self._reconcile,
-                        trace=trace_of(exc),
-                    )
-                )
+                # Only the state and the customer number change from the record made before the call.
+                journal.registered(row.position, customer_no)
+                if self._watched:
+                    await journal.durable()
+                    await self._emit(_stored(row, RowOutcome.REGISTERED, attempts, ambiguous, customer_no=customer_no))
+                else:
+                    self.registered += 1
                 return
-            # Only the state and the customer number change from the record made before the call.
-            journal.registered(row.position, customer_no)
-            if self._watched:
-                await journal.durable()
-                await self._emit(_stored(row, RowOutcome.REGISTERED, attempts, ambiguous, customer_no=customer_no))
-            else:
-                self.registered += 1
-            return
+        finally:
+            self.turns.leave(row.position, keys)
 
     async def _not_attempted(self, row: PreparedRow, attempts: int, ambiguous: bool, exc: MultiMarketsError) -> None:
         sent = "maybe sent (an answer was lost)" if ambiguous else "not sent"

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 
-from .rows import PreparedRow, email_key
+from .rows import PreparedRow
 
 __all__ = ["Turns", "keys_of"]
 
@@ -15,8 +14,9 @@ def keys_of(row: PreparedRow) -> tuple[str, ...]:
     phone key (none for an invalid row)."""
     if row.request is None:
         return ()
-    email = email_key(row.email)
-    keys = () if email is None else (f"e:{email}",)
+    # A valid row's e-mail comes from its request: already stripped, so its key is its lower case (email_key).
+    email = row.email
+    keys = () if email is None else (f"e:{email.lower()}",)
     return keys if row.phone_key is None else (*keys, f"p:{row.phone_key}")
 
 
@@ -31,7 +31,7 @@ class Turns:
     """
 
     def __init__(self) -> None:
-        self._queues: dict[str, deque[int]] = {}
+        self._queues: dict[str, list[int]] = {}
         # asyncio's event (anyio's costs several times more to make), replaced once set; only while a row waits:
         # rows with keys of their own (the common case) never make one.
         self._changed = asyncio.Event()
@@ -40,7 +40,7 @@ class Turns:
     def enter(self, position: int, keys: tuple[str, ...]) -> None:
         """Queue the row at ``position`` behind the earlier rows holding its keys."""
         for key in keys:
-            self._queues.setdefault(key, deque()).append(position)
+            self._queues.setdefault(key, []).append(position)  # a list: cheaper to make than a deque, and short
 
     def leave(self, position: int, keys: tuple[str, ...]) -> None:
         """The row at ``position`` settled: the next rows with its keys may go."""

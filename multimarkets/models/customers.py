@@ -13,7 +13,19 @@ import attrs
 
 from ..errors import ValidationError
 from ._answer import Answer
-from ._checks import checked, choice, clean_text, flag, matching, optional_text, page_number, positive_int, text
+from ._checks import (
+    LARGEST_INT,
+    MAX_LENGTH,
+    checked,
+    choice,
+    clean_text,
+    flag,
+    matching,
+    optional_text,
+    page_number,
+    positive_int,
+    text,
+)
 from .enums import CustomerGroupType, CustomerStatus, CustomerType, KycStatus, OpenAccountType, RegisterSource
 
 __all__ = [
@@ -29,6 +41,7 @@ __all__ = [
 
 
 _MD5_HEX = re.compile(r"[0-9a-f]{32}")
+_PASSWORD_LENGTH = MAX_LENGTH["password"]
 _email = matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "is not an e-mail address")
 _phone = matching(r"[0-9]{4,20}", "must be 4 to 20 digits, without the area code")
 _area = matching(r"\+?[0-9]{1,4}", "must be an area code such as +86")
@@ -48,8 +61,10 @@ def _pwd(password: Any, password_md5: Any) -> str:
     if password is not None:
         if not isinstance(password, str) or not password:
             raise ValidationError("password", "must be a non-empty string")
-        # A password read from a file often ends in a newline the user never meant to be part of it.
-        clean_text(password, "password")
+        # A password read from a file often ends in a newline the user never meant to be part of it. Printable
+        # and short enough is clean_text's answer, without its call (this runs for every registration).
+        if not password.isprintable() or len(password) > _PASSWORD_LENGTH:
+            clean_text(password, "password")
         return hashlib.md5(password.encode("utf-8"), usedforsecurity=False).hexdigest()
     if not isinstance(password_md5, str) or not _MD5_HEX.fullmatch(password_md5):
         raise ValidationError("password_md5", "must be 32 lowercase hex characters (an MD5 digest)")
@@ -89,7 +104,10 @@ class AddCustomerRequest:
             pwd,
             _country(country, "country"),
             choice(RegisterSource, register_source, "register_source"),
-            positive_int(customer_group_id, "customer_group_id"),
+            # the usual group, a positive int, taken without positive_int's call
+            customer_group_id
+            if type(customer_group_id) is int and 0 < customer_group_id <= LARGEST_INT
+            else positive_int(customer_group_id, "customer_group_id"),
             None if phone is None else _phone(phone, "phone"),
             None if email is None else _email(email, "email"),
             None if phone_area is None else _area(phone_area, "phone_area"),
