@@ -127,25 +127,15 @@ class RowMachine:
                     await self._not_attempted(row, attempts, ambiguous or exc.after_ambiguous, exc)
                     return
                 except MultiMarketsError as exc:
-                    if is_final(exc):
-                        await self._settle(
-                            _stored(
-                                row,
-                                RowOutcome.FAILED,
-                                attempts,
-                                ambiguous,
-                                code=code_of(exc),
-                                message=message_of(exc),
-                                trace=trace_of(exc),
-                            )
-                        )
-                        return
-                    ambiguous = ambiguous or was_lost(exc)
-                    if retries < self._row_retries:
-                        retries += 1
-                        logger.info("row %d: retrying after %s", row.position + 1, type(exc).__name__)
-                        await anyio.sleep(self._service.pacing.backoff(retries))
-                        continue
+                    final = is_final(exc)  # another call would meet the same answer
+                    if not final:
+                        ambiguous = ambiguous or was_lost(exc)
+                        if retries < self._row_retries:
+                            retries += 1
+                            logger.info("row %d: retrying after %s", row.position + 1, type(exc).__name__)
+                            await anyio.sleep(self._service.pacing.backoff(retries))
+                            continue
+                    message = message_of(exc)
                     await self._settle(
                         _stored(
                             row,
@@ -153,10 +143,10 @@ class RowMachine:
                             attempts,
                             ambiguous,
                             code=code_of(exc),
-                            message=f"gave up after {retries + 1} calls: {message_of(exc)}",
-                            retryable=True,
+                            message=message if final else f"gave up after {retries + 1} calls: {message}",
+                            retryable=not final,
                             # Whether a lost attempt registered it is settled by the reconcile pass.
-                            pending=ambiguous and self._reconcile,
+                            pending=not final and ambiguous and self._reconcile,
                             trace=trace_of(exc),
                         )
                     )
