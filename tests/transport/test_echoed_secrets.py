@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import traceback
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
@@ -196,3 +197,35 @@ def test_a_short_secret_is_redacted_where_it_stands_alone_not_inside_every_word(
     assert isinstance(error, SignatureError) and error.code == "00012001"
     assert error.message == "the exchange refused passphrase '<redacted>' (see <redacted>)"
     assert "the exchange refused passphrase '<redacted>' (see <redacted>)" in str(error.body_excerpt)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [urllib.parse.urlencode, lambda body: urllib.parse.urlencode(body, quote_via=urllib.parse.quote)],
+    ids=["form-encoded", "percent-encoded"],
+)
+def test_a_secret_echoed_url_encoded_is_redacted(serve, credentials: Credentials, encode: Any) -> None:
+    """A gateway quoting the request as a query string: ``p@ss w/`` arrives as ``p%40ss+w%2F``."""
+
+    async def refuse(request: RawRequest, writer: asyncio.StreamWriter) -> None:
+        writer.write(answer(200, envelope("00012001", f"refused: {encode(json.loads(request.body))}")))
+
+    async def add_okx_account() -> None:
+        async with AsyncBridgeClient(credentials, server.base_url, rate_limit=None, max_retries=0) as client:
+            await client.accounts.add(
+                "86000001",
+                exchange_code="okx",
+                account_type="spot",
+                account_name="main",
+                api_key="exchange-api-key-8d1e",
+                secret_key="exchange/secret+key=77aa",
+                passphrase="p@ss w/",
+            )
+
+    server: RawServer = serve(refuse)
+    error = raised(add_okx_account())
+    assert isinstance(error, SignatureError) and "accountName=main" in error.message
+    assert "passphrase=<redacted>" in error.message and "accountSecretKey=<redacted>" in error.message
+    for secret in ("p@ss w/", "exchange/secret+key=77aa"):
+        encoded = {urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
+        assert shown(error, encoded | {secret}) == set()
