@@ -23,6 +23,7 @@ __all__ = [
     "SHORT_SECRET",
     "redact_error",
     "secret_values",
+    "url_error",
     "without_password",
 ]
 
@@ -124,7 +125,22 @@ def redact_error(error: BaseException, secrets: Iterable[str]) -> None:
 
 
 def without_password(url: str) -> str:
-    """``url`` with its credentials (``user:password@``), if any, shown as ``***@``: for reprs and errors."""
+    """``url`` for reprs and errors: its credentials (``user:password@``) shown as ``***@``, a ``password`` in its
+    query (which redis-py reads) as ``password=***``; a text that is not ``scheme://...`` (a password pasted in its
+    place, a scheme missing a slash) is not shown at all."""
     scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "<not a URL, not shown>"
     credentials, at, host = rest.rpartition("@")
-    return f"{scheme}{sep}***@{host}" if at and credentials else url
+    shown = f"{scheme}{sep}***@{host}" if at and credentials else url
+    return _QUERY_PASSWORD.sub(r"\1***", shown)
+
+
+_QUERY_PASSWORD = re.compile(r"([?&;]password=)[^&;#]*", re.IGNORECASE)
+
+
+def url_error(error: Exception, url: str) -> str:
+    """The text of ``error``, raised reading ``url``, with each quoted part of the URL's credentials shown as
+    ``'***'``: an unencoded ``/`` in a password makes urllib quote the part before it as the port."""
+    credentials = url.partition("://")[2].rpartition("@")[0]
+    return re.sub(r"'([^']+)'", lambda quoted: "'***'" if quoted[1] in credentials else quoted[0], str(error))

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._redact import without_password
+from .._redact import url_error, without_password
 from ..config import RateLimit
 from ..errors import ConfigurationError
 from .base import SERVICE_WINDOW, LimitStoreError, Verdict
@@ -93,8 +93,8 @@ class RedisLimitStore:
         self._client: Any = None
         try:
             read_url(url)  # the client is made on first use: its URL is read now, not at the first request
-        except ValueError as exc:  # its text quotes the part it could not read, never the password
-            raise ConfigurationError(f"{self!r}: not a Redis URL: {exc}") from None
+        except ValueError as exc:  # its text may quote the part it could not read
+            raise ConfigurationError(f"{self!r}: not a Redis URL: {url_error(exc, url)}") from None
 
     def __repr__(self) -> str:
         return f"RedisLimitStore({without_password(self._url)!r})"

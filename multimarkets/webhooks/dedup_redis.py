@@ -10,7 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .._redact import without_password
+from .._redact import url_error, without_password
 from ..errors import ConfigurationError
 from .dedup import DEFAULT_CLAIM_TTL, DEFAULT_RETENTION, Claim, DedupStoreError
 
@@ -77,8 +77,8 @@ class RedisDedupStore:
             self._redis: Any = redis.Redis.from_url(
                 url, socket_timeout=SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=SOCKET_TIMEOUT_SECONDS
             )
-        except ValueError as exc:  # its text quotes the part it could not read, never the password
-            raise ConfigurationError(f"{self!r}: not a Redis URL: {exc}") from None
+        except ValueError as exc:  # its text may quote the part it could not read
+            raise ConfigurationError(f"{self!r}: not a Redis URL: {url_error(exc, url)}") from None
         # A claim that timed out may still be carried out once Redis answers again (a frozen server runs the
         # commands it had received): without these values, asking again would find the event claimed by that
         # attempt, and refuse it (409) or skip it (Data Push) until the claim expired.

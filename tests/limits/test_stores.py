@@ -192,3 +192,32 @@ def test_a_store_url_that_cannot_be_used_is_a_configuration_error_without_its_pa
     with pytest.raises(ConfigurationError) as caught:
         open_limit_store(spec)
     assert "***@" in str(caught.value) and "pw-9f3a" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "pw-9f3a",
+        "redis:/:pw-9f3a@127.0.0.1:6379/0",
+        "redis://127.0.0.1:6379/0?db=x&password=pw-9f3a",
+        "redis://:pw-9f3a/x@127.0.0.1:6379/0",
+    ],
+    ids=["a bare password", "a scheme missing a slash", "a password in the query", "a slash in the password"],
+)
+def test_a_store_setting_is_refused_without_a_password_in_any_place(spec: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_VAR, spec)
+    with pytest.raises(ConfigurationError) as caught:
+        open_limit_store()
+    message = str(caught.value)
+    assert "pw-9f3a" not in message
+    assert ENV_VAR in message or "not a Redis URL" in message
+
+
+async def test_a_redis_url_with_its_password_in_the_query_shows_it_nowhere() -> None:
+    store = open_limit_store(f"redis://127.0.0.1:{free_port()}/0?password=pw-9f3a")
+    try:
+        with pytest.raises(LimitStoreError) as caught:
+            await store.acquire(KEY, "a", MINUTE, lease=30)
+    finally:
+        await store.aclose()
+    assert "password=***" in repr(store) and "pw-9f3a" not in repr(store) + str(caught.value)

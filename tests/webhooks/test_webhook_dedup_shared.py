@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -104,3 +105,24 @@ def test_a_redis_store_given_no_redis_url_says_so_without_the_password(url: str)
     message = str(caught.value)
     assert message.startswith(f"RedisDedupStore('{url.partition('@')[0].partition('://')[0]}://***@127.0.0.1:")
     assert "not a Redis URL" in message and "pw-9f3a" not in message
+
+
+def test_a_redis_store_shows_no_password_given_in_the_query_or_in_place_of_the_url() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = RedisDedupStore(f"redis://127.0.0.1:{port}/0?password=pw-9f3a")
+    with pytest.raises(DedupStoreError) as failed:
+        store.claim("k")
+    store.close()
+    assert repr(store) == f"RedisDedupStore('redis://127.0.0.1:{port}/0?password=***')"
+    assert "pw-9f3a" not in str(failed.value)
+    with pytest.raises(ConfigurationError) as caught:
+        RedisDedupStore("pw-9f3a")  # the password pasted where the URL goes
+    assert "pw-9f3a" not in str(caught.value) and "not a Redis URL" in str(caught.value)
+    with pytest.raises(ConfigurationError) as caught:
+        RedisDedupStore("redis://:pw-9f3a/x@127.0.0.1:6379/0")  # urllib reads 'pw-9f3a' as the port
+    assert str(caught.value) == (
+        "RedisDedupStore('redis://***@127.0.0.1:6379/0'): not a Redis URL: "
+        "Port could not be cast to integer value as '***'"
+    )
