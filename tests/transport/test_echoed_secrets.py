@@ -93,14 +93,19 @@ async def register_and_add(base_url: str, credentials: Credentials) -> None:
             await add_account(c)
 
 
-async def add_account(client: AsyncBridgeClient, exchange_code: str = "binance", passphrase: str | None = None) -> None:
+async def add_account(
+    client: AsyncBridgeClient,
+    exchange_code: str = "binance",
+    passphrase: str | None = None,
+    secret_key: str = "exchange-secret-key-77aa",
+) -> None:
     await client.accounts.add(
         "86000001",
         exchange_code=exchange_code,
         account_type="spot",
         account_name="main",
         api_key="exchange-api-key-8d1e",
-        secret_key="exchange-secret-key-77aa",
+        secret_key=secret_key,
         passphrase=passphrase,
     )
 
@@ -206,26 +211,19 @@ def test_a_short_secret_is_redacted_where_it_stands_alone_not_inside_every_word(
 )
 def test_a_secret_echoed_url_encoded_is_redacted(serve, credentials: Credentials, encode: Any) -> None:
     """A gateway quoting the request as a query string: ``p@ss w/`` arrives as ``p%40ss+w%2F``."""
+    passphrase, secret_key = "p@ss w/", "exchange/secret+key=77aa"  # not on the line the traceback quotes
 
     async def refuse(request: RawRequest, writer: asyncio.StreamWriter) -> None:
         writer.write(answer(200, envelope("00012001", f"refused: {encode(json.loads(request.body))}")))
 
     async def add_okx_account() -> None:
         async with AsyncBridgeClient(credentials, server.base_url, rate_limit=None, max_retries=0) as client:
-            await client.accounts.add(
-                "86000001",
-                exchange_code="okx",
-                account_type="spot",
-                account_name="main",
-                api_key="exchange-api-key-8d1e",
-                secret_key="exchange/secret+key=77aa",
-                passphrase="p@ss w/",
-            )
+            await add_account(client, "okx", passphrase=passphrase, secret_key=secret_key)
 
     server: RawServer = serve(refuse)
     error = raised(add_okx_account())
     assert isinstance(error, SignatureError) and "accountName=main" in error.message
     assert "passphrase=<redacted>" in error.message and "accountSecretKey=<redacted>" in error.message
-    for secret in ("p@ss w/", "exchange/secret+key=77aa"):
+    for secret in (passphrase, secret_key):
         encoded = {urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
         assert shown(error, encoded | {secret}) == set()
