@@ -222,8 +222,9 @@ class Portal:
                     call.wait()
             raise
         except BaseException:
-            if not reply.done():  # Ctrl-C or a closed portal while the pump may be busy
-                call.cancel()
+            # Ctrl-C (or throw()) while the pump works on an item or, the item come, waits for the next request,
+            # or a closed portal: either way the pump must end; idle, it would otherwise wait for ever.
+            call.cancel()
             call.wait()
             raise
 

@@ -148,20 +148,21 @@ def test_iterate_pulls_one_item_at_a_time(portal: Portal) -> None:
     iterator.close()  # type: ignore[attr-defined]
 
 
+async def endless(closed_in: list[int]) -> AsyncIterator[int]:
+    """0, 1, 2, ... without end; notes in ``closed_in`` which thread closed it."""
+    try:
+        i = 0
+        while True:
+            yield i
+            i += 1
+    finally:
+        await anyio.lowlevel.checkpoint()  # async cleanup works: we are in the loop
+        closed_in.append(threading.get_ident())
+
+
 def test_closing_the_iterator_early_acloses_the_async_generator_in_the_loop(portal: Portal) -> None:
     closed_in: list[int] = []
-
-    async def endless() -> AsyncIterator[int]:
-        try:
-            i = 0
-            while True:
-                yield i
-                i += 1
-        finally:
-            await anyio.lowlevel.checkpoint()  # async cleanup works: we are in the loop
-            closed_in.append(threading.get_ident())
-
-    for item in portal.iterate(endless):
+    for item in portal.iterate(endless, closed_in):
         if item == 2:
             break
     assert portal.loop_thread is not None
@@ -229,3 +230,15 @@ def test_systemexit_or_keyboardinterrupt_from_the_loop_reaches_the_caller_and_th
         in_thread(lambda: got.extend(portal.iterate(interrupted_after_one)))
     assert got == [1]
     assert in_thread(lambda: portal.call(double, 2)) == 4
+
+
+def test_an_exception_thrown_in_at_an_item_closes_the_async_generator_before_it_is_raised(portal: Portal) -> None:
+    """A Ctrl-C landing once the next item had arrived (or ``throw()``): the async generator, idle between two
+    items, is closed in the loop before the exception reaches the caller, not left to the garbage collector."""
+    closed_in: list[int] = []
+    iterator = portal.iterate(endless, closed_in)
+    assert next(iterator) == 0
+    with pytest.raises(KeyboardInterrupt):
+        iterator.throw(KeyboardInterrupt)  # type: ignore[attr-defined]
+    assert portal.loop_thread is not None
+    assert closed_in == [portal.loop_thread.ident]
