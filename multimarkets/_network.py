@@ -12,7 +12,7 @@ import logging
 import os
 import ssl as _ssl
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -134,20 +134,21 @@ class Network:
             trace_configs=tuple(trace_configs),
         )
 
-    async def open(self, timeout: aiohttp.ClientTimeout, base_url: str) -> Opened:
-        """A new aiohttp session (in the running loop) and what every request to ``base_url`` passes."""
+    async def open(self, timeout: aiohttp.ClientTimeout, base_url: str, headers: Mapping[str, str]) -> Opened:
+        """A new aiohttp session (in the running loop) whose requests carry ``headers``, and what every request to
+        ``base_url`` passes besides."""
         url = URL(base_url)
         proxy, proxy_headers = self.proxy, self.proxy_headers
         if proxy is None and self.trust_env:
             proxy, proxy_headers = _env_proxy(url)
         options: dict[str, Any] = {}
-        headers: dict[str, str] = {}
+        added: dict[str, str] = {}
         if proxy is not None:
             options["proxy"] = proxy
             # Plain HTTP goes to the proxy as is, so its credentials ride on the request itself; a tunnel to
             # HTTPS takes them on CONNECT instead, and the service never sees them.
             if url.scheme == "http":
-                headers.update(proxy_headers)
+                added.update(proxy_headers)
             elif proxy_headers:
                 options["proxy_headers"] = proxy_headers
         if not self.verify:
@@ -162,14 +163,17 @@ class Network:
             raise ConfigurationError("connector_factory must return an aiohttp.BaseConnector")
         # The environment was read above, once: aiohttp's trust_env would read it (and ~/.netrc) again in a
         # worker thread on every request.
+        # The headers every request carries are the session's: aiohttp copies them into each request at once, where
+        # a request's own headers are merged one by one in Python.
         session = aiohttp.ClientSession(
+            headers=headers,
             timeout=timeout,
             connector=connector,
             trust_env=False,
             trace_configs=list(self.trace_configs) or None,
             middlewares=(_never_follow,),
         )
-        return Opened(session, options, headers)
+        return Opened(session, options, added)
 
 
 async def _never_follow(request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
@@ -209,6 +213,8 @@ class Connection:
 
     network: Network
     base_url: str
+    headers: Mapping[str, str]
+    """What every request (and WebSocket handshake) of the session carries."""
     opened: Opened | None = None
     loop: asyncio.AbstractEventLoop | None = None
     closed: bool = False
@@ -216,7 +222,7 @@ class Connection:
     async def open(self, timeout: aiohttp.ClientTimeout) -> Opened:
         """The open session; raises :class:`ClientClosedError` once closed."""
         if self.opened is None and not self.closed:
-            opened = await self.network.open(timeout, self.base_url)
+            opened = await self.network.open(timeout, self.base_url, self.headers)
             if self.opened is None and not self.closed:
                 self.opened, self.loop = opened, asyncio.get_running_loop()
             else:

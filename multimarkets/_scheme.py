@@ -33,7 +33,8 @@ class Prepared:
     grant: object = None
     """What the attempt was authorised with (the Manager token), handed back to :meth:`RequestScheme.renew`."""
     headers: dict[str, str] | None = attrs.field(default=None, repr=False)
-    """The headers the attempt went out with (None until it is sent), for :meth:`RequestScheme.secrets`."""
+    """The headers the attempt added to those of the session (None until it is sent), for
+    :meth:`RequestScheme.secrets`."""
 
 
 class RequestScheme(Protocol):
@@ -108,4 +109,5 @@ class BridgeScheme:
         return False
 
     def secrets(self, attempt: Prepared, payload: Mapping[str, Any]) -> list[str]:
-        return secret_values(attempt.headers or {}, payload)  # the signature and apiKey headers among them
+        # The apiKey header is the session's, not the attempt's; the signature header is the attempt's.
+        return secret_values({**self.headers, **(attempt.headers or {})}, payload)

@@ -127,13 +127,6 @@ class AsyncSession:
         self._max_retries = max_retries
         self._limit = (rate_limit, explicit_limit, limit_store)
         self._limiters: dict[str, KeyLimiter] = {}
-        self._connection = Connection(network, self._base_url)
-        self._owns_connection = True
-        self._closed = False
-        # The one limiter of an API that counts all endpoints together; a conflicting explicit limit fails here,
-        # not on a first call.
-        self._sole_limiter = None if scheme.per_endpoint else self.limiter_of("")
-        self._clock = clock_for(self._base_url)
         self._static_headers = {
             "Content-Type": "application/json",
             "Accept": "application/json",
@@ -143,6 +136,13 @@ class AsyncSession:
         }
         if lang is not None:
             self._static_headers["lang"] = lang
+        self._connection = Connection(network, self._base_url, self._static_headers)
+        self._owns_connection = True
+        self._closed = False
+        # The one limiter of an API that counts all endpoints together; a conflicting explicit limit fails here,
+        # not on a first call.
+        self._sole_limiter = None if scheme.per_endpoint else self.limiter_of("")
+        self._clock = clock_for(self._base_url)
 
     def with_options(self, *, timeout: float, max_retries: int) -> AsyncSession:
         """A view of this session whose calls take ``timeout`` seconds per attempt and repeat at most
@@ -208,9 +208,10 @@ class AsyncSession:
         self, path: str, headers: Mapping[str, str], **options: Any
     ) -> aiohttp.ClientWebSocketResponse[Any]:
         """Open a WebSocket to ``{base_url}{path}`` through this session's networking options (proxy, TLS trust,
-        tracing); ``options`` go to aiohttp's ``ws_connect``."""
+        tracing), with the headers every request of the session carries; ``options`` go to aiohttp's
+        ``ws_connect``."""
         opened = await self._open()
-        sent = {"User-Agent": self._static_headers["User-Agent"], **opened.headers, **headers}
+        sent = {**opened.headers, **headers}
         socket: aiohttp.ClientWebSocketResponse[Any] = await opened.session.ws_connect(
             self._base_url + path, headers=sent, **opened.options, **options
         )
@@ -311,7 +312,7 @@ class AsyncSession:
         failure: TransportError | None = None
         try:
             timestamp = self._clock.now_ms()
-            headers = prepared.headers = {**self._static_headers, **opened.headers}
+            headers = prepared.headers = {**opened.headers}  # the session adds the static ones
             headers["timestamp"] = str(timestamp)
             headers["trace"] = trace
             encoded = prepared.encode(headers, timestamp)
