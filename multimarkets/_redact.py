@@ -10,6 +10,7 @@ carries. Only failures pay for this: the success path never looks at it.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -76,12 +77,14 @@ _ALONE = "(?<![0-9A-Za-z]){}(?![0-9A-Za-z])"
 
 def _spellings(secret: str) -> set[str]:
     """``secret`` as a server may echo it: as is, escaped in a JSON string (``\\uXXXX``, ``\\/``), URL-encoded (a
-    gateway quoting the request as a query string: ``%40``, ``+``, ``%2f``), and with its whitespace collapsed as a
-    body excerpt collapses it."""
+    gateway quoting the request as a query string: ``%40``, ``+``, ``%2f``), HTML-escaped (an error page quoting it:
+    ``&amp;``, ``&quot;``, ``&#x27;``), and with its whitespace collapsed as a body excerpt collapses it."""
     spellings = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
     spellings |= {spelling.replace("/", "\\/") for spelling in spellings}
     encoded = {quote(secret, safe=""), quote(secret), quote_plus(secret), quote_plus(secret, safe="/")}
     spellings |= encoded | {re.sub("%[0-9A-F]{2}", lambda escape: escape[0].lower(), form) for form in encoded}
+    for form in list(spellings):
+        spellings |= {html.escape(form, quote=False), escaped := html.escape(form), escaped.replace("&#x27;", "&#39;")}
     spellings.add(" ".join(secret.split()))
     return {spelling for spelling in spellings if spelling}
 

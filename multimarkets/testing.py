@@ -1,7 +1,8 @@
 """A pytest plugin for testing code that uses multimarkets: a local sandbox and clients bound to it.
 
 Installed with the package (entry point ``pytest11``), so the fixtures are there in every test suite of an
-environment that has multimarkets; without entry-point loading, add ``-p multimarkets.testing``.
+environment that has multimarkets; without entry-point loading, add ``-p multimarkets.testing`` (and
+``-p anyio.pytest_plugin`` for the async fixtures under ``@pytest.mark.anyio``).
 
 - ``bridge_sandbox``: a running :class:`~multimarkets.sandbox.Sandbox` on the test's event loop (async tests).
 - ``bridge_async_client``: an :class:`~multimarkets.AsyncBridgeClient` bound to ``bridge_sandbox``.

@@ -6,11 +6,12 @@ auth call's appSecret. Each appears as ``<redacted>`` instead; the error keeps i
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 import traceback
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -204,6 +205,25 @@ def test_a_short_secret_is_redacted_where_it_stands_alone_not_inside_every_word(
     assert "the exchange refused passphrase '<redacted>' (see <redacted>)" in str(error.body_excerpt)  # type: ignore[attr-defined]
 
 
+def okx_account_refused_quoting(
+    serve: Any, credentials: Credentials, passphrase: str, secret_key: str, quoted: Callable[[bytes], str]
+) -> MultiMarketsError:
+    """The error of adding an OKX account with these secrets, refused by a server whose message is
+    ``quoted(request body)``."""
+
+    async def refuse(request: RawRequest, writer: asyncio.StreamWriter) -> None:
+        writer.write(answer(200, envelope("00012001", quoted(request.body))))
+
+    async def add_okx_account() -> None:
+        async with AsyncBridgeClient(credentials, server.base_url, rate_limit=None, max_retries=0) as client:
+            await add_account(client, "okx", passphrase=passphrase, secret_key=secret_key)
+
+    server: RawServer = serve(refuse)
+    error = raised(add_okx_account())
+    assert isinstance(error, SignatureError) and "accountName" in error.message
+    return error
+
+
 @pytest.mark.parametrize(
     "encode",
     [urllib.parse.urlencode, lambda body: urllib.parse.urlencode(body, quote_via=urllib.parse.quote)],
@@ -212,18 +232,22 @@ def test_a_short_secret_is_redacted_where_it_stands_alone_not_inside_every_word(
 def test_a_secret_echoed_url_encoded_is_redacted(serve, credentials: Credentials, encode: Any) -> None:
     """A gateway quoting the request as a query string: ``p@ss w/`` arrives as ``p%40ss+w%2F``."""
     passphrase, secret_key = "p@ss w/", "exchange/secret+key=77aa"  # not on the line the traceback quotes
-
-    async def refuse(request: RawRequest, writer: asyncio.StreamWriter) -> None:
-        writer.write(answer(200, envelope("00012001", f"refused: {encode(json.loads(request.body))}")))
-
-    async def add_okx_account() -> None:
-        async with AsyncBridgeClient(credentials, server.base_url, rate_limit=None, max_retries=0) as client:
-            await add_account(client, "okx", passphrase=passphrase, secret_key=secret_key)
-
-    server: RawServer = serve(refuse)
-    error = raised(add_okx_account())
-    assert isinstance(error, SignatureError) and "accountName=main" in error.message
+    error = okx_account_refused_quoting(
+        serve, credentials, passphrase, secret_key, lambda body: f"refused: {encode(json.loads(body))}"
+    )
     assert "passphrase=<redacted>" in error.message and "accountSecretKey=<redacted>" in error.message
     for secret in (passphrase, secret_key):
         encoded = {urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
         assert shown(error, encoded | {secret}) == set()
+
+
+@pytest.mark.parametrize("quote", [True, False], ids=["quotes-escaped", "quotes-kept"])
+def test_a_secret_echoed_html_escaped_is_redacted(serve, credentials: Credentials, quote: bool) -> None:
+    """An error page quoting the request: ``a&b<"c'>`` arrives as ``a&amp;b&lt;&quot;c&#x27;&gt;``."""
+    passphrase, secret_key = "a&b<\"c'>", "exchange&secret<key>77aa"
+    error = okx_account_refused_quoting(
+        serve, credentials, passphrase, secret_key, lambda body: f"<pre>{html.escape(body.decode(), quote=quote)}</pre>"
+    )
+    for secret in (passphrase, secret_key):
+        escaped = {html.escape(secret, quote=quote), html.escape(json.dumps(secret)[1:-1], quote=quote)}
+        assert shown(error, escaped | {secret}) == set()
