@@ -41,11 +41,11 @@ class RowMachine:
         self._journal = journal
         self._emit = emit
         self._watched = watched
+        """Each row's result is read as it settles, so its record must be durable first; otherwise only the
+        counts are, at the end (every call still waits for everything noted before it)."""
         self._noted = journal.path is not None
         """Each call is noted durably before it is sent, for a resume to count it; a run without a journal file is
         never resumed, so its calls are not noted at all."""
-        """Each row's result is read as it settles, so its record must be durable first; otherwise only the
-        counts are, at the end (every call still waits for everything noted before it)."""
         self._reconcile = reconcile
         self._row_retries = row_retries
         self.turns = Turns()
