@@ -48,7 +48,7 @@ class DedupStore(Protocol):
     (the claim stays until it expires, redeliveries meanwhile answer 409). Each is logged with the trace.
     The receiver's ``handle`` calls the store in a worker thread (all but :class:`MemoryDedupStore`, which never
     waits), so a blocking store does not stall the event loop; ``handle_sync`` calls it in the request's thread
-    (at most 8 at a time in either).
+    (at most 8 at a time in both together).
     The Data Push stream (``seen=``) calls it in a worker thread too, and logs a failure without ending."""
 
     def claim(self, key: str) -> Claim:

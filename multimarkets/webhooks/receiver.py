@@ -124,14 +124,15 @@ class WebhookReceiver:
 
         ``on_event`` runs on the event loop; checking the delivery and the dedup store's calls run in a worker
         thread (except with the in-memory store, which never waits), so that a store waiting on its backend (a
-        Redis that does not answer) holds up this delivery only. At most 8 deliveries of a receiver use a thread
-        at a time, counted apart from anyio's default pool, which the application's own threads keep; one that
-        finds no thread free within half a second is refused with 503 as when the store fails.
+        Redis that does not answer) holds up this delivery only. At most 8 calls of a receiver are in its store
+        at a time, those of :meth:`handle_sync` included, in threads counted apart from anyio's default pool,
+        which the application's own threads keep; a delivery that finds 8 in the store and none returning
+        within half a second is refused with 503 as when the store fails.
         """
         arrived = time.monotonic()
         try:
             claimed = await self._threads.claim(self._claim, body, headers, undo=self._unclaim)
-        except DedupStoreError as exc:  # no thread came free: the answer's tm counts the wait
+        except DedupStoreError as exc:  # no slot came free: the answer's tm counts the wait
             return _store_unavailable(None, header(headers, "trace"), exc, arrived)
         if isinstance(claimed, WebhookResponse):
             return claimed
@@ -150,16 +151,16 @@ class WebhookReceiver:
     def handle_sync(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """Like :meth:`handle`, for synchronous frameworks (Flask, Django); ``on_event`` must be a plain function.
 
-        The store is called in the caller's thread, by at most 8 callers at a time; one that finds 8 in the store
-        and none returning within half a second is refused with 503, as :meth:`handle` refuses one that finds no
-        thread free.
+        The store is called in the caller's thread; these calls count towards the receiver's 8 in the store at
+        a time with those of :meth:`handle`, and a delivery that finds 8 in it and none returning within half a
+        second is refused with 503, as :meth:`handle` refuses it.
         """
         if inspect.iscoroutinefunction(self._on_event):
             raise ConfigurationError("on_event is asynchronous: call `await receiver.handle(...)` instead")
         arrived = time.monotonic()
         try:
             claimed = self._threads.claim_in_caller(self._claim, body, headers)
-        except DedupStoreError as exc:  # 8 callers hold the store: the answer's tm counts the wait
+        except DedupStoreError as exc:  # no slot came free: the answer's tm counts the wait
             return _store_unavailable(None, header(headers, "trace"), exc, arrived)
         if isinstance(claimed, WebhookResponse):
             return claimed
