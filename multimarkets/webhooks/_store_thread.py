@@ -4,9 +4,11 @@ not answer) holds up its own caller only, not every coroutine of the application
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import math
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio
@@ -26,6 +28,12 @@ STORE_THREADS = 8
 # beats one queued behind stuck calls past the service's 3 s callback window.
 CLAIM_WAIT = 0.5
 
+# A call whose caller is gone (and perhaps its event loop) is made in a thread of its own, which waits for a slot
+# however long while the application runs. Once the main thread has ended, the interpreter waits for that thread
+# at exit: then at most this long, enough for the built-in stores' calls stuck on a dead backend to time out
+# (2 s) and free their slots, not so long that a dead store holds the exit up.
+LAST_CHANCE_WAIT = 5.0
+
 
 class StoreThreads:
     """Runs ``function(*args)`` in a worker thread, unless the store never waits; or, for synchronous callers, in
@@ -35,12 +43,14 @@ class StoreThreads:
     A caller cancelled while its call runs (aiohttp cancels the handler of a client that went away) returns at
     once; the call goes on in its thread, which it keeps counted until it returns: a thread cannot be stopped,
     and an uncounted one stuck on the store would let a ninth call in. The hand-over costs a lock per call, not
-    a task: a task per call cost about as much as the thread hop itself.
+    a task: a task per call cost about as much as the thread hop itself. A call that must be made all the same
+    (a record, a release, giving up a claim whose caller went away) is made when its caller, or its event loop,
+    is gone: in a thread of its own if need be.
     """
 
-    __slots__ = ("_inline", "_running", "_slots", "_unlimited")
+    __slots__ = ("_inline", "_logger", "_running", "_slots", "_unlimited")
 
-    def __init__(self, store: DedupStore) -> None:
+    def __init__(self, store: DedupStore, logger: logging.Logger) -> None:
         # The in-memory store never waits: a thread would only add two wake-ups per call.
         self._inline = type(store) is MemoryDedupStore
         # Counted apart from anyio's default pool: calls stuck on a dead backend must not take its 40 threads,
@@ -50,30 +60,45 @@ class StoreThreads:
         self._unlimited = anyio.CapacityLimiter(math.inf)
         # Calls waiting for a slot in a task of their own, which the caller's cancellation does not reach.
         self._running: set[asyncio.Task[Any]] = set()
+        self._logger = logger
 
-    async def claim(self, function: Callable[..., _T], *args: object, undo: Callable[[_T], object]) -> _T:
+    async def claim(
+        self,
+        function: Callable[..., _T],
+        *args: object,
+        undo: Callable[[_T], object],
+        key_of: Callable[[_T], str | None],
+    ) -> _T:
         """``function(*args)``, which claims in the store; :class:`DedupStoreError` when no slot frees up
         within ``CLAIM_WAIT`` seconds. Should the caller be cancelled before it has the result, ``undo(result)``
-        gives up what was claimed, in a thread, once the call returns."""
+        gives up what was claimed, in a thread, once the call returns; ``key_of(result)`` is the event key it
+        claimed (None: nothing to give up)."""
         if self._inline:
             return function(*args)
         if not _on_asyncio():  # trio's cancellation waits for a thread call, which run_sync shields
             return await anyio.to_thread.run_sync(self.claim_in_caller, function, *args, limiter=self._unlimited)
         if not await self._slots.take_async(CLAIM_WAIT):
             raise DedupStoreError(_busy(self._slots.waiting + 1))
-        result: _T = await self._call(_Call(function, args), undo)
+        result: _T = await self._call(_Call(function, args), undo, key_of)
         return result
 
-    async def run(self, function: Callable[..., _T], *args: object) -> _T:
-        """``function(*args)``, which calls the store, however long it waits for a slot (a record or release
-        after the handler ran must not be dropped, nor when the caller is cancelled meanwhile)."""
+    async def run(self, function: Callable[..., _T], *args: object, key: str) -> _T:
+        """``function(*args)``, which calls the store about the event ``key``, however long it waits for a slot
+        (a record or release after the handler ran must not be dropped, whether the caller is cancelled
+        meanwhile or the event loop closes)."""
         if self._inline:
             return function(*args)
         if not _on_asyncio():
             return await anyio.to_thread.run_sync(self.run_in_caller, function, *args, limiter=self._unlimited)
+        call = _Call(function, args)
         if not self._slots.take_nowait():  # every slot is taken: wait in a task that the caller's cancellation spares
-            return await asyncio.shield(self._detached(self._waited(function, args)))
-        result: _T = await self._call(_Call(function, args), None)
+            return await asyncio.shield(self._deferred(call, key))
+        try:
+            result: _T = await self._call(call)
+        except BaseException:
+            if call.state == _DROPPED:  # cancelled before its thread took it: made all the same
+                self._hand_over(call.again(), key)
+            raise
         return result
 
     def claim_in_caller(self, function: Callable[..., _T], *args: object) -> _T:
@@ -98,32 +123,78 @@ class StoreThreads:
         finally:
             self._slots.release()
 
-    async def _waited(self, function: Callable[..., _T], args: tuple[object, ...]) -> _T:
-        await self._slots.take_async(None)
-        result: _T = await self._call(_Call(function, args), None)
-        return result
-
-    async def _call(self, call: _Call, undo: Callable[[Any], object] | None) -> Any:
+    async def _call(
+        self,
+        call: _Call,
+        undo: Callable[[Any], object] | None = None,
+        key_of: Callable[[Any], str | None] | None = None,
+    ) -> Any:
         """``call`` in a worker thread, in the slot its caller took; given back when the thread is done with it.
 
-        ``undo`` is None for a call that must be made even if the caller is cancelled before its thread took
-        it; else what gives up the result of a call that returned to a caller gone meanwhile.
+        A caller cancelled before the thread took the call drops it (the caller makes it anew if it must be
+        made); ``undo`` and ``key_of``, as :meth:`claim` takes them, give up the result of a call that returned
+        to a caller gone meanwhile.
         """
         try:
             result = await anyio.to_thread.run_sync(call, limiter=self._unlimited)
         except BaseException:  # cancelled, or the call raised
-            state = call.leave(self._finisher(undo))
-            if state == _RUNNING:
+            if call.leave(self._finisher(undo)) == _RUNNING:
                 raise  # its thread runs on, counted, and finishes up when it returns
-            if state == _WAITING and undo is None:
-                self._detached(self._call(call.again(), None))
-                raise
             self._slots.release()
-            if call.result is not _NOTHING and undo is not None:
-                self._detached(self._waited(undo, (call.result,)))
+            if call.result is not _NOTHING and undo is not None and key_of is not None:
+                key = key_of(call.result)
+                if key is not None:
+                    self._hand_over(_Call(undo, (call.result,)), key)
             raise
         self._slots.release()
         return result
+
+    def _deferred(self, call: _Call, key: str) -> asyncio.Task[Any]:
+        """``call`` about the event ``key``, once a slot frees, in a task the caller's cancellation spares; in a
+        thread of its own should the event loop cancel that task as it closes (``asyncio.run`` cancels the
+        tasks left), lest the claim it records or gives up stay in the store and the service's redelivery of
+        the event be refused as in progress, or skipped, until the claim expires."""
+        task = asyncio.ensure_future(self._waited(call))
+        self._running.add(task)
+        task.add_done_callback(functools.partial(self._settled, call, key))
+        return task
+
+    async def _waited(self, call: _Call) -> Any:
+        await self._slots.take_async(None)
+        return await self._call(call)
+
+    def _settled(self, call: _Call, key: str, task: asyncio.Task[Any]) -> None:
+        self._running.discard(task)
+        # A call a thread took is finished by that thread; one cancelled before (or with its task, before it
+        # started) is not made yet.
+        if task.cancelled() and call.state in (_WAITING, _DROPPED):
+            self._hand_over(call.again(), key)
+
+    def _hand_over(self, call: _Call, key: str) -> None:
+        """Make ``call`` about the event ``key`` in a thread of its own: its caller is gone, perhaps with its
+        event loop (a task made as the loop closes may never run). Costs a thread, and happens only then."""
+        thread = threading.Thread(target=self._made_alone, args=(call, key), name="multimarkets dedup store")
+        try:
+            thread.start()
+        except RuntimeError:  # the interpreter is exiting: no thread starts any more
+            self._logger.warning(_NOT_MADE, key, "no thread could start")
+
+    def _made_alone(self, call: _Call, key: str) -> None:
+        while not self._slots.take(LAST_CHANCE_WAIT):
+            if not threading.main_thread().is_alive():  # the interpreter exits, and waits for this thread
+                self._logger.warning(_NOT_MADE, key, f"no slot freed within {LAST_CHANCE_WAIT:.0f} s")
+                return
+        try:
+            call()
+        except Exception as exc:  # its caller, who would have been told, is gone
+            self._logger.error(
+                "event %s: a call of the dedup store whose caller was gone failed; the event's claim stays until "
+                "it expires: %s",
+                key,
+                exc,
+            )
+        finally:
+            self._slots.release()
 
     def _finisher(self, undo: Callable[[Any], object] | None) -> Callable[[_Call], None]:
         """What the thread of a call whose caller went away runs once the call returned."""
@@ -137,12 +208,6 @@ class StoreThreads:
 
         return finish
 
-    def _detached(self, call: Coroutine[Any, Any, _T]) -> asyncio.Task[_T]:
-        task = asyncio.ensure_future(call)
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
-        return task
-
 
 def _busy(waiting: int) -> str:
     return (
@@ -150,6 +215,11 @@ def _busy(waiting: int) -> str:
         f"returned within {CLAIM_WAIT} s"
     )
 
+
+_NOT_MADE = (
+    "event %s: a call of the dedup store whose caller was gone was not made as the application exited (%s); "
+    "the event's claim stays until it expires"
+)
 
 _WAITING, _DROPPED, _RUNNING, _RETURNED = range(4)
 

@@ -83,7 +83,7 @@ class WebhookReceiver:
         self._company_id = company_id
         self._dedup: DedupStore = dedup if dedup is not None else MemoryDedupStore()
         self._max_body = max_body
-        self._threads = StoreThreads(self._dedup)
+        self._threads = StoreThreads(self._dedup, logger)
 
     def __repr__(self) -> str:
         return f"WebhookReceiver(verifier={self._verifier!r}, tolerance={self._tolerance}, dedup={self._dedup!r})"
@@ -131,7 +131,7 @@ class WebhookReceiver:
         """
         arrived = time.monotonic()
         try:
-            claimed = await self._threads.claim(self._claim, body, headers, undo=self._unclaim)
+            claimed = await self._threads.claim(self._claim, body, headers, undo=self._unclaim, key_of=_claimed_key)
         except DedupStoreError as exc:  # no slot came free: the answer's tm counts the wait
             return _store_unavailable(None, header(headers, "trace"), exc, arrived)
         if isinstance(claimed, WebhookResponse):
@@ -141,12 +141,12 @@ class WebhookReceiver:
             if inspect.isawaitable(result):
                 await result
         except Exception as exc:
-            return await self._threads.run(self._failed, claimed, exc)
+            return await self._threads.run(self._failed, claimed, exc, key=claimed.key)
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await self._threads.run(self._release, claimed)
+                await self._threads.run(self._release, claimed, key=claimed.key)
             raise
-        return await self._threads.run(self._handled, claimed)
+        return await self._threads.run(self._handled, claimed, key=claimed.key)
 
     def handle_sync(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
         """Like :meth:`handle`, for synchronous frameworks (Flask, Django); ``on_event`` must be a plain function.
@@ -235,6 +235,11 @@ class _Claimed:
     key: str
     trace: str | None
     started: float
+
+
+def _claimed_key(claimed: WebhookResponse | _Claimed) -> str | None:
+    """The key of the event a claim took, None when it took none (the answer was known before)."""
+    return claimed.key if isinstance(claimed, _Claimed) else None
 
 
 def _store_unavailable(what: str | None, trace: str | None, exc: DedupStoreError, started: float) -> WebhookResponse:

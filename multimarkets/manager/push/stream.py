@@ -84,7 +84,7 @@ class PushFeed:
         self._tokens = scheme.tokens
         self._group = group
         self.seen = seen
-        self._store = StoreThreads(seen)
+        self._store = StoreThreads(seen, logger)
         self._ping_interval = ping_interval
         self._reconnect_delay = reconnect_delay
         self._strict = strict
@@ -115,7 +115,12 @@ class PushFeed:
         started = time.monotonic()
         while True:
             try:
-                claim = await self._store.claim(self.seen.claim, key, undo=lambda claim: self._unclaim(key, claim))
+                claim = await self._store.claim(
+                    self.seen.claim,
+                    key,
+                    undo=lambda claim: self._unclaim(key, claim),
+                    key_of=lambda claim: key if claim is Claim.NEW else None,
+                )
             except DedupStoreError as exc:
                 failures += 1
                 logger.error(
@@ -146,7 +151,7 @@ class PushFeed:
         """Record a claimed ``key`` as seen; a store that fails is logged (a replay after the claim expires is
         delivered again)."""
         try:
-            await self._store.run(self.seen.complete, key)
+            await self._store.run(self.seen.complete, key, key=key)
         except DedupStoreError as exc:
             logger.error(
                 "Data Push: %s was delivered but not recorded, the seen-store failed; "
@@ -157,7 +162,7 @@ class PushFeed:
 
     async def release(self, key: str) -> bool:
         """Give up the claim of ``key``; False when the store failed and the claim stands (logged)."""
-        return await self._store.run(self._release, key)
+        return await self._store.run(self._release, key, key=key)
 
     def _release(self, key: str) -> bool:
         try:
