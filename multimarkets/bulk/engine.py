@@ -28,7 +28,6 @@ from .row import RowMachine
 from .rows import Rows
 from .service import CustomerService
 from .store import StoredRow
-from .turns import keys_of
 
 __all__ = ["OnResult", "register_many", "run_bulk", "stream_register"]
 
@@ -139,18 +138,15 @@ class _Run:
                 if work is None:
                     return
                 row, stored = work
-                keys = keys_of(row)
-                turns.enter(row.position, keys)
-            await process(row, stored, keys)
+                ready = turns.enter(row.position, row.keys)
+            await process(row, stored, ready)
 
     async def _plain_worker(self, works: Iterator[Work], scope: anyio.CancelScope) -> None:
         # Guarded here rather than by _guarded: a frame less to pass at every suspension of every row's call.
         turns, process = self._machine.turns, self._machine.process
         try:
             for row, stored in works:
-                keys = keys_of(row)
-                turns.enter(row.position, keys)
-                await process(row, stored, keys)
+                await process(row, stored, turns.enter(row.position, row.keys))
         except Exception as exc:
             self._fail(exc, scope)
 

@@ -10,11 +10,10 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 from ..errors import CustomerExistsError, MultiMarketsError
-from ..models.customers import AddCustomerRequest
 from .journal import RunJournal
 from .outcome import RowOutcome
 from .policy import FATAL_ERRORS, PROBABLY_OURS, code_of, is_final, message_of, trace_of, was_lost
-from .rows import PreparedRow
+from .rows import PreparedRow, ValidRow
 from .service import CustomerService
 from .store import IN_FLIGHT, StoredRow
 from .turns import Turns
@@ -62,27 +61,26 @@ class RowMachine:
             logger.warning("bulk run stopped: %s: %s", type(exc).__name__, exc)
             self.stopped_by = exc
 
-    def process(self, row: PreparedRow, stored: StoredRow | None, keys: tuple[str, ...]) -> Awaitable[None]:
+    def process(self, row: PreparedRow, stored: StoredRow | None, ready: bool) -> Awaitable[None]:
         """Take one row (and what an earlier run recorded of it) to its outcome: awaiting the result does it. The
-        row entered :attr:`turns` with ``keys`` when it was handed to the workers (an invalid row holds none)."""
+        row entered :attr:`turns` with its keys when it was handed to the workers (``ready``: what entering
+        answered)."""
         # Not a coroutine of its own: the worker awaits the step's, one frame less to pass at every suspension.
         attempts, ambiguous = 0, False
         if stored is not None:
             # A row in flight when an earlier run died may have been registered by that lost call.
             attempts, ambiguous = stored.attempts, stored.ambiguous or stored.state == IN_FLIGHT
-        if row.request is None:
-            error = row.error
-            assert error is not None  # a prepared row has either its request or its error
-            return self._settle(
-                _stored(row, RowOutcome.INVALID, attempts, ambiguous, code=error.field, message=error.message)
-            )
-        return self._register(row, row.request, keys, attempts, ambiguous)
+        if isinstance(row, ValidRow):
+            return self._register(row, attempts, ambiguous, ready)
+        error = row.error
+        return self._settle(
+            _stored(row, RowOutcome.INVALID, attempts, ambiguous, code=error.field, message=error.message)
+        )
 
-    async def _register(
-        self, row: PreparedRow, request: AddCustomerRequest, keys: tuple[str, ...], attempts: int, ambiguous: bool
-    ) -> None:
+    async def _register(self, row: ValidRow, attempts: int, ambiguous: bool, ready: bool) -> None:
+        request, keys = row.request, row.keys
         try:
-            if self.stopped_by is None and not self.turns.ready(row.position, keys):
+            if not ready and self.stopped_by is None:
                 await self.turns.wait(row.position, keys)
             journal, retries = self._journal, 0
             while True:

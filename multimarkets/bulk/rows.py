@@ -8,7 +8,7 @@ import json
 import json.encoder
 import operator
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -17,9 +17,11 @@ from ..models.customers import AddCustomerRequest, CustomerRegistration, mapping
 
 __all__ = [
     "DEFAULT_AREA",
+    "InvalidRow",
     "PreparedRow",
     "RowInput",
     "Rows",
+    "ValidRow",
     "digest_of",
     "email_key",
     "phone_key",
@@ -48,8 +50,36 @@ _SENT = operator.attrgetter(
 
 
 @attrs.frozen
-class PreparedRow:
-    """An input row checked locally: the ``request`` to send, or the ``error`` that makes it invalid."""
+class ValidRow:
+    """An input row checked locally, with the ``request`` to send. Its e-mail and phone are its request's."""
+
+    position: int
+    """0-based position in the input."""
+    digest: str
+    request: AddCustomerRequest = attrs.field(repr=False)
+    keys: tuple[str, ...]
+    """The natural keys the service rejects duplicates on (e-mail key, phone key): see :class:`~.turns.Turns`."""
+    error: ClassVar[None] = None
+
+    @property
+    def email(self) -> str | None:
+        """The request's e-mail."""
+        return self.request.email
+
+    @property
+    def phone(self) -> str | None:
+        """The request's phone."""
+        return self.request.phone
+
+    @property
+    def phone_key(self) -> str | None:
+        """The request's phone as the service compares phones (see :func:`phone_key`)."""
+        return phone_key(self.request.phone_area, self.request.phone)
+
+
+@attrs.frozen
+class InvalidRow:
+    """An input row that fails the local checks: the ``error`` that makes it invalid; it is never sent."""
 
     position: int
     """0-based position in the input."""
@@ -57,8 +87,14 @@ class PreparedRow:
     email: str | None
     phone: str | None
     phone_key: str | None
-    request: AddCustomerRequest | None = attrs.field(default=None, repr=False)
-    error: ValidationError | None = None
+    error: ValidationError
+    keys: ClassVar[tuple[str, ...]] = ()
+    """Empty: an invalid row is never sent, so it waits for no other row, nor any row for it."""
+
+
+PreparedRow = ValidRow | InvalidRow
+"""An input row checked locally (one class each way: a valid row, made for nearly every row, holds only what
+it needs)."""
 
 
 def _canonical(value: Any) -> str | None:
@@ -135,7 +171,7 @@ def prepare(position: int, row: object, *, fingerprint: bool = True) -> Prepared
     # A dict (a CSV row, the common case) skips the Mapping check, an ABC's (this runs for every row).
     if type(row) is not dict and not isinstance(row, (Mapping, CustomerRegistration)):
         error = ValidationError("row", f"must be a CustomerRegistration or a mapping, not {type(row).__name__}")
-        return PreparedRow(position, _digest({"row": repr(type(row))}, fingerprint), None, None, None, error=error)
+        return InvalidRow(position, _digest({"row": repr(type(row))}, fingerprint), None, None, None, error)
     try:
         request = row.to_request() if isinstance(row, CustomerRegistration) else mapping_request(row)
     except ValidationError as exc:
@@ -143,10 +179,13 @@ def prepare(position: int, row: object, *, fingerprint: bool = True) -> Prepared
     except (TypeError, ValueError) as exc:
         # e.g. a mapping whose values cannot build a registration at all
         return _invalid(position, _fields(row), ValidationError("row", str(exc)), fingerprint)
-    # The request holds the e-mail, phone and area code as _canonical makes them: checked, stripped, blank absent.
-    key = phone_key(request.phone_area, request.phone)
-    digest = _request_digest(request) if fingerprint else ""
-    return PreparedRow(position, digest, request.email, request.phone, key, request=request)
+    # The request holds the e-mail, phone and area code as _canonical makes them: checked, stripped, blank absent;
+    # so an e-mail's key is its lower case (email_key).
+    email, phone = request.email, request.phone
+    keys = () if email is None else (f"e:{email.lower()}",)
+    if phone is not None:
+        keys = (*keys, f"p:{phone_key(request.phone_area, phone)}")
+    return ValidRow(position, _request_digest(request) if fingerprint else "", request, keys)
 
 
 def _fields(row: Mapping[str, Any] | CustomerRegistration) -> Mapping[str, Any]:
@@ -154,10 +193,10 @@ def _fields(row: Mapping[str, Any] | CustomerRegistration) -> Mapping[str, Any]:
     return attrs.asdict(row, recurse=False) if isinstance(row, CustomerRegistration) else row
 
 
-def _invalid(position: int, fields: Mapping[str, Any], error: ValidationError, fingerprint: bool) -> PreparedRow:
+def _invalid(position: int, fields: Mapping[str, Any], error: ValidationError, fingerprint: bool) -> InvalidRow:
     email, phone = _canonical(fields.get("email")), _canonical(fields.get("phone"))
     key = phone_key(_canonical(fields.get("phone_area")), phone)
-    return PreparedRow(position, _digest(fields, fingerprint), email, phone, key, error=error)
+    return InvalidRow(position, _digest(fields, fingerprint), email, phone, key, error)
 
 
 async def read_rows(rows: Rows) -> AsyncIterator[tuple[int, object]]:

@@ -4,20 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from .rows import PreparedRow
-
-__all__ = ["Turns", "keys_of"]
-
-
-def keys_of(row: PreparedRow) -> tuple[str, ...]:
-    """The natural keys the service rejects duplicates on, for a row that will be sent: its e-mail key and
-    phone key (none for an invalid row)."""
-    if row.request is None:
-        return ()
-    # A valid row's e-mail comes from its request: already stripped, so its key is its lower case (email_key).
-    email = row.email
-    keys = () if email is None else (f"e:{email.lower()}",)
-    return keys if row.phone_key is None else (*keys, f"p:{row.phone_key}")
+__all__ = ["Turns"]
 
 
 class Turns:
@@ -37,18 +24,28 @@ class Turns:
         self._changed = asyncio.Event()
         self._waiting = 0
 
-    def enter(self, position: int, keys: tuple[str, ...]) -> None:
-        """Queue the row at ``position`` behind the earlier rows holding its keys."""
+    def enter(self, position: int, keys: tuple[str, ...]) -> bool:
+        """Queue the row at ``position`` behind the earlier rows holding its keys; True when there are none (it
+        is :meth:`ready` at once, and stays so until it leaves)."""
+        queues, ready = self._queues, True
         for key in keys:
-            self._queues.setdefault(key, []).append(position)  # a list: cheaper to make than a deque, and short
+            queue = queues.get(key)
+            if queue is None:
+                queues[key] = [position]  # a list: cheaper to make than a deque, and short
+            else:
+                queue.append(position)
+                ready = False
+        return ready
 
     def leave(self, position: int, keys: tuple[str, ...]) -> None:
         """The row at ``position`` settled: the next rows with its keys may go."""
+        queues = self._queues
         for key in keys:
-            queue = self._queues[key]
-            queue.remove(position)
-            if not queue:
-                del self._queues[key]
+            queue = queues[key]
+            if len(queue) == 1:  # this row's alone
+                del queues[key]
+            else:
+                queue.remove(position)
         if keys and self._waiting:
             changed, self._changed = self._changed, asyncio.Event()
             changed.set()
