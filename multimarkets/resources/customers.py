@@ -20,7 +20,7 @@ from ..models.customers import (
     CustomerDetailRequest,
     CustomerListRequest,
     RegisterSource,
-    registration_request,
+    wire_pwd,
 )
 from ..models.paging import Page
 from ._base import AsyncResource
@@ -93,7 +93,19 @@ class AsyncCustomers(AsyncResource):
         ``after_ambiguous`` is true, an earlier attempt of this very call (whose answer was lost) most
         likely registered the customer.
         """
-        reply = await self._register(registration_request(locals()))
+        # Keyword by keyword: taking them from locals() cost a dict and a comprehension per call (12k instructions).
+        request = AddCustomerRequest(
+            pwd=wire_pwd(password, password_md5),
+            country=country,
+            register_source=register_source,
+            customer_group_id=customer_group_id,
+            phone=phone,
+            email=email,
+            phone_area=phone_area,
+            email_area=email_area,
+            remark=remark,
+        )
+        reply = await self._register(request)
         return customer_no_of(reply, ADD_CUSTOMER, strict=self._strict)
 
     def _register(
