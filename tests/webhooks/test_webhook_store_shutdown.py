@@ -6,31 +6,55 @@ progress until its claim expires."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
-from stuck_store import Stuck
 from webhook_samples import MakeDelivery, exec_report, wrap
 
 from multimarkets.signing import RsaSha1Verifier
-from multimarkets.webhooks import Claim, Event, OrderExecReport, WebhookReceiver
+from multimarkets.webhooks import Claim, Event, MemoryDedupStore, OrderExecReport, WebhookReceiver
 
 TRACE = "t-store-shutdown-1"
 
+_T = TypeVar("_T")
 
-class Held(Stuck):
-    """A stuck store whose claims hang for the ``held`` keys only; it notes the keys given up."""
+
+class Held:
+    """A user's store whose calls for the keys the test holds hang until it lets them go (a Redis that stopped
+    answering): ``entered`` counts the calls held, ``threads`` notes the thread of each; the keys given up are
+    noted."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.held: set[str] = set()
+        self.inner = MemoryDedupStore()
+        self.entered = threading.Semaphore(0)
+        self.threads: dict[tuple[str, str], int] = {}
+        self._gates: dict[tuple[str, str], threading.Event] = {}
         self._released: list[str] = []
         self._changed = threading.Condition()
 
+    def hold(self, call: str, *keys: str) -> None:
+        """Make the ``call`` (``"claim"`` or ``"complete"``) of each of ``keys`` hang until it is let go."""
+        self._gates.update({(call, key): threading.Event() for key in keys})
+
+    def let_go(self, call: str, key: str) -> None:
+        self._gates[call, key].set()
+
+    def let_all_go(self) -> None:
+        for gate in self._gates.values():
+            gate.set()
+
     def claim(self, key: str) -> Claim:
-        return super().claim(key) if key in self.held else self.inner.claim(key)
+        self._pass("claim", key)
+        return self.inner.claim(key)
+
+    def complete(self, key: str) -> None:
+        self._pass("complete", key)
+        self.inner.complete(key)
 
     def release(self, key: str) -> None:
-        super().release(key)
+        self.inner.release(key)
         with self._changed:
             self._released.append(key)
             self._changed.notify_all()
@@ -39,6 +63,48 @@ class Held(Stuck):
         """Whether ``key`` was given up, waiting for it a while (the wait only bounds a failing test)."""
         with self._changed:
             return self._changed.wait_for(lambda: key in self._released, timeout=20)
+
+    def _pass(self, call: str, key: str) -> None:
+        gate = self._gates.get((call, key))
+        if gate is not None:
+            self.threads[call, key] = threading.get_ident()
+            self.entered.release()
+            # A deadline only so that a receiver that blocks the test fails it, not hangs it.
+            if not gate.wait(timeout=30):
+                raise RuntimeError(f"the test did not let the {call} go for 30 s")
+
+
+class WatchedLoop(asyncio.SelectorEventLoop):
+    """An event loop that tells when the ``watched`` thread hands it a callback: a worker thread, the result of
+    its call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.watched: int | None = None
+        self.handed = threading.Event()
+
+    def call_soon_threadsafe(  # type: ignore[override]
+        self, callback: Callable[..., object], *args: object, context: contextvars.Context | None = None
+    ) -> asyncio.Handle:
+        handle = super().call_soon_threadsafe(callback, *args, context=context)
+        if threading.get_ident() == self.watched:
+            self.handed.set()
+        return handle
+
+
+def run_and_close(loop: asyncio.AbstractEventLoop, main: Coroutine[Any, Any, _T]) -> _T:
+    """What ``asyncio.run`` does with its loop: run ``main``, cancel the tasks left and wait for them, close."""
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        left = asyncio.all_tasks(loop)
+        for task in left:
+            task.cancel()
+        if left:
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
 
 
 def test_a_release_waiting_for_a_slot_when_the_event_loop_closes_is_made_once_one_frees(
@@ -62,7 +128,7 @@ def test_a_release_waiting_for_a_slot_when_the_event_loop_closes_is_made_once_on
                 failed.set()
 
         receiver = WebhookReceiver(on_event, verifier=verifier, dedup=store)
-        store.held.update(receiver.accept(*delivery).identity for delivery in stuck)
+        store.hold("claim", *(receiver.accept(*delivery).identity for delivery in stuck))
         deliveries = [asyncio.create_task(receiver.handle(*first))]
         await handling.wait()
         deliveries += [asyncio.create_task(receiver.handle(*delivery)) for delivery in stuck]
@@ -72,9 +138,59 @@ def test_a_release_waiting_for_a_slot_when_the_event_loop_closes_is_made_once_on
         return receiver.accept(*first).identity
 
     key = asyncio.run(application())
-    store.go.set()  # the stuck calls return: their slots free up
+    store.let_all_go()  # the stuck calls return: their slots free up
     assert store.was_released(key), "the claim of the event whose on_event failed was never given up"
     received: list[Event] = []
     restarted = WebhookReceiver(received.append, verifier=verifier, dedup=store)
     assert restarted.handle_sync(*first).status == 200  # the service's redelivery is handled
+    assert [event.trade_id for event in received if isinstance(event, OrderExecReport)] == ["T0"]
+
+
+def test_a_claim_whose_delivery_was_cancelled_as_it_returned_is_given_up_after_the_event_loop_closed(
+    deliver: MakeDelivery, verifier: RsaSha1Verifier
+) -> None:
+    store = Held()
+    cancelled = deliver(wrap(exec_report(tradeId="T0")), trace=TRACE)
+    recorded = deliver(wrap(exec_report(tradeId="T8")))
+    stuck = [deliver(wrap(exec_report(tradeId=f"T{n}"))) for n in range(1, 8)]
+    loop = WatchedLoop()
+
+    async def application() -> str:
+        """Until its loop closes: 7 deliveries and T0's hang on the store's claims; T8's record, then waiting for
+        a slot, takes the one T0's delivery gives back when its client goes away just as its claim returned,
+        so that giving that claim up waits for a slot."""
+        handling, finish, handled = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+        async def on_event(event: Event) -> None:
+            handling.set()
+            try:
+                await finish.wait()
+            finally:
+                handled.set()
+
+        receiver = WebhookReceiver(on_event, verifier=verifier, dedup=store)
+        key, recorded_key = (receiver.accept(*delivery).identity for delivery in (cancelled, recorded))
+        store.hold("claim", key, *(receiver.accept(*delivery).identity for delivery in stuck))
+        store.hold("complete", recorded_key)
+        deliveries = [asyncio.create_task(receiver.handle(*recorded))]
+        await handling.wait()
+        deliveries += [asyncio.create_task(receiver.handle(*delivery)) for delivery in stuck]
+        deliveries.append(asyncio.create_task(receiver.handle(*cancelled)))
+        await asyncio.to_thread(lambda: [store.entered.acquire() for _ in range(8)])
+        finish.set()
+        await handled.wait()
+        await asyncio.sleep(0)  # a turn of the loop: T8's record, deferred as no slot is free, queues for one
+        loop.watched = store.threads["claim", key]
+        store.let_go("claim", key)
+        assert loop.handed.wait(timeout=20)  # holds the loop: the claim returned, its answer waits in the loop
+        deliveries[-1].cancel()  # its client went away just then (aiohttp cancels the handler)
+        await asyncio.to_thread(store.entered.acquire)  # the slot it gave back went to the record, which hangs
+        return key
+
+    key = run_and_close(loop, application())
+    store.let_all_go()
+    assert store.was_released(key), "the claim of the delivery cancelled as it returned was never given up"
+    received: list[Event] = []
+    restarted = WebhookReceiver(received.append, verifier=verifier, dedup=store)
+    assert restarted.handle_sync(*cancelled).status == 200  # the service's redelivery is handled
     assert [event.trade_id for event in received if isinstance(event, OrderExecReport)] == ["T0"]
