@@ -33,6 +33,8 @@ CLAIM_WAIT = 0.5
 # at exit: then at most this long, enough for the built-in stores' calls stuck on a dead backend to time out
 # (2 s) and free their slots, not so long that a dead store holds the exit up.
 LAST_CHANCE_WAIT = 5.0
+# How often such a thread, waiting for a slot, looks whether the main thread has ended.
+_LOOK_AGAIN = 1.0
 
 
 class StoreThreads:
@@ -180,8 +182,10 @@ class StoreThreads:
             self._logger.warning(_NOT_MADE, key, "no thread could start")
 
     def _made_alone(self, call: _Call, key: str) -> None:
-        while not self._slots.take(LAST_CHANCE_WAIT):
+        while not self._slots.take(_LOOK_AGAIN):
             if not threading.main_thread().is_alive():  # the interpreter exits, and waits for this thread
+                if self._slots.take(LAST_CHANCE_WAIT):
+                    break
                 self._logger.warning(_NOT_MADE, key, f"no slot freed within {LAST_CHANCE_WAIT:.0f} s")
                 return
         try:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 from webhook_samples import MakeDelivery, exec_report, wrap
@@ -17,6 +20,8 @@ from multimarkets.signing import RsaSha1Verifier
 from multimarkets.webhooks import Claim, Event, MemoryDedupStore, OrderExecReport, WebhookReceiver
 
 TRACE = "t-store-shutdown-1"
+
+EXITING_APP = Path(__file__).with_name("exiting_app.py")
 
 _T = TypeVar("_T")
 
@@ -194,3 +199,16 @@ def test_a_claim_whose_delivery_was_cancelled_as_it_returned_is_given_up_after_t
     restarted = WebhookReceiver(received.append, verifier=verifier, dedup=store)
     assert restarted.handle_sync(*cancelled).status == 200  # the service's redelivery is handled
     assert [event.trade_id for event in received if isinstance(event, OrderExecReport)] == ["T0"]
+
+
+def test_an_application_exiting_while_a_release_finds_no_slot_free_names_the_event_and_ends() -> None:
+    # A user's store that never answers (no timeout of its own) holds all 8 slots: the interpreter's exit waits
+    # for the release 5 s at most, then the receiver logs the event whose claim stays.
+    done = subprocess.run([sys.executable, str(EXITING_APP)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    key = done.stdout.strip()
+    assert key.startswith('["ORDER_EXEC_REPORT"')
+    assert (
+        f"WARNING multimarkets.webhooks: event {key}: a call of the dedup store whose caller was gone was not made "
+        "as the application exited (no slot freed within 5 s); the event's claim stays until it expires"
+    ) in done.stderr
