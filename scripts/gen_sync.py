@@ -33,7 +33,7 @@ SYNC = Path(PACKAGE, "_sync")
 HAND_TWINS = {"AsyncClientBase": "_client"}  # client bases whose sync twins are hand-written in _sync/
 RESOURCES_DOC = '"""Sync twins of the resource namespaces."""'
 START = ["portal.on_close(async_client.aclose)", "self._wire(async_client, portal)"]
-HAND_WRITTEN = {SYNC / f"{m}.py" for m in ("__init__", "_portal", "_calls", *HAND_TWINS.values())}
+HAND_WRITTEN = {SYNC / f"{m}.py" for m in ("__init__", "_portal", "_calls", "_wake", *HAND_TWINS.values())}
 
 
 class GenError(Exception):

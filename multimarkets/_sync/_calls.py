@@ -2,28 +2,25 @@
 handed to the waiting thread with one wake-up each way. The portal (``_portal.py``) owns the loop and its
 lifetime; this module owns what happens to a single call in it, including a Ctrl-C that lands mid-call.
 
-The hand-over is the whole cost of a sync call over an async one: the waiting thread blocks on a plain lock that
-the loop releases (:class:`Outcome`), not on a :class:`concurrent.futures.Future`, whose condition variable
-costs a lock, a waiter lock and a notify round per call.
+The hand-over is the whole cost of a sync call over an async one: the waiting thread sleeps on its own
+:class:`~._wake.Waker`, which the loop wakes when it settles the :class:`Outcome`; not on a
+:class:`concurrent.futures.Future`, whose condition variable costs a lock, a waiter lock and a notify round per call.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from concurrent.futures import CancelledError
 from typing import Any, Final, Generic, TypeVar
 
 from ..errors import ClientClosedError
+from ._wake import SIGNAL_CHECK, Waker, waker
 
 T = TypeVar("T")
 
 CLOSED: Final = "this client is closed"
-# A waiting thread wakes this often although nothing happened: CPython runs signal handlers between bytecodes
-# and when a blocking wait is interrupted, so a Ctrl-C landing just before the wait blocks would otherwise be
-# noticed only when the call ends, which may be never.
-_SIGNAL_CHECK: Final = 0.25
 
 _PENDING, _RESULT, _ERROR, _CANCELLED = range(4)
 
@@ -31,13 +28,12 @@ _PENDING, _RESULT, _ERROR, _CANCELLED = range(4)
 class Outcome(Generic[T]):
     """A result handed from the loop to one waiting thread: settled once in the loop, waited for elsewhere."""
 
-    __slots__ = ("_lock", "_state", "_value")
+    __slots__ = ("_state", "_value", "_waiter")
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._lock.acquire()  # held until settled: waiting for the outcome is waiting to take it
         self._state = _PENDING
         self._value: Any = None
+        self._waiter: Waker | None = None
 
     def done(self) -> bool:
         return self._state != _PENDING
@@ -56,13 +52,23 @@ class Outcome(Generic[T]):
         if self._state != _PENDING:
             return
         self._value, self._state = value, state
-        self._lock.release()
+        if self._waiter is not None:
+            self._waiter.wake()
 
     def wait(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for the outcome; True once it is settled."""
-        # The state is set before the lock is released, and a settled outcome is never waited for again: the
-        # lock, once taken here, stays taken.
-        return self._state != _PENDING or self._lock.acquire(timeout=timeout)
+        """Wait up to ``timeout`` seconds (rounded up to a whole number of signal checks) for the outcome; True
+        once it is settled."""
+        if self._state != _PENDING:
+            return True
+        # Known to the loop before the state is read again: settled from here on, the outcome wakes this thread
+        # (if it was settled already, that wake-up only ends a later sleep early).
+        self._waiter = sleeper = waker()
+        deadline = time.monotonic() + timeout
+        while self._state == _PENDING:
+            sleeper.sleep()
+            if self._state == _PENDING and time.monotonic() >= deadline:
+                return False
+        return True
 
     def result(self) -> T:
         """The handed-over outcome: its value, or its error raised (CancelledError if cancelled)."""
@@ -204,13 +210,13 @@ async def _answer(iterator: AsyncIterator[T], reply: Outcome[Any]) -> bool:
 
 
 def result_of(outcome: Outcome[T], *, orphaned_by: Outcome[Any] | None = None) -> T:
-    """``outcome.result()``, waiting in slices so that a Ctrl-C is never left pending (see ``_SIGNAL_CHECK``).
+    """``outcome.result()``, waiting in slices so that a Ctrl-C is never left pending (see ``SIGNAL_CHECK``).
 
     Once ``orphaned_by`` (the pump's call) is done, nothing can answer ``outcome`` any more, and a request sent
     in the instant between the loop's last run and its ``close()`` is never even read: the wait then ends as
     cancelled rather than forever.
     """
-    while not outcome.wait(_SIGNAL_CHECK):
+    while not outcome.wait(SIGNAL_CHECK):
         if orphaned_by is not None and orphaned_by.done() and not outcome.done():
             raise CancelledError
     return outcome.result()

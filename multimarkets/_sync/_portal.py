@@ -33,6 +33,7 @@ from typing import Any, Final, ParamSpec, TypeVar
 
 from ..errors import ClientClosedError, MultiMarketsError
 from ._calls import CLOSED, END, Call, Outcome, Pump, result_of, soon
+from ._wake import process_id
 
 __all__ = ["Portal", "SyncUsageError"]
 
@@ -144,7 +145,7 @@ class Portal:
     # -- internals -----------------------------------------------------------------------------------------
 
     def _forked(self) -> bool:
-        return self._pid is not None and self._pid != os.getpid()
+        return self._pid is not None and self._pid != process_id()
 
     def _in_loop_thread(self) -> bool:
         return self._thread is not None and threading.get_ident() == self._thread.ident

@@ -1,0 +1,78 @@
+"""How a waiting thread is woken (``_sync/_wake.py``): a socket pair per thread, closed with the thread, and a lock
+for a thread that cannot get one. Over real HTTP against a sandbox; nothing sleeps for timing."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+from portal_helpers import TIMEOUT
+
+from multimarkets import BridgeClient
+from multimarkets.sandbox import Sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox(sandbox_in_thread: Sandbox) -> Sandbox:
+    return sandbox_in_thread
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_threads_that_made_sync_calls_leave_no_file_open_when_they_end(sandbox: Sandbox) -> None:
+    with BridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as client:
+        expected = len(client.catalog.currencies())  # the connection is open from here on
+        gc.collect()  # files of threads ended before this test
+        before = open_fds()
+        answers: list[int] = []
+        for _ in range(20):  # one after the other: the same pooled connection serves them all
+            thread = threading.Thread(target=lambda: answers.append(len(client.catalog.currencies())))
+            thread.start()
+            thread.join(TIMEOUT)
+        gc.collect()
+        assert answers == [expected] * 20
+        assert open_fds() == before
+
+
+OUT_OF_FILES = """
+import os, resource, threading
+
+from multimarkets import BridgeClient
+from multimarkets.sandbox import Sandbox
+
+with Sandbox.in_thread() as sandbox:
+    with BridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as client:
+        expected = len(client.catalog.currencies())  # the pooled connection is open from here on
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 16, hard))
+        hog = []
+        try:
+            while True:
+                hog.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError:
+            pass
+        answers = []
+        thread = threading.Thread(target=lambda: answers.append(len(client.catalog.currencies())))
+        thread.start()
+        thread.join(60)
+        answers.append(len(client.catalog.currencies()))  # this thread's wake-up channel is made already
+        for fd in hog:
+            os.close(fd)
+        print(answers == [expected, expected], flush=True)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_a_thread_that_cannot_open_a_file_still_gets_its_answer() -> None:
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", OUT_OF_FILES], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
