@@ -11,7 +11,9 @@ with the client. Four variants take turns call by call, in a fresh random order 
 - ``sync register``: ``BridgeClient.customers.register(...)`` from a thread with no running event loop.
 
 Each round prints the median latency of every variant and the ratios; the summary gives min and max per ratio
-over the rounds (the spread is the noise of the machine).
+over the rounds (the spread is the noise of the machine). On Linux it ends with the context switches of the whole
+client process per async and per sync call: the hand-off between threads that only the sync client pays, counted
+rather than timed, so the count does not depend on the load of the machine.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
+import os
 import random
 import statistics
 import time
@@ -84,7 +87,39 @@ def run(rounds: int, calls: int) -> list[dict[str, float]]:
                 medians = {variant: statistics.median(values) for variant, values in latencies.items()}
                 results.append(medians)
                 report(number, medians)
+            switches = {
+                variant: switches_per_call(runs[variant], calls) for variant in ("async register", "sync register")
+            }
+    if None not in switches.values():
+        print(
+            "context switches per call (voluntary, all threads): "
+            + ", ".join(f"{v} {n:.2f}" for v, n in switches.items())
+        )
     return results
+
+
+def switches_per_call(run: Callable[[], float], calls: int) -> float | None:
+    """Voluntary context switches of this process's threads per call of ``run`` (None without ``/proc``)."""
+    before = _voluntary_switches()
+    for _ in range(calls):
+        run()
+    after = _voluntary_switches()
+    return None if before is None or after is None else (after - before) / calls
+
+
+def _voluntary_switches() -> int | None:
+    try:
+        threads = os.listdir("/proc/self/task")
+    except OSError:
+        return None
+    total = 0
+    for thread in threads:
+        try:
+            with open(f"/proc/self/task/{thread}/status") as status:
+                total += sum(int(line.split()[1]) for line in status if line.startswith("voluntary_ctxt_switches"))
+        except FileNotFoundError:  # the thread has just ended
+            continue
+    return total
 
 
 def _timed_sync(call: Callable[[], Any]) -> float:
