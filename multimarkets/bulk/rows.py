@@ -8,7 +8,7 @@ import json
 import json.encoder
 import operator
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import attrs
 
@@ -49,17 +49,23 @@ _SENT = operator.attrgetter(
 )
 
 
-@attrs.frozen
-class ValidRow:
-    """An input row checked locally, with the ``request`` to send. Its e-mail and phone are its request's."""
+class ValidRow(NamedTuple):
+    """An input row checked locally, with the ``request`` to send. Its e-mail and phone are its request's.
+
+    A named tuple, not an attrs class: one is made for nearly every row, and a tuple costs half as much to make.
+    """
 
     position: int
     """0-based position in the input."""
     digest: str
-    request: AddCustomerRequest = attrs.field(repr=False)
+    request: AddCustomerRequest
     keys: tuple[str, ...]
     """The natural keys the service rejects duplicates on (e-mail key, phone key): see :class:`~.turns.Turns`."""
-    error: ClassVar[None] = None
+
+    @property
+    def error(self) -> None:
+        """None: the row is valid."""
+        return None
 
     @property
     def email(self) -> str | None:
