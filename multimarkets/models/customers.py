@@ -46,6 +46,7 @@ _PASSWORD_LENGTH = MAX_LENGTH["password"]
 _email = matching(r"[^@\s]+@[^@\s]+\.[^@\s]+", "is not an e-mail address")
 _phone = matching(r"[0-9]{4,20}", "must be 4 to 20 digits, without the area code")
 _area = matching(r"\+?[0-9]{1,4}", "must be an area code such as +86")
+_SOURCES = {source.value: source for source in RegisterSource}
 
 
 def _country(value: Any, field: str) -> str:
@@ -102,10 +103,12 @@ class AddCustomerRequest:
     ) -> None:
         # Every field checked here, in field order, then stored by attrs: a converter per field would cost a
         # call per field, absent ones included, and this runs for every registration.
+        # The usual register_source, an int wire value, is taken without choice()'s call.
+        source = _SOURCES.get(register_source) if type(register_source) is int else None
         self.__attrs_init__(
             pwd,
             _country(country, "country"),
-            choice(RegisterSource, register_source, "register_source"),
+            choice(RegisterSource, register_source, "register_source") if source is None else source,
             # the usual group, a positive int, taken without positive_int's call
             customer_group_id
             if type(customer_group_id) is int and 0 < customer_group_id <= LARGEST_INT
