@@ -10,10 +10,15 @@ would cost milliseconds per row for a guarantee the service already gives.
 Group commit: changes are noted, and :meth:`Journal.durable` waits for the commit that includes everything
 noted so far (a row is never reported, nor a request sent, before it is durable). The first to wait schedules
 the commit for the loop's next turn, which writes everything noted by then in one transaction: the busier the
-run, the larger each batch. Commits run on the event loop as plain callbacks (a committer task cost each commit
-a task switch, a timer and an event): without an fsync one costs tens of microseconds, and handing it to a
-thread cost more CPU and wall time than it saved (the GIL hand-over). Opening, and closing with its final
-checkpoint, run in a thread; :mod:`.journal_file` sets the file up.
+run, the larger each batch. While the tasks of the turn before added waiters, the commit waits one more turn
+(at most :data:`GATHER_TURNS`): the rows of a busy run settle over a few turns (each turn wakes the tasks whose
+answers the turn before read), and each commit costs far more than a row's statements. A quiet run, where a
+turn adds no waiter, commits at once.
+
+Commits run on the event loop as plain callbacks (a committer task cost each commit a task switch, a timer
+and an event): without an fsync one costs tens of microseconds, and handing it to a thread cost more CPU and
+wall time than it saved (the GIL hand-over). Opening, and closing with its final checkpoint, run in a thread;
+:mod:`.journal_file` sets the file up.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import asyncio
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Iterable, Iterator
 from typing import Any, Protocol
 
 import anyio
@@ -45,7 +50,10 @@ from .store import (
     stored,
 )
 
-__all__ = ["Journal", "JournalError", "MemoryJournal", "RunJournal", "open_journal", "read_results"]
+__all__ = ["GATHER_TURNS", "Journal", "JournalError", "MemoryJournal", "RunJournal", "open_journal", "read_results"]
+
+GATHER_TURNS = 2
+"""Loop turns a commit may wait beyond the first while its batch grows (see the module docs)."""
 
 
 class Rows(Protocol):
@@ -74,11 +82,11 @@ class RunJournal(Protocol):
     async def run(self) -> None: ...
     def sending(self, row: PreparedRow, attempts: int, ambiguous: bool) -> None: ...
     def registered(self, position: int, customer_no: str) -> None: ...
-    async def durable(self) -> None: ...
+    def durable(self) -> Awaitable[None]: ...
     def note(self, *rows: StoredRow) -> None: ...
     async def record(self, *rows: StoredRow) -> None: ...
     def start_call(self, requests: int) -> int: ...
-    async def note_retry(self, key: int) -> None: ...
+    def note_retry(self, key: int) -> Awaitable[None]: ...
     def end_call(self, key: int, requests: int | None) -> None: ...
     def earlier_requests(self, window: float, call_bound: float) -> list[float]: ...
 
@@ -96,17 +104,19 @@ async def open_journal(path: str | None, origin: Origin) -> RunJournal:
 class _Commit:
     """One commit shared by the changes noted while the previous one ran; its waiters learn if it failed."""
 
-    __slots__ = ("error", "waiters")
+    __slots__ = ("waiters",)
 
     def __init__(self) -> None:
         self.waiters: list[asyncio.Future[None]] = []
-        self.error: JournalError | None = None
 
     def release(self, error: JournalError | None) -> None:
-        self.error = error
         for waiter in self.waiters:
-            if not waiter.done():  # a cancelled waiter's is
+            if waiter.done():  # cancelled
+                continue
+            if error is None:
                 waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
 
 
 class _Notes:
@@ -135,6 +145,9 @@ class Journal:
     work, :meth:`aclose` it."""
 
     rows: Rows
+    _loop: asyncio.AbstractEventLoop
+    """The loop the journal was opened in, kept: ``asyncio.get_running_loop()`` costs a system call
+    (``getpid``), and :meth:`durable` runs once per row."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -155,6 +168,7 @@ class Journal:
 
     async def open(self, origin: Origin) -> None:
         """Create or open the file, take its lock and check it belongs to ``origin``."""
+        self._loop = asyncio.get_running_loop()
         self._conn = conn = await anyio.to_thread.run_sync(connect, self.path, origin)
         self.rows = SqlRows(conn)
 
@@ -198,29 +212,27 @@ class Journal:
         """See :meth:`.Ledger.start_call`: committed with the next commit."""
         return self._ledger.start_call(requests)
 
-    async def note_retry(self, key: int) -> None:
-        """Note, durably, that call ``key`` is about to send one more HTTP request."""
+    def note_retry(self, key: int) -> Awaitable[None]:
+        """Note, durably, that call ``key`` is about to send one more HTTP request: await the result."""
         self._ledger.retried(key)
-        await self.durable()
+        return self.durable()
 
     def end_call(self, key: int, requests: int | None) -> None:
         """See :meth:`.Ledger.end_call`: committed with the next commit."""
         self._ledger.end_call(key, requests)
 
-    async def durable(self) -> None:
-        """Return once everything noted so far is committed."""
+    def durable(self) -> Awaitable[None]:
+        """Awaited, return once everything noted so far is committed. The awaitable is the commit's future for
+        this waiter itself, not a coroutine around it: it is awaited once per row."""
         if self._broken is not None:
             raise self._broken
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         if not self._asked:
             self._asked = True
-            loop.call_soon(self._commit)
-        commit = self._next
+            loop.call_soon(self._gather, self._next, 1, GATHER_TURNS)
         waiter = loop.create_future()
-        commit.waiters.append(waiter)
-        await waiter
-        if commit.error is not None:
-            raise commit.error
+        self._next.waiters.append(waiter)
+        return waiter
 
     async def run(self) -> None:
         """Keep the heartbeat going, until cancelled; raise the error of a commit that failed. A commit writes the
@@ -249,6 +261,18 @@ class Journal:
             self._commit()
         due = self._beat + HEARTBEAT_INTERVAL
         self._timer = asyncio.get_running_loop().call_at(due, self._heartbeat, due)
+
+    def _gather(self, commit: _Commit, waiting: int, turns: int) -> None:
+        """``commit``, scheduled, at the start of a turn: while the last turn added waiters to the ``waiting``
+        there were, and ``turns`` remain, wait one more turn (see the module docs); then commit, unless a
+        heartbeat did meanwhile."""
+        if commit is not self._next:
+            return
+        now = len(commit.waiters)
+        if now > waiting and turns > 0 and self._broken is None:
+            self._loop.call_soon(self._gather, commit, now, turns - 1)
+            return
+        self._commit()
 
     def _commit(self) -> None:
         self._asked = False
