@@ -127,7 +127,9 @@ ON CONFLICT (position) DO UPDATE SET
     ambiguous = excluded.ambiguous,
     pending = excluded.pending,
     retryable = excluded.retryable,
-    trace = excluded.trace
+    trace = excluded.trace,
+    phone_key = excluded.phone_key,
+    email_key = excluded.email_key
 """
 
 
@@ -138,10 +140,11 @@ def row_values(row: StoredRow) -> tuple[Any, ...]:
 
 # The two statements of a registered row, each writing only what changed. Absent texts are bound as '' and
 # stored as NULL: binding None (or a bool) makes the sqlite3 module look for an adapter, which cost more than
-# the rest of the statement.
+# the rest of the statement. The matching keys are written only with a row's settled state (UPSERT): the
+# reconcile pass matches only rows waiting for it, which get there by UPSERT.
 SENDING = """
-INSERT INTO rows (position, digest, state, email, phone, attempts, ambiguous, phone_key, email_key)
-VALUES (?, ?, 'in_flight', nullif(?, ''), nullif(?, ''), ?, ?, nullif(?, ''), nullif(?, ''))
+INSERT INTO rows (position, digest, state, email, phone, attempts, ambiguous)
+VALUES (?, ?, 'in_flight', nullif(?, ''), nullif(?, ''), ?, ?)
 ON CONFLICT (position) DO UPDATE SET
     state = 'in_flight',
     customer_no = NULL,
@@ -161,17 +164,7 @@ REGISTERED = "UPDATE rows SET state = 'registered', customer_no = ? WHERE positi
 
 def sending_values(row: PreparedRow, attempts: int, ambiguous: bool) -> tuple[Any, ...]:
     """The parameters of :data:`SENDING` for ``row`` with ``attempts`` calls made, this one included."""
-    email = row.email or ""
-    return (
-        row.position,
-        row.digest,
-        email,
-        row.phone or "",
-        attempts,
-        int(ambiguous),
-        row.phone_key or "",
-        email_key(email) or "",
-    )
+    return (row.position, row.digest, row.email or "", row.phone or "", attempts, int(ambiguous))
 
 
 _FLAGS = frozenset(_NAMES.index(name) for name in ("ambiguous", "pending", "retryable"))
