@@ -1,13 +1,14 @@
 """How a thread waiting for the portal's loop sleeps, and how the loop wakes it.
 
-Each waiting thread sleeps in ``recv`` on a socket pair of its own, made on its first wait, and the loop wakes it
-by sending one byte. A socket rather than a lock because ``send`` lets go of the GIL *before* it wakes the thread:
-the kernel often runs the woken thread at once in place of the loop thread, and a lock released while the loop
-holds the GIL (``Lock.release`` keeps it) woke the thread only for it to block on the GIL again and wake the loop
-thread back: measured 3.1 voluntary context switches per sync call with the lock, 1.8 with the socket.
+Each waiting thread sleeps in a ``read`` on a socket pair of its own, made on its first wait, and the loop wakes it
+by writing one byte. A socket rather than a lock because the write lets go of the GIL *before* it wakes the
+thread: the kernel often runs the woken thread at once in place of the loop thread, and a lock released while the
+loop holds the GIL (``Lock.release`` keeps it) woke the thread only for it to block on the GIL again and wake the
+loop thread back: measured 3.1-3.9 voluntary context switches per sync call with the lock, 1.9-2.1 with the socket.
 
-A thread that cannot get two more file descriptors (its process is at its limit) sleeps on a lock instead, and so
-does every thread on Windows, where a socket is not a file descriptor.
+At most :data:`SOCKET_THREADS` threads hold a pair at a time (two file descriptors each, however many threads a
+program runs); the others, a thread that cannot get two more file descriptors (its process is at its limit), and
+every thread on Windows, where a socket is not a file descriptor, sleep on a lock instead.
 """
 
 from __future__ import annotations
@@ -17,14 +18,18 @@ import socket
 import struct
 import sys
 import threading
+import weakref
+from collections.abc import Callable
 from typing import Final, Protocol
 
-__all__ = ["SIGNAL_CHECK", "Waker", "process_id", "waker"]
+__all__ = ["SIGNAL_CHECK", "SOCKET_THREADS", "Waker", "process_id", "waker"]
 
 # A waiting thread wakes this often although nothing happened: CPython runs signal handlers between bytecodes
 # and when a blocking wait is interrupted, so a Ctrl-C landing just before the wait blocks would otherwise be
 # noticed only when the call ends, which may be never.
 SIGNAL_CHECK: Final = 0.25
+SOCKET_THREADS: Final = 64
+"""How many threads may hold a socket pair at a time."""
 
 
 class Waker(Protocol):
@@ -43,7 +48,7 @@ class _SocketWaker:
     """A socket pair (see the module docs), held as bare descriptors: a socket object collected with the waker in
     one garbage cycle might be finalised first and warn that it was left open."""
 
-    __slots__ = ("_sleeping", "_waking")
+    __slots__ = ("__weakref__", "_sleeping", "_waking")
 
     def __init__(self, sleeping: socket.socket, waking: socket.socket) -> None:
         waking.setblocking(False)  # the loop never blocks here: a full buffer already holds a wake-up
@@ -66,9 +71,10 @@ class _SocketWaker:
         except OSError:  # the timeout
             pass
 
-    def __del__(self) -> None:  # its thread has ended and no outcome refers to it any more
-        os.close(self._sleeping)
-        os.close(self._waking)
+    def __del__(self, close: Callable[[int], None] = os.close) -> None:
+        # Its thread has ended and no outcome refers to it any more (perhaps at exit, ``os`` already torn down).
+        close(self._sleeping)
+        close(self._waking)
 
 
 class _LockWaker:
@@ -91,6 +97,7 @@ class _LockWaker:
 
 
 _threads = threading.local()  # each thread's waker, closed with the thread
+_socket_wakers: weakref.WeakSet[_SocketWaker] = weakref.WeakSet()
 _pid = os.getpid()
 
 
@@ -99,10 +106,14 @@ def waker() -> Waker:
     try:
         return _threads.waker  # type: ignore[no-any-return]
     except AttributeError:
-        try:
-            made: Waker = _LockWaker() if sys.platform == "win32" else _SocketWaker(*socket.socketpair())
-        except OSError:
-            made = _LockWaker()
+        made: Waker = _LockWaker()
+        # Two threads may pass this check at once and go one over: a bound on files, not an exact count.
+        if sys.platform != "win32" and len(_socket_wakers) < SOCKET_THREADS:
+            try:
+                made = _SocketWaker(*socket.socketpair())
+                _socket_wakers.add(made)
+            except OSError:
+                pass
         _threads.waker = made
         return made
 

@@ -13,6 +13,7 @@ import pytest
 from portal_helpers import TIMEOUT
 
 from multimarkets import BridgeClient
+from multimarkets._sync._wake import SOCKET_THREADS
 from multimarkets.sandbox import Sandbox
 
 
@@ -41,10 +42,40 @@ def test_threads_that_made_sync_calls_leave_no_file_open_when_they_end(sandbox: 
         assert open_fds() == before
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_many_live_threads_hold_a_bounded_number_of_files(sandbox: Sandbox) -> None:
+    threads = SOCKET_THREADS + 36
+    with BridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as client:
+        expected = len(client.catalog.currencies())
+        gc.collect()
+        before = open_fds()
+        one_at_a_time = threading.Lock()  # so that one pooled connection serves every call
+        done = threading.Barrier(threads + 1)
+        answers: list[int] = []
+
+        def call_then_stay() -> None:
+            with one_at_a_time:
+                answers.append(len(client.catalog.currencies()))
+            done.wait(TIMEOUT)  # alive, its waker with it, until every thread has had its answer
+            done.wait(TIMEOUT)
+
+        started = [threading.Thread(target=call_then_stay) for _ in range(threads)]
+        for thread in started:
+            thread.start()
+        done.wait(TIMEOUT)
+        held = open_fds() - before
+        done.wait(TIMEOUT)
+        for thread in started:
+            thread.join(TIMEOUT)
+    assert answers == [expected] * threads
+    assert held <= 2 * SOCKET_THREADS + 2  # two threads may pass the bound at once
+
+
 OUT_OF_FILES = """
 import os, resource, threading
 
 from multimarkets import BridgeClient
+from multimarkets._sync._wake import SOCKET_THREADS
 from multimarkets.sandbox import Sandbox
 
 with Sandbox.in_thread() as sandbox:
