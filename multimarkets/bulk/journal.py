@@ -36,7 +36,7 @@ from .journal_file import JournalError, connect
 from .ledger import HEARTBEAT_INTERVAL, Ledger, earlier_requests
 from .memory import MemoryJournal
 from .outcome import RowResult
-from .rows import PreparedRow
+from .rows import ValidRow
 from .service import Origin
 from .store import (
     COLUMNS,
@@ -80,7 +80,7 @@ class RunJournal(Protocol):
 
     async def aclose(self) -> None: ...
     async def run(self) -> None: ...
-    def sending(self, row: PreparedRow, attempts: int, ambiguous: bool) -> None: ...
+    def sending(self, row: ValidRow, attempts: int, ambiguous: bool) -> None: ...
     def registered(self, position: int, customer_no: str) -> None: ...
     def durable(self) -> Awaitable[None]: ...
     def note(self, *rows: StoredRow) -> None: ...
@@ -187,7 +187,7 @@ class Journal:
         assert self._conn is not None
         return earlier_requests(self._conn, window, call_bound)
 
-    def sending(self, row: PreparedRow, attempts: int, ambiguous: bool) -> None:
+    def sending(self, row: ValidRow, attempts: int, ambiguous: bool) -> None:
         """Note that ``row`` is about to be sent, with ``attempts`` calls made, this one included."""
         self._notes.sending.append(sending_values(row, attempts, ambiguous))
 

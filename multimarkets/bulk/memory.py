@@ -3,7 +3,7 @@ row states kept in memory."""
 
 from __future__ import annotations
 
-from .rows import PreparedRow
+from .rows import ValidRow
 from .store import MemoryRows, StoredRow
 
 __all__ = ["MemoryJournal"]
@@ -27,7 +27,7 @@ class MemoryJournal:
     async def run(self) -> None:
         """Nothing to commit."""
 
-    def sending(self, row: PreparedRow, attempts: int, ambiguous: bool) -> None:
+    def sending(self, row: ValidRow, attempts: int, ambiguous: bool) -> None:
         """Nothing to keep: a run without a file is never resumed."""
 
     async def durable(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from .outcome import RowOutcome, RowResult
-from .rows import PreparedRow, email_key
+from .rows import ValidRow, email_key
 
 __all__ = [
     "COLUMNS",
@@ -162,9 +162,10 @@ REGISTERED = "UPDATE rows SET state = 'registered', customer_no = ? WHERE positi
 """A row registered by the call its :data:`SENDING` record announced: nothing else changes."""
 
 
-def sending_values(row: PreparedRow, attempts: int, ambiguous: bool) -> tuple[Any, ...]:
+def sending_values(row: ValidRow, attempts: int, ambiguous: bool) -> tuple[Any, ...]:
     """The parameters of :data:`SENDING` for ``row`` with ``attempts`` calls made, this one included."""
-    return (row.position, row.digest, row.email or "", row.phone or "", attempts, int(ambiguous))
+    request = row.request  # its e-mail and phone, read without the row's properties (a call each)
+    return (row.position, row.digest, request.email or "", request.phone or "", attempts, int(ambiguous))
 
 
 _FLAGS = frozenset(_NAMES.index(name) for name in ("ambiguous", "pending", "retryable"))
