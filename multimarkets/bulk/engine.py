@@ -104,7 +104,9 @@ class _Run:
         # Workers take rows straight from the input, one at a time: no hand-over queue, so a row costs no extra
         # task switch, and rows enter the turns in input order. Taking a row from an async input, or from a
         # resumed stretch, may suspend: there they take turns under a lock.
-        feed = self._feed = Feed(rows, self._journal, self._settled_earlier, reconcile=self._reconcile)
+        # The feed (which holds the input) is no attribute of the run: the run and its row machine refer to each
+        # other, so the input would live on after the run until the garbage collector found that cycle.
+        feed = Feed(rows, self._journal, self._settled_earlier, reconcile=self._reconcile)
         plain, taking = feed.plain(), asyncio.Lock()
         async with aclosing(feed.works()) as works, anyio.create_task_group() as tasks:
             for _ in range(self._options.concurrency):
@@ -118,7 +120,7 @@ class _Run:
         if self._reconcile and self._machine.stopped_by is None:
             await self._reconcile_pass()
         finish = self._reconcile and self._machine.stopped_by is None
-        await emit_pending(self._journal, self._feed.count, self._emit, finish=finish)
+        await emit_pending(self._journal, feed.count, self._emit, finish=finish)
 
     async def _emit(self, row: StoredRow, *, resumed: bool = False) -> None:
         self._counts[row.outcome] += 1
