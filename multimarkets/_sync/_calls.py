@@ -102,9 +102,13 @@ class Call(Generic[T]):
         self._task.add_done_callback(self._settle)
 
     def _settle(self, task: asyncio.Task[None]) -> None:
-        self.outcome.cancel()  # cancelled before its first step (``_run`` never began); else already settled
+        self.outcome.cancel()  # cancelled before its first step: ``_run`` never began
 
     async def _run(self) -> None:
+        # Every way out of here settles the outcome. Left registered, the callback would cost the loop one more
+        # turn after it has woken the caller, a turn that the caller then pays for in GIL hand-overs.
+        if self._task is not None:
+            self._task.remove_done_callback(self._settle)
         try:
             result = await self._fn()
         except asyncio.CancelledError:

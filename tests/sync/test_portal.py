@@ -12,12 +12,15 @@ import contextlib
 import signal
 import threading
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import CancelledError
+from functools import partial
 
 import anyio
 import anyio.lowlevel
 import pytest
 from portal_helpers import TIMEOUT, Boom, count, double, fail, in_thread
 
+from multimarkets._sync._calls import Call
 from multimarkets._sync._portal import Portal, SyncUsageError
 from multimarkets.errors import MultiMarketsError
 
@@ -108,6 +111,26 @@ def test_ctrl_c_while_waiting_cancels_the_coroutine(portal: Portal) -> None:
     with sigint_raises_keyboard_interrupt(), pytest.raises(KeyboardInterrupt):
         portal.call(slow)
     assert cancelled.is_set()  # already unwound when KeyboardInterrupt arrived
+    assert portal.call(double, 3) == 6
+
+
+def test_a_call_cancelled_before_its_first_step_still_ends_its_wait(portal: Portal) -> None:
+    """A Ctrl-C in the instant between a call's task being made and its first step: the coroutine never runs,
+    and the caller's wait (its unwinding, before KeyboardInterrupt is raised) ends at once, not after the grace."""
+    portal.call(double, 1)
+    loop = portal._loop
+    assert loop is not None
+    busy, release = threading.Event(), threading.Event()
+    loop.call_soon_threadsafe(lambda: (busy.set(), release.wait(TIMEOUT)))
+    assert busy.wait(TIMEOUT)
+    call = Call(partial(double, 2), TIMEOUT)
+    portal._submit(call)  # its task is made in the loop's next turn, its first step in the turn after
+    call.cancel()  # queued behind the making of the task: the same turn
+    release.set()
+    call.wait()
+    assert call.outcome.done()
+    with pytest.raises(CancelledError):
+        call.outcome.result()
     assert portal.call(double, 3) == 6
 
 
