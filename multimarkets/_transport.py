@@ -82,12 +82,14 @@ def _check_call_options(timeout: float, max_retries: int) -> None:
 
 async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
     """``(body, True)``, or ``(what was read, False)`` once the body is, or announces to be, over ``limit``."""
-    announced = response.content_length  # parsed from the header on every read of the property
-    if announced is not None and announced > limit:
-        return b"", False
     content = response.content
     if content.is_eof() and content.total_bytes <= limit:
-        return content.read_nowait(), True  # the whole body came with the headers (a usual answer): as buffered
+        # The whole body came with the headers (a usual answer) and fits: taken as buffered, without reading
+        # Content-Length (parsed from the header on every read of the property).
+        return content.read_nowait(), True
+    announced = response.content_length
+    if announced is not None and announced > limit:
+        return b"", False
     body = bytearray()
     # Chunk by chunk, also for a small Content-Length: a compressed body may inflate far beyond it.
     async for chunk in content.iter_any():

@@ -38,7 +38,10 @@ class _KeyState:
         self.leases_end_from = min(self.in_flight.values(), default=math.inf)
 
     def forget_before(self, horizon: float) -> None:
-        self.head = bisect.bisect_right(self.answered, horizon, lo=self.head)
+        answered, head = self.answered, self.head
+        if head < len(answered) and answered[head] > horizon:
+            return  # nothing left the window since the last call (the usual): one comparison, not a search
+        self.head = bisect.bisect_right(answered, horizon, lo=head)
         # Dropping the prefix costs a copy, so do it once half the list is dead: amortised O(1) per request.
         if self.head > len(self.answered) // 2:
             del self.answered[: self.head]
@@ -118,7 +121,11 @@ class MemoryLimitStore:
         with self._lock:
             state = self._keys.get(key)
             if state is not None and state.in_flight.pop(slot, None) is not None:
-                bisect.insort(state.answered, self._clock(), lo=state.head)
+                now, answered = self._clock(), state.answered
+                if not answered or answered[-1] <= now:
+                    answered.append(now)  # the usual: with a monotonic clock every answer is the latest yet
+                else:
+                    bisect.insort(answered, now, lo=state.head)
 
     async def occupy(self, key: str, ages: Sequence[float]) -> None:
         """Add slots answered ``ages`` seconds ago."""
