@@ -15,11 +15,10 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import anyio
-import attrs
 
 from ._clock import clock_for
 from ._network import Connection, Network, Opened
@@ -29,7 +28,7 @@ from ._retry import backoff
 from ._scheme import BridgeScheme, Prepared, RequestScheme
 from ._version import __version__
 from .config import Credentials, RateLimit
-from .envelope import parse_retry_after, proxy_error, redirect_error, too_large_error, unwrap
+from .envelope import parse_retry_after, proxy_error, read_capped, redirect_error, too_large_error, unwrap
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -57,9 +56,9 @@ USER_AGENT = f"multimarkets-python/{__version__}"
 logger = logging.getLogger("multimarkets")
 
 
-@attrs.frozen
-class Reply:
-    """A successful answer: the envelope's ``data`` and how it was obtained (the last attempt's HTTP answer)."""
+class Reply(NamedTuple):
+    """A successful answer: the envelope's ``data`` and how it was obtained (the last attempt's HTTP answer). A
+    named tuple: a frozen attrs class sets each field through ``object.__setattr__``, thrice the cost, every call."""
 
     data: Any
     trace: str | None
@@ -78,25 +77,6 @@ def _check_call_options(timeout: float, max_retries: int) -> None:
         raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ConfigurationError(f"max_retries must be a whole number, 0 or more, got {max_retries!r}")
-
-
-async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
-    """``(body, True)``, or ``(what was read, False)`` once the body is, or announces to be, over ``limit``."""
-    content = response.content
-    if content.is_eof() and content.total_bytes <= limit:
-        # The whole body came with the headers (a usual answer) and fits: taken as buffered, without reading
-        # Content-Length (parsed from the header on every read of the property).
-        return content.read_nowait(), True
-    announced = response.content_length
-    if announced is not None and announced > limit:
-        return b"", False
-    body = bytearray()
-    # Chunk by chunk, also for a small Content-Length: a compressed body may inflate far beyond it.
-    async for chunk in content.iter_any():
-        body += chunk
-        if len(body) > limit:
-            return bytes(body[:512]), False  # enough for the error's excerpt
-    return bytes(body), True
 
 
 class AsyncSession:
@@ -337,7 +317,13 @@ class AsyncSession:
                     raise redirect_error(
                         http_status, response.headers.get("Location"), url=url, trace=trace, biz_type=biz_type
                     )
-                raw, complete = await _read_capped(response, self.max_response_bytes)
+                content = response.content
+                if content.is_eof() and content.total_bytes <= self.max_response_bytes:
+                    # The whole body came with the headers (a usual answer) and fits: taken as buffered, without a
+                    # coroutine nor reading Content-Length (parsed from the header on every read of the property).
+                    raw, complete = content.read_nowait(), True
+                else:
+                    raw, complete = await read_capped(response, self.max_response_bytes)
                 if not complete:
                     response.close()  # drop the connection rather than drain the rest
                     raise too_large_error(

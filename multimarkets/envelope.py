@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from .errors import (
@@ -19,11 +19,15 @@ from .errors import (
     error_for,
 )
 
+if TYPE_CHECKING:
+    import aiohttp
+
 __all__ = [
     "SUCCESS_CODE",
     "excerpt",
     "parse_retry_after",
     "proxy_error",
+    "read_capped",
     "redirect_error",
     "too_large_error",
     "unwrap",
@@ -62,6 +66,21 @@ def _origin(url: str, location: str | None) -> str | None:
         return None
     # Only scheme, host and port: a Location's path, query or userinfo may carry anything.
     return f"{target.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+async def read_capped(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """``(body, True)``, or ``(what was read, False)`` once the body is, or announces to be, over ``limit``; for
+    a body that has not all arrived with the headers (the request loop takes one that has at once)."""
+    announced = response.content_length
+    if announced is not None and announced > limit:
+        return b"", False
+    body = bytearray()
+    # Chunk by chunk, also for a small Content-Length: a compressed body may inflate far beyond it.
+    async for chunk in response.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            return bytes(body[:512]), False  # enough for the error's excerpt
+    return bytes(body), True
 
 
 def proxy_error(status: int, reason: str, *, target: str, trace: str | None) -> APIConnectionError:
