@@ -209,16 +209,33 @@ def choice(cls: type[E], value: Any, field: str) -> E:
             return member  # type: ignore[return-value]
     if isinstance(value, enum.Enum):  # a sibling enum with the same wire values, e.g. ExchangeCode for ExchangeId
         value = value.value
+    by_text, by_name = _forms(cls)
     if not isinstance(value, bool) and not _too_big(value):
-        for member in cls:
-            if str(member.value) == str(value).strip():
-                return member
+        member = by_text.get(str(value).strip())
+        if member is not None:
+            return member
     if isinstance(value, str):
-        member_by_name = cls.__members__.get(value.strip().upper().replace("-", "_"))
-        if member_by_name is not None:
-            return member_by_name
+        member = by_name.get(value.strip().upper().replace("-", "_"))
+        if member is not None:
+            return member
     choices = ", ".join(member.name.lower() for member in cls)
     raise ValidationError(field, f"{_shown(value)} is not one of {choices}")
+
+
+_FORMS: dict[type[enum.Enum], tuple[dict[str, Any], dict[str, Any]]] = {}
+
+
+def _forms(cls: type[E]) -> tuple[dict[str, E], dict[str, E]]:
+    """The members of ``cls`` by the text of their wire value (the first member, should two share one) and by
+    name (aliases too), made once per enum: a CSV row gives ``register_source`` as text, and walking the members
+    (or ``__members__``, a new proxy each time) on every row cost 15k-53k instructions."""
+    forms = _FORMS.get(cls)
+    if forms is None:
+        by_text: dict[str, Any] = {}
+        for member in cls:
+            by_text.setdefault(str(member.value), member)
+        forms = _FORMS[cls] = (by_text, dict(cls.__members__))
+    return forms
 
 
 def one_of(cls: type[E]) -> Callable[[Any, str], E]:
