@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import gc
 import itertools
 import os
 import random
@@ -99,6 +100,10 @@ async def throughput(rounds: int, count: int, concurrency: int, scratch: Path) -
                 rates, cpu = {}, {}
                 for variant in random.sample(VARIANTS, len(VARIANTS)):
                     batch = rows(count)
+                    # Each variant starts from a collected heap: a full collection, which the garbage of the
+                    # variants before could trigger (about 20 ms, once per ~10,000 rows), would land in one
+                    # variant's timing at random.
+                    gc.collect()
                     started, used = time.perf_counter(), time.process_time()
                     await runs[variant](batch)
                     rates[variant] = count / (time.perf_counter() - started)
@@ -190,6 +195,7 @@ def main() -> None:
             f"   {args.rounds} rounds, variants in random order; ratios to the floor in the same round (>1: faster):"
             "\n   rows/s (wall clock, swayed by the machine's load) and CPU per row (the client process's own work)"
         )
+        print("   load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         for name in results[0]:
             values = [result[name] for result in results]
             low, middle, high = min(values), statistics.median(values), max(values)

@@ -149,6 +149,7 @@ def main() -> None:
     args = parser.parse_args()
     results = [ratios(medians) for medians in run(args.rounds, args.calls)]
     print(f"\n{args.rounds} rounds of {args.calls} calls per variant, interleaved in random order")
+    print("load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     for name in results[0]:
         values = [result[name] for result in results]
         print(f"{name:14} median {statistics.median(values):8.2f}   min {min(values):8.2f}   max {max(values):8.2f}")
