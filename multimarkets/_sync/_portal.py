@@ -201,9 +201,11 @@ class Portal:
 
     def _iterate(self, pump: Pump[T]) -> Generator[T, None, None]:
         call = Call(pump.run, self._timeout)
-        self._submit(call)
         reply: Outcome[Any] = Outcome()
         try:
+            # In the try: a Ctrl-C landing once the pump's task is scheduled must end it too, or it would wait
+            # in the loop for a first request that never comes.
+            self._submit(call)
             while True:
                 reply = Outcome()
                 soon(call.loop, pump.deliver, reply)
@@ -225,8 +227,7 @@ class Portal:
         except BaseException:
             # Ctrl-C (or throw()) while the pump works on an item or, the item come, waits for the next request,
             # or a closed portal: either way the pump must end; idle, it would otherwise wait for ever.
-            call.cancel()
-            call.wait()
+            call.abandon()
             raise
 
 

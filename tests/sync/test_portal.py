@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import CancelledError
 from functools import partial
+from types import FrameType
 
 import anyio
 import anyio.lowlevel
@@ -265,3 +267,36 @@ def test_an_exception_thrown_in_at_an_item_closes_the_async_generator_before_it_
         iterator.throw(KeyboardInterrupt)  # type: ignore[attr-defined]
     assert portal.loop_thread is not None
     assert closed_in == [portal.loop_thread.ident]
+
+
+def ctrl_c_once_scheduled(frame: FrameType, event: str, arg: object) -> Callable[[FrameType, str, object], None] | None:
+    """A trace function raising KeyboardInterrupt, as a Ctrl-C landing there would, as the portal's first
+    ``call_soon_threadsafe`` (the scheduling of a task) returns: the task is queued, the caller not yet waiting."""
+    if event != "call" or frame.f_code.co_name != "call_soon_threadsafe":
+        return None
+
+    def on_return(frame: FrameType, event: str, arg: object) -> None:
+        if event == "return":
+            raise KeyboardInterrupt
+
+    return on_return
+
+
+async def others() -> int:
+    """The tasks in the portal's loop besides the one asking."""
+    return len(asyncio.all_tasks() - {asyncio.current_task()})
+
+
+def test_ctrl_c_just_after_an_iteration_was_scheduled_leaves_no_task_waiting_in_the_loop(portal: Portal) -> None:
+    """Before, the iteration's task, scheduled but never asked for an item, waited in the loop for ever (until the
+    garbage collector destroyed it: 'Task was destroyed but it is pending!'). Random Ctrl-Cs during
+    customers.iterate: about 2 in 1,000 interrupted iterations."""
+    assert portal.call(others) == 0
+    iterator = portal.iterate(count, 3)
+    sys.settrace(ctrl_c_once_scheduled)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            next(iterator)
+    finally:
+        sys.settrace(None)
+    assert portal.call(others) == 0
