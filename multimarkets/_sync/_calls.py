@@ -52,8 +52,9 @@ class Outcome(Generic[T]):
         if self._state != _PENDING:
             return
         self._value, self._state = value, state
-        if self._waiter is not None:
-            self._waiter.wake()
+        waiter = self._waiter  # read once: the waiting thread clears it as it stops waiting
+        if waiter is not None:
+            waiter.wake()
 
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds (rounded up to a whole number of signal checks) for the outcome; True
@@ -64,11 +65,16 @@ class Outcome(Generic[T]):
         # (if it was settled already, that wake-up only ends a later sleep early).
         self._waiter = sleeper = waker()
         deadline = time.monotonic() + timeout
-        while self._state == _PENDING:
-            sleeper.sleep()
-            if self._state == _PENDING and time.monotonic() >= deadline:
-                return False
-        return True
+        try:
+            while self._state == _PENDING:
+                sleeper.sleep()
+                if self._state == _PENDING and time.monotonic() >= deadline:
+                    return False
+            return True
+        finally:
+            # Not left to this outcome: an error raised from it holds its frames (a cycle), and with them the
+            # thread's waker, so its socket pair and its place among the SOCKET_THREADS, until the collector runs.
+            self._waiter = None
 
     def result(self) -> T:
         """The handed-over outcome: its value, or its error raised (CancelledError if cancelled)."""

@@ -12,7 +12,7 @@ import threading
 import pytest
 from portal_helpers import TIMEOUT
 
-from multimarkets import BridgeClient
+from multimarkets import BridgeClient, NotFoundError
 from multimarkets._sync._wake import SOCKET_THREADS
 from multimarkets.sandbox import Sandbox
 
@@ -40,6 +40,35 @@ def test_threads_that_made_sync_calls_leave_no_file_open_when_they_end(sandbox: 
         gc.collect()
         assert answers == [expected] * 20
         assert open_fds() == before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_threads_whose_sync_call_raised_leave_no_file_open_when_they_end(sandbox: Sandbox) -> None:
+    """The error raised holds the frames that waited for it: they must not keep the thread's socket pair (nor its
+    place among the SOCKET_THREADS) until the garbage collector breaks that cycle, perhaps much later."""
+    with BridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as client:
+        with pytest.raises(NotFoundError):
+            client.customers.get("86999999")  # the connection is open from here on
+        gc.collect()
+        before = open_fds()
+        errors: list[str] = []
+
+        def lookup() -> None:
+            try:
+                client.customers.get("86999999")
+            except NotFoundError as exc:
+                errors.append(exc.code)
+
+        gc.disable()  # the cycle's collection would hide what the thread's end left open
+        try:
+            for _ in range(20):
+                thread = threading.Thread(target=lookup)
+                thread.start()
+                thread.join(TIMEOUT)
+            assert len(errors) == 20
+            assert open_fds() == before
+        finally:
+            gc.enable()
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
