@@ -1,14 +1,23 @@
 """Bulk registration measured side by side, printing ratios:
 
 1. throughput: rows per second against a canned-envelope server in its own process (``_presigned``), with the
-   limit off and ``--concurrency`` rows in flight. Each round runs every variant once on fresh rows, in a new
-   random order; its rows per second and its CPU time per row (the client process's, which the load of the
-   machine sways far less than the wall clock) are divided by the floor's of the same round:
+   limit off and ``--concurrency`` rows in flight. Every run of a variant takes ``--rows`` fresh rows (600: the
+   fixed cost of a ``register_many`` call, about 1-1.5 ms, is then ~0.5 % of it). A round runs each compared
+   variant once, in a new random order, between two runs of the floor (floor, A, floor, B, floor...); its rows
+   per second and its CPU time per row (the client process's own work, which the machine's load sways about half
+   as much as the wall clock) are divided by the geometric mean of the two floor runs beside it, so that a load
+   rising or falling over the three runs cancels out:
 
    - ``floor``: a bare aiohttp loop with as many workers that builds, encodes and signs each request and posts it;
+   - ``floor again``: the floor compared with itself like any variant (an A/A test): how far from 1.00 it lands
+     is the noise of this run, the margin to grant every other ratio;
    - ``register loop``: ``client.customers.register(...)`` from as many plain workers (the SDK, no bulk engine);
    - ``journal file``: ``register_many(rows, journal=PATH)``;
    - ``journal=None``: ``register_many(rows)``, state in memory.
+
+   Rounds run until ``--seconds`` have passed (at least 5), or ``--rounds`` of them. Each ratio is summed up by
+   the interquartile mean of its rounds (``_summary``: the mean of the middle half, of logarithms), with a 95 %
+   interval from resampling the rounds, and its min and max.
 
 2. rate: achieved / allowed rate against a sandbox enforcing a scaled window (default 50 per 1 s), and the
    number of 429s it served (must be 0);
@@ -17,7 +26,8 @@
    imports what a user's would (its credentials come from the environment, not from the sandbox) and reads its
    own peak (``VmHWM``): ``ru_maxrss`` would start from this process's size, as the child starts as its copy.
 
-    python benchmarks/bulk.py [--rounds 5] [--rows 600] [--concurrency 16] [--rate-rows 500] [--rss-rows 200000]
+    python benchmarks/bulk.py [--seconds 45 | --rounds N] [--rows 600] [--concurrency 16]
+                               [--rate-rows 500] [--rss-rows 200000]
 """
 
 from __future__ import annotations
@@ -27,9 +37,9 @@ import asyncio
 import csv
 import gc
 import itertools
+import math
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +51,7 @@ from typing import Any
 
 import aiohttp
 from _presigned import canned_server, post, signed_request
+from _summary import line
 
 from multimarkets import AsyncBridgeClient, Credentials, RateLimit, RsaSha1Signer
 from multimarkets.cli.demo import sustained_rate
@@ -49,8 +60,9 @@ from multimarkets.sandbox import RequestContext, Sandbox
 from multimarkets.sandbox.handlers import HANDLERS
 from multimarkets.sandbox.keys import generate_secret_key
 
-VARIANTS = ("floor", "register loop", "journal file", "journal=None")
+COMPARED = ("floor again", "register loop", "journal file", "journal=None")
 RSS_LIMIT_MB = 150
+MIN_ROUNDS = 5
 _serial = itertools.count()
 
 
@@ -72,7 +84,9 @@ async def workers(
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-async def throughput(rounds: int, count: int, concurrency: int, scratch: Path) -> list[dict[str, float]]:
+async def throughput(
+    rounds: int | None, seconds: float, count: int, concurrency: int, scratch: Path
+) -> list[dict[str, float]]:
     credentials = Credentials("bench-key", generate_secret_key(), "1")
     signer = RsaSha1Signer(credentials.secret_key)
     results: list[dict[str, float]] = []
@@ -82,10 +96,15 @@ async def throughput(rounds: int, count: int, concurrency: int, scratch: Path) -
             AsyncBridgeClient(credentials, base_url, rate_limit=None) as client,
         ):
             journals = (scratch / f"run{i}.db" for i in itertools.count())
-            runs: dict[str, Callable[[list[dict[str, Any]]], Awaitable[Any]]] = {
-                "floor": lambda batch: workers(
+
+            def floor(batch: list[dict[str, Any]]) -> Awaitable[None]:
+                return workers(
                     concurrency, batch, lambda row: post(session, signed_request(credentials, signer, base_url, row))
-                ),
+                )
+
+            runs: dict[str, Callable[[list[dict[str, Any]]], Awaitable[Any]]] = {
+                "floor": floor,
+                "floor again": floor,
                 "register loop": lambda batch: workers(
                     concurrency, batch, lambda row: client.customers.register(**row)
                 ),
@@ -94,27 +113,39 @@ async def throughput(rounds: int, count: int, concurrency: int, scratch: Path) -
                 ),
                 "journal=None": lambda batch: client.customers.register_many(batch, concurrency=concurrency),
             }
-            for variant in VARIANTS:  # warm up: connections, caches, first imports
+
+            async def timed(variant: str) -> tuple[float, float]:
+                """The wall and CPU seconds of one run of ``variant`` on ``count`` fresh rows."""
+                batch = rows(count)
+                # Each run starts from a collected heap: a full collection, which the garbage of the runs before
+                # could trigger (about 20 ms, once per ~10,000 rows), would land in one run's timing at random.
+                gc.collect()
+                started, used = time.perf_counter(), time.process_time()
+                await runs[variant](batch)
+                return time.perf_counter() - started, time.process_time() - used
+
+            for variant in runs:  # warm up: connections, caches, first imports
                 await runs[variant](rows(concurrency * 4))
-            for number in range(1, rounds + 1):
-                rates, cpu = {}, {}
-                for variant in random.sample(VARIANTS, len(VARIANTS)):
-                    batch = rows(count)
-                    # Each variant starts from a collected heap: a full collection, which the garbage of the
-                    # variants before could trigger (about 20 ms, once per ~10,000 rows), would land in one
-                    # variant's timing at random.
-                    gc.collect()
-                    started, used = time.perf_counter(), time.process_time()
-                    await runs[variant](batch)
-                    rates[variant] = count / (time.perf_counter() - started)
-                    cpu[variant] = (time.process_time() - used) / count
-                result = {f"{variant} rows/s": rates[variant] / rates["floor"] for variant in VARIANTS[1:]}
-                result.update({f"{variant} CPU/row": cpu["floor"] / cpu[variant] for variant in VARIANTS[1:]})
+            ends, number = time.perf_counter() + seconds, 0
+            while number < rounds if rounds else number < MIN_ROUNDS or time.perf_counter() < ends:
+                number += 1
+                floors, result = [await timed("floor")], {}
+                for variant in random.sample(COMPARED, len(COMPARED)):
+                    wall, cpu = await timed(variant)
+                    floors.append(await timed("floor"))
+                    # Against the geometric mean of the floor runs just before and just after: a load that
+                    # rises or falls steadily over the three runs cancels out.
+                    (wall_before, cpu_before), (wall_after, cpu_after) = floors[-2:]
+                    result[f"{variant} rows/s"] = math.sqrt(wall_before * wall_after) / wall
+                    result[f"{variant} CPU/row"] = math.sqrt(cpu_before * cpu_after) / cpu
                 results.append(result)
+                floor_rate = count * len(floors) / sum(wall for wall, _ in floors)
+                floor_cpu = sum(cpu for _, cpu in floors) / (count * len(floors))
                 cells = "  ".join(
-                    f"{variant} {rates[variant]:5.0f}/s {cpu[variant] * 1e6:4.0f}us" for variant in VARIANTS
+                    f"{variant} {result[f'{variant} rows/s']:4.2f} {result[f'{variant} CPU/row']:4.2f}"
+                    for variant in COMPARED
                 )
-                print(f"   round {number}: {cells}", flush=True)
+                print(f"   round {number:2}: floor {floor_rate:5.0f}/s {floor_cpu * 1e6:4.0f}us | {cells}", flush=True)
     return results
 
 
@@ -181,7 +212,8 @@ def memory(count: int, concurrency: int, scratch: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="throughput rounds (default 5)")
+    parser.add_argument("--rounds", type=int, help="throughput rounds (default: as many as fit in --seconds)")
+    parser.add_argument("--seconds", type=float, default=45, help="throughput time without --rounds (default 45)")
     parser.add_argument("--rows", type=int, default=600, help="rows per variant and round (default 600)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rate-limit", default="50/1s", help="scaled window for the rate check (default 50/1s)")
@@ -190,16 +222,17 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         print(f"1. throughput, limit off, {args.rows} rows per variant and round, concurrency {args.concurrency}")
-        results = asyncio.run(throughput(args.rounds, args.rows, args.concurrency, Path(scratch)))
+        results = asyncio.run(throughput(args.rounds, args.seconds, args.rows, args.concurrency, Path(scratch)))
         print(
-            f"   {args.rounds} rounds, variants in random order; ratios to the floor in the same round (>1: faster):"
-            "\n   rows/s (wall clock, swayed by the machine's load) and CPU per row (the client process's own work)"
+            f"   {len(results)} rounds; each variant between two floor runs, divided by their geometric mean (>1:"
+            " faster)\n   rows/s: wall clock; CPU/row: the client process's own work; 'floor again': the floor"
+            " against itself, this run's noise"
         )
         print("   load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-        for name in results[0]:
-            values = [result[name] for result in results]
-            low, middle, high = min(values), statistics.median(values), max(values)
-            print(f"   {name:24} median {middle:5.2f}x   min {low:5.2f}x   max {high:5.2f}x")
+        print(f"   {'':24} interquartile mean of the {len(results)} rounds, its 95% interval, min and max")
+        for measure in ("rows/s", "CPU/row"):
+            for variant in COMPARED:
+                print("   " + line(f"{variant} {measure}", [result[f"{variant} {measure}"] for result in results]))
         asyncio.run(rate(RateLimit.parse(args.rate_limit), args.rate_rows, args.concurrency))
         if args.rss_rows:
             memory(args.rss_rows, args.concurrency, Path(scratch))
