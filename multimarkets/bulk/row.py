@@ -82,7 +82,7 @@ class RowMachine:
         try:
             if not ready and self.stopped_by is None:
                 await self.turns.wait(row.position, keys)
-            journal, retries = self._journal, 0
+            journal, service, retries = self._journal, self._service, 0
             while True:
                 if self.stopped_by is not None:
                     await self._not_attempted(row, attempts, ambiguous, self.stopped_by)
@@ -97,9 +97,11 @@ class RowMachine:
                 self.calls += 1
                 try:
                     try:
-                        customer_no, requests = await self._service.register_row(
+                        reply = await service.send_row(
                             request, None if key is None else functools.partial(journal.note_retry, key)
                         )
+                        requests = reply.attempts
+                        customer_no = service.customer_no(reply)
                     finally:
                         if key is not None:
                             journal.end_call(key, requests)
@@ -131,7 +133,7 @@ class RowMachine:
                         if retries < self._row_retries:
                             retries += 1
                             logger.info("row %d: retrying after %s", row.position + 1, type(exc).__name__)
-                            await anyio.sleep(self._service.pacing.backoff(retries))
+                            await anyio.sleep(service.pacing.backoff(retries))
                             continue
                     message = message_of(exc)
                     await self._settle(

@@ -5,14 +5,14 @@ client, its session or its resources."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import attrs
 
 from ..models.customers import AddCustomerRequest, Customer
 from ..models.paging import Page
 
-__all__ = ["BeforeRetry", "CustomerService", "Origin", "Pacing"]
+__all__ = ["BeforeRetry", "CustomerService", "Origin", "Pacing", "RowReply"]
 
 BeforeRetry = Callable[[], Awaitable[None]]
 """Awaited before the client sends one more attempt of a call (the journal notes the request durably first)."""
@@ -49,6 +49,15 @@ class Pacing:
     """Seconds to wait before the n-th (from 1) repeat of a row's call: the client's own backoff."""
 
 
+class RowReply(Protocol):
+    """The answer to one row's registration call. The engine reads only how many HTTP requests it took, and
+    hands it back to :meth:`CustomerService.customer_no`."""
+
+    @property
+    def attempts(self) -> int:
+        """The HTTP requests the call made (the client's retries included)."""
+
+
 class CustomerService(Protocol):
     """The customers side of a bulk run (``client.customers`` provides it)."""
 
@@ -60,9 +69,13 @@ class CustomerService(Protocol):
     def pacing(self) -> Pacing:
         """How the client paces its calls."""
 
-    async def register_row(self, request: AddCustomerRequest, before_retry: BeforeRetry | None) -> tuple[str, int]:
-        """Register one validated row: its customer number and the HTTP requests it took (``before_retry``:
-        None when nothing is to be noted before a retry)."""
+    def send_row(self, request: AddCustomerRequest, before_retry: BeforeRetry | None) -> Awaitable[RowReply]:
+        """Send one validated row's registration; awaiting the result returns the answer (``before_retry``: None
+        when nothing is to be noted before a retry). Not a coroutine of its own: the row awaits the session's,
+        one frame less to pass at every suspension of every row's call."""
+
+    def customer_no(self, reply: Any) -> str:
+        """The customer number in ``reply``, an answer of :meth:`send_row` (raises when it holds none)."""
 
     async def list(self, *, page: int, size: int) -> Page[Customer]:
         """One page of the company's customers."""

@@ -196,21 +196,21 @@ class AsyncCustomers(AsyncResource):
 class _BulkService:
     """The customers side of a bulk run (:class:`multimarkets.bulk.service.CustomerService`)."""
 
-    __slots__ = ("_customers", "origin", "pacing")
+    __slots__ = ("_customers", "origin", "pacing", "send_row")
 
     def __init__(self, customers: AsyncCustomers) -> None:
         from ..bulk.service import Origin
 
         session = customers._session
-        self._customers = customers
         self.origin: Origin = Origin(session.base_url, session.credentials.api_key, session.credentials.company_id)
         self.pacing: Pacing = pacing_of(session, ADD_CUSTOMER, session.max_retries + 1)
+        self._customers = customers
+        # The resource's own method, bound once: a method of this class around it would cost a Python call, and
+        # a coroutine frame more to pass at every suspension of every row's call.
+        self.send_row = customers._register
 
-    async def register_row(
-        self, request: AddCustomerRequest, before_retry: Callable[[], Awaitable[None]] | None
-    ) -> tuple[str, int]:
-        reply = await self._customers._register(request, before_retry)
-        return customer_no_of(reply, ADD_CUSTOMER, strict=self._customers._strict), reply.attempts
+    def customer_no(self, reply: Reply) -> str:
+        return customer_no_of(reply, ADD_CUSTOMER, strict=self._customers._strict)
 
     async def list(self, *, page: int, size: int) -> Page[Customer]:
         return await self._customers.list(page=page, size=size)

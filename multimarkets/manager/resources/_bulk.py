@@ -3,9 +3,11 @@ registers through ``addCusAndOpenAccountAndKyc`` with the same journal, resume a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from ..._convert import to_wire
+from ..._transport import Reply
 from ...bulk.service import BeforeRetry, Origin
 from ...models.customers import AddCustomerRequest, Customer
 from ...models.paging import Page
@@ -38,12 +40,16 @@ class ManagerBulkService:
         # One more request per call than the retries allow: a renewal after an expired token repeats it once.
         self.pacing = pacing_of(session, REGISTER, session.max_retries + 2)
 
-    async def register_row(self, request: AddCustomerRequest, before_retry: BeforeRetry | None) -> tuple[str, int]:
+    def send_row(self, request: AddCustomerRequest, before_retry: BeforeRetry | None) -> Awaitable[Reply]:
         from .customers import REGISTER
 
         body = to_wire(AddCustomerKycRequest(customer=request, trade_type_currency_list=self._accounts))
-        reply = await self._customers._session.request(REGISTER, body, before_retry=before_retry)
-        return customer_no_of(reply, REGISTER, strict=self._customers._strict), reply.attempts
+        return self._customers._session.request(REGISTER, body, before_retry=before_retry)
+
+    def customer_no(self, reply: Reply) -> str:
+        from .customers import REGISTER
+
+        return customer_no_of(reply, REGISTER, strict=self._customers._strict)
 
     async def list(self, *, page: int, size: int) -> Page[Customer]:
         return await self._customers.list(page=page, size=size)
