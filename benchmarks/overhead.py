@@ -1,17 +1,20 @@
 """What the SDK costs per call, measured against a floor that does the work every correct client must do.
 
-    python benchmarks/overhead.py [--rounds 5] [--calls 200]
+    python benchmarks/overhead.py [--rounds 10] [--calls 200]
 
 A canned-envelope server runs in its own process (``_presigned.canned_server``), so the server shares no GIL
-with the client. Four variants take turns call by call, in a fresh random order for every turn:
+with the client. Five variants take turns call by call, in a fresh random order for every turn:
 
 - ``floor``: a bare aiohttp loop that builds, encodes and signs each registration, posts it and checks the code;
+- ``floor again``: the same floor under another name (an A/A test): how far ``again/floor`` lands from 1.00 is
+  the noise of the run, the margin to grant the other ratios;
 - ``async register``: ``await client.customers.register(...)`` (model, validation, signing, envelope, types);
 - ``raw call``: ``await client.call(ADD_CUSTOMER, body)`` with the body built as the floor builds it;
 - ``sync register``: ``BridgeClient.customers.register(...)`` from a thread with no running event loop.
 
-Each round prints the median latency of every variant and the ratios; the summary gives min and max per ratio
-over the rounds (the spread is the noise of the machine). On Linux it ends with the context switches of the whole
+Each round prints the median latency of every variant and the ratios; the summary gives each ratio's
+interquartile mean over the rounds (``_summary``: the mean of the middle half) with a 95 % interval from
+resampling the rounds, and its min and max. On Linux it ends with the context switches of the whole
 client process per async and per sync call: the hand-off between threads that only the sync client pays, counted
 rather than timed, so the count does not depend on the load of the machine.
 """
@@ -30,12 +33,13 @@ from typing import Any
 
 from _driven import driven_loop
 from _presigned import canned_server, post, signed_request
+from _summary import line
 
 from multimarkets import AsyncBridgeClient, BridgeClient, Credentials, RsaSha1Signer
 from multimarkets.resources.customers import ADD_CUSTOMER
 from multimarkets.sandbox.keys import generate_secret_key
 
-VARIANTS = ("floor", "async register", "raw call", "sync register")
+VARIANTS = ("floor", "floor again", "async register", "raw call", "sync register")
 _serial = itertools.count()
 
 
@@ -66,10 +70,15 @@ def run(rounds: int, calls: int) -> list[dict[str, float]]:
         client = AsyncBridgeClient(credentials, base_url, rate_limit=None)
         sync_client = BridgeClient(credentials, base_url, rate_limit=None)
         with driven_loop(client, sync_client) as (loop, session):
-            runs: dict[str, Callable[[], float]] = {
-                "floor": lambda: loop.run_until_complete(
+
+            def floor() -> float:
+                return loop.run_until_complete(
                     timed(lambda: post(session, signed_request(credentials, signer, base_url, row())))
-                ),
+                )
+
+            runs: dict[str, Callable[[], float]] = {
+                "floor": floor,
+                "floor again": floor,
                 "async register": lambda: loop.run_until_complete(timed(lambda: client.customers.register(**row()))),
                 "raw call": lambda: loop.run_until_complete(
                     timed(lambda: client.call(ADD_CUSTOMER, raw_body(row()), idempotent=True))
@@ -130,6 +139,7 @@ def _timed_sync(call: Callable[[], Any]) -> float:
 
 def ratios(medians: dict[str, float]) -> dict[str, float]:
     return {
+        "again/floor": medians["floor again"] / medians["floor"],
         "async/floor": medians["async register"] / medians["floor"],
         "call/floor": medians["raw call"] / medians["floor"],
         "sync-async us": (medians["sync register"] - medians["async register"]) * 1e6,
@@ -144,15 +154,15 @@ def report(number: int, medians: dict[str, float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds (default 10)")
     parser.add_argument("--calls", type=int, default=200, help="calls per variant and round (default 200)")
     args = parser.parse_args()
     results = [ratios(medians) for medians in run(args.rounds, args.calls)]
     print(f"\n{args.rounds} rounds of {args.calls} calls per variant, interleaved in random order")
     print("load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print(f"{'':14} interquartile mean of the {args.rounds} rounds, its 95% interval, min and max")
     for name in results[0]:
-        values = [result[name] for result in results]
-        print(f"{name:14} median {statistics.median(values):8.2f}   min {min(values):8.2f}   max {max(values):8.2f}")
+        print(line(name, [result[name] for result in results], ratio=name.endswith("/floor"), width=14))
 
 
 if __name__ == "__main__":
