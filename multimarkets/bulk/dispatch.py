@@ -3,11 +3,13 @@ journal already settled it in an earlier run."""
 
 from __future__ import annotations
 
+import itertools
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 
 from .journal import JournalError, RunJournal
 from .outcome import RowOutcome
-from .rows import PreparedRow, RowInput, Rows, prepare, read_rows
+from .rows import PreparedRow, RowInput, Rows, ValidRow, prepare, read_rows
 from .store import IN_FLIGHT, StoredRow
 
 __all__ = ["Feed", "Work"]
@@ -30,9 +32,18 @@ class Feed:
     hands every row an earlier run settled to ``settled`` (rows left for the reconcile pass go to neither)."""
 
     def __init__(
-        self, rows: Rows, journal: RunJournal, settled: Callable[[StoredRow], Awaitable[None]], *, reconcile: bool
+        self,
+        rows: Rows,
+        journal: RunJournal,
+        settled: Callable[[StoredRow], Awaitable[None]],
+        *,
+        reconcile: bool,
+        ahead: tuple[Callable[[list[ValidRow]], None], int] | None = None,
     ) -> None:
+        """``ahead``: how to note new rows' first calls ahead, and how many rows to read ahead at a time (see
+        :meth:`plain`); None to leave each row's call to be noted when it is made."""
         self._rows = rows
+        self._ahead = ahead
         self._journal = journal
         self._settled = settled
         self._reconcile = reconcile
@@ -41,7 +52,15 @@ class Feed:
 
     def plain(self) -> Iterator[Work] | None:
         """The works as a plain iterator when the input is a plain iterable and nothing is to be resumed (every
-        row is new): taking a row then never suspends. None otherwise: use :meth:`works`."""
+        row is new): taking a row then never suspends. None otherwise: use :meth:`works`.
+
+        With ``ahead``, the rows are read ``lead`` at a time, as soon as no more than half a ``lead`` of those
+        read before is left, and the first calls of a chunk's valid rows are noted at once, in the commit of the
+        loop's next turn: a worker taking one finds it durable and sends it at once. Waiting for a commit of its
+        own, each row waited with the others that wanted the same commit, and they went on in lockstep: their
+        requests' objects all made at once, the garbage collector ran about once per 20 rows (instead of once per
+        1,000), and each commit held fewer rows. A kill leaves the rows noted ahead "in flight", like those noted
+        just before their call: a resumed run sends them again, and "already exists" reads "probably ours"."""
         rows = self._rows
         if isinstance(rows, AsyncIterable) or self._journal.rows.last_position() >= 0:
             return None
@@ -49,9 +68,25 @@ class Feed:
 
     def _fresh(self, rows: Iterable[RowInput]) -> Iterator[Work]:
         fingerprint = self._journal.path is not None
-        for position, row in enumerate(rows):
-            self.count = position + 1
-            yield prepare(position, row, fingerprint=fingerprint), None
+        if self._ahead is None:
+            for position, row in enumerate(rows):
+                self.count = position + 1
+                yield prepare(position, row, fingerprint=fingerprint), None
+            return
+        note, lead = self._ahead
+        read, noted = enumerate(rows), deque[PreparedRow]()
+        while True:
+            if len(noted) <= lead // 2:
+                chunk = [
+                    prepare(position, row, fingerprint=fingerprint) for position, row in itertools.islice(read, lead)
+                ]
+                if chunk:
+                    self.count = chunk[-1].position + 1
+                    note([row for row in chunk if type(row) is ValidRow])
+                    noted.extend(chunk)
+            if not noted:
+                return
+            yield noted.popleft(), None
 
     async def works(self) -> AsyncGenerator[Work, None]:
         """Raises :class:`JournalError` when a row differs from the one recorded at its position."""

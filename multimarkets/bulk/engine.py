@@ -113,7 +113,13 @@ class _Run:
         # resumed stretch, may suspend: there they take turns under a lock.
         # The feed (which holds the input) is no attribute of the run: the run and its row machine refer to each
         # other, so the input would live on after the run until the garbage collector found that cycle.
-        feed = Feed(rows, self._journal, self._settled_earlier, reconcile=self._reconcile)
+        ahead = None
+        if self._journal.path is not None and self._service.pacing.window is None:
+            # New rows' calls are noted a chunk ahead (see Feed.plain), only where the client does not limit the
+            # rate: a limited run's rows wait for the limiter anyway, and there rows noted ahead would be sent
+            # later after their note, beyond the bound a resumed run's count of them assumes (Pacing.call_bound).
+            ahead = (self._machine.note_ahead, self._options.concurrency)
+        feed = Feed(rows, self._journal, self._settled_earlier, reconcile=self._reconcile, ahead=ahead)
         plain, taking = feed.plain(), asyncio.Lock()
         async with aclosing(feed.works()) as works:
             with anyio.CancelScope() as stopping:  # a worker's error stops the others through it

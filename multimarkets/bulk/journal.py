@@ -83,6 +83,8 @@ class RunJournal(Protocol):
     def sending(self, row: ValidRow, attempts: int, ambiguous: bool) -> None: ...
     def registered(self, position: int, customer_no: str) -> None: ...
     def durable(self) -> Awaitable[None]: ...
+    def commit_soon(self) -> int: ...
+    def committed(self, mark: int) -> bool: ...
     def note(self, *rows: StoredRow) -> None: ...
     async def record(self, *rows: StoredRow) -> None: ...
     def start_call(self, requests: int) -> int: ...
@@ -157,6 +159,8 @@ class Journal:
         self._next = _Commit()
         self._asked = False
         """A commit is scheduled."""
+        self._commits = 0
+        """Commits made: the next one is numbered ``_commits + 1`` (see :meth:`commit_soon`)."""
         self._ended: asyncio.Future[None] | None = None
         """Set while :meth:`run` runs: a failed commit ends it with the error."""
         self._timer: asyncio.Handle | None = None
@@ -241,6 +245,18 @@ class Journal:
         self._next.waiters.append(waiter)
         return waiter
 
+    def commit_soon(self) -> int:
+        """Schedule a commit, without waiting for it: the number of the commit that will include everything noted
+        so far, for :meth:`committed`."""
+        if not self._asked:
+            self._asked = True
+            self._loop.call_soon(self._gather, self._next, 0, GATHER_TURNS)
+        return self._commits + 1
+
+    def committed(self, mark: int) -> bool:
+        """Whether the commit numbered ``mark`` (see :meth:`commit_soon`) is done."""
+        return self._commits >= mark
+
     async def run(self) -> None:
         """Keep the heartbeat going, until cancelled; raise the error of a commit that failed. A commit writes the
         ledger's record (the process's heartbeat) when it notes calls or comes at least half a
@@ -300,6 +316,7 @@ class Journal:
             if self._ended is not None:
                 self._ended.set_exception(self._broken)
             return
+        self._commits += 1
         commit.release(None)
         self._lag = max(self._lag, time.monotonic() - began)
 

@@ -33,6 +33,14 @@ class MemoryJournal:
     async def durable(self) -> None:
         """Everything is kept at once."""
 
+    def commit_soon(self) -> int:
+        """Nothing to commit: everything is kept at once."""
+        return 0
+
+    def committed(self, mark: int) -> bool:
+        """Everything is kept at once."""
+        return True
+
     def note(self, *rows: StoredRow) -> None:
         """Keep the rows' states."""
         self._rows.write(rows)

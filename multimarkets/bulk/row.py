@@ -48,6 +48,9 @@ class RowMachine:
         self._reconcile = reconcile
         self._row_retries = row_retries
         self.turns = Turns()
+        self._ahead: dict[int, tuple[int, int]] = {}
+        """The rows noted ahead (:meth:`note_ahead`) that no worker took yet: their call's ledger key, and the
+        commit that makes their note durable."""
         self.stopped_by: MultiMarketsError | None = None
         """The fatal error that stopped the run, if any: the rows not sent yet settle ``not_attempted``."""
         self.calls = 0
@@ -60,6 +63,18 @@ class RowMachine:
         if self.stopped_by is None:
             logger.warning("bulk run stopped: %s: %s", type(exc).__name__, exc)
             self.stopped_by = exc
+
+    def note_ahead(self, rows: list[ValidRow]) -> None:
+        """Note the first call of each of ``rows`` (new rows, before a worker takes them) and have it committed
+        soon: a worker that takes one once that commit is done sends it at once, without waiting for a commit of
+        its own (see :class:`~.dispatch.Feed`)."""
+        if self.stopped_by is not None:
+            return  # the rows will not be sent
+        journal, ahead = self._journal, self._ahead
+        mark = journal.commit_soon()  # the commit that writes what is noted until the loop's next turn
+        for row in rows:
+            journal.sending(row, 1, False)
+            ahead[row.position] = (journal.start_call(1), mark)
 
     def process(self, row: PreparedRow, stored: StoredRow | None, ready: bool) -> Awaitable[None]:
         """Take one row (and what an earlier run recorded of it) to its outcome: awaiting the result does it. The
@@ -79,18 +94,26 @@ class RowMachine:
 
     async def _register(self, row: ValidRow, attempts: int, ambiguous: bool, ready: bool) -> None:
         request, keys = row.request, row.keys
+        noted = self._ahead.pop(row.position, None) if self._ahead else None
         try:
             if not ready and self.stopped_by is None:
                 await self.turns.wait(row.position, keys)
             journal, service, retries = self._journal, self._service, 0
             while True:
                 if self.stopped_by is not None:
+                    if noted is not None:
+                        journal.end_call(noted[0], 0)  # noted ahead, never sent
                     await self._not_attempted(row, attempts, ambiguous, self.stopped_by)
                     return
                 attempts += 1
                 key: int | None = None
                 requests: int | None = None
-                if self._noted:
+                if noted is not None:
+                    key, mark = noted
+                    noted = None
+                    if not journal.committed(mark):
+                        await journal.durable()
+                elif self._noted:
                     journal.sending(row, attempts, ambiguous)
                     key = journal.start_call(1)
                     await journal.durable()
