@@ -60,7 +60,9 @@ class Feed:
         own, each row waited with the others that wanted the same commit, and they went on in lockstep: their
         requests' objects all made at once, the garbage collector ran about once per 20 rows (instead of once per
         1,000), and each commit held fewer rows. A kill leaves the rows noted ahead "in flight", like those noted
-        just before their call: a resumed run sends them again, and "already exists" reads "probably ours"."""
+        just before their call: a resumed run sends them again, and "already exists" reads "probably ours".
+        :meth:`works` reads no row ahead (an async input may be slow to give the next one): there each row's call
+        is noted as it is made."""
         rows = self._rows
         if isinstance(rows, AsyncIterable) or self._journal.rows.last_position() >= 0:
             return None

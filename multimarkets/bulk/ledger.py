@@ -102,9 +102,10 @@ def earlier_requests(conn: sqlite3.Connection, window: float, call_bound: float)
     of a call that ended count at the time of the commit that noted its end (the call ended before). Those of
     calls cut off by the end of their process count at the latest moment that process can have sent them: the
     earliest of now, the time of the commit that announced them plus ``call_bound`` (the longest a call can
-    last; a call starts before the commit that announces it), and the process's last heartbeat plus a safety
-    margin. A record counts the cut-off requests, not which commits announced them: they are taken to be the
-    latest announced, which can only make their moments later.
+    last; a call starts before the commit that announces it, except in a run whose client set no rate limit,
+    which notes new rows a chunk ahead of the workers: a process that paced nothing itself), and the process's
+    last heartbeat plus a safety margin. A record counts the cut-off requests, not which commits announced them:
+    they are taken to be the latest announced, which can only make their moments later.
 
     The margin. A request is noted (committed) before it is sent; every record carries its commit's time, a
     commit writes one when the last is half an interval old, and the journal commits one when
