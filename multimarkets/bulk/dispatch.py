@@ -50,9 +50,10 @@ class Feed:
         self.count = 0
         """Input rows read so far."""
 
-    def plain(self) -> Iterator[Work] | None:
-        """The works as a plain iterator when the input is a plain iterable and nothing is to be resumed (every
-        row is new): taking a row then never suspends. None otherwise: use :meth:`works`.
+    def plain(self) -> Iterator[PreparedRow] | None:
+        """The rows as a plain iterator when the input is a plain iterable and nothing is to be resumed (every
+        row is new, with no earlier record to pair it with): taking a row then never suspends. None otherwise:
+        use :meth:`works`.
 
         With ``ahead``, the rows are read ``lead`` at a time, as soon as no more than half a ``lead`` of those
         read before is left, and the first calls of a chunk's valid rows are noted at once, in the commit of the
@@ -68,12 +69,12 @@ class Feed:
             return None
         return self._fresh(rows)
 
-    def _fresh(self, rows: Iterable[RowInput]) -> Iterator[Work]:
+    def _fresh(self, rows: Iterable[RowInput]) -> Iterator[PreparedRow]:
         fingerprint = self._journal.path is not None
         if self._ahead is None:
             for position, row in enumerate(rows):
                 self.count = position + 1
-                yield prepare(position, row, fingerprint=fingerprint), None
+                yield prepare(position, row, fingerprint=fingerprint)
             return
         note, lead = self._ahead
         read, noted = enumerate(rows), deque[PreparedRow]()
@@ -88,7 +89,7 @@ class Feed:
                     noted.extend(chunk)
             if not noted:
                 return
-            yield noted.popleft(), None
+            yield noted.popleft()
 
     async def works(self) -> AsyncGenerator[Work, None]:
         """Raises :class:`JournalError` when a row differs from the one recorded at its position."""

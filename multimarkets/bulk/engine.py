@@ -26,7 +26,7 @@ from .policy import FATAL_ERRORS
 from .reconcile import emit_pending, reconcile
 from .report import BulkReport
 from .row import RowMachine
-from .rows import Rows
+from .rows import PreparedRow, Rows
 from .service import CustomerService
 from .store import StoredRow
 
@@ -161,12 +161,12 @@ class _Run:
         except Exception as exc:
             self._fail(exc, scope)
 
-    async def _plain_worker(self, works: Iterator[Work], scope: anyio.CancelScope) -> None:
-        # As _worker, without the lock: taking a row never suspends.
+    async def _plain_worker(self, rows: Iterator[PreparedRow], scope: anyio.CancelScope) -> None:
+        # As _worker, without the lock: taking a row never suspends (and no row has an earlier record).
         turns, process = self._machine.turns, self._machine.process
         try:
-            for row, stored in works:
-                await process(row, stored, turns.enter(row.position, row.keys))
+            for row in rows:
+                await process(row, None, turns.enter(row.position, row.keys))
         except Exception as exc:
             self._fail(exc, scope)
 

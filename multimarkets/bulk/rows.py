@@ -192,7 +192,8 @@ def prepare(position: int, row: object, *, fingerprint: bool = True) -> Prepared
     keys = () if email is None else (f"e:{email.lower()}",)
     if phone is not None:
         keys = (*keys, f"p:{phone_key(request.phone_area, phone)}")
-    return ValidRow(position, _request_digest(request) if fingerprint else "", request, keys)
+    # tuple.__new__, as the named tuple's own _make does: its __new__ is a Python function, a frame per row
+    return tuple.__new__(ValidRow, (position, _request_digest(request) if fingerprint else "", request, keys))
 
 
 def _fields(row: Mapping[str, Any] | CustomerRegistration) -> Mapping[str, Any]:
