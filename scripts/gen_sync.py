@@ -85,7 +85,7 @@ def body_of(stmt: ast.FunctionDef | ast.AsyncFunctionDef, cls: str) -> list[str]
     """The body of the sync twin of ``cls.<stmt>``: one line through the portal, or the client's constructor."""
     name, through = stmt.name, ", ".join([f"self._async.{stmt.name}", *filter(None, [forward(stmt.args)])])
     if name == "__init__":
-        return [f"async_client = {cls}({forward(stmt.args)})", "portal = Portal()", *START]
+        return [f"async_client = {cls}({forward(stmt.args)})", "portal = Portal(lend=True)", *START]
     if name == "__repr__":
         return [f"return repr(self._async).replace({cls!r}, {cls[5:]!r}, 1)"]
     if not isinstance(stmt, ast.AsyncFunctionDef):

@@ -1,8 +1,9 @@
 """One call through the portal: a coroutine or an async iterator run as a task of the portal's loop, its outcome
-handed to the waiting thread with one wake-up each way. The portal (``_portal.py``) owns the loop and its
+handed to the waiting thread with one wake-up each way, or run by the calling thread itself driving the loop
+(:meth:`Call.drive`, when the portal lends it its loop). The portal (``_portal.py``) owns the loop and its
 lifetime; this module owns what happens to a single call in it, including a Ctrl-C that lands mid-call.
 
-The hand-over is the whole cost of a sync call over an async one: the waiting thread sleeps on its own
+A hand-over is the whole cost of a sync call over an async one: the waiting thread sleeps on its own
 :class:`~._wake.Waker`, which the loop wakes when it settles the :class:`Outcome`; not on a
 :class:`concurrent.futures.Future`, whose condition variable costs a lock, a waiter lock and a notify round per call.
 """
@@ -10,8 +11,11 @@ The hand-over is the whole cost of a sync call over an async one: the waiting th
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
+import threading
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import CancelledError
 from typing import Any, Final, Generic, TypeVar
 
@@ -24,16 +28,24 @@ CLOSED: Final = "this client is closed"
 
 _PENDING, _RESULT, _ERROR, _CANCELLED = range(4)
 
+# The C functions behind ``signal.signal``/``getsignal``: those wrappers turn the handler they return into an enum
+# member, failing (with the handler's repr) for a plain function: 17 us per borrowed call against 1.
+_signals: Any = getattr(signal, "_signal", signal)
+STUCK: Final = 1.0
+"""Seconds after which a loop told to stop (Ctrl-C) but still running is taken as blocked (see Interrupts)."""
+
 
 class Outcome(Generic[T]):
     """A result handed from the loop to one waiting thread: settled once in the loop, waited for elsewhere."""
 
-    __slots__ = ("_state", "_value", "_waiter")
+    __slots__ = ("_state", "_value", "_waiter", "then")
 
     def __init__(self) -> None:
         self._state = _PENDING
         self._value: Any = None
         self._waiter: Waker | None = None
+        self.then: Callable[[], None] | None = None
+        """Called in the loop once the outcome is settled (the portal counts the calls its own thread must run)."""
 
     def done(self) -> bool:
         return self._state != _PENDING
@@ -52,6 +64,8 @@ class Outcome(Generic[T]):
         if self._state != _PENDING:
             return
         self._value, self._state = value, state
+        if self.then is not None:  # first: a caller woken next finds it done
+            self.then()
         waiter = self._waiter  # read once: the waiting thread clears it as it stops waiting
         if waiter is not None:
             waiter.wake()
@@ -99,6 +113,7 @@ class Call(Generic[T]):
         self._grace = grace
         self._task: asyncio.Task[None] | None = None
         self._abandoned = False
+        self._poll_first = False
         self.scheduled = False
         self.outcome: Outcome[T] = Outcome()
 
@@ -116,6 +131,10 @@ class Call(Generic[T]):
         if self._task is not None:
             self._task.remove_done_callback(self._settle)
         try:
+            if self._poll_first:
+                # One turn first, so that the loop, idle since its last call, takes in what happened meanwhile (a
+                # keep-alive connection the server closed) before this call picks a pooled connection.
+                await asyncio.sleep(0)
             result = await self._fn()
         except asyncio.CancelledError:
             self.outcome.cancel()
@@ -152,12 +171,121 @@ class Call(Generic[T]):
             self.abandon()
             raise
 
+    def begin(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Make the call's task in ``loop``, which no thread runs now, for :meth:`drive`."""
+        self.loop = loop
+        self.scheduled = self._poll_first = True
+        self.start()
+
+    def drive(self, interrupts: Interrupts | None) -> None:
+        """In a thread with no running loop, holding the right to run the loop: run it from this thread until the
+        call (:meth:`begin`) has ended or, after Ctrl-C (``interrupts``, in the main thread), has been given up.
+        """
+        loop, task = self.loop, self._task
+        assert task is not None
+        if interrupts is not None:
+            interrupts.attach(task)
+        while not task.done():
+            try:
+                loop.run_until_complete(task)
+            except asyncio.CancelledError:
+                pass  # the outcome says so
+            except RuntimeError:
+                if interrupts is not None and interrupts.gave_up:
+                    self._abandoned = True  # cancelled and let go of: the portal's thread sees it to the end
+                    return
+                if loop.is_closed() or loop.is_running():
+                    raise
+                # Stopped early by a stop() left over from an earlier run (one a Ctrl-C ended in its midst): run on.
+
     def abandon(self) -> None:
         """Once (after a Ctrl-C, say): cancel the task if it may be scheduled and has not ended; let it unwind."""
         if self.scheduled and not self._abandoned and not self.outcome.done():
             self._abandoned = True
             self.cancel()
             self.wait()
+
+
+class Interrupts:
+    """Ctrl-C while the main thread runs the loop for a call (``with Interrupts.guard() as interrupts``): no
+    KeyboardInterrupt raised wherever the loop happens to be (in another call's callback, in the portal's
+    bookkeeping), but the call cancelled; its grace over, or at a second Ctrl-C, the loop stops and the call is let
+    go of. KeyboardInterrupt is raised as the guard ends, or by a Ctrl-C coming once the loop has failed to stop
+    for :data:`STUCK` seconds (a callback blocks it, perhaps the user's, waiting for input).
+    """
+
+    __slots__ = ("_gave_up_at", "_grace", "_task", "_timer", "count")
+
+    def __init__(self, grace: float) -> None:
+        self._grace = grace
+        self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._gave_up_at: float | None = None
+        self.count = 0
+
+    @property
+    def gave_up(self) -> bool:
+        """Whether the loop was told to stop and the call let go of."""
+        return self._gave_up_at is not None
+
+    @classmethod
+    @contextlib.contextmanager
+    def guard(cls, grace: float) -> Iterator[Interrupts | None]:
+        """In the main thread with Python's own SIGINT handler: this handler until the end, then
+        KeyboardInterrupt if a Ctrl-C came. Elsewhere (Ctrl-C raises only in the main thread): None."""
+        if threading.current_thread() is not threading.main_thread():
+            yield None
+            return
+        if _signals.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            yield None  # the program's own handler: left to do what it does
+            return
+        interrupts = cls(grace)
+        _signals.signal(signal.SIGINT, interrupts)
+        try:
+            yield interrupts
+        finally:
+            if _signals.getsignal(signal.SIGINT) is interrupts:  # unless the call set one of its own
+                _signals.signal(signal.SIGINT, signal.default_int_handler)
+            if interrupts._timer is not None:
+                interrupts._timer.cancel()
+        if interrupts.count:
+            raise KeyboardInterrupt
+
+    def attach(self, task: asyncio.Task[None]) -> None:
+        """The call's task, now made; cancelled at once if a Ctrl-C came before."""
+        self._task = task
+        if self.count:
+            self._cancel(task)
+
+    def __call__(self, signum: int, frame: object) -> None:
+        # Run by Python in this thread, between two bytecodes of whatever the loop or the portal was running.
+        self.count += 1
+        task = self._task
+        if task is None:
+            return  # the call has no task yet: attach() cancels it
+        if self.count == 1:
+            self._cancel(task)
+        elif self._gave_up_at is None:
+            self._give_up()
+        elif time.monotonic() - self._gave_up_at >= STUCK:
+            raise KeyboardInterrupt
+        task.get_loop().call_soon_threadsafe(_nothing)  # the loop may be asleep in its selector: wake it
+
+    def _cancel(self, task: asyncio.Task[None]) -> None:
+        task.cancel()
+        self._timer = task.get_loop().call_later(self._grace, self._give_up)
+
+    def _give_up(self) -> None:
+        self._gave_up_at = time.monotonic()
+        assert self._task is not None
+        self._task.get_loop().stop()
+
+    def __repr__(self) -> str:  # kept short: signal.signal() may format it
+        return "<sync call's SIGINT handler>"
+
+
+def _nothing() -> None:
+    pass
 
 
 class _End:

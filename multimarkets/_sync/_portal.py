@@ -2,20 +2,29 @@
 
 Every generated sync method is one line, ``self._portal.call(self._async.method, ...)`` or
 ``self._portal.iterate(...)``. A call wakes the loop thread once (``call_soon_threadsafe``) and is woken once
-(its result). This module makes the classic failures of such shims impossible:
+(its result). A portal made with ``lend=True`` (the sync clients') lends its loop instead to a calling thread that
+has no loop of its own running: while nothing else is in flight, that thread runs the loop itself for the time of
+its call, with no thread hand-over at all (under load, each hand-over waits for the scheduler to run the other
+thread). The loop is still one loop, so the aiohttp session, limiter and connections bound to it are shared
+as before; iterations, callers inside a running loop, close, and calls made while others are in flight go
+through the portal's thread, which keeps the loop running as long as any of those is.
+This module makes the classic failures of such shims impossible:
 
 - **Inside a running event loop** (Jupyter, a FastAPI handler): works, the coroutine runs in the portal's own
   loop, never in the caller's.
-- **From the portal's own thread** (a callback run by the async client): raises :class:`SyncUsageError`
-  at once instead of waiting for a loop that can only run after the wait ends.
+- **From the portal's own thread** (a callback run by the async client), or from a thread while it runs the
+  lent loop: raises :class:`SyncUsageError` at once instead of waiting for a loop that can only run after the wait
+  ends.
 - **Ctrl-C while waiting**: the coroutine is cancelled in the portal and has unwound (within
-  ``shutdown_timeout``) before ``KeyboardInterrupt`` reaches the caller.
+  ``shutdown_timeout``) before ``KeyboardInterrupt`` reaches the caller; in a main thread running the lent loop,
+  SIGINT cancels the call instead of raising inside the loop (``_calls.Call.drive``).
 - **After os.fork()**: the child has no copy of the loop thread; using a started portal there raises
   :class:`SyncUsageError`. A portal first used in the child works normally.
 - **Forgetting close()**: an :mod:`atexit` hook closes every open portal, running the ``on_close`` callbacks
   (the async client's ``aclose()``) *inside* the loop before it stops, so no "Unclosed client session",
   ResourceWarning or "Event loop is closed" appears at exit.
-- **Many threads at once**: the loop is started once, under a lock; each call is its own task.
+- **Many threads at once**: the loop is started once, under a lock; each call is its own task; one thread at a time
+  runs the loop (``_driving``).
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ from types import TracebackType
 from typing import Any, Final, ParamSpec, TypeVar
 
 from ..errors import ClientClosedError, MultiMarketsError
-from ._calls import CLOSED, END, Call, Outcome, Pump, result_of, soon
+from ._calls import CLOSED, END, Call, Interrupts, Outcome, Pump, result_of, soon
 from ._wake import process_id
 
 __all__ = ["Portal", "SyncUsageError"]
@@ -60,17 +69,29 @@ class Portal:
     :meth:`on_close` callbacks in the loop, cancels what still runs there, stops the loop and joins the thread;
     it is also done at interpreter exit for portals that were not closed. ``shutdown_timeout`` bounds each
     close callback, the wait for a cancelled coroutine to unwind, and the wait for the thread to end.
+
+    ``lend=True`` lends the loop to callers (see the module docs): for a client, whose calls leave nothing behind
+    that must run between them. Without it the loop runs in its thread from the first use to the close, for what
+    works in the background (a server).
     """
 
-    def __init__(self, *, name: str = "multimarkets-portal", shutdown_timeout: float = 10.0) -> None:
+    def __init__(
+        self, *, name: str = "multimarkets-portal", shutdown_timeout: float = 10.0, lend: bool = False
+    ) -> None:
         self._name = name
         self._timeout = shutdown_timeout
+        self._lend = lend
         self._lock = threading.Lock()
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._on_close: list[Callable[[], Awaitable[object]]] = []
+        self._driving = threading.Lock()  # held by the thread running the loop: the portal's or a borrower
+        self._wanted = threading.Event()  # set when the portal's thread may have to run the loop
+        self._handed = 0  # (lend) calls and iterations the portal's thread must see to their end
+        self._finished = False  # the shutdown has run: the loop is done
+        self._serving = False  # the portal's thread runs the loop
 
     def __enter__(self) -> Portal:
         return self
@@ -87,18 +108,33 @@ class Portal:
 
     @property
     def loop_thread(self) -> threading.Thread | None:
-        """The thread running the event loop, or None before first use."""
+        """The portal's own thread, which runs the event loop (unless a caller runs it, lent), or None before first
+        use."""
         return self._thread
 
     def call(self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``await fn(*args, **kwargs)`` in the portal's loop and return its result (or raise its error)."""
         call = Call(partial(fn, *args, **kwargs), self._timeout)
         try:
-            self._submit(call)
+            if not (self._lend and _running_loop() is None and self._lent(call)):
+                self._submit(call)
             return call.result()
         except BaseException:
             call.abandon()  # a Ctrl-C landing after the task was scheduled but before the wait began
             raise
+
+    def _lent(self, call: Call[T]) -> bool:
+        """Run ``call`` with the loop lent to this thread if it may be (see _may_borrow); False if not."""
+        # The guard first: a KeyboardInterrupt between taking the loop and the try that gives it back would keep
+        # it taken for ever.
+        with Interrupts.guard(self._timeout) as interrupts:
+            if not self._may_borrow():
+                return False
+            try:
+                self._borrow(call, interrupts)
+            finally:
+                self._driving.release()
+        return True
 
     def iterate(self, fn: Callable[P, AsyncIterable[T]], /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
         """Iterate ``fn(*args, **kwargs)`` (an async iterable) from this thread, one item per ``next()``.
@@ -134,6 +170,8 @@ class Portal:
             first, self._closed = not self._closed, True
             thread, loop = self._thread, self._loop
             shutdown = asyncio.run_coroutine_threadsafe(self._shutdown(), loop) if first and loop else None
+            if shutdown is not None:
+                self._wanted.set()
         try:
             if shutdown is not None:
                 shutdown.result()
@@ -148,7 +186,9 @@ class Portal:
         return self._pid is not None and self._pid != process_id()
 
     def _in_loop_thread(self) -> bool:
-        return self._thread is not None and threading.get_ident() == self._thread.ident
+        if self._thread is None:
+            return False
+        return threading.get_ident() == self._thread.ident or (self._lend and _running_loop() is self._loop)
 
     def _check_caller(self) -> None:
         if self._forked():
@@ -169,16 +209,91 @@ class Portal:
                 raise ClientClosedError(CLOSED)
             call.loop = self._loop or self._start()
             call.scheduled = True
+            if self._lend:
+                self._hand(call)  # first: the loop may run the call as soon as it is scheduled
             call.loop.call_soon_threadsafe(call.start)
+
+    def _may_borrow(self) -> bool:
+        """Whether this thread runs the loop for its call (then holding ``_driving``)."""
+        # Lent only while nothing else is in flight: with other calls waiting, the portal's thread runs the loop,
+        # and a borrower taking it back between its calls would hold theirs up.
+        if self._handed:
+            return False
+        if self._driving.acquire(False):
+            return True
+        # Held by another borrower (for a call of its own, perhaps long: hand over), or by the portal's thread,
+        # stopping the loop since its last handed call ended: a caller handing over now would start it again, and
+        # the next, woken by its answer before the portal's thread let go, likewise, call after call.
+        return self._serving and not self._handed and self._driving.acquire(timeout=_LET_GO)
+
+    def _borrow(self, call: Call[T], interrupts: Interrupts | None) -> None:
+        """Run ``call`` in the loop from this thread, which holds ``_driving`` and runs no loop of its own."""
+        self._check_caller()
+        with self._lock:  # as in _submit: a close() that began after this sees the call's task and cancels it
+            if self._closed:
+                raise ClientClosedError(CLOSED)
+            call.begin(self._loop or self._start())
+        try:
+            call.drive(interrupts)
+        finally:
+            if not call.outcome.done():  # let go of after Ctrl-C: the portal's thread sees it to the end
+                with self._lock:
+                    self._hand(call)
+
+    def _hand(self, call: Call[Any]) -> None:
+        """Have the portal's thread run the loop until ``call`` (scheduled in it) has ended. Under the lock."""
+        self._handed += 1
+        call.outcome.then = self._handed_ended
+        self._wanted.set()
+
+    def _handed_ended(self) -> None:
+        """In the loop: one handed call has ended; with none left the portal's thread lets the loop rest."""
+        with self._lock:
+            self._handed -= 1
+            idle = not self._handed and not self._closed
+        if idle:
+            self._stop_if_serving()
+
+    def _stop_if_serving(self) -> None:
+        """In the loop: stop it if the portal's thread runs it (a borrower's run ends with its call)."""
+        if self._thread is not None and threading.get_ident() == self._thread.ident:
+            asyncio.get_running_loop().stop()
 
     def _start(self) -> asyncio.AbstractEventLoop:
         """Create the loop and its thread (called under the lock); calls may be queued before it runs."""
         loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=_serve, args=(loop,), name=self._name, daemon=True)
+        # Our own default executor, shut down in the portal's thread: the loop's shutdown_default_executor() starts
+        # a new thread to do it, which Python 3.12+ refuses once the interpreter is exiting (a never-closed portal).
+        # Set here, not in that thread: a borrower may run the loop first.
+        executor = ThreadPoolExecutor(thread_name_prefix=f"{self._name}-executor")
+        loop.set_default_executor(executor)
+        thread = threading.Thread(target=self._serve, args=(loop, executor), name=self._name, daemon=True)
+        if not self._lend:
+            self._wanted.set()  # the loop runs from now until the close
         thread.start()
         self._loop, self._thread, self._pid = loop, thread, os.getpid()
         _live_portals.add(self)
         return loop
+
+    def _serve(self, loop: asyncio.AbstractEventLoop, executor: ThreadPoolExecutor) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()  # before reading _handed: what is handed from here on sets it again
+                with self._driving:
+                    if not self._finished and (self._handed or self._closed or not self._lend):
+                        self._serving = True
+                        try:
+                            loop.run_forever()
+                        finally:
+                            self._serving = False
+                    if self._finished:
+                        break
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            executor.shutdown(wait=True)
+        finally:
+            loop.close()
 
     async def _shutdown(self) -> None:
         errors: list[Exception] = []
@@ -195,7 +310,10 @@ class Portal:
             task.cancel()
         if others:
             await asyncio.wait(others, timeout=self._timeout)
-        asyncio.get_running_loop().call_soon(asyncio.get_running_loop().stop)
+        # A borrower may run the loop now (its call cancelled above ends its run): then the portal's thread,
+        # woken by close(), finds the loop finished once it is its turn.
+        self._finished = True
+        asyncio.get_running_loop().call_soon(self._stop_if_serving)
         if errors:
             raise errors[0]
 
@@ -231,18 +349,10 @@ class Portal:
             raise
 
 
-def _serve(loop: asyncio.AbstractEventLoop) -> None:
-    asyncio.set_event_loop(loop)
-    # Our own default executor, shut down here in this thread: the loop's shutdown_default_executor() starts a
-    # new thread to do it, which Python 3.12+ refuses once the interpreter is exiting (a never-closed portal).
-    executor = ThreadPoolExecutor(thread_name_prefix=f"{threading.current_thread().name}-executor")
-    loop.set_default_executor(executor)
-    try:
-        loop.run_forever()
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        executor.shutdown(wait=True)
-    finally:
-        loop.close()
+_running_loop = asyncio._get_running_loop  # the thread's running loop or None, without raising
+# How long a caller waits for the portal's thread to let go of the loop it is stopping (it takes microseconds;
+# bounded because the thread may instead go on with calls handed to it meanwhile).
+_LET_GO: Final = 0.001
 
 
 # Portals with a running loop; closed at interpreter exit. Strong references: a forgotten client must stay

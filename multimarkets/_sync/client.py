@@ -107,7 +107,7 @@ class BridgeClient(ClientBase):
         async_client = AsyncBridgeClient(
             credentials, base_url, recv_window=recv_window, rate_limit=rate_limit, signer=signer, **options
         )
-        portal = Portal()
+        portal = Portal(lend=True)
         portal.on_close(async_client.aclose)
         self._wire(async_client, portal)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,18 +54,18 @@ def sandbox(overlap: Overlap) -> Iterator[Sandbox]:
 
 def test_register_many_keeps_its_concurrency(sandbox: Sandbox, overlap: Overlap) -> None:
     seen: list[RowResult] = []
-    threads = set()
+    loops = set()
 
     def on_result(result: RowResult) -> None:
         seen.append(result)
-        threads.add(threading.get_ident())
+        loops.add(asyncio.get_running_loop())
 
     overlap.hold_until = 6
     with BridgeClient(sandbox.credentials, sandbox.base_url, rate_limit=None) as client:
         report = client.customers.register_many(make_rows(60), concurrency=6, on_result=on_result)
     assert report.registered == 60 and len(seen) == 60
     assert overlap.most == 6  # not a serial loop
-    assert threads and threading.get_ident() not in threads  # called in the client's loop thread
+    assert loops == {client._portal._loop}  # called in the client's event loop
     held = held_by_email(sandbox)
     assert all(held[r.email or ""] == [r.customer_no] for r in seen)
 

@@ -39,8 +39,9 @@ def scratch_root(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def portal() -> Iterator[Portal]:
-    """A portal of its own, closed after the test."""
-    with Portal(name="test-portal") as portal:
+@pytest.fixture(params=[False, True], ids=["own-thread", "lent"])
+def portal(request: pytest.FixtureRequest) -> Iterator[Portal]:
+    """A portal of its own, closed after the test: one whose thread runs the loop throughout, and one that lends
+    its loop to callers (the sync clients')."""
+    with Portal(name="test-portal", lend=request.param) as portal:
         yield portal

@@ -3,7 +3,10 @@ across test dirs)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import contextlib
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -38,3 +41,19 @@ class Boom(Exception):
 async def fail() -> None:
     await anyio.lowlevel.checkpoint()
     raise Boom("no")
+
+
+@contextlib.contextmanager
+def sigint_raises_keyboard_interrupt() -> Iterator[None]:
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def interrupt_main_thread() -> None:
+    """Ctrl-C: SIGINT delivered to the main thread, which is blocked waiting for the portal."""
+    main_id = threading.main_thread().ident
+    assert main_id is not None
+    signal.pthread_kill(main_id, signal.SIGINT)

@@ -8,11 +8,9 @@ coroutines hand over through events, and every wait has a timeout so that a regr
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import CancelledError
 from functools import partial
 from types import FrameType
@@ -20,7 +18,16 @@ from types import FrameType
 import anyio
 import anyio.lowlevel
 import pytest
-from portal_helpers import TIMEOUT, Boom, count, double, fail, in_thread
+from portal_helpers import (
+    TIMEOUT,
+    Boom,
+    count,
+    double,
+    fail,
+    in_thread,
+    interrupt_main_thread,
+    sigint_raises_keyboard_interrupt,
+)
 
 from multimarkets._sync._calls import Call
 from multimarkets._sync._portal import Portal, SyncUsageError
@@ -82,22 +89,6 @@ def test_call_from_a_plain_callback_in_the_portal_loop_raises(portal: Portal) ->
     assert isinstance(in_thread(lambda: portal.call(schedule_callback)), SyncUsageError)
 
 
-@contextlib.contextmanager
-def sigint_raises_keyboard_interrupt() -> Iterator[None]:
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def interrupt_main_thread() -> None:
-    """Ctrl-C: SIGINT delivered to the main thread, which is blocked waiting for the portal."""
-    main_id = threading.main_thread().ident
-    assert main_id is not None
-    signal.pthread_kill(main_id, signal.SIGINT)
-
-
 def test_ctrl_c_while_waiting_cancels_the_coroutine(portal: Portal) -> None:
     assert threading.current_thread() is threading.main_thread()
     cancelled = threading.Event()
@@ -119,7 +110,8 @@ def test_ctrl_c_while_waiting_cancels_the_coroutine(portal: Portal) -> None:
 def test_a_call_cancelled_before_its_first_step_still_ends_its_wait(portal: Portal) -> None:
     """A Ctrl-C in the instant between a call's task being made and its first step: the coroutine never runs,
     and the caller's wait (its unwinding, before KeyboardInterrupt is raised) ends at once, not after the grace."""
-    portal.call(double, 1)
+    open_iteration = portal.iterate(count, 2)
+    assert next(open_iteration) == 0  # while it is open, the portal's thread runs the loop (a lending portal's too)
     loop = portal._loop
     assert loop is not None
     busy, release = threading.Event(), threading.Event()
@@ -134,6 +126,7 @@ def test_a_call_cancelled_before_its_first_step_still_ends_its_wait(portal: Port
     with pytest.raises(CancelledError):
         call.outcome.result()
     assert portal.call(double, 3) == 6
+    open_iteration.close()  # type: ignore[attr-defined]
 
 
 def test_ctrl_c_during_iteration_closes_the_async_generator(portal: Portal) -> None:

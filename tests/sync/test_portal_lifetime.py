@@ -5,6 +5,7 @@ Like test_portal.py, nothing here sleeps for timing, and every wait has a timeou
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import signal
@@ -24,9 +25,12 @@ from portal_helpers import TIMEOUT, count, double
 from multimarkets._sync._portal import Portal, SyncUsageError
 from multimarkets.errors import ClientClosedError
 
+LENDING = pytest.mark.parametrize("lend", [False, True], ids=["own-thread", "lent"])
 
-def test_loop_starts_lazily_once_and_stops_on_close() -> None:
-    portal = Portal(name="lazy-portal")
+
+@LENDING
+def test_loop_starts_lazily_once_and_stops_on_close(lend: bool) -> None:
+    portal = Portal(name="lazy-portal", lend=lend)
     assert portal.loop_thread is None
     assert portal.call(double, 1) == 2
     thread = portal.loop_thread
@@ -82,7 +86,8 @@ from aiohttp import web
 
 from multimarkets._sync._portal import Portal
 
-REGISTER_ACLOSE = sys.argv[1] == "register"
+REGISTER_ACLOSE = sys.argv[1].startswith("register")
+LEND = sys.argv[1].endswith("lent")
 
 
 class Server:
@@ -109,7 +114,7 @@ class Client:
     def __init__(self, url: str) -> None:
         self._url = url
         self._session = None
-        self._portal = Portal()
+        self._portal = Portal(lend=LEND)
         if REGISTER_ACLOSE:
             self._portal.on_close(self.aclose)
 
@@ -144,8 +149,9 @@ def run_forgetful_script(mode: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_forgetting_close_leaves_no_warning_at_exit() -> None:
-    result = run_forgetful_script("register")
+@pytest.mark.parametrize("mode", ["register", "register-lent"])
+def test_forgetting_close_leaves_no_warning_at_exit(mode: str) -> None:
+    result = run_forgetful_script(mode)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "hello"
     assert not [sign for sign in LEAK_SIGNS if sign in result.stderr], result.stderr
@@ -158,14 +164,17 @@ def test_forgetting_close_check_detects_a_leak() -> None:
     assert "Unclosed client session" in result.stderr
 
 
-def test_safe_to_call_from_many_threads_at_once() -> None:
-    portal = Portal(name="shared-portal")
+@LENDING
+def test_safe_to_call_from_many_threads_at_once(lend: bool) -> None:
+    portal = Portal(name="shared-portal", lend=lend)
     threads = 16
     barrier = threading.Barrier(threads)
     loop_threads: set[int] = set()
+    loops: set[int] = set()
 
     async def tagged(worker: int, i: int) -> tuple[int, int]:
         loop_threads.add(threading.get_ident())
+        loops.add(id(asyncio.get_running_loop()))
         await anyio.lowlevel.checkpoint()
         return worker, i
 
@@ -182,12 +191,14 @@ def test_safe_to_call_from_many_threads_at_once() -> None:
         portal.close()
     for n, results in enumerate(outcomes):
         assert results == [(n, i) for i in range(20)] + [[0, 1, 2]]
-    assert len(loop_threads) == 1
+    assert len(loops) == 1  # lent, the loop runs in one thread at a time, not always the same
+    assert len(loop_threads) == 1 or lend
     assert not [t for t in threading.enumerate() if t.name == "shared-portal"]
 
 
-def test_close_runs_callbacks_in_the_loop_last_first_then_refuses_calls() -> None:
-    portal = Portal(name="closing-portal")
+@LENDING
+def test_close_runs_callbacks_in_the_loop_last_first_then_refuses_calls(lend: bool) -> None:
+    portal = Portal(name="closing-portal", lend=lend)
     order: list[tuple[str, int]] = []
 
     def recorder(name: str) -> Callable[[], Any]:
@@ -214,8 +225,9 @@ def test_close_runs_callbacks_in_the_loop_last_first_then_refuses_calls() -> Non
         portal.on_close(recorder("late"))
 
 
-def test_closing_an_unused_portal_starts_nothing() -> None:
-    portal = Portal(name="unused-portal")
+@LENDING
+def test_closing_an_unused_portal_starts_nothing(lend: bool) -> None:
+    portal = Portal(name="unused-portal", lend=lend)
     ran: list[str] = []
 
     async def cleanup() -> None:
@@ -227,10 +239,11 @@ def test_closing_an_unused_portal_starts_nothing() -> None:
     assert ran == []
 
 
-def test_closing_while_calls_wait_in_other_threads_ends_them_with_a_clear_error() -> None:
+@LENDING
+def test_closing_while_calls_wait_in_other_threads_ends_them_with_a_clear_error(lend: bool) -> None:
     # A grace longer than our wait: a caller that sits out the grace instead of seeing its call end (as with
     # concurrent.futures.wait(), blind to a cancelled Future) fails here every time, not when two timers race.
-    portal = Portal(name="closing-under-load", shutdown_timeout=3 * TIMEOUT)
+    portal = Portal(name="closing-under-load", shutdown_timeout=3 * TIMEOUT, lend=lend)
     arrived: list[str] = []
     both_waiting = threading.Event()
 

@@ -81,7 +81,7 @@ class ManagerClient(ClientBase):
         **options: Unpack[ClientOptions],
     ) -> None:
         async_client = AsyncManagerClient(credentials, base_url, encrypt=encrypt, rate_limit=rate_limit, **options)
-        portal = Portal()
+        portal = Portal(lend=True)
         portal.on_close(async_client.aclose)
         self._wire(async_client, portal)
 
