@@ -33,6 +33,7 @@ import asyncio
 import atexit
 import logging
 import os
+import queue
 import threading
 from collections.abc import AsyncIterable, Awaitable, Callable, Generator, Iterator
 from concurrent.futures import CancelledError, ThreadPoolExecutor
@@ -88,7 +89,9 @@ class Portal:
         self._pid: int | None = None
         self._on_close: list[Callable[[], Awaitable[object]]] = []
         self._driving = threading.Lock()  # held by the thread running the loop: the portal's or a borrower
-        self._wanted = threading.Event()  # set when the portal's thread may have to run the loop
+        # Put to when the portal's thread may have to run the loop. A SimpleQueue, not a threading.Event: put() is
+        # one C call, where a Ctrl-C landing inside Event.set()'s Python code could leave its lock taken for ever.
+        self._wanted: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._handed = 0  # (lend) calls and iterations the portal's thread must see to their end
         self._finished = False  # the shutdown has run: the loop is done
         self._serving = False  # the portal's thread runs the loop
@@ -171,7 +174,7 @@ class Portal:
             thread, loop = self._thread, self._loop
             shutdown = asyncio.run_coroutine_threadsafe(self._shutdown(), loop) if first and loop else None
             if shutdown is not None:
-                self._wanted.set()
+                self._wanted.put(None)
         try:
             if shutdown is not None:
                 shutdown.result()
@@ -244,7 +247,7 @@ class Portal:
         """Have the portal's thread run the loop until ``call`` (scheduled in it) has ended. Under the lock."""
         self._handed += 1
         call.outcome.then = self._handed_ended
-        self._wanted.set()
+        self._wanted.put(None)
 
     def _handed_ended(self) -> None:
         """In the loop: one handed call has ended; with none left the portal's thread lets the loop rest."""
@@ -269,7 +272,7 @@ class Portal:
         loop.set_default_executor(executor)
         thread = threading.Thread(target=self._serve, args=(loop, executor), name=self._name, daemon=True)
         if not self._lend:
-            self._wanted.set()  # the loop runs from now until the close
+            self._wanted.put(None)  # the loop runs from now until the close
         thread.start()
         self._loop, self._thread, self._pid = loop, thread, os.getpid()
         _live_portals.add(self)
@@ -279,10 +282,13 @@ class Portal:
         asyncio.set_event_loop(loop)
         try:
             while True:
-                self._wanted.wait()
-                self._wanted.clear()  # before reading _handed: what is handed from here on sets it again
+                self._wanted.get()
+                while not self._wanted.empty():  # put meanwhile: _handed, read next, covers it
+                    self._wanted.get_nowait()
                 with self._driving:
-                    if not self._finished and (self._handed or self._closed or not self._lend):
+                    # A loop.stop() left over from a lent run that a second Ctrl-C gave up ends run_forever() at its
+                    # first turn: run on while there is work for this thread.
+                    while not self._finished and (self._handed or self._closed or not self._lend):
                         self._serving = True
                         try:
                             loop.run_forever()

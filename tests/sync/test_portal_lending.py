@@ -112,6 +112,58 @@ def test_a_stop_left_over_from_an_earlier_run_does_not_end_a_call(lending: Porta
     assert lending.call(double, 2) == 4
 
 
+def test_a_stop_left_over_from_an_earlier_run_does_not_end_the_portal_threads_run(lending: Portal) -> None:
+    """The same leftover stop, met by the portal's thread (an iteration, then close): it runs on while work is
+    handed to it, instead of going back to sleep with the iteration and the close waiting for it for ever."""
+    assert lending.call(double, 1) == 2
+    loop = lending._loop
+    assert loop is not None
+    loop.stop()
+    assert in_thread(lambda: list(lending.iterate(count, 3))) == [0, 1, 2]
+    loop.stop()
+    in_thread(lending.close)
+    assert lending.closed
+
+
+def test_ctrl_c_while_a_call_is_handed_over_raises_and_leaves_the_portal_working(lending: Portal) -> None:
+    """SIGINT landing as the main thread hands a call to the portal's thread (another thread runs the loop for
+    its own call): KeyboardInterrupt once the call is scheduled, and the portal goes on working, lends its loop
+    again (the handed call was counted to its end) and closes."""
+    release = threading.Event()
+
+    async def held() -> None:
+        await asyncio.get_running_loop().run_in_executor(None, release.wait, TIMEOUT)
+
+    holder = threading.Thread(target=lending.call, args=(held,))
+    holder.start()
+    wanted = lending._wanted
+    put = wanted.put
+
+    class Interrupting:
+        def put(self, item: None) -> None:
+            interrupt_main_thread()  # handled at the next bytecode: inside _submit
+            put(item)
+
+        def get(self) -> None:
+            wanted.get()
+
+    try:
+        while not lending._driving.locked():  # the holder runs the loop for its call
+            pass
+        lending._wanted = Interrupting()  # type: ignore[assignment]
+        with sigint_raises_keyboard_interrupt(), pytest.raises(KeyboardInterrupt):
+            lending.call(double, 1)
+    finally:
+        lending._wanted = wanted
+        release.set()
+        holder.join(TIMEOUT)
+    assert lending.call(double, 3) == 6
+    # Counted as handed and ended: lent again once the portal's thread has let go of the loop.
+    assert any(lending.call(where) == threading.get_ident() for _ in range(1000))
+    in_thread(lending.close)
+    assert lending.closed
+
+
 class ClosingServer:
     """Answers every POST; :meth:`shut` ends the connections it has served (as a keep-alive timeout would)."""
 
