@@ -283,7 +283,7 @@ class Portal:
         try:
             while True:
                 self._wanted.get()
-                while not self._wanted.empty():  # put meanwhile: _handed, read next, covers it
+                while not self._wanted.empty():  # what was put meanwhile is covered by reading _handed below
                     self._wanted.get_nowait()
                 with self._driving:
                     # A loop.stop() left over from a lent run that a second Ctrl-C gave up ends run_forever() at its
