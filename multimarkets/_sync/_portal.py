@@ -208,13 +208,17 @@ class Portal:
         """Start ``fn()`` as a task of the loop (starting the loop first if needed)."""
         self._check_caller()
         with self._lock:  # close() schedules its shutdown under this lock: after every task submitted before
-            if self._closed:
-                raise ClientClosedError(CLOSED)
-            call.loop = self._loop or self._start()
+            call.loop = self._open_loop()
             call.scheduled = True
             if self._lend:
                 self._hand(call)  # first: the loop may run the call as soon as it is scheduled
             call.loop.call_soon_threadsafe(call.start)
+
+    def _open_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop for a new call, started if need be (under the lock); ClientClosedError once closed."""
+        if self._closed:
+            raise ClientClosedError(CLOSED)
+        return self._loop or self._start()
 
     def _may_borrow(self) -> bool:
         """Whether this thread runs the loop for its call (then holding ``_driving``)."""
@@ -233,9 +237,7 @@ class Portal:
         """Run ``call`` in the loop from this thread, which holds ``_driving`` and runs no loop of its own."""
         self._check_caller()
         with self._lock:  # as in _submit: a close() that began after this sees the call's task and cancels it
-            if self._closed:
-                raise ClientClosedError(CLOSED)
-            call.begin(self._loop or self._start())
+            call.begin(self._open_loop())
         try:
             call.drive(interrupts)
         finally:

@@ -237,21 +237,22 @@ class Journal:
         this waiter itself, not a coroutine around it: it is awaited once per row."""
         if self._broken is not None:
             raise self._broken
-        loop = self._loop
-        if not self._asked:
-            self._asked = True
-            loop.call_soon(self._gather, self._next, 1, GATHER_TURNS)
-        waiter = loop.create_future()
+        self._ask(1)
+        waiter = self._loop.create_future()
         self._next.waiters.append(waiter)
         return waiter
 
     def commit_soon(self) -> int:
         """Schedule a commit, without waiting for it: the number of the commit that will include everything noted
         so far, for :meth:`committed`."""
+        self._ask(0)
+        return self._commits + 1
+
+    def _ask(self, waiting: int) -> None:
+        """Schedule the next commit unless it is, ``waiting`` waiters for it so far (see :meth:`_gather`)."""
         if not self._asked:
             self._asked = True
-            self._loop.call_soon(self._gather, self._next, 0, GATHER_TURNS)
-        return self._commits + 1
+            self._loop.call_soon(self._gather, self._next, waiting, GATHER_TURNS)
 
     def committed(self, mark: int) -> bool:
         """Whether the commit numbered ``mark`` (see :meth:`commit_soon`) is done."""
