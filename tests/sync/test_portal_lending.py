@@ -8,6 +8,7 @@ Like those, nothing here sleeps for timing, and every wait has a timeout.
 from __future__ import annotations
 
 import asyncio
+import queue
 import socket
 import threading
 from collections.abc import Iterator
@@ -129,32 +130,33 @@ def test_ctrl_c_while_a_call_is_handed_over_raises_and_leaves_the_portal_working
     """SIGINT landing as the main thread hands a call to the portal's thread (another thread runs the loop for
     its own call): KeyboardInterrupt once the call is scheduled, and the portal goes on working, lends its loop
     again (the handed call was counted to its end) and closes."""
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     async def held() -> None:
+        started.set()  # the holder runs the loop for this call
         await asyncio.get_running_loop().run_in_executor(None, release.wait, TIMEOUT)
 
+    class Interrupting(queue.SimpleQueue):  # type: ignore[type-arg]
+        """The portal's wake-up queue, whose next put is met by a Ctrl-C."""
+
+        armed = False
+
+        def put(self, item: None, block: bool = True, timeout: float | None = None) -> None:
+            if self.armed:
+                self.armed = False
+                interrupt_main_thread()  # handled at one of the next bytecodes: inside _submit
+            super().put(item, block, timeout)
+
+    wanted = lending._wanted = Interrupting()  # before the portal's thread starts waiting on it
     holder = threading.Thread(target=lending.call, args=(held,))
     holder.start()
-    wanted = lending._wanted
-    put = wanted.put
-
-    class Interrupting:
-        def put(self, item: None) -> None:
-            interrupt_main_thread()  # handled at the next bytecode: inside _submit
-            put(item)
-
-        def get(self) -> None:
-            wanted.get()
-
     try:
-        while not lending._driving.locked():  # the holder runs the loop for its call
-            pass
-        lending._wanted = Interrupting()  # type: ignore[assignment]
+        assert started.wait(TIMEOUT)
+        wanted.armed = True
         with sigint_raises_keyboard_interrupt(), pytest.raises(KeyboardInterrupt):
             lending.call(double, 1)
+        assert not wanted.armed
     finally:
-        lending._wanted = wanted
         release.set()
         holder.join(TIMEOUT)
     assert lending.call(double, 3) == 6
