@@ -9,7 +9,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaita
 
 from .journal import JournalError, RunJournal
 from .outcome import RowOutcome
-from .rows import PreparedRow, RowInput, Rows, ValidRow, prepare, read_rows
+from .rows import PreparedRow, RowInput, Rows, ValidRow, prepare
 from .store import IN_FLIGHT, StoredRow
 
 __all__ = ["Feed", "Work"]
@@ -29,7 +29,12 @@ def _needs_call(record: StoredRow) -> bool:
 
 class Feed:
     """The input of a run, read lazily: :meth:`works` yields every row that needs work, in input order, and
-    hands every row an earlier run settled to ``settled`` (rows left for the reconcile pass go to neither)."""
+    hands every row an earlier run settled to ``settled`` (rows left for the reconcile pass go to neither).
+
+    An input that raises ends there, as if it had no more rows: every row read before is handed out as usual, so
+    that each gets its outcome, and its error is kept in :attr:`error` for the run to raise once they settled
+    (cut off at once, the rows on their way would have no answer, though the service may have registered them).
+    It is never read again: a CSV reader, for one, goes on after a bad line."""
 
     def __init__(
         self,
@@ -49,6 +54,8 @@ class Feed:
         self._reconcile = reconcile
         self.count = 0
         """Input rows read so far."""
+        self.error: Exception | None = None
+        """What the input raised, if it did (see the class docs)."""
 
     def plain(self) -> Iterator[PreparedRow] | None:
         """The rows as a plain iterator when the input is a plain iterable and nothing is to be resumed (every
@@ -72,17 +79,25 @@ class Feed:
     def _fresh(self, rows: Iterable[RowInput]) -> Iterator[PreparedRow]:
         fingerprint = self._journal.path is not None
         if self._ahead is None:
-            for position, row in enumerate(rows):
-                self.count = position + 1
-                yield prepare(position, row, fingerprint=fingerprint)
+            try:
+                for position, row in enumerate(rows):
+                    self.count = position + 1
+                    yield prepare(position, row, fingerprint=fingerprint)
+            except Exception as exc:
+                self.error = exc
             return
         note, lead = self._ahead
         read, noted = enumerate(rows), deque[PreparedRow]()
         while True:
             if len(noted) <= lead // 2:
-                chunk = [
-                    prepare(position, row, fingerprint=fingerprint) for position, row in itertools.islice(read, lead)
-                ]
+                # A loop, not a comprehension: that would lose the rows it read before the input raised.
+                chunk: list[PreparedRow] = []
+                add = chunk.append
+                try:
+                    for position, row in itertools.islice(read, lead):
+                        add(prepare(position, row, fingerprint=fingerprint))
+                except Exception as exc:
+                    self.error, read = exc, enumerate(())
                 if chunk:
                     self.count = chunk[-1].position + 1
                     note([row for row in chunk if type(row) is ValidRow])
@@ -98,7 +113,7 @@ class Feed:
         last_recorded = journal.rows.last_position()
         fingerprint = journal.path is not None
         chunk: list[PreparedRow] = []
-        async for position, row in read_rows(self._rows):
+        async for position, row in self._read():
             self.count = position + 1
             prepared = prepare(position, row, fingerprint=fingerprint)
             if position > last_recorded:
@@ -111,6 +126,23 @@ class Feed:
                 chunk = []
         async for work in _resumed(chunk, journal, settled, reconcile=reconcile):
             yield work
+
+    async def _read(self) -> AsyncIterator[tuple[int, object]]:
+        """Yield ``(position, row)`` from the input, plain or async, one at a time, until it ends or raises (see
+        the class docs). A plain iterable is read in the event loop, so it must be quick to step (a list, a file);
+        a slow source belongs in an async one."""
+        rows = self._rows
+        try:
+            if isinstance(rows, AsyncIterable):
+                position = 0
+                async for row in rows:
+                    yield position, row
+                    position += 1
+            else:
+                for position, row in enumerate(rows):
+                    yield position, row
+        except Exception as exc:
+            self.error = exc
 
 
 async def _resumed(

@@ -135,6 +135,8 @@ class _Run:
             await self._reconcile_pass()
         finish = self._reconcile and self._machine.stopped_by is None
         await emit_pending(self._journal, feed.count, self._emit, finish=finish)
+        if feed.error is not None:
+            raise feed.error  # only now: every row read before it has its outcome
 
     async def _emit(self, row: StoredRow, *, resumed: bool = False) -> None:
         self._counts[row.outcome] += 1

@@ -7,7 +7,7 @@ import hashlib
 import json
 import json.encoder
 import operator
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from typing import Any, ClassVar, NamedTuple
 
 import attrs
@@ -26,7 +26,6 @@ __all__ = [
     "email_key",
     "phone_key",
     "prepare",
-    "read_rows",
 ]
 
 RowInput = CustomerRegistration | Mapping[str, Any]
@@ -205,16 +204,3 @@ def _invalid(position: int, fields: Mapping[str, Any], error: ValidationError, f
     email, phone = _canonical(fields.get("email")), _canonical(fields.get("phone"))
     key = phone_key(_canonical(fields.get("phone_area")), phone)
     return InvalidRow(position, _digest(fields, fingerprint), email, phone, key, error)
-
-
-async def read_rows(rows: Rows) -> AsyncIterator[tuple[int, object]]:
-    """Yield ``(position, row)`` from an iterable or async iterable, one at a time. A plain iterable is read
-    in the event loop, so it must be quick to step (a list, a file); a slow source belongs in an async one."""
-    if isinstance(rows, AsyncIterable):
-        position = 0
-        async for row in rows:
-            yield position, row
-            position += 1
-    else:
-        for position, row in enumerate(rows):
-            yield position, row

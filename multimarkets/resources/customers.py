@@ -163,7 +163,9 @@ class AsyncCustomers(AsyncResource):
         retried ``row_retries`` times beyond the client's own retries; ``reconcile`` walks the customer
         list once at the end to fill in the customer numbers of ``already_exists`` rows. A fatal error (ban,
         bad key or signature, no permission, a redirect, a refused proxy, the client closed) stops the run: it
-        is in ``stopped_by`` and the rows not sent are ``not_attempted``.
+        is in ``stopped_by`` and the rows not sent are ``not_attempted``. If ``rows`` raises (a CSV reader meeting
+        a bad line), the rows read before are worked and reported as if the input ended there, then its error is
+        raised; ``rows`` is not read again.
         """
         from ..bulk import engine
         from ..bulk.options import BulkOptions

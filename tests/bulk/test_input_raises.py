@@ -1,0 +1,157 @@
+"""An input that raises midway (a CSV reader meeting a bad line): every row read before is worked to its outcome
+and reported, as if the input had ended there, then the input's error is raised; a resume registers the rest,
+each customer once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bulk_helpers import FAST, held_by_email, make_rows
+
+from multimarkets import AsyncBridgeClient, BridgeClient, RateLimit
+from multimarkets.bulk import RowOutcome, RowResult, Rows, read_results
+from multimarkets.sandbox import Sandbox
+
+pytestmark = pytest.mark.anyio
+
+READ = 10
+"""Rows the input gives before it raises: with a concurrency of 4, the other workers hold rows when it raises, and
+without a rate limit a journal's run reads rows a chunk of 4 ahead, the last chunk cut short by the error."""
+TOTAL = 15
+
+
+class InputBrokeError(Exception):
+    pass
+
+
+def broken(rows: list[dict[str, Any]], after: int) -> Iterator[dict[str, Any]]:
+    yield from rows[:after]
+    raise InputBrokeError(f"bad line after row {after}")
+
+
+async def broken_async(rows: list[dict[str, Any]], after: int) -> AsyncIterator[dict[str, Any]]:
+    for row in rows[:after]:
+        yield row
+    raise InputBrokeError(f"bad line after row {after}")
+
+
+def broken_input(kind: str, rows: list[dict[str, Any]], after: int) -> Rows:
+    return broken(rows, after) if kind == "iterable" else broken_async(rows, after)
+
+
+async def run(client: AsyncBridgeClient, consumer: str, rows: Rows, journal: Path | None) -> list[RowResult]:
+    """Run over ``rows``, expecting the input's error; the results the consumer saw."""
+    seen: list[RowResult] = []
+    with pytest.raises(InputBrokeError):
+        if consumer == "stream":
+            async with aclosing(client.customers.stream_register(rows, concurrency=4, journal=journal)) as results:
+                async for result in results:
+                    seen.append(result)
+        else:
+            on_result = seen.append if consumer == "on_result" else None
+            await client.customers.register_many(rows, concurrency=4, journal=journal, on_result=on_result)
+    return seen
+
+
+def assert_registered(results: list[RowResult], rows: list[dict[str, Any]], sandbox: Sandbox) -> None:
+    """``results`` say each of ``rows`` was registered, once, as the sandbox holds it."""
+    assert sorted(r.row for r in results) == list(range(1, len(rows) + 1))
+    assert {r.outcome for r in results} == {RowOutcome.REGISTERED}
+    held = held_by_email(sandbox)
+    assert {r.email: [r.customer_no] for r in results} == held
+
+
+@pytest.mark.parametrize("consumer", ["on_result", "stream", "report"])
+@pytest.mark.parametrize("limited", [False, True], ids=["unlimited", "rate-limited"])
+@pytest.mark.parametrize("journal", [False, True], ids=["memory", "journal"])
+@pytest.mark.parametrize("kind", ["iterable", "async-iterable"])
+async def test_rows_read_before_the_input_raised_are_worked_and_reported(
+    tmp_path: Path, kind: str, journal: bool, limited: bool, consumer: str
+) -> None:
+    rows = make_rows(TOTAL)
+    path = tmp_path / "run.db" if journal else None
+    limit = RateLimit(1000, 1.0) if limited else None
+    async with (
+        Sandbox(rate_limit=FAST) as sb,
+        AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=limit) as client,
+    ):
+        seen = await run(client, consumer, broken_input(kind, rows, READ), path)
+        if consumer != "report":
+            assert_registered(seen, rows[:READ], sb)
+        if path is None:
+            assert sorted(held_by_email(sb)) == sorted(row["email"] for row in rows[:READ])
+            return
+        assert_registered(list(read_results(path)), rows[:READ], sb)
+
+        resumed: list[RowResult] = []
+        report = await client.customers.register_many(rows, concurrency=4, journal=path, on_result=resumed.append)
+        assert (report.total, report.resumed, report.registered, report.not_attempted) == (TOTAL, READ, TOTAL, 0)
+        assert sorted(r.row for r in resumed if r.resumed) == list(range(1, READ + 1))
+        assert_registered(list(read_results(path)), rows, sb)
+
+
+@pytest.mark.parametrize("consumer", ["on_result", "stream"])
+async def test_a_resumed_run_reports_every_row_read_before_the_input_raised(
+    client: AsyncBridgeClient, sandbox: Sandbox, tmp_path: Path, consumer: str
+) -> None:
+    """A resumed run reads its rows ahead to look up what the journal holds of them."""
+    rows, path = make_rows(TOTAL), tmp_path / "run.db"
+    await client.customers.register_many(rows, journal=path)
+    seen = await run(client, consumer, broken_input("iterable", rows, READ), path)
+    assert sorted(r.row for r in seen) == list(range(1, READ + 1))
+    assert all(r.resumed and r.outcome is RowOutcome.REGISTERED for r in seen)
+    assert_registered(list(read_results(path)), rows, sandbox)
+
+
+@pytest.mark.parametrize("consumer", ["on_result", "stream", "report"])
+@pytest.mark.parametrize("journal", [False, True], ids=["memory", "journal"])
+@pytest.mark.parametrize("kind", ["iterable", "async-iterable"])
+async def test_an_input_raising_on_its_first_row_sends_nothing(
+    client: AsyncBridgeClient, sandbox: Sandbox, tmp_path: Path, kind: str, journal: bool, consumer: str
+) -> None:
+    rows = make_rows(3)
+    path = tmp_path / "run.db" if journal else None
+    assert await run(client, consumer, broken_input(kind, rows, 0), path) == []
+    assert sandbox.customers() == []
+    if path is not None:
+        assert list(read_results(path)) == []
+        report = await client.customers.register_many(rows, journal=path)
+        assert (report.registered, report.resumed) == (3, 0)
+        assert_registered(list(read_results(path)), rows, sandbox)
+
+
+async def test_a_duplicate_waiting_for_its_turn_when_the_input_raised_is_reported(
+    client: AsyncBridgeClient, sandbox: Sandbox
+) -> None:
+    rows = make_rows(READ)
+    rows[-1] = {**rows[-2], "password": "another"}  # the same customer as the row before it
+    seen = await run(client, "on_result", broken_input("iterable", rows, READ), None)
+    assert sorted(r.row for r in seen) == list(range(1, READ + 1))
+    assert [r.outcome for r in sorted(seen, key=lambda r: r.row)][-2:] == [
+        RowOutcome.REGISTERED,
+        RowOutcome.ALREADY_EXISTS,
+    ]
+    assert len(held_by_email(sandbox)) == READ - 1
+
+
+@pytest.mark.parametrize("journal", [False, True], ids=["memory", "journal"])
+def test_sync_client_reports_the_rows_read_before_the_input_raised(tmp_path: Path, journal: bool) -> None:
+    rows = make_rows(TOTAL)
+    path = tmp_path / "run.db" if journal else None
+    with Sandbox.in_thread(rate_limit=FAST) as sb, BridgeClient(sb.credentials, sb.base_url, rate_limit=None) as client:
+        seen: list[RowResult] = []
+        with pytest.raises(InputBrokeError):
+            client.customers.register_many(broken(rows, READ), concurrency=4, journal=path, on_result=seen.append)
+        assert_registered(seen, rows[:READ], sb)
+
+        streamed: list[RowResult] = []
+        with pytest.raises(InputBrokeError):
+            for result in client.customers.stream_register(broken(rows[READ:], 3), concurrency=4, journal=None):
+                streamed.append(result)
+        assert sorted(r.row for r in streamed) == [1, 2, 3]
+        assert {r.outcome for r in streamed} == {RowOutcome.REGISTERED}
+        assert len(held_by_email(sb)) == READ + 3
