@@ -122,24 +122,25 @@ class _Commit:
 
 
 class _Notes:
-    """The row changes noted for one commit, by statement: each runs as one ``executemany``, in this order.
-    A row has at most one note per commit (a call waits for the commit of its ``sending`` note before it is
-    made), and any row's changes come in this order anyway: it is sent, registered, settled."""
+    """The row changes noted for one commit, by statement, each row's parameters one after the other: each
+    statement runs over its rows at once (see :class:`~.store.RowWrites`), in this order. A row has at most one
+    note per commit (a call waits for the commit of its ``sending`` note before it is made), and any row's
+    changes come in this order anyway: it is sent, registered, settled."""
 
     __slots__ = ("registered", "sending", "settled")
 
     def __init__(self) -> None:
-        self.sending: list[tuple[Any, ...]] = []
-        self.registered: list[tuple[str, int]] = []
-        self.settled: list[tuple[Any, ...]] = []
+        self.sending: list[Any] = []
+        self.registered: list[Any] = []
+        self.settled: list[Any] = []
 
     def write(self, conn: sqlite3.Connection) -> None:
         if self.sending:
-            conn.executemany(SENDING, self.sending)
+            SENDING.write(conn, self.sending)
         if self.registered:
-            conn.executemany(REGISTERED, self.registered)
+            REGISTERED.write(conn, self.registered)
         if self.settled:
-            conn.executemany(UPSERT, self.settled)
+            UPSERT.write(conn, self.settled)
 
 
 class Journal:
@@ -200,11 +201,11 @@ class Journal:
 
     def sending(self, row: ValidRow, attempts: int, ambiguous: bool) -> None:
         """Note that ``row`` is about to be sent, with ``attempts`` calls made, this one included."""
-        self._notes.sending.append(sending_values(row, attempts, ambiguous))
+        self._notes.sending += sending_values(row, attempts, ambiguous)
 
     def registered(self, position: int, customer_no: str) -> None:
         """Note that the call noted by :meth:`sending` registered the row at ``position`` as ``customer_no``."""
-        self._notes.registered.append((customer_no, position))
+        self._notes.registered += (position, customer_no)
 
     def note(self, *rows: StoredRow) -> None:
         """Note the rows' states, committed with the next commit.
@@ -212,7 +213,9 @@ class Journal:
         Rows are written as given: the engine carries a row's ``ambiguous`` flag forward from what it read back,
         and clears it only when the reconcile pass shows another row of the input registered the customer.
         """
-        self._notes.settled.extend(map(row_values, rows))
+        settled = self._notes.settled
+        for row in rows:
+            settled += row_values(row)
 
     async def record(self, *rows: StoredRow) -> None:
         """:meth:`note` the rows' states and return once they are committed."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 import operator
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -22,6 +22,7 @@ __all__ = [
     "SENDING",
     "UPSERT",
     "MemoryRows",
+    "RowWrites",
     "SqlRows",
     "StoredRow",
     "row_values",
@@ -116,8 +117,44 @@ COLUMNS = ", ".join(_NAMES)
 """The journal columns that make a :class:`StoredRow`, in its field order."""
 _values_of = operator.attrgetter(*_NAMES)
 
-UPSERT = f"""
-INSERT INTO rows ({COLUMNS}, email_key) VALUES ({", ".join("?" * (len(_NAMES) + 1))})
+
+class RowWrites:
+    """One of the statements that record rows (:data:`UPSERT`, :data:`SENDING`, :data:`REGISTERED`), run over
+    many rows with few executions: given the rows' parameters one row after the other, it takes 16 rows per
+    execution, then 4, then 1 (a commit of 23 rows: 16, 4, 1, 1, 1).
+
+    Each execution costs far more than a row's values (the sqlite3 module's statement cache, a reset, the GIL
+    released and taken back around the step), and ``executemany`` pays that for every row. Each text is
+    prepared once per journal, by the sqlite3 module's cache; its preparation costs about as much as what
+    it saves on 300 rows, so there are three of them, not a text for every size."""
+
+    __slots__ = ("_texts", "width")
+
+    SIZES = (16, 4, 1)
+    """The rows of one execution, largest first."""
+
+    def __init__(self, text: Callable[[int], str], width: int) -> None:
+        """``text``: the statement for a number of rows; ``width``: the parameters of one row."""
+        self.width = width
+        self._texts = [(size * width, text(size)) for size in self.SIZES]
+
+    def write(self, conn: sqlite3.Connection, values: list[Any]) -> None:
+        """Run the statement for every row of ``values``: the rows' parameters, one row after the other."""
+        start, end = 0, len(values)
+        for span, text in self._texts:
+            while end - start >= span:
+                conn.execute(text, values[start : start + span])
+                start += span
+
+
+def _values(row: str, rows: int) -> str:
+    return ", ".join([row] * rows)
+
+
+UPSERT = RowWrites(
+    lambda rows: (
+        f"""
+INSERT INTO rows ({COLUMNS}, email_key) VALUES {_values(f"({', '.join('?' * (len(_NAMES) + 1))})", rows)}
 ON CONFLICT (position) DO UPDATE SET
     state = excluded.state,
     customer_no = excluded.customer_no,
@@ -131,6 +168,10 @@ ON CONFLICT (position) DO UPDATE SET
     phone_key = excluded.phone_key,
     email_key = excluded.email_key
 """
+    ),
+    len(_NAMES) + 1,
+)
+"""A row's state, as it settled (see :func:`row_values`)."""
 
 
 def row_values(row: StoredRow) -> tuple[Any, ...]:
@@ -142,9 +183,11 @@ def row_values(row: StoredRow) -> tuple[Any, ...]:
 # stored as NULL: binding None (or a bool) makes the sqlite3 module look for an adapter, which cost more than
 # the rest of the statement. The matching keys are written only with a row's settled state (UPSERT): the
 # reconcile pass matches only rows waiting for it, which get there by UPSERT.
-SENDING = """
+SENDING = RowWrites(
+    lambda rows: (
+        f"""
 INSERT INTO rows (position, digest, state, email, phone, attempts, ambiguous)
-VALUES (?, ?, 'in_flight', nullif(?, ''), nullif(?, ''), ?, ?)
+VALUES {_values("(?, ?, 'in_flight', nullif(?, ''), nullif(?, ''), ?, ?)", rows)}
 ON CONFLICT (position) DO UPDATE SET
     state = 'in_flight',
     customer_no = NULL,
@@ -156,10 +199,21 @@ ON CONFLICT (position) DO UPDATE SET
     retryable = 0,
     trace = NULL
 """
-"""A row about to be sent (its first record, or a new attempt of a recorded one)."""
+    ),
+    6,
+)
+"""A row about to be sent (its first record, or a new attempt of a recorded one): see :func:`sending_values`."""
 
-REGISTERED = "UPDATE rows SET state = 'registered', customer_no = ? WHERE position = ?"
-"""A row registered by the call its :data:`SENDING` record announced: nothing else changes."""
+REGISTERED = RowWrites(
+    lambda rows: (
+        "UPDATE rows SET state = 'registered', customer_no = CASE position "
+        + " ".join(f"WHEN ?{2 * i + 1} THEN ?{2 * i + 2}" for i in range(rows))
+        + f" END WHERE position IN ({', '.join(f'?{2 * i + 1}' for i in range(rows))})"
+    ),
+    2,
+)
+"""A row registered by the call its :data:`SENDING` record announced, given its position and customer number:
+nothing else changes. A row is registered once, so no position comes twice in one execution."""
 
 
 def sending_values(row: ValidRow, attempts: int, ambiguous: bool) -> tuple[Any, ...]:

@@ -10,6 +10,7 @@ import pytest
 from bulk_helpers import FAST, held_by_email, make_rows
 
 from multimarkets import AsyncBridgeClient
+from multimarkets.bulk import read_results
 from multimarkets.bulk.journal import Journal
 from multimarkets.resources.customers import ADD_CUSTOMER
 from multimarkets.sandbox import RequestContext, Sandbox
@@ -24,7 +25,7 @@ async def test_each_request_waits_for_the_commit_of_its_note(tmp_path: Path, mon
 
     def recording(journal: Journal, notes: Any, beat: bool) -> None:
         write(journal, notes, beat)
-        committed.update(values[2] for values in notes.sending)  # (position, digest, email, ...)
+        committed.update(notes.sending[2::6])  # each row's (position, digest, email, phone, attempts, ambiguous)
 
     monkeypatch.setattr(Journal, "_write", recording)
     early: list[str] = []
@@ -40,3 +41,6 @@ async def test_each_request_waits_for_the_commit_of_its_note(tmp_path: Path, mon
         held = held_by_email(sb)
     assert report.registered == len(held) == 300
     assert early == []
+    # Every row's record, written 16, 4 and 1 rows per statement, holds its own customer number.
+    recorded = {result.email: [result.customer_no] for result in read_results(tmp_path / "run.db")}
+    assert recorded == held
