@@ -1,0 +1,55 @@
+"""The journal's WAL is flushed ahead of the close by a worker thread (see ``multimarkets.bulk.journal``): the
+run still leaves nothing open, and no WAL, when it returns."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from bulk_helpers import FAST, held_by_email, make_rows
+
+from multimarkets import AsyncBridgeClient
+from multimarkets.bulk import journal as journal_module
+from multimarkets.bulk import read_results
+from multimarkets.sandbox import Sandbox
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flushing ahead needs fdatasync; /proc"),
+]
+
+
+def _open_paths() -> set[str]:
+    paths = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            paths.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # closed meanwhile (the listing's own descriptor)
+            continue
+    return paths
+
+
+async def test_a_run_flushed_ahead_leaves_no_file_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    flushed: list[int] = []
+    flush = journal_module._flush
+    assert flush is not None
+
+    def counted(fd: int) -> None:
+        flushed.append(fd)
+        flush(fd)
+
+    monkeypatch.setattr(journal_module, "_flush", counted)
+    journal = tmp_path / "run.db"
+    # Slow enough answers for the run to outlast a few heartbeat ticks (each may start a flush).
+    sandbox = Sandbox(rate_limit=FAST, faults="latency=2ms..4ms", seed=1)
+    async with sandbox as sb, AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None) as client:
+        report = await client.customers.register_many(make_rows(400), journal=journal, concurrency=8)
+        held = held_by_email(sb)
+        assert flushed
+        left = {path for path in _open_paths() if path.startswith(str(journal))}
+    assert left == set()
+    assert sorted(os.listdir(tmp_path)) == ["run.db"]  # no WAL left beside it
+    assert report.registered == 400
+    assert {result.email: [result.customer_no] for result in read_results(journal)} == held
