@@ -166,6 +166,11 @@ class Journal:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._ledger = Ledger()
+        # The ledger's own methods, committed with the next commit: a call each per row, without a frame of ours.
+        self.start_call = self._ledger.start_call
+        """See :meth:`.Ledger.start_call`."""
+        self.end_call = self._ledger.end_call
+        """See :meth:`.Ledger.end_call`."""
         self._notes = _Notes()
         self._next = _Commit()
         self._asked = False
@@ -248,18 +253,10 @@ class Journal:
         self.note(*rows)
         await self.durable()
 
-    def start_call(self, requests: int) -> int:
-        """See :meth:`.Ledger.start_call`: committed with the next commit."""
-        return self._ledger.start_call(requests)
-
     def note_retry(self, key: int) -> Awaitable[None]:
         """Note, durably, that call ``key`` is about to send one more HTTP request: await the result."""
         self._ledger.retried(key)
         return self.durable()
-
-    def end_call(self, key: int, requests: int | None) -> None:
-        """See :meth:`.Ledger.end_call`: committed with the next commit."""
-        self._ledger.end_call(key, requests)
 
     def durable(self) -> Awaitable[None]:
         """Awaited, return once everything noted so far is committed. The awaitable is the commit's future for
