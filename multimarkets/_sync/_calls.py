@@ -258,22 +258,33 @@ class Interrupts:
             self._cancel(task)
 
     def __call__(self, signum: int, frame: object) -> None:
-        # Run by Python in this thread, between two bytecodes of whatever the loop or the portal was running.
+        # Run by Python in this thread, between two bytecodes of whatever the loop or the portal was running: perhaps
+        # inside a callback that has just found a future pending and is about to settle it (asyncio's
+        # _sock_connect_cb). Cancelling the task there cancels the future it waits for, and the callback then fails
+        # with InvalidStateError, logged by the loop. So the cancellation is a callback of the loop's own, run
+        # between two others (and it wakes the loop if it sleeps in its selector); a stop() only sets a flag.
         self.count += 1
         task = self._task
         if task is None:
             return  # the call has no task yet: attach() cancels it
         if self.count == 1:
-            self._cancel(task)
-        elif self._gave_up_at is None:
+            task.get_loop().call_soon_threadsafe(self._cancel, task)
+            return
+        if self._gave_up_at is None:
             self._give_up()
         elif time.monotonic() - self._gave_up_at >= STUCK:
             raise KeyboardInterrupt
         task.get_loop().call_soon_threadsafe(_nothing)  # the loop may be asleep in its selector: wake it
 
     def _cancel(self, task: asyncio.Task[None]) -> None:
+        # Perhaps run once the call has ended (its run stopped before this callback's turn) or been given up (a
+        # second Ctrl-C came first; the portal's thread runs this then): no timer then, whose stop() would end the
+        # run of a later call or the portal's thread's.
+        if task.done():
+            return
         task.cancel()
-        self._timer = task.get_loop().call_later(self._grace, self._give_up)
+        if self._gave_up_at is None:
+            self._timer = task.get_loop().call_later(self._grace, self._give_up)
 
     def _give_up(self) -> None:
         self._gave_up_at = time.monotonic()

@@ -103,6 +103,36 @@ def test_a_second_ctrl_c_lets_go_of_the_call_at_once() -> None:
         assert portal.call(double, 2) == 4
 
 
+def test_ctrl_c_inside_a_callback_that_settles_what_the_call_awaits_leaves_that_callback_working(
+    lending: Portal,
+) -> None:
+    """SIGINT landing in a loop callback after it found the future the call awaits pending and before it settles
+    it, as asyncio's _sock_connect_cb does when a connection is made: the call is cancelled after that callback, not
+    in its midst, where cancelling the future made the callback fail (InvalidStateError, which the loop printed as
+    "Exception in callback ..." on the way out of a Ctrl-C)."""
+    failures: list[dict[str, object]] = []
+
+    async def connecting() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda _, context: failures.append(context))
+        connected = loop.create_future()
+
+        def connect_callback() -> None:
+            if connected.done():
+                return
+            interrupt_main_thread()  # handled within the call
+            connected.set_result(None)
+
+        loop.call_soon(connect_callback)
+        await connected
+        await asyncio.sleep(3 * TIMEOUT)  # cancelled by then
+
+    with sigint_raises_keyboard_interrupt(), pytest.raises(KeyboardInterrupt):
+        lending.call(connecting)
+    assert failures == []
+    assert lending.call(double, 2) == 4
+
+
 def test_a_stop_left_over_from_an_earlier_run_does_not_end_a_call(lending: Portal) -> None:
     """A Ctrl-C can end a run of the loop after something asked it to stop (a finished call's own stop, queued):
     the next run stops at once, and the call it runs is run on rather than failing."""
