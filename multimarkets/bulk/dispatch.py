@@ -31,10 +31,11 @@ class Feed:
     """The input of a run, read lazily: :meth:`works` yields every row that needs work, in input order, and
     hands every row an earlier run settled to ``settled`` (rows left for the reconcile pass go to neither).
 
-    An input that raises ends there, as if it had no more rows: every row read before is handed out as usual, so
-    that each gets its outcome, and its error is kept in :attr:`error` for the run to raise once they settled
-    (cut off at once, the rows on their way would have no answer, though the service may have registered them).
-    It is never read again: a CSV reader, for one, goes on after a bad line."""
+    An input that raises (or gives a row whose value raises as it is read) ends there, as if it had no more rows:
+    every row read before is handed out as usual, so that each gets its outcome, and its error is kept in
+    :attr:`error` for the run to raise once they settled (cut off at once, the rows on their way would have no
+    answer, though the service may have registered them). It is never read again: a CSV reader, for one, goes on
+    after a bad line."""
 
     def __init__(
         self,
@@ -111,11 +112,9 @@ class Feed:
         journal, settled, reconcile = self._journal, self._settled, self._reconcile
         # Positions past the journal's last record are new: only a resumed stretch needs lookups.
         last_recorded = journal.rows.last_position()
-        fingerprint = journal.path is not None
         chunk: list[PreparedRow] = []
-        async for position, row in self._read():
-            self.count = position + 1
-            prepared = prepare(position, row, fingerprint=fingerprint)
+        async for prepared in self._read(fingerprint=journal.path is not None):
+            position = prepared.position
             if position > last_recorded:
                 yield (prepared, None)
                 continue
@@ -127,20 +126,24 @@ class Feed:
         async for work in _resumed(chunk, journal, settled, reconcile=reconcile):
             yield work
 
-    async def _read(self) -> AsyncIterator[tuple[int, object]]:
-        """Yield ``(position, row)`` from the input, plain or async, one at a time, until it ends or raises (see
-        the class docs). A plain iterable is read in the event loop, so it must be quick to step (a list, a file);
-        a slow source belongs in an async one."""
+    async def _read(self, *, fingerprint: bool) -> AsyncIterator[PreparedRow]:
+        """Yield the input's rows, plain or async, prepared one at a time, until it ends or raises (see the class
+        docs). A plain iterable is read in the event loop, so it must be quick to step (a list, a file); a slow
+        source belongs in an async one."""
         rows = self._rows
+        # Preparing a row reads its values: one that raises then (a lazily loaded field) is the input's error too,
+        # as on the plain path (_fresh), not a worker's, which would cancel the rows on their way.
         try:
             if isinstance(rows, AsyncIterable):
                 position = 0
                 async for row in rows:
-                    yield position, row
+                    self.count = position + 1
+                    yield prepare(position, row, fingerprint=fingerprint)
                     position += 1
             else:
                 for position, row in enumerate(rows):
-                    yield position, row
+                    self.count = position + 1
+                    yield prepare(position, row, fingerprint=fingerprint)
         except Exception as exc:
             self.error = exc
 

@@ -155,3 +155,30 @@ def test_sync_client_reports_the_rows_read_before_the_input_raised(tmp_path: Pat
         assert sorted(r.row for r in streamed) == [1, 2, 3]
         assert {r.outcome for r in streamed} == {RowOutcome.REGISTERED}
         assert len(held_by_email(sb)) == READ + 3
+
+
+class _Unreadable:
+    """A value whose reading fails (a lazily loaded field whose load fails, a database row proxy's)."""
+
+    def __str__(self) -> str:
+        raise InputBrokeError("record load failed")
+
+
+@pytest.mark.parametrize(
+    ("kind", "journal"),
+    [("iterable", False), ("iterable", True), ("async-iterable", False), ("async-iterable", True), ("resumed", True)],
+)
+async def test_a_row_whose_reading_raises_ends_the_input_there_on_every_path(
+    client: AsyncBridgeClient, sandbox: Sandbox, tmp_path: Path, kind: str, journal: bool
+) -> None:
+    """Raising as it is read, the row is the input's error as if the input had raised it: the rows read before
+    it are worked to their outcomes, whether the input is plain or async, new or resumed."""
+    rows = make_rows(TOTAL)
+    path = tmp_path / "run.db" if journal else None
+    if kind == "resumed":
+        await client.customers.register_many(rows[:3], journal=path)  # an earlier run: this one resumes it
+    bad = [*rows[:READ], {**rows[READ], "email": _Unreadable()}, *rows[READ + 1 :]]
+    seen = await run(client, "on_result", bad if kind != "async-iterable" else broken_async(bad, TOTAL), path)
+    assert_registered(seen, rows[:READ], sandbox)
+    if path is not None:
+        assert_registered(list(read_results(path)), rows[:READ], sandbox)
