@@ -294,6 +294,13 @@ class Portal:
                         self._serving = True
                         try:
                             loop.run_forever()
+                        except (KeyboardInterrupt, SystemExit):
+                            # Raised in a task of a call (by the user's input or callback, never by a signal: those
+                            # reach the main thread), and let out of run_forever() by asyncio, which also keeps it
+                            # in that task: whatever awaits the task gets it, up to the call's own task, which
+                            # hands it to the caller (Call._run). Running on lets that happen; ending this thread
+                            # would leave the caller, and every later call, waiting for ever.
+                            pass
                         finally:
                             self._serving = False
                     if self._finished:

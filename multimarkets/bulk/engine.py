@@ -60,16 +60,18 @@ class _Run:
         self._counts = dict.fromkeys(RowOutcome, 0)
         self._probably_ours = 0
         self._resumed = 0
-        self._failure: Exception | None = None
+        self._failure: BaseException | None = None
 
     async def _guarded(self, step: Awaitable[None], scope: anyio.CancelScope) -> None:
         """Run ``step``; its error cancels the others and is raised by :meth:`run` as is (not in a group)."""
         try:
             await step
-        except Exception as exc:
+        # Also KeyboardInterrupt or SystemExit from the input or on_result: where the loop runs on after one (the
+        # sync client's portal), it comes back through the awaits, and the task group would raise it in a group.
+        except (Exception, KeyboardInterrupt, SystemExit) as exc:
             self._fail(exc, scope)
 
-    def _fail(self, exc: Exception, scope: anyio.CancelScope) -> None:
+    def _fail(self, exc: BaseException, scope: anyio.CancelScope) -> None:
         if self._failure is None:
             self._failure = exc
         scope.cancel()

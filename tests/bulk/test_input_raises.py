@@ -4,6 +4,8 @@ each customer once."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing
 from pathlib import Path
@@ -182,3 +184,54 @@ async def test_a_row_whose_reading_raises_ends_the_input_there_on_every_path(
     assert_registered(seen, rows[:READ], sandbox)
     if path is not None:
         assert_registered(list(read_results(path)), rows[:READ], sandbox)
+
+
+# In a process of its own, with a timeout: broken, the caller waited for ever (the portal's thread had ended).
+INTERRUPTING_INPUT_SCRIPT = """
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+from bulk_helpers import FAST, held_by_email, make_rows
+from multimarkets import BridgeClient
+from multimarkets.sandbox import Sandbox
+
+def broken(rows, after, exc):
+    yield from rows[:after]
+    raise exc
+
+rows, journal = make_rows(15), sys.argv[2]
+with Sandbox.in_thread(rate_limit=FAST) as sb, BridgeClient(sb.credentials, sb.base_url, rate_limit=None) as client:
+    try:
+        for result in client.customers.stream_register(broken(rows, 5, KeyboardInterrupt("stop")), journal=journal):
+            pass
+    except KeyboardInterrupt as exc:
+        print("stream_register", repr(exc), flush=True)
+
+    async def in_a_running_loop():  # as in Jupyter: the run goes through the portal's thread too
+        try:
+            client.customers.register_many(broken(rows, 10, SystemExit("bad input file")), journal=journal)
+        except SystemExit as exc:
+            print("register_many", repr(exc), flush=True)
+
+    asyncio.run(in_a_running_loop())
+    report = client.customers.register_many(rows, journal=journal)
+    held = held_by_email(sb)
+    print(report.total, report.not_attempted + report.failed, len(held), max(map(len, held.values())), flush=True)
+"""
+
+
+def test_sync_client_raises_an_inputs_keyboardinterrupt_or_systemexit_and_goes_on(tmp_path: Path) -> None:
+    """Raised by the input while the portal's thread runs the run (streaming, or called inside a running loop), it
+    reaches the caller as is (not in an exception group), the client goes on working, and a resume with the same
+    journal registers every customer once."""
+    result = subprocess.run(
+        [sys.executable, "-c", INTERRUPTING_INPUT_SCRIPT, str(Path(__file__).parent), str(tmp_path / "run.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.splitlines() == [
+        "stream_register KeyboardInterrupt('stop')",
+        "register_many SystemExit('bad input file')",
+        f"{TOTAL} 0 {TOTAL} 1",
+    ], result.stderr
+    assert result.returncode == 0, result.stderr

@@ -8,6 +8,7 @@ coroutines hand over through events, and every wait has a timeout so that a regr
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -248,6 +249,58 @@ def test_systemexit_or_keyboardinterrupt_from_the_loop_reaches_the_caller_and_th
         in_thread(lambda: got.extend(portal.iterate(interrupted_after_one)))
     assert got == [1]
     assert in_thread(lambda: portal.call(double, 2)) == 4
+
+
+# In a process of its own, with a timeout: broken, the caller waits for ever, and so would closing the portal.
+FROM_ANOTHER_TASK_SCRIPT = """
+import asyncio, sys
+from multimarkets._sync._portal import Portal
+
+async def raises(exc):
+    await asyncio.sleep(0)
+    raise exc
+
+async def exits():
+    await asyncio.ensure_future(raises(SystemExit(3)))
+
+async def interrupted():
+    yield 1
+    await asyncio.ensure_future(raises(KeyboardInterrupt("stop")))
+
+async def double(x):
+    return 2 * x
+
+with Portal(name="child", lend=sys.argv[1] == "lent") as portal:
+    try:
+        portal.call(exits)
+    except SystemExit as exc:
+        print("SystemExit", exc.code, flush=True)
+    got = []
+    try:
+        got.extend(portal.iterate(interrupted))
+    except KeyboardInterrupt as exc:
+        print("KeyboardInterrupt", exc, got, flush=True)
+    print(portal.call(double, 2), flush=True)
+print("closed", flush=True)
+"""
+
+
+@pytest.mark.parametrize("lend", [False, True], ids=["own-thread", "lent"])
+def test_systemexit_or_keyboardinterrupt_from_another_task_of_the_call_reaches_the_caller_and_the_loop_lives_on(
+    lend: bool,
+) -> None:
+    """Raised in a task the call awaits (the bulk engine's workers read the user's input there): asyncio keeps it
+    in that task, for the call's task to hand on, and also lets it out of the loop's run_forever(). The portal's
+    thread runs on; it used to end, leaving the caller and every later call waiting for ever."""
+    result = subprocess.run(
+        [sys.executable, "-c", FROM_ANOTHER_TASK_SCRIPT, "lent" if lend else "own-thread"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.splitlines() == ["SystemExit 3", "KeyboardInterrupt stop [1]", "4", "closed"], result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "Exception in thread" not in result.stderr
 
 
 def test_an_exception_thrown_in_at_an_item_closes_the_async_generator_before_it_is_raised(portal: Portal) -> None:
