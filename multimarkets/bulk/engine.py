@@ -130,13 +130,20 @@ class _Run:
                     await _together([self._worker(works, taking, stopping) for _ in range(count)])
                 else:
                     await _together([self._plain_worker(plain, stopping) for _ in range(count)])
-        if self._failure is not None:
-            return
-        await self._journal.durable()  # the rows settled last, when nobody waited for them one by one
-        if self._reconcile and self._machine.stopped_by is None:
-            await self._reconcile_pass()
-        finish = self._reconcile and self._machine.stopped_by is None
-        await emit_pending(self._journal, feed.count, self._emit, finish=finish)
+        try:
+            if self._failure is not None:
+                raise self._failure
+            await self._journal.durable()  # the rows settled last, when nobody waited for them one by one
+            if self._reconcile and self._machine.stopped_by is None:
+                await self._reconcile_pass()
+            finish = self._reconcile and self._machine.stopped_by is None
+            await emit_pending(self._journal, feed.count, self._emit, finish=finish)
+        except Exception as exc:
+            if feed.error is not None and exc.__context__ is None:
+                # Raised while the rows read before the input's error were worked (on_result raising, say): the
+                # input's error, which the run raises only once they are done, would be lost.
+                exc.__context__ = feed.error
+            raise
         if feed.error is not None:
             raise feed.error  # only now: every row read before it has its outcome
 

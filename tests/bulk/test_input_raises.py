@@ -159,6 +159,33 @@ def test_sync_client_reports_the_rows_read_before_the_input_raised(tmp_path: Pat
         assert len(held_by_email(sb)) == READ + 3
 
 
+class CallbackBrokeError(Exception):
+    pass
+
+
+@pytest.mark.parametrize("journal", [False, True], ids=["memory", "journal"])
+async def test_on_result_raising_after_the_input_raised_keeps_the_inputs_error_as_its_context(
+    client: AsyncBridgeClient, tmp_path: Path, journal: bool
+) -> None:
+    rows, raised = make_rows(TOTAL), []
+
+    def broken_then_noted() -> Iterator[dict[str, Any]]:
+        try:
+            yield from broken(rows, READ)
+        except InputBrokeError:
+            raised.append(True)
+            raise
+
+    def on_result(result: RowResult) -> None:
+        if raised:  # the rows read before the input raised are being worked to their outcomes
+            raise CallbackBrokeError(result.row)
+
+    path = tmp_path / "run.db" if journal else None
+    with pytest.raises(CallbackBrokeError) as failed:
+        await client.customers.register_many(broken_then_noted(), concurrency=4, journal=path, on_result=on_result)
+    assert isinstance(failed.value.__context__, InputBrokeError)
+
+
 class _Unreadable:
     """A value whose reading fails (a lazily loaded field whose load fails, a database row proxy's)."""
 
