@@ -164,8 +164,9 @@ class AsyncCustomers(AsyncResource):
         list once at the end to fill in the customer numbers of ``already_exists`` rows. A fatal error (ban,
         bad key or signature, no permission, a redirect, a refused proxy, the client closed) stops the run: it
         is in ``stopped_by`` and the rows not sent are ``not_attempted``. If ``rows`` raises (a CSV reader meeting
-        a bad line), the rows read before are worked and reported as if the input ended there, then its error is
-        raised; ``rows`` is not read again.
+        a bad line), the rows read before are worked as if the input ended there, then its error is raised (no
+        report is returned: their outcomes are seen through ``on_result`` or the journal); ``rows`` is not read
+        again.
         """
         from ..bulk import engine
         from ..bulk.options import BulkOptions
