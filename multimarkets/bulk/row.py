@@ -86,13 +86,14 @@ class RowMachine:
             # A row in flight when an earlier run died may have been registered by that lost call.
             attempts, ambiguous = stored.attempts, stored.ambiguous or stored.state == IN_FLIGHT
         if isinstance(row, ValidRow):
-            return self._register(row, attempts, ambiguous, ready)
+            return self.register(row, attempts, ambiguous, ready)
         error = row.error
         return self._settle(
             _stored(row, RowOutcome.INVALID, attempts, ambiguous, code=error.field, message=error.message)
         )
 
-    async def _register(self, row: ValidRow, attempts: int, ambiguous: bool, ready: bool) -> None:
+    async def register(self, row: ValidRow, attempts: int, ambiguous: bool, ready: bool) -> None:
+        """:meth:`process` for a valid row, given what an earlier run recorded of it (none: ``0, False``)."""
         request, keys = row.request, row.keys
         noted = self._ahead.pop(row.position, None) if self._ahead else None
         try:
