@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, Protocol
@@ -187,6 +188,8 @@ class Journal:
         """The longest stall seen by the heartbeat or spent in one commit, in seconds."""
         self._wal: int | None = None
         """A descriptor of the WAL file, to flush it ahead of the close (see the module docs)."""
+        self._wal_lock = threading.Lock()
+        """Held by a flush ahead, and by the close while it closes :attr:`_wal`."""
         self._flushing: asyncio.Future[None] | None = None
         self._flushed = 0
         """Commits made when the last flush ahead started."""
@@ -214,16 +217,25 @@ class Journal:
         conn, self._conn = self._conn, None
         self._broken = self._broken or JournalError(f"the journal {self.path} is closed")
         if conn is not None:
-            # Shielded: an abandoned run closes its journal from a cancelled scope, where an unshielded await
-            # would give up before close() ran and leave the file open (and locked) until garbage collection.
+            # Handed to a thread at once, and shielded: an abandoned run closes its journal from a cancelled anyio
+            # scope, and a Ctrl-C or a timeout cancels the task itself (which anyio's shield does not stop). A
+            # close not yet begun when that came left the file open, and locked against a resume, until garbage
+            # collection; now the cancellation takes effect once the file is released (a second one at once).
+            closing = self._loop.run_in_executor(None, self._release, conn)
             with anyio.CancelScope(shield=True):
-                if self._flushing is not None:
-                    await asyncio.wait([self._flushing])
-                if self._wal is not None:
-                    # Before the close, which deletes the WAL: the file is gone once the close returns.
-                    os.close(self._wal)
-                    self._wal = None
-                await anyio.to_thread.run_sync(conn.close)
+                try:
+                    await asyncio.shield(closing)
+                except asyncio.CancelledError:
+                    await asyncio.wait([closing])
+                    raise
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        with self._wal_lock:  # after a flush under way; one that starts later finds nothing to flush
+            if self._wal is not None:
+                # Before the close, which deletes the WAL: the file is gone once the close returns.
+                os.close(self._wal)
+                self._wal = None
+        conn.close()
 
     def earlier_requests(self, window: float, call_bound: float) -> list[float]:
         """See :func:`.ledger.earlier_requests`."""
@@ -312,10 +324,15 @@ class Journal:
         due = self._beat + HEARTBEAT_INTERVAL
         self._timer = asyncio.get_running_loop().call_at(due, self._heartbeat, due)
         if self._wal is not None and self._flushing is None and self._flushed < self._commits:
-            assert _flush is not None
             self._flushed = self._commits
-            self._flushing = self._loop.run_in_executor(None, _flush, self._wal)
+            self._flushing = self._loop.run_in_executor(None, self._flush_ahead)
             self._flushing.add_done_callback(self._flushed_ahead)
+
+    def _flush_ahead(self) -> None:
+        assert _flush is not None
+        with self._wal_lock:
+            if self._wal is not None:
+                _flush(self._wal)
 
     def _flushed_ahead(self, flushing: asyncio.Future[None]) -> None:
         self._flushing = None

@@ -3,22 +3,29 @@ run still leaves nothing open, and no WAL, when it returns."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+import threading
 from pathlib import Path
 
+import anyio
 import pytest
 from bulk_helpers import FAST, held_by_email, make_rows
 
 from multimarkets import AsyncBridgeClient
 from multimarkets.bulk import journal as journal_module
 from multimarkets.bulk import read_results
+from multimarkets.bulk.journal import Journal
+from multimarkets.bulk.service import Origin
 from multimarkets.sandbox import Sandbox
 
 pytestmark = [
     pytest.mark.anyio,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flushing ahead needs fdatasync; /proc"),
 ]
+
+ORIGIN = Origin("http://127.0.0.1:1/webhook", "key", "1")
 
 
 def _open_paths() -> set[str]:
@@ -53,3 +60,40 @@ async def test_a_run_flushed_ahead_leaves_no_file_open(tmp_path: Path, monkeypat
     assert sorted(os.listdir(tmp_path)) == ["run.db"]  # no WAL left beside it
     assert report.registered == 400
     assert {result.email: [result.customer_no] for result in read_results(journal)} == held
+
+
+async def test_a_close_cancelled_while_a_flush_is_under_way_still_releases_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C or a timeout cancels the task closing the journal while a flush ahead is under way (a slow disk):
+    the cancellation takes effect once the journal is released, so a resume right after can take it. Before, the
+    file stayed open and locked (and the WAL's own descriptor open for good)."""
+    flushing, disk = threading.Event(), threading.Event()
+    flush = journal_module._flush
+    assert flush is not None
+
+    def slow(fd: int) -> None:
+        flushing.set()
+        disk.wait(10)
+        flush(fd)
+
+    monkeypatch.setattr(journal_module, "_flush", slow)
+    path = tmp_path / "run.db"
+    journal = Journal(str(path))
+    await journal.open(ORIGIN)
+    running = asyncio.ensure_future(journal.run())
+    journal.start_call(1)
+    await journal.record()  # a commit: the next heartbeat starts a flush ahead
+    await anyio.to_thread.run_sync(flushing.wait, 10)
+    closing = asyncio.ensure_future(journal.aclose())
+    await asyncio.sleep(0)  # the close is asked for, and waits for the flush
+    closing.cancel()
+    disk.set()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    running.cancel()
+    assert {p for p in _open_paths() if p.startswith(str(path))} == set()
+    assert sorted(os.listdir(tmp_path)) == ["run.db"]
+    resumed = Journal(str(path))
+    await resumed.open(ORIGIN)
+    await resumed.aclose()
