@@ -75,19 +75,25 @@ class Feed:
         rows = self._rows
         if isinstance(rows, AsyncIterable) or self._journal.rows.last_position() >= 0:
             return None
-        return self._fresh(rows)
-
-    def _fresh(self, rows: Iterable[RowInput]) -> Iterator[PreparedRow]:
         fingerprint = self._journal.path is not None
         if self._ahead is None:
-            try:
-                for position, row in enumerate(rows):
-                    self.count = position + 1
-                    yield prepare(position, row, fingerprint=fingerprint)
-            except Exception as exc:
-                self.error = exc
-            return
-        note, lead = self._ahead
+            return self._prepared(rows, fingerprint)
+        return self._noted_ahead(rows, fingerprint, *self._ahead)
+
+    def _prepared(self, rows: Iterable[RowInput], fingerprint: bool) -> Iterator[PreparedRow]:
+        """A plain input's rows, prepared one at a time, until it ends or raises (see the class docs)."""
+        # Preparing a row reads its values: one that raises then (a lazily loaded field) is the input's error too,
+        # not a worker's, which would cancel the rows on their way.
+        try:
+            for position, row in enumerate(rows):
+                self.count = position + 1
+                yield prepare(position, row, fingerprint=fingerprint)
+        except Exception as exc:
+            self.error = exc
+
+    def _noted_ahead(
+        self, rows: Iterable[RowInput], fingerprint: bool, note: Callable[[list[ValidRow]], None], lead: int
+    ) -> Iterator[PreparedRow]:
         read, noted = enumerate(rows), deque[PreparedRow]()
         while True:
             if len(noted) <= lead // 2:
@@ -131,19 +137,16 @@ class Feed:
         docs). A plain iterable is read in the event loop, so it must be quick to step (a list, a file); a slow
         source belongs in an async one."""
         rows = self._rows
-        # Preparing a row reads its values: one that raises then (a lazily loaded field) is the input's error too,
-        # as on the plain path (_fresh), not a worker's, which would cancel the rows on their way.
-        try:
-            if isinstance(rows, AsyncIterable):
-                position = 0
-                async for row in rows:
-                    self.count = position + 1
-                    yield prepare(position, row, fingerprint=fingerprint)
-                    position += 1
-            else:
-                for position, row in enumerate(rows):
-                    self.count = position + 1
-                    yield prepare(position, row, fingerprint=fingerprint)
+        if not isinstance(rows, AsyncIterable):
+            for prepared in self._prepared(rows, fingerprint):
+                yield prepared
+            return
+        try:  # as in _prepared
+            position = 0
+            async for row in rows:
+                self.count = position + 1
+                yield prepare(position, row, fingerprint=fingerprint)
+                position += 1
         except Exception as exc:
             self.error = exc
 
