@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -157,10 +158,28 @@ def _manager_from(args: argparse.Namespace) -> tuple[ManagerCredentials, str, di
     return ManagerCredentials.from_env(env), base_url, accounts
 
 
+class _CsvRows:
+    """The file's rows for the run. A :class:`CsvError` met midway (the file changed since it was checked, or a read
+    failed) ends them as if the file ended there, and is kept in :attr:`error`: the run then returns its report of
+    the rows read before, each worked to its outcome, for the summary and the report file (raised through the run, it
+    cost both: the engine raises an input's error in place of its report)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self.error: CsvError | None = None
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        try:
+            yield from read_csv(self._path)
+        except CsvError as exc:
+            self.error = exc
+
+
 async def _run(
     args: argparse.Namespace,
     credentials: Credentials | ManagerCredentials,
     base_url: str,
+    rows: _CsvRows,
     total: int,
     journal: str | None,
     accounts: dict[int, str],
@@ -170,11 +189,10 @@ async def _run(
         if isinstance(credentials, ManagerCredentials):
             limit = RateLimit.parse(args.rate_limit or "300/60s")
             async with AsyncManagerClient(credentials, base_url, timeout=args.timeout, rate_limit=limit) as manager:
-                rows = read_csv(args.file)
                 return await manager.customers.register_many(rows, accounts=accounts, on_result=progress, **options)
         limit = RateLimit.parse(args.rate_limit or "100/60s")
         async with AsyncBridgeClient(credentials, base_url, timeout=args.timeout, rate_limit=limit) as client:
-            return await client.customers.register_many(read_csv(args.file), on_result=progress, **options)
+            return await client.customers.register_many(rows, on_result=progress, **options)
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -205,13 +223,18 @@ def run_import(args: argparse.Namespace) -> int:
             # The report is written in input order from a journal, so a run without one gets a throwaway one.
             scratch = tempfile.mkdtemp(prefix="multimarkets-import-")
             journal = os.path.join(scratch, "journal.db")
+        rows = _CsvRows(args.file)
         try:
             print(f"registering at {base_url} for company {who}", file=sys.stderr, flush=True)
-            report = asyncio.run(_run(args, credentials, base_url, total, journal, accounts))
+            report = asyncio.run(_run(args, credentials, base_url, rows, total, journal, accounts))
         except KeyboardInterrupt:
             if args.journal:
                 print(f"interrupted; run the same command again to resume from {args.journal}", file=sys.stderr)
             raise
+        if rows.error is not None and report.stopped_by is None:
+            # The file's error stopped the run: the summary, the report's and the exit code say so, as for a fatal
+            # error (the rows after it were never read: no count holds them).
+            report = attrs.evolve(report, stopped_by=rows.error)
         if args.report:
             # The summary names the journal only when the user keeps one (a scratch journal is deleted below).
             try:
@@ -224,6 +247,8 @@ def run_import(args: argparse.Namespace) -> int:
                 scratch = None  # keep it: it is now the only record of the run
                 return 2
         print_summary(report)
+        if rows.error is not None:
+            print(f"multimarkets customers import: {args.file}: {rows.error}", file=sys.stderr)
         if report.stopped_by is not None and args.journal:
             print(_resume_hint(report.stopped_by, args.journal, base_url), file=sys.stderr)
         return _exit_code(report)

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from multimarkets.cli import build_parser, main
 from multimarkets.resources.customers import ADD_CUSTOMER
 from multimarkets.sandbox import BizError, RequestContext, Sandbox
 from multimarkets.sandbox import cli as sandbox_cli
+from multimarkets.sandbox.handlers import HANDLERS
 
 
 @pytest.fixture
@@ -161,3 +163,48 @@ def test_a_report_that_cannot_be_written_keeps_the_scratch_journal_and_exits_2(
     results = list(read_results(kept))
     assert [r.outcome for r in results] == [RowOutcome.REGISTERED] * 3
     shutil.rmtree(os.path.dirname(kept))
+
+
+@pytest.mark.parametrize("journal", [False, True], ids=["scratch-journal", "journal"])
+def test_a_file_that_breaks_midway_reports_the_rows_read_before_and_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], journal: bool
+) -> None:
+    """The file is checked whole before the run, but may change under it: a line that turns bad once rows were
+    sent stops the run there, with the summary, the report and a way to resume, as a fatal error does."""
+    source = customers_csv(tmp_path / "in.csv", 3)
+    good, served = source.read_bytes(), []
+
+    async def spoil_the_file(ctx: RequestContext, body: dict[str, Any]) -> Any:
+        # With one worker, the reader is still at the first row: the line added now is read after the third.
+        if not served:
+            with source.open("ab") as handle:
+                handle.write(b"\xff\xfe@example.com,,pw,CN,H5\n")
+        served.append(body)
+        return await HANDLERS[ADD_CUSTOMER](ctx, body)
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the scratch journal goes
+    options = ["--concurrency", "1", "--report", str(tmp_path / "out.json")]
+    if journal:
+        options += ["--journal", str(tmp_path / "run.db")]
+    with Sandbox.in_thread(rate_limit=FAST, handlers={ADD_CUSTOMER: spoil_the_file}) as sb:
+        point_env_at(sb, monkeypatch)
+        assert import_(str(source), *options) == 2
+        held = held_by_email(sb)
+        out, err = capsys.readouterr()
+        assert f"{source}: line 5: {source} is not UTF-8" in err
+        assert re.search(r"registered\s+3\n", out) and re.search(r"stopped by\s+CsvError: line 5:", out)
+        report = json.loads((tmp_path / "out.json").read_text())
+        assert report["summary"]["stopped_by"]["error"] == "CsvError"
+        assert [(row["outcome"], [row["customer_no"]]) for row in report["rows"]] == [
+            ("registered", held[row["email"]]) for row in report["rows"]
+        ]
+        assert len(report["rows"]) == len(held) == 3
+        if not journal:
+            assert "resume" not in err
+            assert sorted(os.listdir(tmp_path)) == ["in.csv", "out.json"]  # the scratch journal is gone
+            return
+        assert f"then run the same command to resume from {tmp_path / 'run.db'}" in err
+        source.write_bytes(good + b"user00099@example.com,,pw,CN,H5\n")  # the file fixed
+        assert import_(str(source), *options) == 0
+    report = json.loads((tmp_path / "out.json").read_text())
+    assert (report["summary"]["resumed"], report["summary"]["registered"]) == (3, 4)
