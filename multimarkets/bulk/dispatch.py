@@ -31,7 +31,7 @@ class Feed:
     """The input of a run, read lazily: :meth:`works` yields every row that needs work, in input order, and
     hands every row an earlier run settled to ``settled`` (rows left for the reconcile pass go to neither).
 
-    An input that raises (or gives a row whose value raises as it is read) ends there, as if it had no more rows:
+    An input that raises (or gives a row that raises as its values are got) ends there, as if it had no more rows:
     every row read before is handed out as usual, so that each gets its outcome, and its error is kept in
     :attr:`error` for the run to raise once they settled (cut off at once, the rows on their way would have no
     answer, though the service may have registered them). It is never read again: a CSV reader, for one, goes on
@@ -82,7 +82,7 @@ class Feed:
 
     def _prepared(self, rows: Iterable[RowInput], fingerprint: bool) -> Iterator[PreparedRow]:
         """A plain input's rows, prepared one at a time, until it ends or raises (see the class docs)."""
-        # Preparing a row reads its values: one that raises then (a lazily loaded field) is the input's error too,
+        # Preparing a row gets its values: a row that raises then (a lazily loaded one) is the input's error too,
         # not a worker's, which would cancel the rows on their way.
         try:
             for position, row in enumerate(rows):

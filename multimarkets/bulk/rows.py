@@ -107,7 +107,14 @@ def _canonical(value: Any) -> str | None:
         value = value.value
     if value is None:
         return None
-    text = str(value).strip()
+    try:
+        text = str(value).strip()
+    except Exception:
+        # A run reads only an invalid row's values as text here (its fingerprint, its e-mail and phone), and the
+        # row's checks already refused this one: not text (a lazily loaded field whose load failed). Recorded as
+        # absent, the row stays invalid and the run goes on, as for any other bad value; raised, it ended the run
+        # with a journal (whose fingerprint reads every value) and not without one.
+        return None
     return text or None
 
 
@@ -128,8 +135,10 @@ def digest_of(fields: Mapping[str, Any]) -> str:
     taken from its request instead."""
     pairs = []
     for name, value in fields.items():
+        if name in _NOT_FINGERPRINTED:
+            continue  # a secret is not even read
         text = _canonical(value)
-        if text is not None and name not in _NOT_FINGERPRINTED:
+        if text is not None:
             pairs.append((str(name), text))
     pairs.sort()
     # JSON quotes and escapes every string, so no value can pass for a field boundary; it escapes the same
