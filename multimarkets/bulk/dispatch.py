@@ -20,6 +20,11 @@ Work = tuple[PreparedRow, StoredRow | None]
 _LOOKUP_CHUNK = 256
 """Rows read ahead to look up their journal records at once when resuming."""
 
+_INPUT_ERRORS = (Exception, KeyboardInterrupt, SystemExit)
+"""What an input may raise to end there (see :class:`Feed`). KeyboardInterrupt and SystemExit too (a reader that
+exits on a bad file): escaping, they left the loop from a worker's task at once, the rows on their way journaled
+"in flight" (read back as not attempted) although the service may have registered them."""
+
 
 def _needs_call(record: StoredRow) -> bool:
     if record.state in (IN_FLIGHT, RowOutcome.NOT_ATTEMPTED.value):
@@ -55,7 +60,7 @@ class Feed:
         self._reconcile = reconcile
         self.count = 0
         """Input rows read so far."""
-        self.error: Exception | None = None
+        self.error: BaseException | None = None
         """What the input raised, if it did (see the class docs)."""
 
     def plain(self) -> Iterator[PreparedRow] | None:
@@ -88,7 +93,7 @@ class Feed:
             for position, row in enumerate(rows):
                 self.count = position + 1
                 yield prepare(position, row, fingerprint=fingerprint)
-        except Exception as exc:
+        except _INPUT_ERRORS as exc:
             self.error = exc
 
     def _noted_ahead(
@@ -103,7 +108,7 @@ class Feed:
                 try:
                     for position, row in itertools.islice(read, lead):
                         add(prepare(position, row, fingerprint=fingerprint))
-                except Exception as exc:
+                except _INPUT_ERRORS as exc:
                     self.error, read = exc, enumerate(())
                 if chunk:
                     self.count = chunk[-1].position + 1
@@ -147,7 +152,7 @@ class Feed:
                 self.count = position + 1
                 yield prepare(position, row, fingerprint=fingerprint)
                 position += 1
-        except Exception as exc:
+        except _INPUT_ERRORS as exc:
             self.error = exc
 
 

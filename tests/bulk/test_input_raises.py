@@ -302,19 +302,77 @@ with Sandbox.in_thread(rate_limit=FAST) as sb, BridgeClient(sb.credentials, sb.b
 """
 
 
+def run_script(script: str, argument: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a Python process of its own, with this directory and ``argument`` as its arguments."""
+    command = [sys.executable, "-c", script, str(Path(__file__).parent), argument]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
 def test_sync_client_raises_an_inputs_keyboardinterrupt_or_systemexit_and_goes_on(tmp_path: Path) -> None:
     """Raised by the input while the portal's thread runs the run (streaming, or called inside a running loop), it
     reaches the caller as is (not in an exception group), the client goes on working, and a resume with the same
     journal registers every customer once."""
-    result = subprocess.run(
-        [sys.executable, "-c", INTERRUPTING_INPUT_SCRIPT, str(Path(__file__).parent), str(tmp_path / "run.db")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_script(INTERRUPTING_INPUT_SCRIPT, str(tmp_path / "run.db"))
     assert result.stdout.splitlines() == [
         "stream_register KeyboardInterrupt('stop')",
         "register_many SystemExit('bad input file')",
         f"{TOTAL} 0 {TOTAL} 1",
     ], result.stderr
     assert result.returncode == 0, result.stderr
+
+
+# In a process of its own: before the fix, the input's KeyboardInterrupt left the event loop from a worker's task.
+INTERRUPTED_IN_FLIGHT_SCRIPT = """
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+from bulk_helpers import FAST, held_by_email, make_rows
+from multimarkets import AsyncBridgeClient
+from multimarkets.bulk import read_results
+from multimarkets.sandbox import Sandbox
+
+def broken(rows, exc):
+    yield from rows
+    raise exc
+
+async def broken_async(rows, exc):
+    for row in rows:
+        yield row
+    raise exc
+
+async def main(sb, kind, journal):
+    rows = make_rows(10, start=0 if kind == "async" else 100)
+    async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None) as client:
+        if kind == "resumed":
+            await client.customers.register_many(rows[:2], journal=journal)
+        source = broken_async(rows, KeyboardInterrupt(kind)) if kind == "async" else broken(rows, SystemExit(kind))
+        try:
+            await client.customers.register_many(source, concurrency=4, journal=journal)
+        except (KeyboardInterrupt, SystemExit) as exc:
+            print(kind, "raised", repr(exc), flush=True)
+
+# Each call takes 30 ms: the workers hold rows on their way when the input raises.
+with Sandbox.in_thread(rate_limit=FAST, faults="latency=30ms..30ms") as sb:
+    for kind in ("async", "resumed"):
+        journal = f"{sys.argv[2]}/{kind}.db"
+        try:
+            asyncio.run(main(sb, kind, journal))
+        except (KeyboardInterrupt, SystemExit) as exc:
+            print(kind, "escaped", repr(exc), flush=True)
+        held = held_by_email(sb)
+        results = list(read_results(journal))
+        wrong = [(r.row, r.outcome.value) for r in results if held.get(r.email) != [r.customer_no]]
+        print(kind, len(results), "rows, wrong:", wrong, flush=True)
+"""
+
+
+def test_rows_on_their_way_when_the_input_raises_keyboardinterrupt_get_their_outcome(tmp_path: Path) -> None:
+    """A KeyboardInterrupt or SystemExit from the input ends it as any error does: the rows read before it, those
+    on their way included, are worked to their outcomes and journaled (they were left "in flight", read back as
+    not attempted although the service registered them), then it is raised, in the caller's task."""
+    result = run_script(INTERRUPTED_IN_FLIGHT_SCRIPT, str(tmp_path))
+    assert result.stdout.splitlines() == [
+        "async raised KeyboardInterrupt('async')",
+        "async 10 rows, wrong: []",
+        "resumed raised SystemExit('resumed')",
+        "resumed 10 rows, wrong: []",
+    ], result.stderr
