@@ -39,6 +39,12 @@ OnResult = Callable[[RowResult], object]
 
 _Emit = Callable[[RowResult], Awaitable[None]]
 
+_STOPS = (Exception, KeyboardInterrupt, SystemExit)
+"""What stops the run, to be raised by :meth:`_Run.run` as is: KeyboardInterrupt and SystemExit too (from the input
+or ``on_result``). Escaping a task, they would end the loop at once, past the caller's ``try``; where the loop runs
+on after one (the sync client's portal), they come back through the awaits, and a task group would raise them in a
+group."""
+
 
 class _Run:
     """One run over one input; counts what it emits."""
@@ -66,9 +72,7 @@ class _Run:
         """Run ``step``; its error cancels the others and is raised by :meth:`run` as is (not in a group)."""
         try:
             await step
-        # Also KeyboardInterrupt or SystemExit from the input or on_result: where the loop runs on after one (the
-        # sync client's portal), it comes back through the awaits, and the task group would raise it in a group.
-        except (Exception, KeyboardInterrupt, SystemExit) as exc:
+        except _STOPS as exc:
             self._fail(exc, scope)
 
     def _fail(self, exc: BaseException, scope: anyio.CancelScope) -> None:
@@ -169,7 +173,7 @@ class _Run:
                     row, stored = work
                     ready = turns.enter(row.position, row.keys)
                 await process(row, stored, ready)
-        except Exception as exc:
+        except _STOPS as exc:
             self._fail(exc, scope)
 
     async def _plain_worker(self, rows: Iterator[PreparedRow], scope: anyio.CancelScope) -> None:
@@ -184,7 +188,7 @@ class _Run:
                     await register(row, 0, False, ready)
                 else:
                     await process(row, None, ready)
-        except Exception as exc:
+        except _STOPS as exc:
             self._fail(exc, scope)
 
     async def _reconcile_pass(self) -> None:
@@ -251,9 +255,13 @@ async def stream_register(
     """See :meth:`multimarkets.resources.customers.AsyncCustomers.stream_register`."""
     send, receive = anyio.create_memory_object_stream[RowResult](options.concurrency)
 
-    async def drive() -> None:
+    async def drive() -> BaseException | None:
         async with send:
-            await run_bulk(service, rows, send.send, options)
+            try:
+                await run_bulk(service, rows, send.send, options)
+            except (KeyboardInterrupt, SystemExit) as exc:
+                return exc  # raised by the task, it would end the loop at once, past the consumer's try: see below
+        return None
 
     # A task of its own, not a task group: each step of this generator may run in a different task (the sync
     # client drives it one __anext__ at a time through its portal), and a task group cannot span those.
@@ -262,7 +270,9 @@ async def stream_register(
         async with receive:
             async for result in receive:
                 yield result
-        await task
+        stopped = await task
+        if stopped is not None:
+            raise stopped
     finally:
         if not task.done():
             task.cancel()

@@ -324,11 +324,14 @@ def test_sync_client_raises_an_inputs_keyboardinterrupt_or_systemexit_and_goes_o
 # In a process of its own: before the fix, the input's KeyboardInterrupt left the event loop from a worker's task.
 INTERRUPTED_IN_FLIGHT_SCRIPT = """
 import asyncio, sys
+from contextlib import aclosing
 sys.path.insert(0, sys.argv[1])
 from bulk_helpers import FAST, held_by_email, make_rows
 from multimarkets import AsyncBridgeClient
 from multimarkets.bulk import read_results
 from multimarkets.sandbox import Sandbox
+
+KINDS = ("async", "resumed", "stream")
 
 def broken(rows, exc):
     yield from rows
@@ -340,19 +343,24 @@ async def broken_async(rows, exc):
     raise exc
 
 async def main(sb, kind, journal):
-    rows = make_rows(10, start=0 if kind == "async" else 100)
+    rows = make_rows(10, start=KINDS.index(kind) * 100)
     async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None) as client:
         if kind == "resumed":
             await client.customers.register_many(rows[:2], journal=journal)
-        source = broken_async(rows, KeyboardInterrupt(kind)) if kind == "async" else broken(rows, SystemExit(kind))
+        source = broken(rows, SystemExit(kind)) if kind == "resumed" else broken_async(rows, KeyboardInterrupt(kind))
         try:
-            await client.customers.register_many(source, concurrency=4, journal=journal)
+            if kind == "stream":
+                async with aclosing(client.customers.stream_register(source, concurrency=4, journal=journal)) as run:
+                    async for result in run:
+                        pass
+            else:
+                await client.customers.register_many(source, concurrency=4, journal=journal)
         except (KeyboardInterrupt, SystemExit) as exc:
             print(kind, "raised", repr(exc), flush=True)
 
 # Each call takes 30 ms: the workers hold rows on their way when the input raises.
 with Sandbox.in_thread(rate_limit=FAST, faults="latency=30ms..30ms") as sb:
-    for kind in ("async", "resumed"):
+    for kind in KINDS:
         journal = f"{sys.argv[2]}/{kind}.db"
         try:
             asyncio.run(main(sb, kind, journal))
@@ -375,4 +383,45 @@ def test_rows_on_their_way_when_the_input_raises_keyboardinterrupt_get_their_out
         "async 10 rows, wrong: []",
         "resumed raised SystemExit('resumed')",
         "resumed 10 rows, wrong: []",
+        "stream raised KeyboardInterrupt('stream')",
+        "stream 10 rows, wrong: []",
     ], result.stderr
+
+
+CALLBACK_INTERRUPTS_SCRIPT = """
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+from bulk_helpers import FAST, held_by_email, make_rows
+from multimarkets import AsyncBridgeClient
+from multimarkets.sandbox import Sandbox
+
+rows, journal, seen = make_rows(12), sys.argv[2], []
+
+def on_result(result):
+    seen.append(result)
+    if len(seen) == 5:
+        raise KeyboardInterrupt("from on_result")
+
+async def main(sb):
+    async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None) as client:
+        try:
+            await client.customers.register_many(rows, concurrency=4, journal=journal, on_result=on_result)
+        except KeyboardInterrupt as exc:
+            print("raised", repr(exc), flush=True)
+        report = await client.customers.register_many(rows, concurrency=4, journal=journal)
+        held = held_by_email(sb)
+        print(report.total, report.not_attempted + report.failed, len(held), max(map(len, held.values())), flush=True)
+
+with Sandbox.in_thread(rate_limit=FAST, faults="latency=30ms..30ms") as sb:
+    try:
+        asyncio.run(main(sb))
+    except KeyboardInterrupt as exc:
+        print("escaped", repr(exc), flush=True)
+"""
+
+
+def test_on_result_raising_keyboardinterrupt_stops_the_run_in_the_callers_task(tmp_path: Path) -> None:
+    """As any error of ``on_result`` does, it stops the run and is raised by ``register_many``: it escaped from the
+    worker's task, past the caller's ``try``, and ended the event loop at once."""
+    result = run_script(CALLBACK_INTERRUPTS_SCRIPT, str(tmp_path / "run.db"))
+    assert result.stdout.splitlines() == ["raised KeyboardInterrupt('from on_result')", "12 0 12 1"], result.stderr
