@@ -230,6 +230,10 @@ def run_import(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             if args.journal:
                 print(f"interrupted; run the same command again to resume from {args.journal}", file=sys.stderr)
+            elif journal is not None:
+                # The report is written only at the end: the scratch journal is the only record of the rows sent.
+                print(f"interrupted; run the same command with --journal {journal} to resume", file=sys.stderr)
+                scratch = None  # keep it
             raise
         if rows.error is not None and report.stopped_by is None:
             # The file's error stopped the run: the summary, the report's and the exit code say so, as for a fatal

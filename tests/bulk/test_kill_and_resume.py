@@ -1,6 +1,7 @@
 """``multimarkets customers import`` killed with SIGKILL at several moments and resumed until done: the sandbox
 holds each valid row exactly once, the report agrees row by row, and no 429 was served. The same for
-``register_many`` without a rate limit, where new rows' calls are noted a chunk ahead of the workers."""
+``register_many`` without a rate limit, where new rows' calls are noted a chunk ahead of the workers. And a Ctrl-C
+of an import without a journal of its own."""
 
 from __future__ import annotations
 
@@ -170,3 +171,35 @@ def test_sigkill_of_a_run_without_rate_limit_then_resume(tmp_path: Path) -> None
         assert held[result.email] == [result.customer_no], result
         if result.outcome.value == "already_exists":
             assert result.probably_ours, result
+
+
+def test_ctrl_c_without_a_journal_keeps_the_scratch_one_and_names_it(tmp_path: Path) -> None:
+    """With ``--report`` and no ``--journal``, the run's scratch journal is its only record of the rows sent: a
+    Ctrl-C keeps it (the report is written only at the end) and names it, to resume with ``--journal``."""
+    rows = [{k: str(v) for k, v in row.items()} for row in make_rows(60)]
+    write_csv(tmp_path / "customers.csv", rows)
+    (tmp_path / "tmp").mkdir()
+    command = [sys.executable, "-m", "multimarkets.cli", "customers", "import", str(tmp_path / "customers.csv")]
+    command += ["--report", str(tmp_path / "report.csv"), "--rate-limit", "40/1s", "--concurrency", "4"]
+    with Sandbox.in_thread(rate_limit=LIMIT, faults="latency=5ms..25ms", seed=2) as sandbox:
+        env = dict(sandbox_env(sandbox), TMPDIR=str(tmp_path / "tmp"))  # where the scratch journal goes
+        with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as run:
+            assert run.stderr is not None
+            for line in run.stderr:
+                match = PROGRESS.search(line)
+                if match and int(match.group(1)) >= 12:
+                    run.send_signal(signal.SIGINT)
+                    break
+            errors = run.stderr.read()
+        assert run.returncode == 130, errors
+        [kept] = re.findall(r"run the same command with --journal (\S+) to resume", errors)
+        assert os.path.dirname(kept).startswith(str(tmp_path / "tmp"))
+        assert not (tmp_path / "report.csv").exists()
+        resumed = subprocess.run([*command, "--journal", kept], env=env, capture_output=True, text=True, timeout=60)
+        held = held_by_email(sandbox)
+    assert resumed.returncode == 0, resumed.stderr
+    with (tmp_path / "report.csv").open(newline="", encoding="utf-8") as report_file:
+        report = list(csv.DictReader(report_file))
+    assert [line["row"] for line in report] == [str(i) for i in range(1, 61)]
+    assert all(held[line["email"]] == [line["customer_no"]] for line in report)
+    assert sum(line["outcome"] == "registered" for line in report) >= 12  # those of the interrupted run included
