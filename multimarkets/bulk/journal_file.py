@@ -15,7 +15,7 @@ from .store import ROWS_SCHEMA
 
 __all__ = ["FORMAT", "JournalError", "connect"]
 
-FORMAT = "multimarkets.bulk.register/4"
+FORMAT = "multimarkets.bulk.register/5"
 _META_SCHEMA = "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
 _SCHEMA = [statement for statement in (_META_SCHEMA + ROWS_SCHEMA + LEDGER_SCHEMA).split(";") if statement.strip()]
 """The statements that create a new journal's tables."""

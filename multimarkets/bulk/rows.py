@@ -41,11 +41,19 @@ DEFAULT_AREA = "+86"
 # who gets registered.
 _NOT_FINGERPRINTED = frozenset({"password", "password_md5"})
 
-# What a valid row's request sends, the password aside, in field order (register_source is read apart: its
-# value is what is sent).
-_SENT = operator.attrgetter(
-    *(field.name for field in attrs.fields(AddCustomerRequest) if field.name not in {"pwd", "register_source"})
+# What a valid row's request sends but its password and remark, with how its fingerprint formats each
+# (_request_digest; tests check that every field of the request is there, or is the password or the remark).
+_SENT_FIELDS = (
+    ("register_source", "%d"),
+    ("country", "%s"),
+    ("customer_group_id", "%d"),
+    ("phone", "%s"),
+    ("email", "%s"),
+    ("phone_area", "%s"),
+    ("email_area", "%s"),
 )
+_SENT = operator.attrgetter(*(name for name, _ in _SENT_FIELDS))
+_SENT_TEXT = "\x1f".join(spec for _, spec in _SENT_FIELDS)
 
 
 class ValidRow(NamedTuple):
@@ -143,16 +151,25 @@ def digest_of(fields: Mapping[str, Any]) -> str:
     pairs.sort()
     # JSON quotes and escapes every string, so no value can pass for a field boundary; it escapes the same
     # characters in every Python version (repr's escapes follow the Unicode database, which a Python upgrade
-    # between a kill and its resume may change). A list of pairs starts "[[" (or is "[]"), a request's
-    # (_request_digest) "[<number>": neither can pass for the other.
+    # between a kill and its resume may change). A list of pairs starts "[[" (or is "[]"), a request's text
+    # (_request_digest) with a digit: neither can pass for the other.
     return _hash(_JSON(pairs))
 
 
 def _request_digest(request: AddCustomerRequest) -> str:
-    """A valid row's fingerprint: what its request sends, the password aside (str, int and None as JSON, see
-    :func:`digest_of`); cheaper than :func:`digest_of`, whose values the request already holds checked."""
-    # ``_value_`` is what ``.value`` returns, read without ``.value``'s descriptor (a Python call per row)
-    return _hash(_JSON([request.register_source._value_, *_SENT(request)]))
+    """A valid row's fingerprint: what its request sends, the password aside; cheaper than :func:`digest_of`,
+    whose values the request already holds checked."""
+    # The fields joined by U+001F, which no field of a valid request holds (country two letters, the rest digits,
+    # an e-mail, text without control characters), formatted the same by every Python version: the two ints and
+    # the IntEnum by %d (its value; str() of an IntEnum changed in 3.11), texts as they are. An absent field is
+    # "None", which only the remark could also be: an absent remark adds no field at all. The text starts with
+    # a digit, never "[" like digest_of's JSON, so neither can pass for the other. A %-format over one
+    # attrgetter's tuple instead of a JSON encoding of a list: 16.3k -> 12.0k instructions per row.
+    text = _SENT_TEXT % _SENT(request)
+    remark = request.remark
+    if remark is not None:
+        text = f"{text}\x1f{remark}"
+    return _hash(text)
 
 
 def _encoder() -> Callable[[list[Any]], str]:

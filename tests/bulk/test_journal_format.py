@@ -34,7 +34,7 @@ def tables(path: Path) -> set[str]:
 @pytest.mark.parametrize(
     ("script", "refusal"),
     [
-        (PER_CALL_LEDGER, "(multimarkets.bulk.register/3), not multimarkets.bulk.register/4"),
+        (PER_CALL_LEDGER, "(multimarkets.bulk.register/3), not multimarkets.bulk.register/5"),
         (ANOTHER_APP, "is not a multimarkets bulk journal"),
     ],
     ids=["earlier-format", "another-app"],
