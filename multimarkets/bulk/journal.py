@@ -92,6 +92,7 @@ class RunJournal(Protocol):
     async def aclose(self) -> None: ...
     async def run(self) -> None: ...
     def sending(self, row: ValidRow, attempts: int, ambiguous: bool) -> None: ...
+    def sending_first(self, rows: list[ValidRow]) -> list[int]: ...
     def registered(self, position: int, customer_no: str) -> None: ...
     def durable(self) -> Awaitable[None]: ...
     def commit_soon(self) -> int: ...
@@ -244,7 +245,14 @@ class Journal:
 
     def sending(self, row: ValidRow, attempts: int, ambiguous: bool) -> None:
         """Note that ``row`` is about to be sent, with ``attempts`` calls made, this one included."""
-        self._notes.sending += sending_values(row, attempts, ambiguous)
+        self._notes.sending += sending_values((row,), attempts, ambiguous)
+
+    def sending_first(self, rows: list[ValidRow]) -> list[int]:
+        """Note that each of ``rows`` (new rows) is about to be sent for the first time, and start its call of
+        one request (see :meth:`.Ledger.start_call`): the calls' keys, in order. The rows of a chunk at once,
+        not a :meth:`sending` and a ``start_call`` per row (three Python calls each)."""
+        self._notes.sending += sending_values(rows, 1, False)
+        return self._ledger.start_calls(len(rows))
 
     def registered(self, position: int, customer_no: str) -> None:
         """Note that the call noted by :meth:`sending` registered the row at ``position`` as ``customer_no``."""

@@ -69,6 +69,15 @@ class Ledger:
         self.changed = True
         return key
 
+    def start_calls(self, count: int) -> list[int]:
+        """:meth:`start_call` for ``count`` calls of one request each, at once: their keys."""
+        keys = list(itertools.islice(_call_keys, count))
+        self._calls.update(dict.fromkeys(keys, 1))
+        self._announced += count
+        self._outstanding += count
+        self.changed = True
+        return keys
+
     def retried(self, key: int) -> None:
         """Note that call ``key`` sends one more HTTP request."""
         self._calls[key] += 1

@@ -30,6 +30,10 @@ class MemoryJournal:
     def sending(self, row: ValidRow, attempts: int, ambiguous: bool) -> None:
         """Nothing to keep: a run without a file is never resumed."""
 
+    def sending_first(self, rows: list[ValidRow]) -> list[int]:
+        """No ledger: a run without a file is never resumed (see :meth:`start_call`)."""
+        return [0] * len(rows)
+
     async def durable(self) -> None:
         """Everything is kept at once."""
 

@@ -72,9 +72,8 @@ class RowMachine:
             return  # the rows will not be sent
         journal, ahead = self._journal, self._ahead
         mark = journal.commit_soon()  # the commit that writes what is noted until the loop's next turn
-        for row in rows:
-            journal.sending(row, 1, False)
-            ahead[row.position] = (journal.start_call(1), mark)
+        for row, key in zip(rows, journal.sending_first(rows), strict=True):
+            ahead[row.position] = (key, mark)
 
     def process(self, row: PreparedRow, stored: StoredRow | None, ready: bool) -> Awaitable[None]:
         """Take one row (and what an earlier run recorded of it) to its outcome: awaiting the result does it. The

@@ -228,10 +228,15 @@ ON CONFLICT (position) DO UPDATE SET state = 'registered', customer_no = exclude
 nothing else changes."""
 
 
-def sending_values(row: ValidRow, attempts: int, ambiguous: bool) -> tuple[Any, ...]:
-    """The parameters of :data:`SENDING` for ``row`` with ``attempts`` calls made, this one included."""
-    request = row.request  # its e-mail and phone, read without the row's properties (a call each)
-    return (row.position, row.digest, request.email or "", request.phone or "", attempts, int(ambiguous))
+def sending_values(rows: Iterable[ValidRow], attempts: int, ambiguous: bool) -> list[Any]:
+    """The parameters of :data:`SENDING` for ``rows``, one row after the other, each with ``attempts`` calls
+    made, this one included."""
+    flag = int(ambiguous)
+    values: list[Any] = []
+    for row in rows:
+        request = row.request  # its e-mail and phone, read without the row's properties (a call each)
+        values += (row.position, row.digest, request.email or "", request.phone or "", attempts, flag)
+    return values
 
 
 _FLAGS = frozenset(_NAMES.index(name) for name in ("ambiguous", "pending", "retryable"))
