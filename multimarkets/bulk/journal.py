@@ -47,11 +47,13 @@ from .rows import ValidRow
 from .service import Origin
 from .store import (
     COLUMNS,
+    FIRST,
     REGISTERED,
     SENDING,
     UPSERT,
     SqlRows,
     StoredRow,
+    first_values,
     row_values,
     sending_values,
     stored,
@@ -136,17 +138,20 @@ class _Commit:
 class _Notes:
     """The row changes noted for one commit, by statement, each row's parameters one after the other: each
     statement runs over its rows at once (see :class:`~.store.RowWrites`), in this order. A row has at most one
-    note per commit (a call waits for the commit of its ``sending`` note before it is made), and any row's
-    changes come in this order anyway: it is sent, registered, settled."""
+    note per commit (a call waits for the commit of its ``first`` or ``sending`` note before it is made), and any
+    row's changes come in this order anyway: it is sent, registered, settled."""
 
-    __slots__ = ("registered", "sending", "settled")
+    __slots__ = ("first", "registered", "sending", "settled")
 
     def __init__(self) -> None:
+        self.first: list[Any] = []
         self.sending: list[Any] = []
         self.registered: list[Any] = []
         self.settled: list[Any] = []
 
     def write(self, conn: sqlite3.Connection) -> None:
+        if self.first:
+            FIRST.write(conn, self.first)
         if self.sending:
             SENDING.write(conn, self.sending)
         if self.registered:
@@ -245,13 +250,13 @@ class Journal:
 
     def sending(self, row: ValidRow, attempts: int, ambiguous: bool) -> None:
         """Note that ``row`` is about to be sent, with ``attempts`` calls made, this one included."""
-        self._notes.sending += sending_values((row,), attempts, ambiguous)
+        self._notes.sending += sending_values(row, attempts, ambiguous)
 
     def sending_first(self, rows: list[ValidRow]) -> list[int]:
         """Note that each of ``rows`` (new rows) is about to be sent for the first time, and start its call of
         one request (see :meth:`.Ledger.start_call`): the calls' keys, in order. The rows of a chunk at once,
         not a :meth:`sending` and a ``start_call`` per row (three Python calls each)."""
-        self._notes.sending += sending_values(rows, 1, False)
+        self._notes.first += first_values(rows)
         return self._ledger.start_calls(len(rows))
 
     def registered(self, position: int, customer_no: str) -> None:

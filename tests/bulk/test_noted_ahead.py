@@ -25,6 +25,7 @@ async def test_each_request_waits_for_the_commit_of_its_note(tmp_path: Path, mon
 
     def recording(journal: Journal, notes: Any, beat: bool) -> None:
         write(journal, notes, beat)
+        committed.update(notes.first[2::4])  # each row's (position, digest, email, phone)
         committed.update(notes.sending[2::6])  # each row's (position, digest, email, phone, attempts, ambiguous)
 
     monkeypatch.setattr(Journal, "_write", recording)

@@ -1,6 +1,6 @@
 """A registered row's record is updated, never inserted: the statement that records it (``store.REGISTERED``) is
 an upsert whose insert would leave a placeholder (no fingerprint, no e-mail or phone), and it never runs that way
-because every call is noted (``store.SENDING``) and committed before it is made."""
+because every call is noted (``store.FIRST`` or ``store.SENDING``) and committed before it is made."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ async def test_each_registered_row_was_noted_in_a_commit_before(
     write = Journal._write
 
     def checking(journal: Journal, notes: Any, beat: bool) -> None:
-        # A commit writes its SENDING rows before its REGISTERED ones (see journal._Notes.write).
+        # A commit writes its FIRST and SENDING rows before its REGISTERED ones (see journal._Notes.write).
+        noted.update(notes.first[0::4])  # each row's (position, digest, email, phone)
         noted.update(notes.sending[0::6])  # each row's (position, digest, email, phone, attempts, ambiguous)
         unnoted.extend(position for position in notes.registered[0::2] if position not in noted)
         write(journal, notes, beat)
