@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import aiohttp
 import anyio
@@ -46,7 +47,7 @@ from .errors import (
 from .limits import LimitStore
 from .signing import encode_body
 
-__all__ = ["API_VERSION", "AsyncSession", "Reply", "replies"]
+__all__ = ["API_VERSION", "AsyncSession", "Reply", "check_base_url", "replies"]
 
 API_VERSION = "0.0.1"
 """The ``version`` header every documented endpoint takes."""
@@ -70,6 +71,22 @@ class Reply(NamedTuple):
 replies: ContextVar[list[Reply] | None] = ContextVar("multimarkets_replies", default=None)
 """When set, every successful :meth:`AsyncSession.request` in this context also appends its reply there (how
 ``with_raw_response`` learns the HTTP side of a call whatever the method makes of the answer)."""
+
+
+def check_base_url(base_url: str) -> None:
+    """Raise :class:`ConfigurationError` for a base URL that is not ``http(s)://`` or that holds credentials.
+
+    Neither API reads credentials from the URL (the Bridge API signs each request with the key, the Manager API
+    sends its token), and a ``user:password@`` there would be shown wherever the base URL is: reprs, errors, logs,
+    the CLI's output, reports and journals. Refusing it is the one way it can leak nowhere."""
+    if not base_url.startswith(("http://", "https://")):
+        shown = "" if "@" in base_url else f", got {base_url!r}"  # what may be a user:password@ is not echoed
+        raise ConfigurationError(f"base_url must start with http:// or https://{shown}")
+    if "@" in urlsplit(base_url).netloc:
+        raise ConfigurationError(
+            "base_url must not hold credentials (user:password@): the service takes none there, and they would be "
+            "shown wherever the base URL is; a proxy's credentials go in proxy="
+        )
 
 
 def _check_call_options(timeout: float, max_retries: int) -> None:
@@ -96,8 +113,7 @@ class AsyncSession:
         limit_store: str | LimitStore | None,
         network: Network,
     ) -> None:
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"base_url must start with http:// or https://, got {base_url!r}")
+        check_base_url(base_url)
         _check_call_options(timeout, max_retries)
         if max_response_bytes < 1:
             raise ConfigurationError("max_response_bytes must be positive")

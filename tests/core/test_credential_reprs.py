@@ -8,7 +8,14 @@ import logging
 
 import pytest
 
-from multimarkets import AsyncBridgeClient, BridgeClient, Credentials, ManagerCredentials, UnknownBizTypeError
+from multimarkets import (
+    AsyncBridgeClient,
+    BridgeClient,
+    ConfigurationError,
+    Credentials,
+    ManagerCredentials,
+    UnknownBizTypeError,
+)
 from multimarkets.manager import AsyncManagerClient
 from multimarkets.sandbox import Sandbox
 
@@ -59,3 +66,30 @@ async def test_manager_reprs_show_only_the_end_of_the_app_id(
 
 def test_a_short_key_shows_nothing_of_itself() -> None:
     assert repr(Credentials("k-42", "not-parsed-here", "7")).startswith("Credentials(api_key=..., ")
+
+
+PASSWORD = "Passw0rdInUrl"
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        f"http://gw:{PASSWORD}@127.0.0.1:1/webhook",
+        f"https://:{PASSWORD}@gw.example/webhook",
+        f"http://{PASSWORD}@gw.example",
+        f"gw:{PASSWORD}@gw.example/webhook",  # no scheme: refused for that, without echoing what may be a password
+    ],
+)
+def test_a_base_url_with_credentials_is_refused_without_showing_them(base_url: str) -> None:
+    # Neither API takes credentials in the URL; kept, they would show in reprs, errors, the CLI and reports.
+    bridge = Credentials("k" * 32, "unused", "1")
+    manager = ManagerCredentials("app-id", "app-secret")
+    for make in (
+        lambda: AsyncBridgeClient(bridge, base_url, trust_env=False),
+        lambda: BridgeClient(bridge, base_url, trust_env=False),
+        lambda: AsyncManagerClient(manager, base_url, trust_env=False),
+    ):
+        with pytest.raises(ConfigurationError) as refused:
+            make()
+        assert PASSWORD not in str(refused.value)
+    assert "base_url" in str(refused.value)
