@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import tempfile
 from collections.abc import Iterable, Iterator
+from typing import TextIO
 
 import attrs
 
@@ -116,21 +118,37 @@ def report_format(path: str | os.PathLike[str]) -> str:
 
 def write_report(path: str | os.PathLike[str], report: BulkReport, results: Iterable[RowResult]) -> None:
     """Write the report: JSON ``{"summary": {...}, "rows": [...]}`` or CSV with one line per row
-    (:data:`~multimarkets.bulk.REPORT_COLUMNS`), streaming ``results`` so any size fits in memory. A new file
-    gets mode 0600."""
+    (:data:`~multimarkets.bulk.REPORT_COLUMNS`), streaming ``results`` so any size fits in memory. The file gets
+    mode 0600.
+
+    The report is written to a new file beside ``path`` and renamed over it once complete: a symlink at ``path``
+    is replaced, never followed (a link planted there cannot aim the report at another file), and a run that dies
+    while writing leaves the previous report whole."""
     kind = report_format(path)
-    # One line per customer, with their e-mail and phone: a new report is private to its owner.
-    descriptor = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    with open(descriptor, "w", encoding="utf-8", newline="") as out:
-        if kind == "csv":
-            writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
-            writer.writeheader()
-            for result in results:
-                writer.writerow(result.report_row())
-            return
-        out.write('{"summary": ' + json.dumps(report.summary(), ensure_ascii=False) + ', "rows": [')
-        separator = "\n"
+    target = os.fspath(path)
+    # One line per customer, with their e-mail and phone: mkstemp makes the file private to its owner.
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=os.path.dirname(target) or "."
+    )
+    try:
+        with open(descriptor, "w", encoding="utf-8", newline="") as out:
+            _write_rows(out, kind, report, results)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _write_rows(out: TextIO, kind: str, report: BulkReport, results: Iterable[RowResult]) -> None:
+    if kind == "csv":
+        writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
+        writer.writeheader()
         for result in results:
-            out.write(separator + json.dumps(result.report_row(), ensure_ascii=False))
-            separator = ",\n"
-        out.write("\n]}\n")
+            writer.writerow(result.report_row())
+        return
+    out.write('{"summary": ' + json.dumps(report.summary(), ensure_ascii=False) + ', "rows": [')
+    separator = "\n"
+    for result in results:
+        out.write(separator + json.dumps(result.report_row(), ensure_ascii=False))
+        separator = ",\n"
+    out.write("\n]}\n")

@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from .._transport import check_base_url
 from ..bulk import BulkReport, CsvError, read_csv, read_csv_numbered, write_report
 from ..bulk.files import report_format
 from ..bulk.rows import prepare
@@ -116,13 +117,27 @@ def _check_file(path: str) -> tuple[int, int]:
     return total, invalid
 
 
-def _check_report_path(path: str) -> None:
+def _check_report_path(path: str, *, keep: dict[str, str | None]) -> None:
     """Refuse an unwritable report path before anything is sent: the report is written after the run, and
-    without ``--journal`` it is the only record of each row."""
+    without ``--journal`` it is the only record of each row. Refuse as well a path naming one of the files in
+    ``keep`` (the input, the journal): the report would replace it."""
     report_format(path)
+    if os.path.isdir(path):
+        raise ConfigurationError(f"cannot write the report {path}: it is a directory")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
         raise ConfigurationError(f"cannot write the report {path}: {folder} is not a writable directory")
+    for role, other in keep.items():
+        if other is not None and _same_file(path, other):
+            raise ConfigurationError(f"the report {path} would replace the {role} {other}: give another --report")
+
+
+def _same_file(one: str, other: str) -> bool:
+    """Whether the two paths name one file: through links, or, for a file not made yet, as the same path."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return os.path.realpath(one) == os.path.realpath(other)
 
 
 def _resume_hint(stopped_by: MultiMarketsError, journal: str, base_url: str) -> str:
@@ -203,7 +218,7 @@ def run_import(args: argparse.Namespace) -> int:
             raise ConfigurationError("--concurrency must be at least 1")
         RateLimit.parse(args.rate_limit or "1/1s")
         if args.report:
-            _check_report_path(args.report)
+            _check_report_path(args.report, keep={"input": args.file, "journal": args.journal})
         total, invalid = _check_file(args.file)
         print(f"{args.file}: {total} rows, {invalid} invalid", file=sys.stderr)
         if args.dry_run:
@@ -214,6 +229,7 @@ def run_import(args: argparse.Namespace) -> int:
             credentials, base_url, accounts = _manager_from(args)
         else:
             credentials, base_url = credentials_from(args)
+        check_base_url(base_url)  # before it is printed: it must not hold a password
         if isinstance(credentials, ManagerCredentials):
             who = f"app {masked(credentials.app_id)}"
         else:

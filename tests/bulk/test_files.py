@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
@@ -123,3 +124,30 @@ def test_the_row_fingerprint_changes_with_anything_sent() -> None:
     assert all(prepare(0, each).error is None for each in changed)
     assert all(prepare(0, each).error is not None for each in invalid)
     assert len(set(digests)) == len(digests)
+
+
+def test_a_report_replaces_a_symlink_instead_of_following_it(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious data\n")
+    (tmp_path / "out.csv").symlink_to(victim)
+    report = BulkReport(1, 1, 0, 0, 0, 0, 0, 1, 0, 0.5, None)
+    result = RowResult(row=1, email="a@example.com", phone=None, outcome=RowOutcome.REGISTERED, customer_no="86000001")
+    write_report(tmp_path / "out.csv", report, iter([result]))
+    assert victim.read_text() == "precious data\n"
+    assert not (tmp_path / "out.csv").is_symlink()
+    assert (tmp_path / "out.csv").stat().st_mode & 0o777 == 0o600
+    assert "86000001" in (tmp_path / "out.csv").read_text()
+
+
+def test_a_report_that_fails_midway_leaves_the_previous_one_whole(tmp_path: Path) -> None:
+    previous = tmp_path / "out.json"
+    previous.write_text('{"summary": {}, "rows": []}\n')
+
+    def results() -> Iterator[RowResult]:
+        yield RowResult(row=1, email="a@example.com", phone=None, outcome=RowOutcome.REGISTERED, customer_no="1")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        write_report(previous, BulkReport(2, 1, 0, 0, 0, 0, 0, 1, 0, 0.5, None), results())
+    assert previous.read_text() == '{"summary": {}, "rows": []}\n'
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.json"]  # no partial file left beside it

@@ -150,15 +150,25 @@ def test_sandbox_subcommand_is_the_sandbox_cli() -> None:
     assert args.func is sandbox_cli.run and args.port == 0 and args.rate_limit == "10/1s"
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, a device whose writes fail ENOSPC")
 def test_a_report_that_cannot_be_written_keeps_the_scratch_journal_and_exits_2(
-    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "out.csv").symlink_to("/dev/full")  # a real full disk: every write fails with ENOSPC
+    folder = tmp_path / "reports"
+    folder.mkdir()
+
+    async def lose_the_folder(ctx: RequestContext, body: dict[str, Any]) -> Any:
+        # The report's folder, writable when checked, is gone when the report is written after the run.
+        if folder.is_dir():
+            folder.rmdir()
+            folder.write_text("a file now")
+        return await HANDLERS[ADD_CUSTOMER](ctx, body)
+
     source = customers_csv(tmp_path / "in.csv", 3)
-    assert import_(str(source), "--report", str(tmp_path / "out.csv")) == 2
+    with Sandbox.in_thread(rate_limit=FAST, handlers={ADD_CUSTOMER: lose_the_folder}) as sb:
+        point_env_at(sb, monkeypatch)
+        assert import_(str(source), "--report", str(folder / "out.csv")) == 2
     err = capsys.readouterr().err
-    assert f"cannot write the report {tmp_path / 'out.csv'}: [Errno 28] No space left on device" in err
+    assert f"cannot write the report {folder / 'out.csv'}: [Errno 20] Not a directory" in err
     [kept] = re.findall(r"kept in the journal (\S+)", err)
     results = list(read_results(kept))
     assert [r.outcome for r in results] == [RowOutcome.REGISTERED] * 3
@@ -208,3 +218,35 @@ def test_a_file_that_breaks_midway_reports_the_rows_read_before_and_exits_2(
         assert import_(str(source), *options) == 0
     report = json.loads((tmp_path / "out.json").read_text())
     assert (report["summary"]["resumed"], report["summary"]["registered"]) == (3, 4)
+
+
+@pytest.mark.parametrize("kind", ["input", "journal", "link to the input", "directory"])
+def test_a_report_path_that_would_replace_the_input_or_journal_or_is_a_directory_exits_2_before_sending(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    source = customers_csv(tmp_path / "in.csv", 2)
+    journal = tmp_path / "run.csv"  # any name: a journal named like a report is still the journal
+    report = {"input": source, "journal": journal, "link to the input": tmp_path / "out.csv"}.get(kind)
+    if kind == "link to the input":
+        (tmp_path / "out.csv").symlink_to(source)
+    if kind == "directory":
+        report = tmp_path / "out.csv"
+        report.mkdir()
+    text = source.read_text()
+    assert import_(str(source), "--journal", str(journal), "--report", str(report)) == 2
+    err = capsys.readouterr().err
+    assert ("it is a directory" if kind == "directory" else "would replace the") in err
+    assert sandbox.stats()["requests"] == 0
+    assert source.read_text() == text
+
+
+def test_a_base_url_with_a_password_exits_2_without_showing_it(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = customers_csv(tmp_path / "in.csv", 1)
+    with_password = sandbox.base_url.replace("http://", "http://gw:Passw0rdInUrl@")
+    assert import_(str(source), "--base-url", with_password, "--report", str(tmp_path / "out.csv")) == 2
+    out, err = capsys.readouterr()
+    assert "base_url must not hold credentials" in err
+    assert "Passw0rdInUrl" not in out + err
+    assert sandbox.stats()["requests"] == 0
