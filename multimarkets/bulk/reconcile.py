@@ -57,6 +57,7 @@ async def reconcile(service: CustomerService, journal: RunJournal) -> None:
             page = await service.list(page=number, size=PAGE_SIZE)
         finally:
             journal.end_call(key, None)
+        page.check_number(number)  # raises ResponseFormatError: the engine ends the pass as for any API error
         wanted -= await _settle_page(journal, page.items)
         if wanted <= 0 or not page.has_next:
             return

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -20,7 +22,8 @@ from multimarkets import (
 )
 from multimarkets._convert import to_millis
 from multimarkets.resources.customers import ADD_CUSTOMER, CANCEL_CUSTOMER, CUSTOMER_DETAIL, CUSTOMER_PAGE
-from multimarkets.sandbox import Sandbox
+from multimarkets.sandbox import Handler, RequestContext, Sandbox
+from multimarkets.sandbox.handlers import HANDLERS
 
 pytestmark = pytest.mark.anyio
 
@@ -146,3 +149,60 @@ async def test_registration_answer_without_a_customer_number_is_bad_data():
     error = caught.value
     assert (error.code, error.http_status, error.biz_type) == ("BAD_DATA", 200, ADD_CUSTOMER)
     assert "unexpected response data" in str(error) and error.trace
+
+
+def ignoring_the_page_number(keep: Callable[[dict[str, Any]], bool] = lambda record: True) -> Handler:
+    """A customer list that answers page 1 (of those ``keep`` keeps) whatever page is asked, out of a huge total."""
+
+    async def answer(ctx: RequestContext, body: dict[str, Any]) -> Any:
+        first = await HANDLERS[CUSTOMER_PAGE](ctx, dict(body, current="1"))
+        return dict(first, records=[record for record in first["records"] if keep(record)], total=10**9)
+
+    return answer
+
+
+async def test_iterate_raises_when_the_server_ignores_the_page_number():
+    async with (
+        Sandbox(handlers={CUSTOMER_PAGE: ignoring_the_page_number()}) as sb,
+        AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, trust_env=False) as client,
+    ):
+        number = await client.customers.register(
+            phone="13200000001", password="a123456", country="CN", register_source=1
+        )
+        seen = []
+        with pytest.raises(ResponseFormatError) as caught:
+            async for customer in client.customers.iterate(size=1):
+                seen.append(customer.customer_no)
+    assert seen == [number]  # page 1 once; the second answer, page 1 again, is refused
+    error = caught.value
+    assert (error.code, error.http_status) == ("WRONG_PAGE", 200)
+    assert "asked for page 2" in str(error) and error.trace
+
+
+async def test_iterate_ends_at_a_page_of_no_size_whatever_the_total():
+    async def no_size(ctx: RequestContext, body: dict[str, Any]) -> Any:
+        return dict(await HANDLERS[CUSTOMER_PAGE](ctx, body), size=0, total=10**9)
+
+    async with (
+        Sandbox(handlers={CUSTOMER_PAGE: no_size}) as sb,
+        AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, trust_env=False) as client,
+    ):
+        await client.customers.register(phone="13200000001", password="a123456", country="CN", register_source=1)
+        assert len([customer async for customer in client.customers.iterate(size=1)]) == 1
+
+
+async def test_the_reconcile_pass_ends_with_a_warning_when_the_server_ignores_the_page_number(
+    caplog: pytest.LogCaptureFixture,
+):
+    existing = "reconciled@example.com"
+    handlers = {CUSTOMER_PAGE: ignoring_the_page_number(lambda record: record.get("email") != existing)}
+    async with (
+        Sandbox(handlers=handlers) as sb,
+        AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None, trust_env=False) as client,
+    ):
+        await client.customers.register(email=existing, password="a123456", country="CN", register_source=1)
+        await client.customers.register(phone="13200000001", password="a123456", country="CN", register_source=1)
+        row = {"email": existing, "password": "a123456", "country": "CN", "register_source": "1"}
+        report = await client.customers.register_many([row])
+    assert (report.already_exists, report.stopped_by) == (1, None)
+    assert "reconcile pass failed: ResponseFormatError: asked for page 2" in caplog.text
