@@ -30,6 +30,7 @@ from ..errors import ConfigurationError, MultiMarketsError
 from ..models.trading import TradingAccount
 from ..signing import RsaSha1Verifier
 from ..webhooks import DEFAULT_TOLERANCE, Event, OrderEvent, Verifier, WebhookReceiver
+from ._args import port, url_path
 from ._stop import add_listen_command, add_stop_options, run_listener
 
 if TYPE_CHECKING:
@@ -45,8 +46,8 @@ def register(subparsers: Any) -> None:
     summary = "serve a notification endpoint and print each event"
     add = add_listen_command(subparsers, "webhooks", summary, run).add_argument
     add("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    add("--port", type=int, default=8080, help="TCP port, 0 for any free one (default 8080)")
-    add("--path", default="/notification", help="URL path of the endpoint (default /notification)")
+    add("--port", type=port, default=8080, help="TCP port, 0 for any free one (default 8080)")
+    add("--path", type=url_path, default="/notification", help="URL path of the endpoint (default /notification)")
     add(
         "--public-key",
         metavar="KEY|@FILE",

@@ -16,6 +16,7 @@ import signal
 import sys
 from typing import TextIO
 
+from ..cli._args import port, probability
 from ..cli._secret import add_secret_key_arguments, secret_key_from
 from ..errors import ConfigurationError
 from .keys import ApiKeyConfig
@@ -43,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the sandbox options to ``parser`` (for a ``sandbox`` subcommand of the main CLI)."""
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    add("--port", type=int, default=8765, help="TCP port, 0 for any free one (default 8765)")
+    add("--port", type=port, default=8765, help="TCP port, 0 for any free one (default 8765)")
     add("--rate-limit", default="100/60s", metavar="N/WINDOW", help="per API key (default 100/60s)")
     add("--ban", default="300s", metavar="DURATION", help="first ban; each further ban adds as much (default 300s)")
     add("--recv-window-max", type=int, default=60_000, metavar="MS", help="cap of recvWindow (default 60000)")
@@ -57,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--api-keys", metavar="N|COMPANY[:N],...", help="several keys, each with its own limit and bans")
     add("--manager-rate-limit", default="300/60s", metavar="N/WINDOW", help="Manager API, per endpoint")
     add("--token-lifetime", default="2h", metavar="DURATION", help="Manager API tokens (default 2h)")
-    add("--push-drop-rate", type=float, default=0.0, metavar="P", help="Data Push: chance of a drop per message")
+    add("--push-drop-rate", type=probability, default=0.0, metavar="P", help="Data Push: chance of a drop per message")
 
 
 def _sandbox_from(args: argparse.Namespace) -> Sandbox:

@@ -1,0 +1,38 @@
+"""Argument types the commands share: a bad value is a one-line argparse error and exit 2, not a traceback
+from deep inside the server that would have used it."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+__all__ = ["port", "probability", "url_path"]
+
+
+def port(text: str) -> int:
+    """A TCP port to listen on: 0 (any free one) to 65535."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{number} is not a port number (0 for any free one, up to 65535)")
+    return number
+
+
+def probability(text: str) -> float:
+    """A chance: a number from 0 to 1."""
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a probability from 0 to 1")
+    return number
+
+
+def url_path(text: str) -> str:
+    """The path of an endpoint: it starts with ``/``."""
+    if not text.startswith("/"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a URL path: it must start with /")
+    return text

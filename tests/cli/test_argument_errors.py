@@ -1,0 +1,29 @@
+"""A bad option value is a one-line usage error and exit 2 when the arguments are parsed, not a traceback from the
+server that would have used it."""
+
+from __future__ import annotations
+
+import pytest
+
+from multimarkets.cli import main
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("sandbox --port 99999", "argument --port: 99999 is not a port number"),
+        ("sandbox --port -1", "argument --port: -1 is not a port number"),
+        ("sandbox --port http", "argument --port: 'http' is not a port number"),
+        ("sandbox --push-drop-rate 2", "argument --push-drop-rate: '2' is not a probability from 0 to 1"),
+        ("sandbox --push-drop-rate nan", "argument --push-drop-rate: 'nan' is not a probability from 0 to 1"),
+        ("webhooks listen --insecure --port 99999", "argument --port: 99999 is not a port number"),
+        ("webhooks listen --insecure --path noslash", "argument --path: 'noslash' is not a URL path"),
+    ],
+)
+def test_a_bad_value_exits_2_with_one_line(command: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(command.split())
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert err.splitlines()[-1].startswith("multimarkets ")  # argparse's usage, then the one error line
