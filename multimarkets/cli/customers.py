@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -156,21 +157,64 @@ def _exit_code(report: BulkReport) -> int:
     return 0 if report.ok else 1
 
 
-def _manager_from(args: argparse.Namespace) -> tuple[ManagerCredentials, str, dict[int, str]]:
-    """Manager credentials, base URL and the ``--accounts`` to open."""
-    accounts: dict[int, str] = {}
-    for part in filter(None, (args.accounts or "").split(";")):
-        trade_type, _, currencies = part.partition(":")
-        if not trade_type.strip().isdigit() or not currencies.strip():
-            raise ConfigurationError(f"--accounts: {part!r} is not TRADE_TYPE:CURRENCY[,CURRENCY]")
-        accounts[int(trade_type)] = currencies.strip()
+# What each API takes that the other does not: given with the other API, the option would be silently ignored.
+_ONLY_FOR = {
+    "manager": (("accounts", "--accounts"), ("app_id", "--app-id")),
+    "bridge": (
+        ("api_key", "--api-key"),
+        ("secret_key", "--secret-key"),
+        ("secret_key_file", "--secret-key-file"),
+        ("company_id", "--company-id"),
+    ),
+}
+
+_TRADE_TYPE = re.compile("[0-9]+")  # ASCII digits: str.isdigit() takes any script's, "１" included
+_CURRENCY = re.compile("[A-Za-z0-9_.-]+")
+
+
+def _check_api_options(args: argparse.Namespace) -> dict[int, str]:
+    """Refuse options of the API not chosen; the ``--accounts`` to open with the Manager API (none for the
+    Bridge API)."""
+    for api, options in _ONLY_FOR.items():
+        given = [option for name, option in options if getattr(args, name) is not None]
+        if given and args.api != api:
+            raise ConfigurationError(f"{', '.join(given)}: only with --api {api} (this run: --api {args.api})")
+    return _accounts_from(args.accounts) if args.api == "manager" else {}
+
+
+def _accounts_from(text: str | None) -> dict[int, str]:
+    """``--accounts``: each trade type with its currencies, comma-joined as the service takes them (one
+    ``{tradeType, allCurrency}`` entry per trade type, manager-api §5.6): a trade type given twice
+    (``1:USDT;1:BTC``) opens the currencies of both, each once."""
+    accounts: dict[int, list[str]] = {}
+    for part in filter(None, (text or "").split(";")):
+        trade_type, _, listed = part.partition(":")
+        currencies = [currency.strip() for currency in listed.split(",")]
+        if (
+            not _TRADE_TYPE.fullmatch(trade_type.strip())
+            or int(trade_type) < 1
+            or not all(_CURRENCY.fullmatch(currency) for currency in currencies)
+        ):
+            raise ConfigurationError(
+                f"--accounts: {part!r} is not TRADE_TYPE:CURRENCY[,CURRENCY] (a trade type is a number from 1 in "
+                "ASCII digits, a currency letters and digits, e.g. 1:USDT)"
+            )
+        opened = accounts.setdefault(int(trade_type), [])
+        for currency in currencies:
+            if currency not in opened:
+                opened.append(currency)
     if not accounts:
         raise ConfigurationError("--api manager needs --accounts, e.g. 1:USDT")
+    return {trade_type: ",".join(currencies) for trade_type, currencies in accounts.items()}
+
+
+def _manager_from(args: argparse.Namespace) -> tuple[ManagerCredentials, str]:
+    """Manager credentials and base URL."""
     env = dict(os.environ)
     if args.app_id:
         env["MULTIMARKETS_MANAGER_APP_ID"] = args.app_id
     base_url = args.base_url or os.environ.get("MULTIMARKETS_MANAGER_BASE_URL") or MANAGER_PRODUCTION_URL
-    return ManagerCredentials.from_env(env), base_url, accounts
+    return ManagerCredentials.from_env(env), base_url
 
 
 class _CsvRows:
@@ -217,16 +261,16 @@ def run_import(args: argparse.Namespace) -> int:
         if args.concurrency < 1:
             raise ConfigurationError("--concurrency must be at least 1")
         RateLimit.parse(args.rate_limit or "1/1s")
+        accounts = _check_api_options(args)
         if args.report:
             _check_report_path(args.report, keep={"input": args.file, "journal": args.journal})
         total, invalid = _check_file(args.file)
         print(f"{args.file}: {total} rows, {invalid} invalid", file=sys.stderr)
         if args.dry_run:
             return 1 if invalid else 0
-        accounts: dict[int, str] = {}
         credentials: Credentials | ManagerCredentials
         if args.api == "manager":
-            credentials, base_url, accounts = _manager_from(args)
+            credentials, base_url = _manager_from(args)
         else:
             credentials, base_url = credentials_from(args)
         check_base_url(base_url)  # before it is printed: it must not hold a password

@@ -62,3 +62,63 @@ def test_a_file_without_register_source_is_refused_by_column_before_anything_is_
     err = capsys.readouterr().err
     assert err.count("line 1: missing column register_source") == 2
     assert sandbox_thread.stats()["manager_requests"] == 0  # not even the auth call
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--accounts", "1:"], "--accounts: '1:' is not TRADE_TYPE:CURRENCY"),
+        (["--accounts", "\uff11:USDT"], "is not TRADE_TYPE:CURRENCY"),  # a full-width digit
+        (["--accounts", "0:USDT"], "is not TRADE_TYPE:CURRENCY"),
+        (["--accounts", "1:US DT"], "is not TRADE_TYPE:CURRENCY"),
+        (["--accounts", "1:USDT,,BTC"], "is not TRADE_TYPE:CURRENCY"),
+        ([], "--api manager needs --accounts"),
+        (["--accounts", "1:USDT", "--company-id", "1"], "--company-id: only with --api bridge"),
+        (["--accounts", "1:USDT", "--secret-key-file", "key.pem"], "--secret-key-file: only with --api bridge"),
+    ],
+)
+@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
+def test_bad_manager_options_exit_2_before_anything_is_sent_even_in_a_dry_run(
+    sandbox_thread: Sandbox,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    message: str,
+    dry_run: bool,
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("email,password,country,register_source\na@example.com,pw,GB,3\n", encoding="utf-8")
+    app_id = sandbox_thread.manager_credentials.app_id
+    command = ["customers", "import", str(source), "--api", "manager", "--app-id", app_id, *options]
+    assert main(command + ["--dry-run"] * dry_run) == 2
+    assert message in capsys.readouterr().err
+    assert sandbox_thread.stats()["manager_requests"] == 0
+
+
+@pytest.mark.parametrize("options", [["--accounts", "1:USDT"], ["--app-id", "app-id-0001"]])
+def test_manager_options_with_the_bridge_api_exit_2(
+    sandbox_thread: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str]
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("email,password,country,register_source\na@example.com,pw,GB,3\n", encoding="utf-8")
+    assert main(["customers", "import", str(source), *options]) == 2
+    assert f"{options[0]}: only with --api manager (this run: --api bridge)" in capsys.readouterr().err
+    assert sandbox_thread.stats()["requests"] == 0
+
+
+def test_a_trade_type_given_twice_opens_the_currencies_of_both(  # spot (5) offers BTC in the sandbox
+    sandbox_thread: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("email,password,country,register_source\na@example.com,pw,GB,3\n", encoding="utf-8")
+    given = sandbox_thread.manager_credentials
+    accounts = ["--accounts", "5:USDT;5: BTC,USDT;1:USDT"]
+    assert main(["customers", "import", str(source), "--api", "manager", "--app-id", given.app_id, *accounts]) == 0
+    with ManagerClient(ManagerCredentials(given.app_id, given.app_secret), given.base_url, trust_env=False) as client:
+        [customer] = list(client.customers.iterate())
+        opened = {
+            (account.trade_type, account.currency)
+            for trade_type in (1, 5)
+            for account in client.accounts.list(customer.customer_no, trade_type=trade_type)
+        }
+    assert opened == {(5, "USDT"), (5, "BTC"), (1, "USDT")}
