@@ -4,6 +4,9 @@ connections, the rate limit and the clock with its client, against the sandbox o
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -193,3 +196,10 @@ def test_the_sync_method_mirrors_the_async_one() -> None:
     mirrored, source = BridgeClient.with_options, AsyncBridgeClient.with_options
     assert inspect.signature(mirrored) == inspect.signature(source)
     assert mirrored.__doc__ == source.__doc__
+
+
+def test_the_readme_example_runs() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Per-call options", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    done = subprocess.run([sys.executable, "-c", example], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr, done.stdout) == (0, "", "True 0\n")
