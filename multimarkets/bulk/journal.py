@@ -149,15 +149,15 @@ class _Notes:
         self.registered: list[Any] = []
         self.settled: list[Any] = []
 
-    def write(self, conn: sqlite3.Connection) -> None:
+    def write(self, cursor: sqlite3.Cursor) -> None:
         if self.first:
-            FIRST.write(conn, self.first)
+            FIRST.write(cursor, self.first)
         if self.sending:
-            SENDING.write(conn, self.sending)
+            SENDING.write(cursor, self.sending)
         if self.registered:
-            REGISTERED.write(conn, self.registered)
+            REGISTERED.write(cursor, self.registered)
         if self.settled:
-            UPSERT.write(conn, self.settled)
+            UPSERT.write(cursor, self.settled)
 
 
 class Journal:
@@ -172,6 +172,9 @@ class Journal:
     def __init__(self, path: str) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
+        self._cursor: sqlite3.Cursor | None = None
+        """The one cursor of the commits: ``Connection.execute`` makes (and drops) a cursor for every statement,
+        and a commit runs five or more."""
         self._ledger = Ledger()
         # The ledger's own methods, committed with the next commit: a call each per row, without a frame of ours.
         self.start_call = self._ledger.start_call
@@ -210,7 +213,7 @@ class Journal:
             conn = connect(self.path, origin)
         else:
             conn = await anyio.to_thread.run_sync(connect, self.path, origin)
-        self._conn = conn
+        self._conn, self._cursor = conn, conn.cursor()
         self.rows = SqlRows(conn)
         if _flush is not None:
             try:
@@ -220,7 +223,7 @@ class Journal:
 
     async def aclose(self) -> None:
         """Release the file (its final checkpoint runs in a thread)."""
-        conn, self._conn = self._conn, None
+        conn, self._conn, self._cursor = self._conn, None, None
         self._broken = self._broken or JournalError(f"the journal {self.path} is closed")
         if conn is not None:
             # Handed to a thread at once, and shielded: an abandoned run closes its journal from a cancelled anyio
@@ -390,17 +393,17 @@ class Journal:
         self._lag = max(self._lag, time.monotonic() - began)
 
     def _write(self, notes: _Notes, beat: bool) -> None:
-        conn = self._conn
-        assert conn is not None
-        conn.execute("BEGIN IMMEDIATE")
+        cursor = self._cursor
+        assert cursor is not None
+        cursor.execute("BEGIN IMMEDIATE")
         try:
-            notes.write(conn)
+            notes.write(cursor)
             if beat:
-                self._ledger.write(conn, self._lag)
+                self._ledger.write(cursor, self._lag)
         except BaseException:
-            conn.execute("ROLLBACK")
+            cursor.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        cursor.execute("COMMIT")
 
 
 def _is_new(path: str) -> bool:

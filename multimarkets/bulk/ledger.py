@@ -92,17 +92,17 @@ class Ledger:
         self._ended += announced if requests is None else requests
         self.changed = True
 
-    def write(self, conn: sqlite3.Connection, lag: float) -> None:
+    def write(self, cursor: sqlite3.Cursor, lag: float) -> None:
         """Record, in the open transaction of a commit now, what changed and that the process is alive, having
         seen a stall of at most ``lag`` seconds."""
         now = time.time()
         if self.changed or self._heartbeat is None:
-            cursor = conn.execute(_RECORD, (PROCESS, now, self._announced, self._ended, self._outstanding, lag))
+            cursor.execute(_RECORD, (PROCESS, now, self._announced, self._ended, self._outstanding, lag))
             self._heartbeat = None if self.changed else cursor.lastrowid
             self._announced = self._ended = 0
             self.changed = False
         else:
-            conn.execute(_BEAT, (now, self._outstanding, lag, self._heartbeat))
+            cursor.execute(_BEAT, (now, self._outstanding, lag, self._heartbeat))
 
 
 def earlier_requests(conn: sqlite3.Connection, window: float, call_bound: float) -> list[float]:

@@ -140,12 +140,12 @@ class RowWrites:
         self.width = width
         self._texts = [(size * width, text(size)) for size in self.SIZES]
 
-    def write(self, conn: sqlite3.Connection, values: list[Any]) -> None:
+    def write(self, cursor: sqlite3.Cursor, values: list[Any]) -> None:
         """Run the statement for every row of ``values``: the rows' parameters, one row after the other."""
         start, end = 0, len(values)
         for span, text in self._texts:
             while end - start >= span:
-                conn.execute(text, values[start : start + span])
+                cursor.execute(text, values[start : start + span])
                 start += span
 
 
