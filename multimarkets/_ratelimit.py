@@ -37,10 +37,16 @@ from .config import RateLimit
 from .errors import ClientClosedError, ConfigurationError, IPBannedError
 from .limits import LimitStore, LimitStoreError, MemoryLimitStore, open_limit_store
 
-__all__ = ["DEFAULT_BAN_SECONDS", "KeyLimiter", "forget", "limiter_for"]
+__all__ = ["DEFAULT_BAN_SECONDS", "MAX_BAN_SECONDS", "KeyLimiter", "forget", "limiter_for"]
 
 DEFAULT_BAN_SECONDS = 300.0
 """How long a 418 stops calls when the server does not say: the documented first ban is 5 minutes."""
+
+MAX_BAN_SECONDS = 3600.0
+"""The longest a 418 stops calls, whatever its Retry-After says: the documented bans grow by 5 minutes each
+(5, 10, ...), so an hour is the 12th in a row. A longer real ban costs one request an hour, answered 418 again
+with the rest of it; a wrong hint (a typo, a hostile proxy) cannot stop a key for days, in a store that may
+outlive the process."""
 
 LEASE_MARGIN = 5.0
 """Seconds beyond the timeout after which a slot whose request never reported back counts as answered."""
@@ -217,7 +223,9 @@ class KeyLimiter:
             logger.warning("%s; the 429 pause is not shared", exc)
 
     async def ban(self, seconds: float) -> float:
-        """Open the breaker for ``seconds`` (after a 418); returns the monotonic time it closes."""
+        """Open the breaker for ``seconds``, at most :data:`MAX_BAN_SECONDS` (after a 418); returns the monotonic time
+        it closes."""
+        seconds = min(seconds, MAX_BAN_SECONDS)
         try:
             return time.monotonic() + await self._store.ban(self._key, seconds)
         except LimitStoreError as exc:

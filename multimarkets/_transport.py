@@ -25,11 +25,18 @@ from ._clock import clock_for
 from ._network import Connection, Network, Opened
 from ._ratelimit import DEFAULT_BAN_SECONDS, KeyLimiter, forget, limiter_for
 from ._redact import redact_error
-from ._retry import backoff
+from ._retry import MAX_RETRY_AFTER, backoff
 from ._scheme import BridgeScheme, Prepared, RequestScheme
 from ._version import __version__
 from .config import Credentials, RateLimit
-from .envelope import parse_retry_after, proxy_error, read_capped, redirect_error, too_large_error, unwrap
+from .envelope import (
+    parse_retry_after,
+    proxy_error,
+    read_capped,
+    redirect_error,
+    too_large_error,
+    unwrap,
+)
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -273,9 +280,11 @@ class AsyncSession:
                     raise
                 if outcome is Outcome.AMBIGUOUS and not idempotent:
                     raise
+                retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+                if retry_after is not None and retry_after > MAX_RETRY_AFTER:
+                    raise  # the service asks for a longer pause than a call waits: its caller decides
                 ambiguous = ambiguous or outcome is Outcome.AMBIGUOUS
                 retries += 1
-                retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
                 delay = backoff(retries, retry_after)
                 logger.info("retrying %s in %.2fs after %s", biz_type, delay, type(exc).__name__)
                 await anyio.sleep(delay)
@@ -409,7 +418,8 @@ class AsyncSession:
             raise
         except RateLimitError as exc:
             window = limiter.limit.window if limiter.limit is not None else None
-            await limiter.pause(exc.retry_after or window or backoff(attempt))
+            hint = exc.retry_after
+            await limiter.pause(min(hint, MAX_RETRY_AFTER) if hint else window or backoff(attempt))
             raise
         except IPBannedError as exc:
             exc.banned_until = await limiter.ban(retry_after or DEFAULT_BAN_SECONDS)

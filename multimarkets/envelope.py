@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -44,14 +45,16 @@ def excerpt(raw: bytes) -> str:
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header given in seconds; None when absent or not a number."""
+    """Seconds from a ``Retry-After`` header given in seconds; None when absent or not a finite number, 0 or more
+    (an HTTP date, ``nan``, ``inf``, ``-5``): the caller then falls back as if no hint came. How long a hint is
+    followed is capped where it is used (a 429 pause, a 418 ban)."""
     if value is None:
         return None
     try:
         seconds = float(value)
     except ValueError:
         return None
-    return max(seconds, 0.0)
+    return seconds if 0.0 <= seconds < math.inf else None
 
 
 def _origin(url: str, location: str | None) -> str | None:
