@@ -30,6 +30,7 @@ from ._scheme import BridgeScheme, Prepared, RequestScheme
 from ._version import __version__
 from .config import Credentials, RateLimit
 from .envelope import (
+    make_printable,
     parse_retry_after,
     proxy_error,
     read_capped,
@@ -39,6 +40,7 @@ from .envelope import (
 )
 from .errors import (
     APIConnectionError,
+    APIError,
     APITimeoutError,
     CertificateError,
     ClientClosedError,
@@ -266,6 +268,8 @@ class AsyncSession:
                 reply = await self._attempt(url, biz_type, prepared, group, attempt)
             except MultiMarketsError as exc:
                 redact_error(exc, self._scheme.secrets(prepared, payload))  # a server may echo them
+                if isinstance(exc, APIError):
+                    make_printable(exc)  # the server's text, after redaction (see make_printable)
                 outcome = classify(exc)
                 exc.after_ambiguous = ambiguous
                 if isinstance(exc, TransportError):

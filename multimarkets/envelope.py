@@ -24,9 +24,13 @@ if TYPE_CHECKING:
     import aiohttp
 
 __all__ = [
+    "MAX_SERVER_MESSAGE_CHARS",
+    "MAX_SERVER_TRACE_CHARS",
     "SUCCESS_CODE",
     "excerpt",
+    "make_printable",
     "parse_retry_after",
+    "printable",
     "proxy_error",
     "read_capped",
     "redirect_error",
@@ -36,6 +40,43 @@ __all__ = [
 
 SUCCESS_CODE = "0"
 _EXCERPT_CHARS = 200
+
+
+MAX_SERVER_MESSAGE_CHARS = 500
+"""The longest service ``msg`` an error keeps (longer ones are cut, ending in ``...``)."""
+MAX_SERVER_TRACE_CHARS = 128
+"""The longest service ``trace`` an error keeps: the service's own are under 64 characters."""
+
+# What server text may not bring into an exception's message, a log line, a terminal or a report cell: the C0
+# and C1 controls and DEL (ESC starts terminal escape sequences, CR/LF forge lines), the Unicode line and
+# paragraph separators, and the bidirectional overrides (which reorder what a reader sees). Each is shown as the
+# escape repr() would use, so nothing is lost but the effect.
+_UNPRINTABLE = {
+    char: repr(chr(char))[1:-1]
+    for char in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
+def printable(text: str, limit: int) -> str:
+    """``text`` from a server made safe to print: control characters escaped, cut to ``limit`` characters."""
+    text = text.translate(_UNPRINTABLE)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def make_printable(error: APIError) -> None:
+    """Escape and cap, in place, the server's text ``error`` carries (message, code, trace, body excerpt), so that
+    printing or logging it can neither forge lines nor drive a terminal. Done after secrets were redacted: a cut
+    must not leave the start of a secret, nor an escape hide one from redaction."""
+    error.message = printable(error.message, MAX_SERVER_MESSAGE_CHARS)
+    error.args = (error.message, *error.args[1:])
+    if error.code is not None:
+        error.code = printable(error.code, MAX_SERVER_TRACE_CHARS)
+    if error.biz_code is not None:
+        error.biz_code = printable(error.biz_code, MAX_SERVER_TRACE_CHARS)
+    if error.trace is not None:
+        error.trace = printable(error.trace, MAX_SERVER_TRACE_CHARS)
+    if error.body_excerpt is not None:
+        error.body_excerpt = error.body_excerpt.translate(_UNPRINTABLE)
 
 
 def excerpt(raw: bytes) -> str:
