@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 
@@ -61,8 +62,13 @@ class RateLimit:
     window: float = 60.0
 
     def __attrs_post_init__(self) -> None:
-        if self.requests < 1 or self.window <= 0:
-            raise ConfigurationError("a rate limit needs at least 1 request per positive window")
+        # bool is an int, and a float count (1.5) or a NaN/infinite window would pass the comparisons and break
+        # the sliding window's arithmetic later, at a call.
+        requests, window = self.requests, self.window
+        if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1:
+            raise ConfigurationError(f"RateLimit.requests must be a whole number, 1 or more, got {requests!r}")
+        if isinstance(window, bool) or not isinstance(window, int | float) or not 0 < window < math.inf:
+            raise ConfigurationError(f"RateLimit.window must be a finite number of seconds above 0, got {window!r}")
 
     @classmethod
     def parse(cls, text: str) -> RateLimit:

@@ -1,0 +1,34 @@
+"""A RateLimit is a whole number of requests, 1 or more, per a finite window above 0 seconds: anything else is
+refused when it is made, not met as a TypeError or a window that never ends at some later call."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from multimarkets import ConfigurationError, RateLimit
+
+
+@pytest.mark.parametrize("requests", [1.5, 100.0, True, False, 0, -1, "100", None])
+def test_requests_must_be_a_whole_number_from_1(requests: object) -> None:
+    with pytest.raises(ConfigurationError, match=r"^RateLimit\.requests must be a whole number"):
+        RateLimit(requests, 60.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("window", [math.nan, math.inf, -math.inf, 0, -1.0, True, "60", None])
+def test_the_window_must_be_finite_and_positive(window: object) -> None:
+    with pytest.raises(ConfigurationError, match=r"^RateLimit\.window must be a finite number"):
+        RateLimit(100, window)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["100/nans", "100/infs", "1.5/60s", "0/60s", "100/0s"])
+def test_parse_refuses_the_same(text: str) -> None:
+    with pytest.raises(ConfigurationError):
+        RateLimit.parse(text)
+
+
+def test_usual_limits_are_kept() -> None:
+    assert RateLimit(1, 0.001) == RateLimit(1, 0.001)
+    assert RateLimit.parse("300/1m") == RateLimit(300, 60.0)
+    assert RateLimit(100, 60).window == 60
