@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import ssl as _ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, TypedDict
@@ -21,6 +22,7 @@ from ._raw import AsyncRawResponses
 from ._scheme import RequestScheme
 from ._transport import AsyncSession
 from .config import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, RateLimit
+from .errors import ValidationError
 from .limits import LimitStore
 
 if TYPE_CHECKING:
@@ -162,3 +164,20 @@ def forget_namespaces(client: object) -> None:
     made = [name for name in vars(client) if isinstance(getattr(type(client), name, None), cached_property)]
     for name in made:
         delattr(client, name)
+
+
+# An RFC 9110 token: what a header value the service reads as a name can hold without quoting.
+_GROUP = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")
+
+
+def check_raw_call(body: object, group: str | None = None) -> None:
+    """Raise :class:`ValidationError` for a ``call()`` whose body is not a JSON object, or whose ``group`` cannot be
+    sent as a header (aiohttp would refuse it at send time with a bare ValueError, or the service would never
+    match it)."""
+    # A dict is told by its exact type first: the ABC check costs several times more, on every raw call.
+    if body is not None and type(body) is not dict and not isinstance(body, Mapping):
+        raise ValidationError("body", f"must be a mapping (a JSON object) or None, got {type(body).__name__}")
+    if group is not None and (not isinstance(group, str) or _GROUP.fullmatch(group) is None):
+        raise ValidationError(
+            "group", "must be 1 to 64 letters, digits or !#$%&'*+-.^_`|~ (an HTTP token, e.g. 'tradeApi')"
+        )

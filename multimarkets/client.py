@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ._client import AsyncClientBase, ClientOptions
+from ._client import AsyncClientBase, ClientOptions, check_raw_call
 from ._scheme import BridgeScheme
 from .config import PRODUCTION_URL, Credentials, RateLimit, masked
 from .errors import ConfigurationError
@@ -127,5 +127,6 @@ class AsyncBridgeClient(AsyncClientBase):
         For endpoints without a typed method. Pass ``group="tradeApi"`` for trading endpoints and
         ``idempotent=True`` for queries, so that attempts with a lost answer are retried.
         """
+        check_raw_call(body, group)
         reply = await self._session.request(biz_type, body, group=group, idempotent=idempotent)
         return reply.data

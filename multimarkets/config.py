@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import unicodedata
 from collections.abc import Mapping
 
 import attrs
@@ -32,13 +33,38 @@ def masked(credential: str) -> str:
     return f"...{credential[-4:]}" if len(credential) >= 12 else "..."
 
 
+def header_value_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as an HTTP header value (None: it can). Never quotes the value: it may be a
+    secret. A control character (a CR/LF pasted from a Windows file) would make aiohttp refuse the request with a
+    bare ValueError at send time; spaces at the ends would be dropped on the way and never match."""
+    if not value:
+        return "is empty"
+    if value != value.strip():
+        return "has whitespace at the start or end"
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        return "contains a control character (CR, LF, tab, ...)"
+    return None
+
+
 @attrs.frozen
 class Credentials:
-    """What the service issues to a merchant: API key, RSA secret key (base64 PKCS#8 or PEM), company id."""
+    """What the service issues to a merchant: API key, RSA secret key (base64 PKCS#8 or PEM), company id.
+
+    The API key and company id travel as HTTP headers: each must be non-empty, without control characters and
+    without whitespace at either end (:class:`ConfigurationError` otherwise, naming the field, never its value)."""
 
     api_key: str
     secret_key: str = attrs.field(repr=False)
     company_id: str = attrs.field(converter=str)
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("api_key", "company_id"):
+            value = getattr(self, name)
+            problem = header_value_problem(value) if isinstance(value, str) else "is not a string"
+            if problem is not None:
+                raise ConfigurationError(f"Credentials.{name} {problem}")
+        if not isinstance(self.secret_key, str) or not self.secret_key.strip():
+            raise ConfigurationError("Credentials.secret_key is empty")
 
     def __repr__(self) -> str:
         return f"Credentials(api_key={masked(self.api_key)}, secret_key=<hidden>, company_id={self.company_id!r})"

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .._client import AsyncClientBase, ClientOptions
+from .._client import AsyncClientBase, ClientOptions, check_raw_call
 from ..config import RateLimit, masked
 from ..errors import ConfigurationError
 from .config import MANAGER_PRODUCTION_URL, ManagerCredentials
@@ -94,5 +94,6 @@ class AsyncManagerClient(AsyncClientBase):
     async def call(self, biz_type: str, body: Mapping[str, Any] | None = None, *, idempotent: bool = False) -> Any:
         """Call any bizType with a raw JSON body (signed, and encrypted like every call) and return the answer's
         ``data``. Pass ``idempotent=True`` for queries, so that attempts with a lost answer are retried."""
+        check_raw_call(body)
         reply = await self._session.request(biz_type, body, idempotent=idempotent)
         return reply.data

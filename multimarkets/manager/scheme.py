@@ -13,6 +13,7 @@ from .._read import read
 from .._redact import secret_values
 from .._scheme import Prepared
 from .._transport import AsyncSession
+from ..config import header_value_problem
 from ..errors import APIError, AuthenticationError, ConfigurationError, LoginExpiredError, MultiMarketsError
 from ..trace import new_trace
 from .config import ManagerCredentials
@@ -90,6 +91,9 @@ class ManagerScheme:
                 body_excerpt=exc.body_excerpt,
             ) from exc
         auth = read(reply.data, _Auth, strict=self._strict, biz_type=AUTH, trace=reply.trace)
+        problem = header_value_problem(auth.token)
+        if problem is not None:  # every later call would send it as its token header, which aiohttp would refuse
+            raise bad_data(f"at $.token: the token {problem}", biz_type=AUTH, trace=reply.trace)
         public_key = auth.public_key or None
         if public_key is not None and self._encrypt and self.credentials.public_key is None:
             try:
