@@ -9,13 +9,13 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import anyio
 import attrs
 
 from ..errors import ConfigurationError, WebhookError, WebhookFormatError
-from ._headers import header
+from ._headers import delivery, header
 from ._store_thread import StoreThreads
 from .dedup import Claim, DedupStore, DedupStoreError, MemoryDedupStore
 from .events import Event, event_from_payload, load_body
@@ -25,6 +25,11 @@ from .verify import DEFAULT_TOLERANCE, Verifier, verify_notification
 __all__ = ["DEFAULT_MAX_BODY", "EventHandler", "WebhookReceiver"]
 
 logger = logging.getLogger("multimarkets.webhooks")
+
+Body = bytes | bytearray | memoryview | str
+"""A delivery's body: the bytes as received (text is encoded as UTF-8)."""
+Headers = Mapping[str, str] | Mapping[bytes, bytes] | Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]
+"""A delivery's headers: a mapping (any framework's) or ``(name, value)`` pairs such as ASGI's raw headers."""
 
 EventHandler = Callable[[Event], Awaitable[None] | None]
 """``on_event(event)``: a plain function or a coroutine function."""
@@ -46,6 +51,9 @@ class WebhookReceiver:
     deliveries to yours. ``dedup`` remembers handled events (default: the last 10 000, in memory; for several
     worker processes a shared :class:`~multimarkets.webhooks.SqliteDedupStore` or ``RedisDedupStore``).
     A body over ``max_body`` bytes is refused before it is parsed.
+
+    ``handle`` / ``handle_sync`` take the body as bytes, bytearray, memoryview or text, and the headers as any
+    mapping or as ``(name, value)`` pairs (ASGI's raw headers), text or bytes; any other shape is answered 400.
 
     Answers: 200 + acknowledgement when handled or a duplicate; 400 malformed, oversized or absurd body; 401 bad
     signature or timestamp; 409 the same event is being handled right now; 500 ``on_event`` raised; 503 the dedup
@@ -98,8 +106,9 @@ class WebhookReceiver:
         """The store of handled event keys."""
         return self._dedup
 
-    def accept(self, body: bytes, headers: Mapping[str, str]) -> Event:
+    def accept(self, body: Body, headers: Headers) -> Event:
         """Verify and parse one delivery without handling it; raises a :class:`~multimarkets.WebhookError`."""
+        body, headers = _read(body, headers)
         trace = header(headers, "trace")
         if len(body) > self._max_body:
             raise WebhookFormatError(f"notification body is over {self._max_body} bytes", trace=trace)
@@ -119,7 +128,7 @@ class WebhookReceiver:
         except RecursionError:
             raise WebhookFormatError("notification content is nested too deeply", trace=trace) from None
 
-    async def handle(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
+    async def handle(self, body: Body, headers: Headers) -> WebhookResponse:
         """Handle one delivery (``on_event`` may be sync or async) and return the answer to send.
 
         ``on_event`` runs on the event loop; checking the delivery and the dedup store's calls run in a worker
@@ -130,6 +139,10 @@ class WebhookReceiver:
         within half a second is refused with 503 as when the store fails.
         """
         arrived = time.monotonic()
+        try:
+            body, headers = _read(body, headers)
+        except WebhookFormatError as exc:
+            return _refused(exc, None, arrived)
         try:
             claimed = await self._threads.claim(self._claim, body, headers, undo=self._unclaim, key_of=_claimed_key)
         except DedupStoreError as exc:  # no slot came free: the answer's tm counts the wait
@@ -148,7 +161,7 @@ class WebhookReceiver:
             raise
         return await self._threads.run(self._handled, claimed, key=claimed.key)
 
-    def handle_sync(self, body: bytes, headers: Mapping[str, str]) -> WebhookResponse:
+    def handle_sync(self, body: Body, headers: Headers) -> WebhookResponse:
         """Like :meth:`handle`, for synchronous frameworks (Flask, Django); ``on_event`` must be a plain function.
 
         The store is called in the caller's thread; these calls count towards the receiver's 8 in the store at
@@ -158,6 +171,10 @@ class WebhookReceiver:
         if inspect.iscoroutinefunction(self._on_event):
             raise ConfigurationError("on_event is asynchronous: call `await receiver.handle(...)` instead")
         arrived = time.monotonic()
+        try:
+            body, headers = _read(body, headers)
+        except WebhookFormatError as exc:
+            return _refused(exc, None, arrived)
         try:
             claimed = self._threads.claim_in_caller(self._claim, body, headers)
         except DedupStoreError as exc:  # no slot came free: the answer's tm counts the wait
@@ -183,8 +200,7 @@ class WebhookReceiver:
         try:
             event = self.accept(body, headers)
         except WebhookError as exc:
-            logger.warning("rejected notification (%s): %s", type(exc).__name__, exc)
-            return refuse(exc.http_status, exc.code, exc.message, trace, tm=_elapsed_ms(started))
+            return _refused(exc, trace, started)
         key = event.identity
         try:
             claim = self._dedup.claim(key)
@@ -227,6 +243,20 @@ class WebhookReceiver:
             self._dedup.release(claimed.key)
         except DedupStoreError as exc:
             _store_failed(claimed, exc, "could not be released", "redeliveries answer 409 until its claim expires")
+
+
+def _read(body: Body, headers: Headers) -> tuple[bytes, Mapping[str, str]]:
+    """The delivery as bytes and a header mapping; a shape that is neither is a malformed delivery (400)."""
+    try:
+        return delivery(body, headers)
+    except ValueError as exc:
+        raise WebhookFormatError(str(exc)) from None
+
+
+def _refused(exc: WebhookError, trace: str | None, started: float) -> WebhookResponse:
+    """The logged refusal of a delivery (``trace``, when its headers could be read) that ``exc`` rejected."""
+    logger.warning("rejected notification (%s): %s", type(exc).__name__, exc)
+    return refuse(exc.http_status, exc.code, exc.message, trace, tm=_elapsed_ms(started))
 
 
 @attrs.frozen

@@ -146,3 +146,36 @@ async def test_a_signed_number_too_long_to_read_degrades_instead_of_raising(
     assert receiver.handle_sync(body, headers).status == 200  # a duplicate by then
     [event] = calls
     assert event.order_id == "O1" and event.symbol_id is None and event.execute_time is None
+
+
+@pytest.mark.anyio
+async def test_raw_header_pairs_and_body_buffers_are_read_and_other_shapes_answered_400(
+    deliver: MakeDelivery, verifier: RsaSha1Verifier
+) -> None:
+    """What frameworks hand over besides a dict and bytes (ASGI's raw header pairs, a memoryview) is read; any
+    other shape is a malformed delivery, answered 400 by both entry points rather than raised."""
+    calls: list[Event] = []
+    receiver = WebhookReceiver(calls.append, verifier=verifier)
+    shapes: list[Any] = []
+
+    async def raw(request: web.Request) -> web.Response:
+        body = memoryview(await request.read())
+        as_text = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.raw_headers]
+        answers = [
+            await receiver.handle(body, request.raw_headers),
+            receiver.handle_sync(bytearray(body), as_text),
+            receiver.handle_sync(body, None),
+            await receiver.handle(None, request.headers),
+            await receiver.handle(body, [("timestamp", 1)]),
+            receiver.handle_sync(body, "timestamp: 1"),
+        ]
+        shapes.append([answer.status for answer in answers])
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/notification", raw)
+    body, headers = deliver(wrap(exec_report()))
+    async with serving(app) as url, aiohttp.ClientSession() as http, http.post(url, data=body, headers=headers) as sent:
+        assert sent.status == 200
+    assert shapes == [[200, 200, 400, 400, 400, 400]]
+    assert len(calls) == 1, "the second delivery of the event is a duplicate"
