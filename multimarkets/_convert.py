@@ -53,9 +53,7 @@ def from_millis(value: int | str) -> datetime:
 
 
 def to_millis(value: datetime) -> int:
-    """Epoch milliseconds of an aware datetime (naive values are taken as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+    """Epoch milliseconds of an aware datetime (request models refuse naive ones before they get here)."""
     delta = value - datetime(1970, 1, 1, tzinfo=timezone.utc)
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 

@@ -248,8 +248,10 @@ def one_of(cls: type[E]) -> Callable[[Any, str], E]:
 
 
 def millis(value: Any, field: str) -> int:
-    """Epoch milliseconds from an aware datetime (naive = UTC) or an int of milliseconds."""
+    """Epoch milliseconds from an aware datetime or an int of milliseconds."""
     if isinstance(value, datetime):
+        if value.utcoffset() is None:  # a naive time could be local or UTC: guessing shifts the window by hours
+            raise ValidationError(field, "must be a timezone-aware datetime (tzinfo=timezone.utc), not a naive one")
         return to_millis(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= LARGEST_INT:
         raise ValidationError(field, f"must be a datetime or epoch milliseconds, not {_shown(value)}")

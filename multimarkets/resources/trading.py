@@ -85,7 +85,7 @@ class AsyncTrading(AsyncResource):
         end_time: datetime | int | None = None,
         limit: int | None = None,
     ) -> list[Deposit]:
-        """The account's deposit records, filtered; times are datetimes or epoch milliseconds, ``limit`` 1-100
+        """The account's deposit records, filtered; times are aware datetimes or epoch milliseconds, ``limit`` 1-100
         (the service's default is 20)."""
         request = request_of(DepositsRequest, locals())
         return await self._post(DEPOSITS, request, list[Deposit])
@@ -153,8 +153,8 @@ class AsyncTrading(AsyncResource):
         end_time: datetime | int | None = None,
         limit: int | None = None,
     ) -> list[Trade]:
-        """Fills on ``symbol_id`` within the last three months; ``end_time - start_time`` at most 24 hours,
-        ``limit`` 1-100 (the service's default is 20)."""
+        """Fills on ``symbol_id`` within the last three months; ``end_time - start_time`` at most 24 hours (times
+        are aware datetimes or epoch milliseconds), ``limit`` 1-100 (the service's default is 20)."""
         request = request_of(TradesRequest, locals())
         return await self._post(TRADES, request, list[Trade])
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
 from trading_helpers import BTCUSDT, DAY_MS, ETHUSDT, block
 
-from multimarkets import APIError, Deposit, DepositStatus, InvalidParameterError, TradingAccount
+from multimarkets import APIError, Deposit, DepositStatus, InvalidParameterError, TradingAccount, ValidationError
 from multimarkets._convert import to_millis
 from multimarkets.resources.trading import BALANCES, DEPOSITS, TRADES
 
@@ -97,6 +98,20 @@ async def test_trades_window_and_types(client, recorder, account):
         account, BTCUSDT, start_time=body["startTime"] + 60_000, end_time=body["startTime"] + 120_000
     )
     assert later == []
+
+
+async def test_a_naive_time_is_refused_before_sending_naming_the_parameter(client, recorder, account):
+    """A naive datetime could mean local time or UTC; read as UTC, a window in another zone silently moves by
+    hours, so it is refused (an aware one or epoch milliseconds is what the README asks for)."""
+    naive = datetime(2026, 1, 2, 3, 4, 5)
+    with pytest.raises(ValidationError, match="naive") as caught:
+        await client.trading.trades(account, BTCUSDT, start_time=naive)
+    assert caught.value.field == "start_time"
+    with pytest.raises(ValidationError, match="naive") as caught:
+        await client.trading.deposits(account, start_time=naive.replace(tzinfo=timezone.utc), end_time=naive)
+    assert caught.value.field == "end_time"
+    assert (recorder.count(TRADES), recorder.count(DEPOSITS)) == (0, 0)
+    assert await client.trading.trades(account, BTCUSDT, start_time=datetime.now(timezone.utc)) == []
 
 
 async def test_trades_limit_default_and_clamp(client, account):

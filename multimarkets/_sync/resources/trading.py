@@ -46,7 +46,7 @@ class Trading:
         end_time: datetime | int | None = None,
         limit: int | None = None,
     ) -> list[Deposit]:
-        """The account's deposit records, filtered; times are datetimes or epoch milliseconds, ``limit`` 1-100
+        """The account's deposit records, filtered; times are aware datetimes or epoch milliseconds, ``limit`` 1-100
         (the service's default is 20)."""
         return self._portal.call(
             self._async.deposits,
@@ -116,8 +116,8 @@ class Trading:
         end_time: datetime | int | None = None,
         limit: int | None = None,
     ) -> list[Trade]:
-        """Fills on ``symbol_id`` within the last three months; ``end_time - start_time`` at most 24 hours,
-        ``limit`` 1-100 (the service's default is 20)."""
+        """Fills on ``symbol_id`` within the last three months; ``end_time - start_time`` at most 24 hours (times
+        are aware datetimes or epoch milliseconds), ``limit`` 1-100 (the service's default is 20)."""
         return self._portal.call(
             self._async.trades, account, symbol_id, start_time=start_time, end_time=end_time, limit=limit
         )
