@@ -88,7 +88,7 @@ def check_base_url(base_url: str) -> None:
     Neither API reads credentials from the URL (the Bridge API signs each request with the key, the Manager API
     sends its token), and a ``user:password@`` there would be shown wherever the base URL is: reprs, errors, logs,
     the CLI's output, reports and journals. Refusing it is the one way it can leak nowhere."""
-    if not base_url.startswith(("http://", "https://")):
+    if not _lower_scheme(base_url).startswith(("http://", "https://")):
         shown = "" if "@" in base_url else f", got {base_url!r}"  # what may be a user:password@ is not echoed
         raise ConfigurationError(f"base_url must start with http:// or https://{shown}")
     if "@" in urlsplit(base_url).netloc:
@@ -122,6 +122,7 @@ class AsyncSession:
         limit_store: str | LimitStore | None,
         network: Network,
     ) -> None:
+        base_url = _lower_scheme(base_url)
         check_base_url(base_url)
         _check_call_options(timeout, max_retries)
         if max_response_bytes < 1:
@@ -431,3 +432,10 @@ class AsyncSession:
         # Only a valid envelope teaches the clock: a firewall page or a broken answer may carry any Date.
         self._clock.observe(date)
         return Reply(data, reply_trace, attempt, http_status, response_headers)
+
+
+def _lower_scheme(url: str) -> str:
+    """``url`` with its scheme in lower case: schemes are case-insensitive (RFC 3986 §3.1), and the URL is also
+    a key (the shared rate-limit window, a bulk journal's origin) that ``HTTPS://`` must not split."""
+    scheme, sep, rest = url.partition("://")
+    return scheme.lower() + sep + rest if sep else url

@@ -191,6 +191,18 @@ async def test_clock_skew_is_corrected_from_the_date_header(sandbox: Sandbox, cl
     assert sandbox.stats()["rejected_timestamp"] == 1
 
 
+async def test_a_base_url_scheme_in_upper_case_is_accepted_and_lowered(sandbox: Sandbox) -> None:
+    """Schemes are case-insensitive (RFC 3986 §3.1): ``HTTP://`` is the same base URL, and the same key of the
+    shared rate-limit window."""
+    shouted = "HTTP://" + sandbox.base_url.removeprefix("http://")
+    async with AsyncBridgeClient(sandbox.credentials, shouted) as client:
+        assert f"base_url='{sandbox.base_url}'" in repr(client)
+        await client.call(PAGE, {"page": 1, "size": 10})
+    async with AsyncBridgeClient(sandbox.credentials, "Https://api.example") as secure:
+        assert "base_url='https://api.example'" in repr(secure)
+    assert sandbox.stats()["requests"] == 1
+
+
 async def test_closed_client_refuses_calls(sandbox: Sandbox) -> None:
     client = AsyncBridgeClient(sandbox.credentials, sandbox.base_url)
     await client.aclose()
