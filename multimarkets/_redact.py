@@ -76,17 +76,24 @@ _ALONE = "(?<![0-9A-Za-z]){}(?![0-9A-Za-z])"
 
 
 def _spellings(secret: str) -> set[str]:
-    """``secret`` as a server may echo it: as is, escaped in a JSON string (``\\uXXXX``, ``\\/``), URL-encoded (a
-    gateway quoting the request as a query string: ``%40``, ``+``, ``%2f``), HTML-escaped (an error page quoting it:
-    ``&amp;``, ``&quot;``, ``&#x27;``), and with its whitespace collapsed as a body excerpt collapses it."""
-    spellings = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
-    spellings |= {spelling.replace("/", "\\/") for spelling in spellings}
+    """``secret`` as a server may echo it: as is, escaped in a JSON string (``\\uXXXX``, ``\\/``) once or twice (the
+    request body quoted as a JSON string inside a JSON message: ``\\\\\\"``), URL-encoded (a gateway quoting the
+    request as a query string: ``%40``, ``+``, ``%2f``), HTML-escaped (an error page quoting it: ``&amp;``,
+    ``&quot;``, ``&#x27;``), and with its whitespace collapsed as a body excerpt collapses it."""
+    spellings = {secret, *_in_json(secret)}
+    spellings |= {twice for once in spellings - {secret} for twice in _in_json(once)}
     encoded = {quote(secret, safe=""), quote(secret), quote_plus(secret), quote_plus(secret, safe="/")}
     spellings |= encoded | {re.sub("%[0-9A-F]{2}", lambda escape: escape[0].lower(), form) for form in encoded}
     for form in list(spellings):
         spellings |= {html.escape(form, quote=False), escaped := html.escape(form), escaped.replace("&#x27;", "&#39;")}
     spellings.add(" ".join(secret.split()))
     return {spelling for spelling in spellings if spelling}
+
+
+def _in_json(text: str) -> set[str]:
+    """``text`` as the inside of a JSON string: ASCII-only or not, ``/`` escaped or not."""
+    forms = {json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
+    return forms | {form.replace("/", "\\/") for form in forms} | {text.replace("/", "\\/")}
 
 
 def _clean(text: str, pattern: re.Pattern[str], spellings: list[str], *, excerpt: bool) -> str:

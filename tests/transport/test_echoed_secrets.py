@@ -251,3 +251,21 @@ def test_a_secret_echoed_html_escaped_is_redacted(serve, credentials: Credential
     for secret in (passphrase, secret_key):
         escaped = {html.escape(secret, quote=quote), html.escape(json.dumps(secret)[1:-1], quote=quote)}
         assert shown(error, escaped | {secret}) == set()
+
+
+@pytest.mark.parametrize("ascii_only", [True, False], ids=["ascii", "utf-8"])
+def test_a_secret_echoed_in_json_inside_json_is_redacted(serve, credentials: Credentials, ascii_only: bool) -> None:
+    """A server quoting the request body as a JSON string inside its JSON message escapes it twice: ``"``
+    arrives as ``\\\\\\"``, ``\\`` as ``\\\\\\\\``, ``é`` as ``\\\\u00e9``."""
+    passphrase, secret_key = 'pa"ss\\é/', 'exchange"secret\\key/ключ'
+    error = okx_account_refused_quoting(
+        serve,
+        credentials,
+        passphrase,
+        secret_key,
+        lambda body: "refused: " + json.dumps({"body": body.decode()}, ensure_ascii=ascii_only),
+    )
+    assert '\\"accountSecretKey\\":\\"<redacted>\\"' in error.message
+    for secret in (passphrase, secret_key):
+        once = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
+        assert shown(error, {secret, once, json.dumps(once, ensure_ascii=ascii_only)[1:-1]}) == set()
