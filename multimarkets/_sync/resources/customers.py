@@ -106,9 +106,11 @@ class Customers:
         list once at the end to fill in the customer numbers of ``already_exists`` rows. A fatal error (ban,
         bad key or signature, no permission, a redirect, a refused proxy, the client closed) stops the run: it
         is in ``stopped_by`` and the rows not sent are ``not_attempted``. If ``rows`` raises (a CSV reader meeting
-        a bad line), the rows read before are worked as if the input ended there, then its error is raised (no
-        report is returned: their outcomes are seen through ``on_result`` or the journal); ``rows`` is not read
-        again.
+        a bad line; a ``KeyboardInterrupt`` or ``SystemExit`` too, as any error), the rows read before are worked
+        as if the input ended there, then its error is raised to the caller (no report is returned: their
+        outcomes are seen through ``on_result`` or the journal); ``rows`` is not read again. If ``on_result``
+        raises (``KeyboardInterrupt`` and ``SystemExit`` included), the run stops there, the rows in flight
+        cancelled (a journal keeps them resumable), and its error is raised the same way.
         """
         return self._portal.call(
             self._async.register_many,
@@ -131,7 +133,9 @@ class Customers:
     ) -> Iterator[RowResult]:
         """Like :meth:`register_many`, yielding each row's :class:`~multimarkets.RowResult` as it settles
         (in completion order; ``already_exists`` rows after the reconcile pass). Stopping early cancels the
-        rows in flight; the journal, if any, keeps them resumable."""
+        rows in flight; the journal, if any, keeps them resumable. An error of ``rows`` (``KeyboardInterrupt``
+        and ``SystemExit`` included) ends the run as in :meth:`register_many`: the rows read before are worked
+        to their outcomes and yielded, then it is raised to the consumer."""
         return self._portal.iterate(
             self._async.stream_register,
             rows,

@@ -140,7 +140,10 @@ class AsyncManagerCustomers(AsyncResource):
         Bridge client's bulk engine: the same ``journal`` (resume after a kill, nobody registered twice),
         per-row outcomes, concurrency and options as
         :meth:`multimarkets.resources.customers.AsyncCustomers.register_many`. Rows are
-        :class:`~multimarkets.CustomerRegistration` models or mappings."""
+        :class:`~multimarkets.CustomerRegistration` models or mappings. An error of ``rows`` (a
+        ``KeyboardInterrupt`` or ``SystemExit`` too, as any error) ends the run: the rows read before are worked
+        to their outcomes, then it is raised to the caller. One of ``on_result`` (those two included)
+        stops the run, the rows in flight cancelled (a journal keeps them resumable), and is raised the same way."""
         from ...bulk import engine
 
         service, options = self._bulk(accounts, concurrency, journal, reconcile, row_retries)
@@ -156,7 +159,9 @@ class AsyncManagerCustomers(AsyncResource):
         reconcile: bool = True,
         row_retries: int = 3,
     ) -> AsyncIterator[RowResult]:
-        """Like :meth:`register_many`, yielding each row's :class:`~multimarkets.RowResult` as it settles."""
+        """Like :meth:`register_many`, yielding each row's :class:`~multimarkets.RowResult` as it settles. An
+        error of ``rows`` (``KeyboardInterrupt`` and ``SystemExit`` included) ends the run as there: the rows read
+        before are worked to their outcomes and yielded, then it is raised to the consumer."""
         from ...bulk import engine
 
         service, options = self._bulk(accounts, concurrency, journal, reconcile, row_retries)

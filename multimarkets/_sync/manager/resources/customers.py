@@ -116,7 +116,10 @@ class ManagerCustomers:
         Bridge client's bulk engine: the same ``journal`` (resume after a kill, nobody registered twice),
         per-row outcomes, concurrency and options as
         :meth:`multimarkets.resources.customers.AsyncCustomers.register_many`. Rows are
-        :class:`~multimarkets.CustomerRegistration` models or mappings."""
+        :class:`~multimarkets.CustomerRegistration` models or mappings. An error of ``rows`` (a
+        ``KeyboardInterrupt`` or ``SystemExit`` too, as any error) ends the run: the rows read before are worked
+        to their outcomes, then it is raised to the caller. One of ``on_result`` (those two included)
+        stops the run, the rows in flight cancelled (a journal keeps them resumable), and is raised the same way."""
         return self._portal.call(
             self._async.register_many,
             rows,
@@ -138,7 +141,9 @@ class ManagerCustomers:
         reconcile: bool = True,
         row_retries: int = 3,
     ) -> Iterator[RowResult]:
-        """Like :meth:`register_many`, yielding each row's :class:`~multimarkets.RowResult` as it settles."""
+        """Like :meth:`register_many`, yielding each row's :class:`~multimarkets.RowResult` as it settles. An
+        error of ``rows`` (``KeyboardInterrupt`` and ``SystemExit`` included) ends the run as there: the rows read
+        before are worked to their outcomes and yielded, then it is raised to the consumer."""
         return self._portal.iterate(
             self._async.stream_register,
             rows,
