@@ -32,6 +32,7 @@ class ClientBase:
         are made on first use."""
         self._async = async_client
         self._portal = portal
+        portal.target(async_client._session.base_url)
         forget_namespaces(self)
 
     def with_options(self, *, timeout: float | None = None, max_retries: int | None = None) -> Self:
@@ -55,10 +56,10 @@ class ClientBase:
             self._portal.close()
             return
         with contextlib.suppress(ClientClosedError):  # this client closed first: the copy is closed already
-            self._portal.call(self._async.aclose)
+            self._portal.call_aside(self._async.aclose)
 
     def __enter__(self) -> Self:
-        self._portal.call(self._async.__aenter__)
+        self._portal.call_aside(self._async.__aenter__)
         return self
 
     def __exit__(

@@ -15,6 +15,9 @@ This module makes the classic failures of such shims impossible:
 - **From the portal's own thread** (a callback run by the async client), or from a thread while it runs the
   lent loop: raises :class:`SyncUsageError` at once instead of waiting for a loop that can only run after the wait
   ends.
+- **From the running loop that serves the client's target** (an ``async with Sandbox()`` on the same loop): the
+  wait would block the server, so the answer could only come after the timeout; raises :class:`SyncUsageError`
+  at once (:meth:`Portal.target`).
 - **Ctrl-C while waiting**: the coroutine is cancelled in the portal and has unwound (within
   ``shutdown_timeout``) before ``KeyboardInterrupt`` reaches the caller; in a main thread running the lent loop,
   SIGINT cancels the call instead of raising inside the loop (``_calls.Call.drive``).
@@ -41,6 +44,7 @@ from functools import partial
 from types import TracebackType
 from typing import Any, Final, ParamSpec, TypeVar
 
+from .. import _served as served
 from ..errors import ClientClosedError, MultiMarketsError
 from ._calls import CLOSED, END, Call, Interrupts, Outcome, Pump, result_of, soon
 from ._wake import process_id
@@ -52,6 +56,11 @@ P = ParamSpec("P")
 
 logger = logging.getLogger("multimarkets")
 
+_SERVED_HERE: Final = (
+    "the sync client was called on the event loop that serves its base URL (a sandbox started with "
+    "`async with Sandbox()` on this loop): the call would block that loop, so no answer could come before the "
+    "timeout. Use the async client (await ...) here, or serve the sandbox from a thread with Sandbox.in_thread()."
+)
 _OWN_THREAD: Final = (
     "the sync client was called from inside its own event loop thread (for example from a callback run "
     "by the async client); waiting there would deadlock. Use the async API (await ...) in that code."
@@ -95,6 +104,7 @@ class Portal:
         self._handed = 0  # (lend) calls and iterations the portal's thread must see to their end
         self._finished = False  # the shutdown has run: the loop is done
         self._serving = False  # the portal's thread runs the loop
+        self._target: str | None = None  # the origin the calls go to (see target())
 
     def __enter__(self) -> Portal:
         return self
@@ -117,10 +127,17 @@ class Portal:
 
     def call(self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``await fn(*args, **kwargs)`` in the portal's loop and return its result (or raise its error)."""
-        call = Call(partial(fn, *args, **kwargs), self._timeout)
+        return self._call(Call(partial(fn, *args, **kwargs), self._timeout), reaching=True)
+
+    def call_aside(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """:meth:`call` for a coroutine that sends nothing to the :meth:`target` (entering, closing a client):
+        allowed on the loop that serves it, where waiting for it blocks nothing it needs."""
+        return self._call(Call(fn, self._timeout), reaching=False)
+
+    def _call(self, call: Call[T], *, reaching: bool) -> T:
         try:
             if not (self._lend and _running_loop() is None and self._lent(call)):
-                self._submit(call)
+                self._submit(call, reaching=reaching)
             return call.result()
         except BaseException:
             call.abandon()  # a Ctrl-C landing after the task was scheduled but before the wait began
@@ -146,8 +163,13 @@ class Portal:
         timeouts held across its ``yield`` work. Closing the returned iterator early (``break``, ``close()``,
         an exception) closes the async iterator in the loop before ``close()`` returns.
         """
-        self._check_caller()
+        self._check_caller(reaching=True)
         return self._iterate(Pump(partial(fn, *args, **kwargs)))
+
+    def target(self, url: str) -> None:
+        """Note that the calls go to ``url``: a call made on the running loop that serves its origin (a sandbox in
+        this process) raises :class:`SyncUsageError` instead of blocking the server it waits for."""
+        self._target = served.origin(url)
 
     def on_close(self, fn: Callable[[], Awaitable[object]]) -> None:
         """Have ``await fn()`` run in the portal's loop when the portal closes, explicitly or at exit.
@@ -193,7 +215,7 @@ class Portal:
             return False
         return threading.get_ident() == self._thread.ident or (self._lend and _running_loop() is self._loop)
 
-    def _check_caller(self) -> None:
+    def _check_caller(self, *, reaching: bool) -> None:
         if self._forked():
             raise SyncUsageError(
                 f"this client's event loop runs in process {self._pid}; it cannot be used in the child "
@@ -201,12 +223,15 @@ class Portal:
             )
         if self._in_loop_thread():
             raise SyncUsageError(_OWN_THREAD)
+        if reaching and self._target is not None and _running_loop() is served.serving_loop(self._target) is not None:
+            raise SyncUsageError(_SERVED_HERE)
         if self._closed:
             raise ClientClosedError(CLOSED)
 
-    def _submit(self, call: Call[T]) -> None:
-        """Start ``fn()`` as a task of the loop (starting the loop first if needed)."""
-        self._check_caller()
+    def _submit(self, call: Call[T], *, reaching: bool = True) -> None:
+        """Start ``fn()`` as a task of the loop (starting the loop first if needed); ``reaching``: it may wait
+        for the :meth:`target`."""
+        self._check_caller(reaching=reaching)
         with self._lock:  # close() schedules its shutdown under this lock: after every task submitted before
             call.loop = self._open_loop()
             call.scheduled = True
@@ -235,7 +260,7 @@ class Portal:
 
     def _borrow(self, call: Call[T], interrupts: Interrupts | None) -> None:
         """Run ``call`` in the loop from this thread, which holds ``_driving`` and runs no loop of its own."""
-        self._check_caller()
+        self._check_caller(reaching=False)  # no loop of this thread's can be the one serving the target
         with self._lock:  # as in _submit: a close() that began after this sees the call's task and cancels it
             call.begin(self._open_loop())
         try:

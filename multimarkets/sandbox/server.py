@@ -13,6 +13,7 @@ import attrs
 import cattrs
 from aiohttp import web
 
+from .. import _served as served
 from ..config import Credentials, RateLimit
 from ..errors import ConfigurationError
 from ..signing import RsaSha1Signer, RsaSha1Verifier
@@ -195,6 +196,7 @@ class Sandbox:
             url=f"http://{host}:{port}",
             manager=manager,
         )
+        served.serve(self._running.url, self._running.loop)
         return self
 
     async def stop(self) -> None:
@@ -202,6 +204,7 @@ class Sandbox:
         running, self._running = self._running, None
         if running is None:
             return
+        served.unserve(running.url)
         assert self._closing is not None
         self._closing.set()
         try:
