@@ -136,6 +136,7 @@ async def test_a_message_over_the_size_cap_surfaces_as_too_large(service: Servic
     with pytest.raises(ResponseFormatError) as caught:
         await follow(service)
     assert caught.value.code == "TOO_LARGE" and f"max_response_bytes={CAP}" in str(caught.value)
+    assert f"message of {CAP + 1} bytes" in str(caught.value), "how far over the cap it is"
     assert service.connections == 1, "not reconnected"
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from typing import Any
 
@@ -51,6 +52,9 @@ SILENT_PINGS = 3
 """Ping intervals without any frame from the service (not even a pong) after which the connection is dead."""
 
 PATH = "/ws"
+
+_TOO_BIG_SIZE = re.compile(r"Message size (\d+) exceeds")
+"""The size in aiohttp's description of a message over the cap (the first frames' of a fragmented one)."""
 
 
 class PushFeed:
@@ -203,9 +207,11 @@ class PushFeed:
             if message.type is aiohttp.WSMsgType.PING:
                 await ws.pong(message.data)
             elif message.type is aiohttp.WSMsgType.ERROR and ws.close_code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:
+                size = _TOO_BIG_SIZE.search(str(message.data))  # how much to raise the cap by, when aiohttp says
                 raise ResponseFormatError(
-                    f"a Data Push message is larger than max_response_bytes={self._session.max_response_bytes}; "
-                    "it was not read. Give the client a larger max_response_bytes to read it",
+                    f"a Data Push message{f' of {size[1]} bytes' if size else ''} is larger than "
+                    f"max_response_bytes={self._session.max_response_bytes}; it was not read. Give the client a "
+                    "larger max_response_bytes to read it",
                     code="TOO_LARGE",
                     biz_type="data push",
                 )
