@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import anyio
+from aiohttp import hdrs
 
 from ._clock import clock_for
 from ._network import Connection, Network, Opened
@@ -345,7 +346,7 @@ class AsyncSession:
                 http_status = outcome = response.status
                 if 300 <= http_status < 400:
                     raise redirect_error(
-                        http_status, response.headers.get("Location"), url=url, trace=trace, biz_type=biz_type
+                        http_status, response.headers.get(hdrs.LOCATION), url=url, trace=trace, biz_type=biz_type
                     )
                 content = response.content
                 if content.is_eof() and content.total_bytes <= self.max_response_bytes:
@@ -360,8 +361,10 @@ class AsyncSession:
                         self.max_response_bytes, start=raw, http_status=http_status, trace=trace, biz_type=biz_type
                     )
                 response_headers = response.headers
-                date = response_headers.get("Date")
-                retry_header = response_headers.get("Retry-After")
+                # aiohttp's names (case-insensitive strings that carry their folded form): a plain str key is folded
+                # anew on every lookup.
+                date = response_headers.get(hdrs.DATE)
+                retry_header = response_headers.get(hdrs.RETRY_AFTER)
                 retry_after = None if retry_header is None else parse_retry_after(retry_header)
         except asyncio.TimeoutError:
             outcome = "timeout"
@@ -431,7 +434,8 @@ class AsyncSession:
             raise
         # Only a valid envelope teaches the clock: a firewall page or a broken answer may carry any Date.
         self._clock.observe(date)
-        return Reply(data, reply_trace, attempt, http_status, response_headers)
+        # tuple.__new__, as the named tuple's own _make does: its __new__ is a Python function, a frame per call.
+        return tuple.__new__(Reply, (data, reply_trace, attempt, http_status, response_headers))
 
 
 def _lower_scheme(url: str) -> str:
