@@ -110,6 +110,10 @@ def _clean(text: str, pattern: re.Pattern[str], spellings: list[str], *, excerpt
     return text
 
 
+_CUT = frozenset({"body_excerpt", "trace"})
+"""The texts that may come cut (a server's trace is capped where it is read): a cut may end inside a secret."""
+
+
 def redact_error(error: BaseException, secrets: Iterable[str]) -> None:
     """Replace each of ``secrets`` by :data:`MARKER` in the texts ``error`` carries (its ``args`` and every text
     attribute: message, code, body excerpt, trace, ...), in place; one shorter than :data:`SHORT_SECRET` where
@@ -131,7 +135,7 @@ def redact_error(error: BaseException, secrets: Iterable[str]) -> None:
     )
     for name, value in list(vars(error).items()):
         if isinstance(value, str):
-            setattr(error, name, _clean(value, pattern, spellings, excerpt=name == "body_excerpt"))
+            setattr(error, name, _clean(value, pattern, spellings, excerpt=name in _CUT))
 
 
 def without_password(url: str) -> str:

@@ -64,7 +64,8 @@ def printable(text: str, limit: int) -> str:
 
 
 def make_printable(error: APIError) -> None:
-    """Escape and cap, in place, the server's text ``error`` carries (message, code, trace, body excerpt), so that
+    """Escape and cap, in place, the server's text ``error`` carries (message, codes, body excerpt; its trace is
+    made printable where :func:`unwrap` reads it), so that
     printing or logging it can neither forge lines nor drive a terminal. Done after secrets were redacted: a cut
     must not leave the start of a secret, nor an escape hide one from redaction."""
     error.message = printable(error.message, MAX_SERVER_MESSAGE_CHARS)
@@ -73,8 +74,6 @@ def make_printable(error: APIError) -> None:
         error.code = printable(error.code, MAX_SERVER_TRACE_CHARS)
     if error.biz_code is not None:
         error.biz_code = printable(error.biz_code, MAX_SERVER_TRACE_CHARS)
-    if error.trace is not None:
-        error.trace = printable(error.trace, MAX_SERVER_TRACE_CHARS)
     if error.body_excerpt is not None:
         error.body_excerpt = error.body_excerpt.translate(_UNPRINTABLE)
 
@@ -241,7 +240,9 @@ def unwrap(
     if envelope is not None:
         server_trace = envelope.get("trace")
         if server_trace and isinstance(server_trace, str):
-            trace = server_trace
+            # Made printable here, where it enters: an answer's trace reaches models, log lines, report cells
+            # and the errors raised after a success (wrong data, wrong page), not only the failures unwrapped here.
+            trace = printable(server_trace, MAX_SERVER_TRACE_CHARS)
         if (
             http_status == 200
             and str(envelope["code"]) == SUCCESS_CODE

@@ -10,7 +10,7 @@ import logging
 import pytest
 from transport_helpers import Call, RawServer, answer, canned
 
-from multimarkets import APIError
+from multimarkets import APIError, BridgeClient, Credentials, ResponseFormatError
 from multimarkets.envelope import MAX_SERVER_MESSAGE_CHARS, MAX_SERVER_TRACE_CHARS
 
 HOSTILE = "bad\x1b[2J\x1b[31m red\r\nINFO forged line\x00\x7f\x9b\u202e"
@@ -46,4 +46,35 @@ def test_a_long_message_and_trace_are_capped(serve, call: Call, caplog: pytest.L
     assert error.trace is not None and len(error.trace) == MAX_SERVER_TRACE_CHARS
     assert (error.code, error.biz_code) == ("US\\n500", "B\\x1b")
     assert len(str(error)) < MAX_SERVER_MESSAGE_CHARS + MAX_SERVER_TRACE_CHARS + 200
+    assert all("\n" not in record.getMessage() for record in caplog.records)
+
+
+def successful(data: object, trace: str) -> bytes:
+    return answer(200, json.dumps({"code": "0", "msg": "ok", "trace": trace, "data": data}).encode())
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ({"current": "x", "records": 5}, "BAD_DATA"),  # a success whose data has the wrong shape
+        ({"current": 1, "size": 1, "total": 10**9, "records": [{"customerNo": "1"}]}, "WRONG_PAGE"),  # same page
+    ],
+)
+def test_the_trace_of_a_successful_answer_is_made_printable(
+    serve, credentials: Credentials, caplog: pytest.LogCaptureFixture, data: object, code: str
+) -> None:
+    # The errors raised after an HTTP 200 (wrong data, wrong page) are made outside the request loop: the trace
+    # they carry must already be printable, as must the one a model or a log line gets.
+    server: RawServer = serve(canned(successful(data, "t-" + HOSTILE + "A" * 3000)))
+    with (
+        caplog.at_level(logging.DEBUG, logger="multimarkets"),
+        BridgeClient(credentials, server.base_url, rate_limit=None, max_retries=0) as client,
+        pytest.raises(ResponseFormatError) as caught,
+    ):
+        list(client.customers.iterate())
+    error = caught.value
+    assert error.code == code
+    assert error.trace is not None and len(error.trace) == MAX_SERVER_TRACE_CHARS
+    assert error.trace.startswith("t-bad\\x1b[2J\\x1b[31m red\\r\\nINFO forged line")
+    assert_printable(str(error))
     assert all("\n" not in record.getMessage() for record in caplog.records)
