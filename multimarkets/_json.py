@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import ValidationError
 
-__all__ = ["PLAIN", "SORTED", "decimal_text", "dumps"]
+__all__ = ["PLAIN", "SORTED", "decimal_text", "dumps", "encode"]
 
 
 def decimal_text(value: Decimal) -> str:
@@ -74,6 +74,17 @@ def dumps(body: Any, encoder: json.JSONEncoder = SORTED) -> str:
         found = _unsendable(body, "", frozenset())
         field, reason = found or ("body", "cannot be sent as JSON")
         raise ValidationError(field, reason) from None
+
+
+def encode(body: Any, encoder: json.JSONEncoder = SORTED) -> bytes:
+    """``body`` as the UTF-8 bytes sent; :class:`ValidationError` for what JSON or UTF-8 cannot carry."""
+    text = dumps(body, encoder)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate ("\ud800", half of a pair cut apart) is a valid str that JSON writes as is
+        # (ensure_ascii is off) but UTF-8 cannot carry: caught here, at no cost to a body that encodes.
+        raise ValidationError("body", "contains a lone surrogate (half of a UTF-16 pair), not valid text") from None
 
 
 def _unsendable(value: Any, path: str, seen: frozenset[int]) -> tuple[str, str] | None:

@@ -29,7 +29,7 @@ from ._redact import redact_error
 from ._retry import MAX_RETRY_AFTER, backoff
 from ._scheme import BridgeScheme, Prepared, RequestScheme
 from ._version import __version__
-from .config import Credentials, RateLimit
+from .config import Credentials, RateLimit, header_value_problem
 from .envelope import (
     make_printable,
     parse_retry_after,
@@ -144,6 +144,10 @@ class AsyncSession:
             "version": API_VERSION,
         }
         if lang is not None:
+            # Checked here like the API key: aiohttp would refuse a CR/LF with a bare ValueError at the first call.
+            problem = header_value_problem(lang) if isinstance(lang, str) else "is not a string"
+            if problem is not None:
+                raise ConfigurationError(f"lang {problem}")
             self._static_headers["lang"] = lang
         self._connection = Connection(network, self._base_url, self._static_headers)
         self._owns_connection = True

@@ -11,7 +11,7 @@ import binascii
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ._json import dumps
+from ._json import dumps, encode
 from .errors import ConfigurationError
 
 # cryptography is imported where a key is read (more than 10 ms of a start): a client with a signer of its own
@@ -50,8 +50,8 @@ def canonical_body(body: Any) -> str:
 def encode_body(body: Mapping[str, Any]) -> bytes:
     """The request body as sent: compact UTF-8 JSON, keys sorted, so that :func:`canonical_of` can derive the
     signed text from it instead of encoding the body a second time. A Decimal is sent as an exact string;
-    :class:`~multimarkets.ValidationError` names a value JSON cannot carry."""
-    return dumps(body).encode("utf-8")
+    :class:`~multimarkets.ValidationError` names a value JSON or UTF-8 cannot carry."""
+    return encode(body)
 
 
 def canonical_of(encoded: bytes) -> str | None:

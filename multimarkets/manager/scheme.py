@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from .._convert import bad_data
-from .._json import PLAIN, dumps
+from .._json import PLAIN, encode
 from .._read import read
 from .._redact import secret_values
 from .._scheme import Prepared
@@ -36,7 +36,7 @@ class _Auth:
 
 
 def _compact(body: Mapping[str, Any]) -> bytes:
-    return dumps(body, PLAIN).encode("utf-8")
+    return encode(body, PLAIN)
 
 
 class ManagerScheme:

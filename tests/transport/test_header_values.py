@@ -96,3 +96,26 @@ def test_a_manager_token_that_cannot_be_a_header_is_a_response_format_error(serv
 
     asyncio.run(run())
     assert [request.target.rpartition("/")[0].endswith("/auth") for request in server.requests] == [True]
+
+
+@pytest.mark.parametrize("lang", ["zh\r\nX-Injected: 1", "", " en", "en\t", "zh\x00"])
+def test_a_lang_that_cannot_be_a_header_fails_at_construction(credentials: Credentials, lang: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^lang "):
+        BridgeClient(credentials, "http://127.0.0.1:1", lang=lang)
+
+
+def test_a_body_with_a_lone_surrogate_is_refused_before_sending(serve, credentials: Credentials) -> None:
+    server: RawServer = serve(canned(answer(200, envelope({}))))
+    with BridgeClient(credentials, server.base_url, rate_limit=None, lang="zh-CN") as client:
+        with pytest.raises(ValidationError, match=r"^body: .*surrogate") as caught:
+            client.call(PAGE, {"a": "\ud800"})
+        assert caught.value.field == "body"
+        assert client.call(PAGE, {"a": "\U0001f600"}) == {}  # a whole pair goes through
+    assert [request.headers.get("lang") for request in server.requests] == ["zh-CN"]
+
+    async def manager() -> None:
+        async with AsyncManagerClient(ManagerCredentials("app", "secret"), server.base_url, rate_limit=None) as client:
+            await client.call("any.call", {"a": "x\udfff"})
+
+    with pytest.raises(ValidationError, match=r"^body: .*surrogate"):
+        asyncio.run(manager())
