@@ -6,6 +6,7 @@ import math
 import os
 import unicodedata
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
@@ -46,6 +47,22 @@ def header_value_problem(value: str) -> str | None:
     return None
 
 
+def _int_as_text(value: Any) -> Any:
+    """An ``int`` company id as its text; anything else as given, for the check to refuse (``str`` would turn
+    None into ``"None"``)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def check_header_fields(owner: object, names: tuple[str, ...]) -> None:
+    """Raise :class:`ConfigurationError` naming the first of ``owner``'s ``names`` that cannot be sent as a header
+    value (its value is never shown: it may be a secret)."""
+    for name in names:
+        value = getattr(owner, name)
+        problem = header_value_problem(value) if isinstance(value, str) else "is not a string"
+        if problem is not None:
+            raise ConfigurationError(f"{type(owner).__name__}.{name} {problem}")
+
+
 @attrs.frozen
 class Credentials:
     """What the service issues to a merchant: API key, RSA secret key (base64 PKCS#8 or PEM), company id.
@@ -55,14 +72,10 @@ class Credentials:
 
     api_key: str
     secret_key: str = attrs.field(repr=False)
-    company_id: str = attrs.field(converter=str)
+    company_id: str = attrs.field(converter=_int_as_text)
 
     def __attrs_post_init__(self) -> None:
-        for name in ("api_key", "company_id"):
-            value = getattr(self, name)
-            problem = header_value_problem(value) if isinstance(value, str) else "is not a string"
-            if problem is not None:
-                raise ConfigurationError(f"Credentials.{name} {problem}")
+        check_header_fields(self, ("api_key", "company_id"))
         if not isinstance(self.secret_key, str) or not self.secret_key.strip():
             raise ConfigurationError("Credentials.secret_key is empty")
 

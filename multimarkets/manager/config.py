@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from ..config import masked
+from ..config import check_header_fields, masked
 from ..errors import ConfigurationError
 
 __all__ = ["MANAGER_PRODUCTION_URL", "MANAGER_TEST_URL", "ManagerCredentials"]
@@ -31,8 +31,11 @@ class ManagerCredentials:
     public_key: str | None = attrs.field(default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        if not self.app_id or not self.app_secret:
-            raise ConfigurationError("app_id and app_secret are required")
+        # The app id is checked as Credentials checks the API key: a CR/LF or a space pasted with it would
+        # only show as a refused auth call, an int as a TypeError when the credentials are printed.
+        check_header_fields(self, ("app_id",))
+        if not isinstance(self.app_secret, str) or not self.app_secret.strip():
+            raise ConfigurationError("ManagerCredentials.app_secret is empty")
 
     def __repr__(self) -> str:
         key = "<none>" if self.public_key is None else "<given>"

@@ -119,3 +119,24 @@ def test_a_body_with_a_lone_surrogate_is_refused_before_sending(serve, credentia
 
     with pytest.raises(ValidationError, match=r"^body: .*surrogate"):
         asyncio.run(manager())
+
+
+@pytest.mark.parametrize("company_id", [None, 7.0, True])
+def test_a_company_id_that_is_neither_text_nor_int_fails_at_construction(company_id: object) -> None:
+    # str() would have made None "None": sent as the company id, refused by the service on every call.
+    with pytest.raises(ConfigurationError, match=r"^Credentials\.company_id is not a string"):
+        Credentials(KEY, "secret", company_id)
+
+
+@pytest.mark.parametrize("app_id", [*BAD, 12345678901234])
+def test_a_manager_app_id_is_checked_like_an_api_key_without_showing_it(app_id: object) -> None:
+    with pytest.raises(ConfigurationError, match=r"^ManagerCredentials\.app_id ") as caught:
+        ManagerCredentials(app_id, "secret")
+    if isinstance(app_id, str) and app_id.strip():
+        assert app_id.strip() not in str(caught.value)
+
+
+@pytest.mark.parametrize("app_secret", ["", " \n", None])
+def test_an_empty_manager_app_secret_fails_at_construction(app_secret: object) -> None:
+    with pytest.raises(ConfigurationError, match=r"^ManagerCredentials\.app_secret is empty"):
+        ManagerCredentials("app", app_secret)
