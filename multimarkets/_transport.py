@@ -84,18 +84,34 @@ replies: ContextVar[list[Reply] | None] = ContextVar("multimarkets_replies", def
 
 
 def check_base_url(base_url: str) -> None:
-    """Raise :class:`ConfigurationError` for a base URL that is not ``http(s)://`` or that holds credentials.
+    """Raise :class:`ConfigurationError` for a base URL that is not ``http(s)://host[:port][/path]`` or that holds
+    credentials.
 
     Neither API reads credentials from the URL (the Bridge API signs each request with the key, the Manager API
     sends its token), and a ``user:password@`` there would be shown wherever the base URL is: reprs, errors, logs,
-    the CLI's output, reports and journals. Refusing it is the one way it can leak nowhere."""
-    if not _lower_scheme(base_url).startswith(("http://", "https://")):
+    the CLI's output, reports and journals. Refusing it is the one way it can leak nowhere. The rest is checked
+    here too, as what would otherwise fail later and worse: a bad bracket or port as a bare ``ValueError`` from
+    the URL parsers, a missing host as a "connection broke" at the first call, and a ``?query`` or ``#fragment``
+    glued before every call's path."""
+    if not _lower_case(base_url).startswith(("http://", "https://")):
         shown = "" if "@" in base_url else f", got {base_url!r}"  # what may be a user:password@ is not echoed
         raise ConfigurationError(f"base_url must start with http:// or https://{shown}")
-    if "@" in urlsplit(base_url).netloc:
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 -- parses the port: out of range or not a number raises ValueError
+    except ValueError:
+        shown = "" if "@" in base_url else f", got {base_url!r}"
+        raise ConfigurationError(f"base_url is not a valid URL (a bad [IPv6] bracket or port?){shown}") from None
+    if "@" in parts.netloc:
         raise ConfigurationError(
             "base_url must not hold credentials (user:password@): the service takes none there, and they would be "
             "shown wherever the base URL is; a proxy's credentials go in proxy="
+        )
+    if not parts.hostname:
+        raise ConfigurationError(f"base_url must name a host, got {base_url!r}")
+    if parts.query or parts.fragment or base_url.endswith(("?", "#")):
+        raise ConfigurationError(
+            f"base_url must not hold a ?query or #fragment (calls add their path after it), got {base_url!r}"
         )
 
 
@@ -123,7 +139,7 @@ class AsyncSession:
         limit_store: str | LimitStore | None,
         network: Network,
     ) -> None:
-        base_url = _lower_scheme(base_url)
+        base_url = _lower_case(base_url)
         check_base_url(base_url)
         _check_call_options(timeout, max_retries)
         if max_response_bytes < 1:
@@ -442,8 +458,12 @@ class AsyncSession:
         return tuple.__new__(Reply, (data, reply_trace, attempt, http_status, response_headers))
 
 
-def _lower_scheme(url: str) -> str:
-    """``url`` with its scheme in lower case: schemes are case-insensitive (RFC 3986 §3.1), and the URL is also
-    a key (the shared rate-limit window, a bulk journal's origin) that ``HTTPS://`` must not split."""
+def _lower_case(url: str) -> str:
+    """``url`` with its scheme and host in lower case: both are case-insensitive (RFC 3986 §3.1, §3.2.2), and the
+    URL is also a key (the shared rate-limit window, a bulk journal's origin) that ``HTTPS://`` or ``LOCALHOST``
+    must not split. The path is kept as given: it is case-sensitive."""
     scheme, sep, rest = url.partition("://")
-    return scheme.lower() + sep + rest if sep else url
+    if not sep:
+        return url
+    end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    return scheme.lower() + sep + rest[:end].lower() + rest[end:]

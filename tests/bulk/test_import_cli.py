@@ -240,6 +240,17 @@ def test_a_report_path_that_would_replace_the_input_or_journal_or_is_a_directory
     assert source.read_text() == text
 
 
+def test_a_malformed_base_url_exits_2_with_one_line(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = customers_csv(tmp_path / "in.csv", 1)
+    assert import_(str(source), "--base-url", "http://[::1:1/webhook", "--report", str(tmp_path / "out.csv")) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1].startswith("multimarkets customers import: base_url is not a valid URL")
+    assert sandbox.stats()["requests"] == 0
+
+
 def test_a_base_url_with_a_password_exits_2_without_showing_it(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

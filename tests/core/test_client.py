@@ -14,7 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from multimarkets import (
     APIConnectionError,
     AsyncBridgeClient,
+    BridgeClient,
     ClientClosedError,
+    ConfigurationError,
     Credentials,
     CustomerExistsError,
     IPBannedError,
@@ -24,6 +26,7 @@ from multimarkets import (
     UnknownBizTypeError,
     ValidationError,
 )
+from multimarkets.manager import AsyncManagerClient, ManagerClient, ManagerCredentials
 from multimarkets.sandbox import Sandbox
 from multimarkets.signing import RsaSha1Signer
 from multimarkets.trace import new_trace
@@ -191,16 +194,41 @@ async def test_clock_skew_is_corrected_from_the_date_header(sandbox: Sandbox, cl
     assert sandbox.stats()["rejected_timestamp"] == 1
 
 
-async def test_a_base_url_scheme_in_upper_case_is_accepted_and_lowered(sandbox: Sandbox) -> None:
-    """Schemes are case-insensitive (RFC 3986 §3.1): ``HTTP://`` is the same base URL, and the same key of the
-    shared rate-limit window."""
-    shouted = "HTTP://" + sandbox.base_url.removeprefix("http://")
-    async with AsyncBridgeClient(sandbox.credentials, shouted) as client:
-        assert f"base_url='{sandbox.base_url}'" in repr(client)
+async def test_a_base_url_scheme_and_host_in_upper_case_are_accepted_and_lowered(sandbox: Sandbox) -> None:
+    """Schemes and hosts are case-insensitive (RFC 3986 §3.1, §3.2.2): ``HTTP://LOCALHOST`` is the same base URL,
+    and the same key of the shared rate-limit window; the path is case-sensitive and kept."""
+    port = sandbox.base_url.rsplit(":", 1)[1].split("/")[0]
+    async with AsyncBridgeClient(sandbox.credentials, f"HTTP://LocalHost:{port}/webhook") as client:
+        assert f"base_url='http://localhost:{port}/webhook'" in repr(client)
         await client.call(PAGE, {"page": 1, "size": 10})
-    async with AsyncBridgeClient(sandbox.credentials, "Https://api.example") as secure:
-        assert "base_url='https://api.example'" in repr(secure)
+    async with AsyncBridgeClient(sandbox.credentials, "Https://API.Example/WebHook") as secure:
+        assert "base_url='https://api.example/WebHook'" in repr(secure)
     assert sandbox.stats()["requests"] == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1:8080/webhook",  # unclosed IPv6 bracket
+        "http://127.0.0.1:99999/webhook",  # port out of range
+        "http://127.0.0.1:http/webhook",
+        "https://:443/x",
+        "http://",
+        "http:///webhook",
+        "http://127.0.0.1:1/webhook?x=1",  # every call's path would be glued after the query
+        "http://127.0.0.1:1/webhook#frag",
+    ],
+)
+def test_a_malformed_base_url_is_refused_at_construction(url: str) -> None:
+    """Not a bare ``ValueError`` from a URL parser, nor a "connection broke" or a 404 at the first call."""
+    bridge = Credentials("k" * 32, other_secret_key(), "1")
+    manager = ManagerCredentials("app-id", "app-secret")
+    for make in (AsyncBridgeClient, BridgeClient):
+        with pytest.raises(ConfigurationError, match="base_url"):
+            make(bridge, url, trust_env=False)
+    for make_manager in (AsyncManagerClient, ManagerClient):
+        with pytest.raises(ConfigurationError, match="base_url"):
+            make_manager(manager, url, trust_env=False)
 
 
 async def test_closed_client_refuses_calls(sandbox: Sandbox) -> None:

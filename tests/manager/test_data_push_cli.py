@@ -27,3 +27,10 @@ def test_without_sandbox_it_needs_the_manager_credentials() -> None:
     done = listen("--duration", "5", env=env)
     assert done.returncode == 2
     assert "MULTIMARKETS_MANAGER_APP_ID" in done.stderr
+
+
+def test_a_malformed_base_url_exits_2_with_one_line() -> None:
+    env = {**os.environ, "MULTIMARKETS_MANAGER_APP_ID": "app-id", "MULTIMARKETS_MANAGER_APP_SECRET": "app-secret"}
+    done = listen("--base-url", "http://[::1:1/openapi-b", "--duration", "5", env=env)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "base_url is not a valid URL" in done.stderr
