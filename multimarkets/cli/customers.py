@@ -32,9 +32,10 @@ from ..bulk.files import report_format
 from ..bulk.rows import prepare
 from ..client import AsyncBridgeClient
 from ..config import DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit, masked
-from ..errors import ConfigurationError, MultiMarketsError, RedirectError
+from ..errors import ConfigurationError, MultiMarketsError, RedirectError, ValidationError
 from ..manager.client import AsyncManagerClient
 from ..manager.config import MANAGER_PRODUCTION_URL, ManagerCredentials
+from ..models._checks import positive_int
 from . import COMMANDS
 from ._progress import BulkProgress, print_summary
 from ._secret import add_secret_key_arguments, secret_key_from
@@ -168,7 +169,6 @@ _ONLY_FOR = {
     ),
 }
 
-_TRADE_TYPE = re.compile("[0-9]+")  # ASCII digits: str.isdigit() takes any script's, "１" included
 _CURRENCY = re.compile("[A-Za-z0-9_.-]+")
 
 
@@ -190,16 +190,17 @@ def _accounts_from(text: str | None) -> dict[int, str]:
     for part in filter(None, (text or "").split(";")):
         trade_type, _, listed = part.partition(":")
         currencies = [currency.strip() for currency in listed.split(",")]
-        if (
-            not _TRADE_TYPE.fullmatch(trade_type.strip())
-            or int(trade_type) < 1
-            or not all(_CURRENCY.fullmatch(currency) for currency in currencies)
-        ):
+        try:
+            # The model's own check (ASCII digits, 1 to 2**63 - 1), so that a dry run refuses what the run would.
+            number = positive_int(trade_type, "trade_type")
+        except ValidationError:
+            number = None
+        if number is None or not all(_CURRENCY.fullmatch(currency) for currency in currencies):
             raise ConfigurationError(
-                f"--accounts: {part!r} is not TRADE_TYPE:CURRENCY[,CURRENCY] (a trade type is a number from 1 in "
-                "ASCII digits, a currency letters and digits, e.g. 1:USDT)"
+                f"--accounts: {part!r} is not TRADE_TYPE:CURRENCY[,CURRENCY] (a trade type is a number from 1 to "
+                "2**63 - 1 in ASCII digits, a currency letters and digits, e.g. 1:USDT)"
             )
-        opened = accounts.setdefault(int(trade_type), [])
+        opened = accounts.setdefault(number, [])
         for currency in currencies:
             if currency not in opened:
                 opened.append(currency)

@@ -70,6 +70,7 @@ def test_a_file_without_register_source_is_refused_by_column_before_anything_is_
         (["--accounts", "1:"], "--accounts: '1:' is not TRADE_TYPE:CURRENCY"),
         (["--accounts", "\uff11:USDT"], "is not TRADE_TYPE:CURRENCY"),  # a full-width digit
         (["--accounts", "0:USDT"], "is not TRADE_TYPE:CURRENCY"),
+        (["--accounts", "99999999999999999999:USDT"], "is not TRADE_TYPE:CURRENCY"),  # past 64 bits, as the model
         (["--accounts", "1:US DT"], "is not TRADE_TYPE:CURRENCY"),
         (["--accounts", "1:USDT,,BTC"], "is not TRADE_TYPE:CURRENCY"),
         ([], "--api manager needs --accounts"),
