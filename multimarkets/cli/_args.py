@@ -32,7 +32,11 @@ def probability(text: str) -> float:
 
 
 def url_path(text: str) -> str:
-    """The path of an endpoint: it starts with ``/``."""
+    """The path of an endpoint: it starts with ``/`` and holds no ``?``, ``#``, ``{`` or ``}``. A request's
+    query and fragment are not part of its path, so a route with them is never reached, and the router reads
+    ``{name}`` as a placeholder matching any segment."""
     if not text.startswith("/"):
         raise argparse.ArgumentTypeError(f"{text!r} is not a URL path: it must start with /")
+    if any(char in text for char in "?#{}"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a URL path: it must not hold ?, #, {{ or }}")
     return text

@@ -18,6 +18,9 @@ from multimarkets.cli import main
         ("sandbox --push-drop-rate nan", "argument --push-drop-rate: 'nan' is not a probability from 0 to 1"),
         ("webhooks listen --insecure --port 99999", "argument --port: 99999 is not a port number"),
         ("webhooks listen --insecure --path noslash", "argument --path: 'noslash' is not a URL path"),
+        ("webhooks listen --insecure --path /x?y=1", "argument --path: '/x?y=1' is not a URL path"),
+        ("webhooks listen --insecure --path /x#y", "argument --path: '/x#y' is not a URL path"),
+        ("webhooks listen --insecure --path /{name}", "argument --path: '/{name}' is not a URL path"),
     ],
 )
 def test_a_bad_value_exits_2_with_one_line(command: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
