@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -111,15 +112,24 @@ class RateLimit:
 
     @classmethod
     def parse(cls, text: str) -> RateLimit:
-        """Parse ``"100/60s"``, ``"50/1s"``, ``"100/1m"`` or ``"100/500ms"``."""
-        try:
-            count, _, window = text.strip().partition("/")
-            return cls(int(count), parse_duration(window))
-        except ValueError:
-            raise ConfigurationError(f"rate limit {text!r} is not of the form N/WINDOW, e.g. 100/60s") from None
+        """Parse ``"100/60s"``, ``"50/1s"``, ``"100/1m"``, ``"3/0.5s"`` or ``"100/500ms"`` (a bare window is in
+        seconds), with a window from 1 ms to a day."""
+        # ASCII digits and a plain decimal only: int() and float() also take other scripts' digits, "1_000", "+5"
+        # and exponents ("1e-300s", a window that rounds to nothing); 18 digits keep int() within its limit.
+        parts = _RATE_LIMIT.fullmatch(text)
+        if parts is None:
+            raise ConfigurationError(f"rate limit {text!r} is not of the form N/WINDOW, e.g. 100/60s")
+        window = float(parts["window"]) * _UNITS[(parts["unit"] or "s").lower()]
+        if not _SHORTEST_WINDOW <= window <= _LONGEST_WINDOW:
+            raise ConfigurationError(f"rate limit {text!r}: the window must be from 1ms to 24h")
+        return cls(int(parts["count"]), window)
 
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_RATE_LIMIT = re.compile(
+    r"\s*(?P<count>[0-9]{1,18})\s*/\s*(?P<window>[0-9]*\.?[0-9]+)\s*(?P<unit>ms|s|m|h)?\s*", re.IGNORECASE
+)
+_SHORTEST_WINDOW, _LONGEST_WINDOW = 0.001, 86_400.0
 
 
 def parse_duration(text: str) -> float:
