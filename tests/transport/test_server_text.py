@@ -11,7 +11,7 @@ import pytest
 from transport_helpers import Call, RawServer, answer, canned
 
 from multimarkets import APIError, BridgeClient, Credentials, ResponseFormatError
-from multimarkets.envelope import MAX_SERVER_MESSAGE_CHARS, MAX_SERVER_TRACE_CHARS
+from multimarkets.envelope import _UNPRINTABLE, MAX_SERVER_MESSAGE_CHARS, MAX_SERVER_TRACE_CHARS, printable
 
 HOSTILE = "bad\x1b[2J\x1b[31m red\r\nINFO forged line\x00\x7f\x9b\u202e"
 
@@ -78,3 +78,9 @@ def test_the_trace_of_a_successful_answer_is_made_printable(
     assert error.trace.startswith("t-bad\\x1b[2J\\x1b[31m red\\r\\nINFO forged line")
     assert_printable(str(error))
     assert all("\n" not in record.getMessage() for record in caplog.records)
+
+
+def test_the_fast_path_of_printable_misses_no_escaped_character() -> None:
+    # printable() returns text that str.isprintable() accepts untouched: that must hold no character it escapes.
+    assert not [hex(char) for char in _UNPRINTABLE if chr(char).isprintable()]
+    assert printable("t-1\u2028x\u2066", 128) == "t-1\\u2028x\\u2066"
