@@ -69,9 +69,9 @@ def printable(text: str, limit: int) -> str:
 
 def make_printable(error: APIError) -> None:
     """Escape and cap, in place, the server's text ``error`` carries (message, codes, body excerpt; its trace is
-    made printable where :func:`unwrap` reads it), so that
-    printing or logging it can neither forge lines nor drive a terminal. Done after secrets were redacted: a cut
-    must not leave the start of a secret, nor an escape hide one from redaction."""
+    made printable where :func:`unwrap` reads it), so that printing or logging it can neither forge lines nor drive
+    a terminal. Done after secrets were redacted: a cut must not leave the start of a secret, nor an escape hide
+    one from redaction."""
     error.message = printable(error.message, MAX_SERVER_MESSAGE_CHARS)
     error.args = (error.message, *error.args[1:])
     if error.code is not None:
