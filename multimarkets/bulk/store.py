@@ -207,13 +207,13 @@ ON CONFLICT (position) DO UPDATE SET
 """A row about to be sent (its first record, or a new attempt of a recorded one): see :func:`sending_values`."""
 
 # An upsert whose insert never happens. Only a run with a journal file writes it, and such a run notes every call
-# (SENDING) and makes it only once the commit holding that note is done (RowMachine.register waits for it; a commit
-# that fails breaks the journal, and the call is never made); this statement comes after the call, so in a later
-# commit (within one, _Notes.write runs SENDING first anyway); and no statement deletes a row. So the row's record
-# is always there to update: test_registered_record.py checks, on every path, that each registered row's call was
-# noted in that commit or an earlier one. The digest and state it would insert are only there for NOT NULL (SQLite
-# checks NOT NULL and CHECK constraints before the conflict, so no constraint can refuse the insert alone); were a
-# placeholder ever inserted, its empty digest would make a resume refuse the journal (another input).
+# (FIRST or SENDING) and makes it only once the commit holding that note is done (RowMachine.register waits for it; a
+# commit that fails breaks the journal, and the call is never made); this statement comes after the call, so in a
+# later commit (within one, _Notes.write runs FIRST and SENDING first anyway); and no statement deletes a row. So the
+# row's record is always there to update: test_registered_record.py checks, on every path, that each registered row's
+# call was noted in that commit or an earlier one. The digest and state it would insert are only there for NOT NULL
+# (SQLite checks NOT NULL and CHECK constraints before the conflict, so no constraint can refuse the insert alone);
+# were a placeholder ever inserted, its empty digest would make a resume refuse the journal (another input).
 # Not an UPDATE ... CASE position: that bound each position twice, as ?NNN, and the sqlite3 module of Python 3.12.0
 # to 3.12.3 takes ?NNN for a named placeholder and warns (DeprecationWarning) for each at each execution (CPython
 # gh-117995). Here each parameter is a plain ? bound once, and the statement costs less than the UPDATE did.
