@@ -161,7 +161,7 @@ class AsyncSession:
         }
         if lang is not None:
             # Checked here like the API key: aiohttp would refuse a CR/LF with a bare ValueError at the first call.
-            problem = header_value_problem(lang) if isinstance(lang, str) else "is not a string"
+            problem = header_value_problem(lang)
             if problem is not None:
                 raise ConfigurationError(f"lang {problem}")
             self._static_headers["lang"] = lang

@@ -35,10 +35,12 @@ def masked(credential: str) -> str:
     return f"...{credential[-4:]}" if len(credential) >= 12 else "..."
 
 
-def header_value_problem(value: str) -> str | None:
+def header_value_problem(value: object) -> str | None:
     """Why ``value`` cannot be sent as an HTTP header value (None: it can). Never quotes the value: it may be a
     secret. A control character (a CR/LF pasted from a Windows file) would make aiohttp refuse the request with a
     bare ValueError at send time; spaces at the ends would be dropped on the way and never match."""
+    if not isinstance(value, str):
+        return "is not a string"
     if not value:
         return "is empty"
     if value != value.strip():
@@ -58,10 +60,16 @@ def check_header_fields(owner: object, names: tuple[str, ...]) -> None:
     """Raise :class:`ConfigurationError` naming the first of ``owner``'s ``names`` that cannot be sent as a header
     value (its value is never shown: it may be a secret)."""
     for name in names:
-        value = getattr(owner, name)
-        problem = header_value_problem(value) if isinstance(value, str) else "is not a string"
+        problem = header_value_problem(getattr(owner, name))
         if problem is not None:
             raise ConfigurationError(f"{type(owner).__name__}.{name} {problem}")
+
+
+def check_secret_field(owner: object, name: str) -> None:
+    """Raise :class:`ConfigurationError` when ``owner``'s secret ``name`` is not text or is blank (never shown)."""
+    value = getattr(owner, name)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"{type(owner).__name__}.{name} is empty")
 
 
 @attrs.frozen
@@ -77,8 +85,7 @@ class Credentials:
 
     def __attrs_post_init__(self) -> None:
         check_header_fields(self, ("api_key", "company_id"))
-        if not isinstance(self.secret_key, str) or not self.secret_key.strip():
-            raise ConfigurationError("Credentials.secret_key is empty")
+        check_secret_field(self, "secret_key")
 
     def __repr__(self) -> str:
         return f"Credentials(api_key={masked(self.api_key)}, secret_key=<hidden>, company_id={self.company_id!r})"

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from ..config import check_header_fields, masked
+from ..config import check_header_fields, check_secret_field, masked
 from ..errors import ConfigurationError
 
 __all__ = ["MANAGER_PRODUCTION_URL", "MANAGER_TEST_URL", "ManagerCredentials"]
@@ -34,8 +34,7 @@ class ManagerCredentials:
         # The app id is checked as Credentials checks the API key: a CR/LF or a space pasted with it would
         # only show as a refused auth call, an int as a TypeError when the credentials are printed.
         check_header_fields(self, ("app_id",))
-        if not isinstance(self.app_secret, str) or not self.app_secret.strip():
-            raise ConfigurationError("ManagerCredentials.app_secret is empty")
+        check_secret_field(self, "app_secret")
 
     def __repr__(self) -> str:
         key = "<none>" if self.public_key is None else "<given>"
