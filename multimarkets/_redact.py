@@ -5,7 +5,8 @@ A server (or a proxy, or a firewall page) may echo a request in its answer: the 
 hash, an exchange account's keys. Its text reaches the errors we raise (``msg``, the body excerpt, aiohttp's
 description of a broken answer) and, through them, logs and reports. Before an attempt's error leaves the
 request loop, every secret value that attempt sent is replaced by :data:`MARKER` in every text the error
-carries. Only failures pay for this: the success path never looks at it.
+carries, in any case (a server may upper-case what it quotes), and so is the start of one the server cut short.
+Only failures pay for this: the success path never looks at it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import html
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, quote_plus
 
 __all__ = [
+    "CUT_START",
     "MARKER",
     "SECRET_FIELDS",
     "SECRET_HEADERS",
@@ -72,7 +74,13 @@ SHORT_SECRET = 8
 one-letter passphrase would otherwise take that letter out of the whole message. An echo shows a value whole,
 between quotes, spaces or ``=`` and ``&``; long values (keys, signatures, tokens) are replaced wherever they are."""
 
+CUT_START = 12
+"""Characters from which the start of a long secret, cut short by the server that quotes it, is replaced: fewer tell
+little of a key (as many as :func:`~multimarkets.config.masked` would show with its last four), and a start of 8
+may be an ordinary word of the message ("exchange" of a key ``exchange-...``)."""
+
 _ALONE = "(?<![0-9A-Za-z]){}(?![0-9A-Za-z])"
+_STARTS = "(?<![0-9A-Za-z]){}"
 
 
 def _spellings(secret: str) -> set[str]:
@@ -96,18 +104,54 @@ def _in_json(text: str) -> set[str]:
     return forms | {form.replace("/", "\\/") for form in forms} | {text.replace("/", "\\/")}
 
 
-def _clean(text: str, pattern: re.Pattern[str], spellings: list[str], *, excerpt: bool) -> str:
-    text = pattern.sub(MARKER, text)
-    if excerpt and text.endswith("..."):
-        # A cut excerpt may end inside a secret: drop whatever start of one it ends with.
-        body = text[:-3]
-        for spelling in spellings:
-            for length in range(len(spelling) - 1, 0, -1):
-                if body.endswith(spelling[:length]):
-                    body = body[:-length]
-                    break
-        text = body + "..."
-    return text
+class _Redactor(NamedTuple):
+    pattern: re.Pattern[str]
+    """Every spelling of every secret, whole."""
+    spellings: list[str]
+    heads: re.Pattern[str] | None
+    """The first :data:`CUT_START` characters of every spelling of a long secret, where a word starts."""
+    long: list[str]
+
+    def clean(self, text: str, *, excerpt: bool) -> str:
+        text = self.pattern.sub(MARKER, text)
+        if self.heads is not None:
+            text = _cut_echoes(text, self.heads, self.long)
+        if excerpt and text.endswith("..."):
+            # A cut excerpt may end inside a secret: drop whatever start of one it ends with.
+            body = text[:-3]
+            for spelling in self.spellings:
+                for length in range(len(spelling) - 1, 0, -1):
+                    if body.endswith(spelling[:length]):
+                        body = body[:-length]
+                        break
+            text = body + "..."
+        return text
+
+
+def _cut_echoes(text: str, heads: re.Pattern[str], spellings: list[str]) -> str:
+    """``text`` with every start of a long secret that a server cut short (its first :data:`CUT_START` characters
+    or more, in any case) replaced, as far as it goes on matching the secret."""
+    parts: list[str] = []
+    done = 0
+    for found in heads.finditer(text):
+        start = found.start()
+        if start < done:
+            continue
+        end = start + max(_matching(text, start, spelling) for spelling in spellings)
+        if end - start >= CUT_START:
+            parts += (text[done:start], MARKER)
+            done = end
+    return "".join(parts) + text[done:] if parts else text
+
+
+def _matching(text: str, start: int, spelling: str) -> int:
+    """How many characters of ``text`` from ``start`` match the start of ``spelling``, ignoring case."""
+    length = 0
+    for ours, theirs in zip(spelling, text[start:], strict=False):
+        if ours != theirs and ours.lower() != theirs.lower():
+            break
+        length += 1
+    return length
 
 
 _CUT = frozenset({"body_excerpt", "trace"})
@@ -116,8 +160,9 @@ _CUT = frozenset({"body_excerpt", "trace"})
 
 def redact_error(error: BaseException, secrets: Iterable[str]) -> None:
     """Replace each of ``secrets`` by :data:`MARKER` in the texts ``error`` carries (its ``args`` and every text
-    attribute: message, code, body excerpt, trace, ...), in place; one shorter than :data:`SHORT_SECRET` where
-    it stands alone."""
+    attribute: message, code, body excerpt, trace, ...), in place, in any case (a server may upper-case what it
+    quotes: an MD5 in hex reads the same); one shorter than :data:`SHORT_SECRET` where it stands alone; and the
+    start of a longer one, cut short by the server, from its first :data:`CUT_START` characters on."""
     alone: dict[str, bool] = {}
     for secret in filter(None, secrets):
         for spelling in _spellings(secret):  # a spelling two secrets share is replaced as the longer one's
@@ -128,14 +173,21 @@ def redact_error(error: BaseException, secrets: Iterable[str]) -> None:
     pattern = re.compile(
         "|".join(
             _ALONE.format(re.escape(spelling)) if alone[spelling] else re.escape(spelling) for spelling in spellings
-        )
+        ),
+        re.IGNORECASE,
     )
-    error.args = tuple(
-        _clean(arg, pattern, spellings, excerpt=False) if isinstance(arg, str) else arg for arg in error.args
+    # A cut echo starts where a word does: the first characters of a long secret, wherever they stand.
+    long = [spelling for spelling in spellings if len(spelling) >= CUT_START]
+    heads = (
+        re.compile("|".join(_STARTS.format(re.escape(spelling[:CUT_START])) for spelling in long), re.IGNORECASE)
+        if long
+        else None
     )
+    redactor = _Redactor(pattern, spellings, heads, long)
+    error.args = tuple(redactor.clean(arg, excerpt=False) if isinstance(arg, str) else arg for arg in error.args)
     for name, value in list(vars(error).items()):
         if isinstance(value, str):
-            setattr(error, name, _clean(value, pattern, spellings, excerpt=name in _CUT))
+            setattr(error, name, redactor.clean(value, excerpt=name in _CUT))
 
 
 def without_password(url: str) -> str:

@@ -30,7 +30,7 @@ from multimarkets import (
     SignatureError,
 )
 from multimarkets._convert import wire_name
-from multimarkets._redact import SECRET_FIELDS
+from multimarkets._redact import CUT_START, SECRET_FIELDS
 from multimarkets.manager import models as manager_models
 from multimarkets.models import accounts, catalog, customers, trading, webhooks
 
@@ -269,3 +269,22 @@ def test_a_secret_echoed_in_json_inside_json_is_redacted(serve, credentials: Cre
     for secret in (passphrase, secret_key):
         once = json.dumps(secret, ensure_ascii=ascii_only)[1:-1]
         assert shown(error, {secret, once, json.dumps(once, ensure_ascii=ascii_only)[1:-1]}) == set()
+
+
+def test_a_secret_echoed_upper_cased_or_cut_short_is_redacted(serve, credentials: Credentials) -> None:
+    """A server quoting the request upper-cased (an MD5 in hex reads the same), or only the first characters of
+    each header value: no start of a long secret as long as :data:`CUT_START` is shown, in any case."""
+
+    async def quote_badly(request: RawRequest, writer: asyncio.StreamWriter) -> None:
+        cut = " ".join(f"{name}={value[:20]}... {value[:CUT_START]}" for name, value in request.headers.items())
+        msg = f"refused {request.body.decode().upper()} {cut.upper()} {cut}"
+        writer.write(answer(500, envelope("G500", msg)))
+
+    server: RawServer = serve(quote_badly)
+    error = raised(register_and_add(server.base_url, credentials))
+    secrets = sent_secrets(server.requests)
+    assert isinstance(error, ServerError) and "refused" in error.message and "<redacted>" in error.message
+    starts = {form(secret[:length]) for secret in secrets for length in (CUT_START, 20) for form in (str, str.upper)}
+    printed = "".join(traceback.format_exception(error)) + repr(error) + repr(vars(error))
+    assert {start for start in starts if start in printed} == set()
+    assert "TIMESTAMP=" in error.message, "what is no secret stays readable"
