@@ -34,7 +34,7 @@ from collections.abc import Iterable
 import anyio
 
 from .config import RateLimit
-from .errors import ClientClosedError, ConfigurationError, IPBannedError
+from .errors import ClientClosedError, ConfigurationError, IPBannedError, RateLimitError
 from .limits import LimitStore, LimitStoreError, MemoryLimitStore, open_limit_store
 
 __all__ = ["DEFAULT_BAN_SECONDS", "MAX_BAN_SECONDS", "KeyLimiter", "forget", "limiter_for"]
@@ -52,6 +52,10 @@ LEASE_MARGIN = 5.0
 """Seconds beyond the timeout after which a slot whose request never reported back counts as answered."""
 
 _STORE_RETRY_SECONDS = 0.5
+
+_PAUSE_SLACK_SECONDS = 1.0
+"""How much later than the pause already logged a new one must end to be logged too: the answers of calls in
+flight together come a few milliseconds apart, each pausing the key from its own arrival."""
 
 logger = logging.getLogger("multimarkets")
 
@@ -90,6 +94,9 @@ class KeyLimiter:
         # When the store's current outage began (None: it answers). Shared by the calls of this client: a call
         # that queued behind others during the outage has been held by it as long as they have.
         self._failing_since: float | None = None
+        # When the last pause this client logged ends (monotonic): the 429s of calls that were in flight together
+        # make one pause, worth one warning.
+        self._pause_logged_until = 0.0
 
     def __repr__(self) -> str:
         return f"KeyLimiter(limit={self._limit!r}, store={self._store!r})"
@@ -215,12 +222,29 @@ class KeyLimiter:
         now = time.time()
         await self._store.occupy(self._key, [now - t for t in wall_times])
 
-    async def pause(self, seconds: float) -> None:
-        """Hold every limited caller of the key for ``seconds`` (after a 429)."""
+    async def pause(self, seconds: float, cause: RateLimitError) -> None:
+        """Hold every limited caller of the key for ``seconds`` after ``cause`` (a 429), and say so once."""
+        self._log_pause(seconds, cause)
         try:
             await self._store.pause(self._key, seconds)
         except LimitStoreError as exc:
             logger.warning("%s; the 429 pause is not shared", exc)
+
+    def _log_pause(self, seconds: float, cause: RateLimitError) -> None:
+        # The calls held by a pause wait without a word, and a long one (up to MAX_RETRY_AFTER) looks like a hang.
+        # A client without a limit is not held (see the module docs): nothing to explain.
+        ends = time.monotonic() + seconds
+        if self._limit is None or ends <= self._pause_logged_until + _PAUSE_SLACK_SECONDS:
+            return
+        self._pause_logged_until = ends
+        hint = "none" if cause.retry_after is None else f"{cause.retry_after:g} s"
+        logger.warning(
+            "%s answered HTTP 429, rate limited (Retry-After: %s; trace %s): calls with this API key wait %.0f s",
+            cause.biz_type,
+            hint,
+            cause.trace,
+            seconds,
+        )
 
     async def ban(self, seconds: float) -> float:
         """Open the breaker for ``seconds``, at most :data:`MAX_BAN_SECONDS` (after a 418); returns the monotonic time

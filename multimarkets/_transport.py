@@ -447,7 +447,7 @@ class AsyncSession:
         except RateLimitError as exc:
             window = limiter.limit.window if limiter.limit is not None else None
             hint = exc.retry_after
-            await limiter.pause(min(hint, MAX_RETRY_AFTER) if hint else window or backoff(attempt))
+            await limiter.pause(min(hint, MAX_RETRY_AFTER) if hint else window or backoff(attempt), exc)
             raise
         except IPBannedError as exc:
             exc.banned_until = await limiter.ban(retry_after or DEFAULT_BAN_SECONDS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
 import pytest
@@ -15,6 +16,7 @@ from multimarkets import AsyncBridgeClient, Credentials, IPBannedError, RateLimi
 from multimarkets._ratelimit import DEFAULT_BAN_SECONDS, MAX_BAN_SECONDS
 from multimarkets._retry import MAX_RETRY_AFTER
 from multimarkets.limits import MemoryLimitStore
+from multimarkets.sandbox import Sandbox
 
 WINDOW = 60.0
 
@@ -91,3 +93,65 @@ def test_a_418_ban_is_capped_and_a_bad_hint_takes_the_default(
     assert store.bans == [ban]
     assert caught.value.banned_until is not None
     assert caught.value.banned_until - time.monotonic() <= ban
+
+
+def pause_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "multimarkets" and r.levelno == logging.WARNING]
+
+
+@pytest.mark.anyio
+async def test_a_long_429_pause_is_logged_once_saying_how_long_and_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # One request per 5 minutes: the second call is answered 429 with a Retry-After of about 300 s, more than a
+    # call waits, so it raises and the key pauses MAX_RETRY_AFTER: the user's next call would sit that long.
+    async with (
+        Sandbox(rate_limit="1/300s") as sandbox,
+        AsyncBridgeClient(
+            sandbox.credentials, sandbox.base_url, rate_limit=RateLimit(100, WINDOW), max_retries=0
+        ) as client,
+    ):
+        credentials = sandbox.credentials
+        await client.call(PAGE, {}, idempotent=True)
+        with caplog.at_level(logging.WARNING, "multimarkets"), pytest.raises(RateLimitError) as caught:
+            await client.call(PAGE, {}, idempotent=True)
+    assert caught.value.retry_after is not None and caught.value.retry_after > MAX_RETRY_AFTER
+    [warning] = pause_warnings(caplog)
+    assert warning == (
+        f"{PAGE} answered HTTP 429, rate limited (Retry-After: {caught.value.retry_after:g} s; trace "
+        f"{caught.value.trace}): calls with this API key wait {MAX_RETRY_AFTER:.0f} s"
+    )
+    for secret in (credentials.api_key, credentials.secret_key):
+        assert secret not in caplog.text
+
+
+def test_the_429s_of_calls_in_flight_together_log_one_pause(
+    serve, credentials: Credentials, caplog: pytest.LogCaptureFixture
+) -> None:
+    server: RawServer = serve(canned(limited(429, "100000")))
+
+    async def four_at_once() -> list[BaseException | None]:
+        async with AsyncBridgeClient(credentials, server.base_url, rate_limit=RateLimit(100, WINDOW)) as client:
+            return await asyncio.gather(
+                *(client.call(PAGE, {}, idempotent=True) for _ in range(4)), return_exceptions=True
+            )
+
+    with caplog.at_level(logging.WARNING, "multimarkets"):
+        outcomes = asyncio.run(four_at_once())
+    assert [type(outcome) for outcome in outcomes] == [RateLimitError] * 4
+    [warning] = pause_warnings(caplog)
+    assert warning.endswith("(Retry-After: 100000 s; trace t-limited): calls with this API key wait 120 s")
+
+
+def test_a_client_without_a_limit_logs_no_pause_it_does_not_wait(
+    serve, credentials: Credentials, caplog: pytest.LogCaptureFixture
+) -> None:
+    server: RawServer = serve(canned(limited(429, "100000")))
+
+    async def once() -> None:
+        async with AsyncBridgeClient(credentials, server.base_url, rate_limit=None) as client:
+            await client.call(PAGE, {}, idempotent=True)
+
+    with caplog.at_level(logging.WARNING, "multimarkets"), pytest.raises(RateLimitError):
+        asyncio.run(once())
+    assert pause_warnings(caplog) == []
