@@ -19,6 +19,9 @@ FORMAT = "multimarkets.bulk.register/5"
 _META_SCHEMA = "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
 _SCHEMA = [statement for statement in (_META_SCHEMA + ROWS_SCHEMA + LEDGER_SCHEMA).split(";") if statement.strip()]
 """The statements that create a new journal's tables."""
+_SETTINGS = "PRAGMA page_size = 2048; PRAGMA locking_mode = EXCLUSIVE; PRAGMA synchronous = OFF;"
+_NEW_SETTINGS = _SETTINGS + " PRAGMA journal_mode = MEMORY;"
+"""The settings of the set-up (see :func:`connect`); a new file's take it to WAL from an in-memory journal."""
 
 
 class JournalError(ConfigurationError):
@@ -83,26 +86,35 @@ def connect(path: str, origin: Origin) -> sqlite3.Connection:
     try:
         # The rows hold personal data: a new journal is private to its owner. SQLite gives its -wal file the
         # mode of the database file.
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        created = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        try:
+            new = os.fstat(created).st_size == 0
+        finally:
+            os.close(created)
+        # timeout=0: a journal in use is refused at once (a PRAGMA busy_timeout cost a statement more).
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
     except OSError as exc:
         raise JournalError(f"cannot open journal {path}: {exc.strerror}") from None
     except sqlite3.Error as exc:
         raise JournalError(f"cannot open journal {path}: {exc}") from None
     try:
-        conn.execute("PRAGMA busy_timeout = 0")
-        # For a new file (an existing journal keeps its own): a commit writes whole pages to the WAL (the one or
-        # two its few rows touch, and the ledger's); 2 KiB pages instead of 4 KiB halve the WAL a run writes and
-        # its close syncs, and cost a commit of three rows 6-7 us less CPU. A page still holds a dozen rows.
-        conn.execute("PRAGMA page_size = 2048")
-        # Exclusive locking: a second run on the same journal is refused instead of interleaving with this one.
-        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-        # The set-up (the switch to WAL, the schema, the meta) is one transaction written without an fsync,
-        # which cost tens of milliseconds per run on a busy disk: until the first checkpoint (which syncs the WAL,
-        # then the file), an OS crash may lose it along with the commits that followed, as it may lose any
-        # commits made since the last checkpoint (see the module docs); a kill loses none of it.
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("PRAGMA journal_mode = WAL")
+        # The settings, one script (a statement each cost some 15 us of the sqlite3 module's own work more):
+        # - for a new file (an existing journal keeps its own): a commit writes whole pages to the WAL (the one
+        #   or two its few rows touch, and the ledger's); 2 KiB pages instead of 4 KiB halve the WAL a run writes
+        #   and its close syncs, and cost a commit of three rows 6-7 us less CPU. A page still holds a dozen rows;
+        # - exclusive locking: a second run on the same journal is refused instead of interleaving with this one;
+        # - the set-up (the switch to WAL, the schema, the meta) is written without an fsync, which cost tens of
+        #   milliseconds per run on a busy disk: until the first checkpoint (which syncs the WAL, then the file),
+        #   an OS crash may lose it along with the commits that followed, as it may lose any commits made since
+        #   the last checkpoint (see the module docs); a kill loses none of it;
+        # - a new file switches to WAL from an in-memory rollback journal: the switch writes the file's first
+        #   page, in a transaction that created and deleted a -journal file beside it (some 0.3 ms), for a file
+        #   that had nothing to roll back to. (An existing journal is in WAL already: the switch is a no-op.)
+        conn.executescript(_NEW_SETTINGS if new else _SETTINGS)
+        # Checked: SQLite answers a switch it cannot make with the mode it keeps, without an error.
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            raise JournalError(f"cannot use journal {path}: SQLite cannot keep it in WAL mode ({mode})")
         conn.execute("BEGIN EXCLUSIVE")
         if _is_new(conn, path):
             for statement in _SCHEMA:

@@ -52,3 +52,16 @@ async def test_the_file_is_refused_untouched_and_nothing_is_sent(tmp_path: Path,
         assert sb.stats()["requests"] == 0
     assert refusal in str(caught.value)
     assert tables(journal) == before
+
+
+async def test_a_journal_sqlite_cannot_keep_in_wal_mode_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite opens ":memory:" as a database in memory, whose journal mode stays "memory": nothing of the run
+    # would be kept to resume. The switch to WAL answers with the mode it kept, without an error.
+    monkeypatch.chdir(tmp_path)
+    async with Sandbox(rate_limit=FAST) as sb:
+        async with AsyncBridgeClient(sb.credentials, sb.base_url, rate_limit=None) as client:
+            with pytest.raises(JournalError, match=r"cannot keep it in WAL mode \(memory\)"):
+                await client.customers.register_many(make_rows(3), journal=":memory:")
+        assert sb.stats()["requests"] == 0
