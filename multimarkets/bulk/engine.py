@@ -191,6 +191,30 @@ class _Run:
         except _STOPS as exc:
             self._fail(exc, scope)
 
+    def warn_maybe_sent(self, exc: BaseException) -> None:
+        """Log how many rows the run leaves maybe sent as it ends by ``exc``: their calls were under way, so the
+        service may hold them, and no outcome says so (a Ctrl-C or a cancellation, ``on_result`` raising, a failed
+        journal)."""
+        journal = self._journal
+        # With a file, what a resume will take for maybe sent: the rows it holds in flight.
+        count = self._machine.cut_off if journal.path is None else journal.in_flight()
+        if count == 0:
+            return
+        ended = "was cancelled" if isinstance(exc, asyncio.CancelledError) else f"ended by {type(exc).__name__}"
+        if journal.path is None:
+            then = "no journal records which: sent again, one the service holds is reported as already exists"
+        else:
+            then = (
+                f"resuming with the journal {journal.path} sends them again, and one the service holds is reported "
+                "as already exists (probably ours)"
+            )
+        logger.warning(
+            "bulk run %s with %s row(s) noted as being sent, which the service may have registered; %s",
+            ended,
+            "an unknown number of" if count is None else count,
+            then,
+        )
+
     async def _reconcile_pass(self) -> None:
         try:
             await reconcile(self._service, self._journal)
@@ -228,7 +252,12 @@ async def run_bulk(service: CustomerService, rows: Rows, emit: _Emit | None, opt
         pacing = service.pacing
         if pacing.window is not None:
             await pacing.occupy(journal.earlier_requests(pacing.window, pacing.call_bound))
-        return await _Run(service, journal, emit, options).run(rows)
+        run = _Run(service, journal, emit, options)
+        try:
+            return await run.run(rows)
+        except BaseException as exc:
+            run.warn_maybe_sent(exc)
+            raise
     finally:
         with anyio.CancelScope(shield=True):
             await journal.aclose()

@@ -48,6 +48,7 @@ from .service import Origin
 from .store import (
     COLUMNS,
     FIRST,
+    IN_FLIGHT,
     REGISTERED,
     SENDING,
     UPSERT,
@@ -105,6 +106,7 @@ class RunJournal(Protocol):
     def note_retry(self, key: int) -> Awaitable[None]: ...
     def end_call(self, key: int, requests: int | None) -> None: ...
     def earlier_requests(self, window: float, call_bound: float) -> list[float]: ...
+    def in_flight(self) -> int | None: ...
 
 
 async def open_journal(path: str | None, origin: Origin) -> RunJournal:
@@ -250,6 +252,16 @@ class Journal:
         """See :func:`.ledger.earlier_requests`."""
         assert self._conn is not None
         return earlier_requests(self._conn, window, call_bound)
+
+    def in_flight(self) -> int | None:
+        """Rows the file holds in flight: their call was noted, its answer is not recorded, and a resume sends them
+        again as maybe sent. None when the file cannot be read (closed, or its failure is the reason to ask)."""
+        if self._conn is None:
+            return None
+        try:
+            return int(self._conn.execute("SELECT count(*) FROM rows WHERE state = ?", (IN_FLIGHT,)).fetchone()[0])
+        except sqlite3.Error:
+            return None
 
     def sending(self, row: ValidRow, attempts: int, ambiguous: bool) -> None:
         """Note that ``row`` is about to be sent, with ``attempts`` calls made, this one included."""

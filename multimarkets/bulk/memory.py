@@ -63,6 +63,10 @@ class MemoryJournal:
     def end_call(self, key: int, requests: int | None) -> None:
         """No ledger."""
 
+    def in_flight(self) -> int | None:
+        """Unknown: calls are not noted (see :meth:`sending`); the engine counts those it cut off."""
+        return None
+
     def earlier_requests(self, window: float, call_bound: float) -> list[float]:
         """None: nothing ran before."""
         return []

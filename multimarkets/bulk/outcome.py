@@ -22,7 +22,9 @@ class RowOutcome(str, enum.Enum):
     FAILED = "failed"
     """The service refused it, or transient failures outlasted every retry; ``code`` and ``message`` say why."""
     NOT_ATTEMPTED = "not_attempted"
-    """The run stopped (fatal error) before this row was sent; resuming sends it."""
+    """The run stopped (fatal error) before this row was sent; resuming sends it. Read back from the journal of a
+    run that ended while the row's call was under way (Ctrl-C, a cancellation), its message says it may have
+    been sent: resuming sends it again, and the service's duplicate check tells if that call registered it."""
 
 
 REPORT_COLUMNS = ("row", "email", "phone", "outcome", "customer_no", "code", "message", "attempts", "trace")

@@ -40,6 +40,13 @@ refused proxy and a certificate that does not verify: the configuration is wrong
 PROBABLY_OURS = "probably ours: an earlier attempt for this row may have registered it"
 """The message of an ``already_exists`` row after an attempt of ours whose answer was lost."""
 
+MAYBE_SENT = (
+    "maybe sent: the run ended while its call was under way; resuming with this journal sends it again, and if "
+    "that call registered it the service answers already exists (reported as probably ours)"
+)
+"""The message of a row the journal left in flight: the run ended (Ctrl-C, a cancellation, a failed journal)
+between noting its call and recording the answer. A resume treats it as an attempt whose answer was lost."""
+
 _MESSAGE_LIMIT = 500
 
 

@@ -55,6 +55,9 @@ class RowMachine:
         """The fatal error that stopped the run, if any: the rows not sent yet settle ``not_attempted``."""
         self.calls = 0
         """Registration calls made by this run."""
+        self.cut_off = 0
+        """Registration calls ended before their answer by a cancellation (or an error not from the call): the
+        service may hold their rows."""
         self.registered = 0
         """Rows registered without being emitted one by one (nobody reads their results): only counted."""
 
@@ -125,6 +128,11 @@ class RowMachine:
                         )
                         requests = reply.attempts
                         customer_no = service.customer_no(reply)
+                    except MultiMarketsError:
+                        raise
+                    except BaseException:
+                        self.cut_off += 1
+                        raise
                     finally:
                         if key is not None:
                             journal.end_call(key, requests)

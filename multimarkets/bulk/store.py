@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from .outcome import RowOutcome, RowResult
+from .policy import MAYBE_SENT
 from .rows import ValidRow, email_key
 
 __all__ = [
@@ -88,7 +89,8 @@ class StoredRow:
 
     @property
     def outcome(self) -> RowOutcome:
-        """The outcome this record reports (a row left in flight was not attempted, as far as we know)."""
+        """The outcome this record reports (a row left in flight is ``not_attempted``, its message saying it may
+        have been sent: see :data:`~.policy.MAYBE_SENT`)."""
         return _OUTCOMES[self.state]
 
     @property
@@ -99,6 +101,8 @@ class StoredRow:
     def result(self, *, resumed: bool = False) -> RowResult:
         """The :class:`RowResult` this record stands for (``resumed``: settled by an earlier run)."""
         outcome = self.outcome
+        # Only a journal read back after the run ended holds a row in flight (no run reports one).
+        message = MAYBE_SENT if self.state == IN_FLIGHT else self.message
         return RowResult(
             row=self.position + 1,
             email=self.email,
@@ -106,7 +110,7 @@ class StoredRow:
             outcome=outcome,
             customer_no=self.customer_no,
             code=self.code,
-            message=self.message,
+            message=message,
             attempts=self.attempts,
             probably_ours=self.probably_ours,
             resumed=resumed,

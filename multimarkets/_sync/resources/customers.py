@@ -110,7 +110,10 @@ class Customers:
         as if the input ended there, then its error is raised to the caller (no report is returned: their
         outcomes are seen through ``on_result`` or the journal); ``rows`` is not read again. If ``on_result``
         raises (``KeyboardInterrupt`` and ``SystemExit`` included), the run stops there, the rows in flight
-        cancelled (a journal keeps them resumable), and its error is raised the same way.
+        cancelled (a journal keeps them resumable), and its error is raised the same way. A run cancelled with rows
+        in flight (or stopped as above) logs a warning with how many may have reached the service; the journal
+        reads them back as ``not_attempted``, "maybe sent", and a resume sends them again (one the service holds
+        is then ``already_exists``, probably ours).
         """
         return self._portal.call(
             self._async.register_many,
