@@ -159,13 +159,14 @@ class RowMachine:
                     return
                 except MultiMarketsError as exc:
                     final = is_final(exc)  # another call would meet the same answer
-                    if not final:
-                        ambiguous = ambiguous or was_lost(exc)
-                        if retries < self._row_retries:
-                            retries += 1
-                            logger.info("row %d: retrying after %s", row.position + 1, type(exc).__name__)
-                            await anyio.sleep(service.pacing.backoff(retries))
-                            continue
+                    # Final or not: an answer that refuses the row after an attempt whose answer was lost (a
+                    # firewall's 403 after a reset) does not undo what that attempt may have registered.
+                    ambiguous = ambiguous or was_lost(exc)
+                    if not final and retries < self._row_retries:
+                        retries += 1
+                        logger.info("row %d: retrying after %s", row.position + 1, type(exc).__name__)
+                        await anyio.sleep(service.pacing.backoff(retries))
+                        continue
                     message = message_of(exc)
                     await self._settle(
                         _stored(
@@ -177,7 +178,7 @@ class RowMachine:
                             message=message if final else f"gave up after {retries + 1} calls: {message}",
                             retryable=not final,
                             # Whether a lost attempt registered it is settled by the reconcile pass.
-                            pending=not final and ambiguous and self._reconcile,
+                            pending=ambiguous and self._reconcile,
                             trace=trace_of(exc),
                         )
                     )
