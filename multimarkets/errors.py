@@ -21,6 +21,7 @@ __all__ = [
     "CustomerExistsError",
     "IPBannedError",
     "InvalidParameterError",
+    "LimitStoreError",
     "LoginExpiredError",
     "MultiMarketsError",
     "NotFoundError",
@@ -66,6 +67,13 @@ class ConfigurationError(MultiMarketsError):
 class ClientClosedError(MultiMarketsError, RuntimeError):
     """The client was closed: calls made afterwards, and sync calls still waiting when it closed, raise this,
     on the async and the sync client alike."""
+
+
+class LimitStoreError(MultiMarketsError):
+    """The shared limit store (SQLite file, Redis) failed or did not answer in time. Raised by a call only after
+    the store stayed unavailable for the client's whole ``timeout``; nothing was sent. Also importable from
+    :mod:`multimarkets.limits`, whose stores raise it; it lives here, in the one tree, so that what handles
+    errors (the bulk run, which it stops) need not load the stores."""
 
 
 class ValidationError(MultiMarketsError, ValueError):

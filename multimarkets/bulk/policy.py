@@ -10,6 +10,7 @@ from ..errors import (
     ClientClosedError,
     ConfigurationError,
     IPBannedError,
+    LimitStoreError,
     MultiMarketsError,
     Outcome,
     PermissionDeniedError,
@@ -32,10 +33,13 @@ FATAL_ERRORS: tuple[type[MultiMarketsError], ...] = (
     ProxyAuthenticationError,
     CertificateError,
     RedirectError,
+    LimitStoreError,
 )
 """Errors that would strike every row alike: they stop the run, leaving the rest ``not_attempted`` (a resume
 sends them). A closed client is one: its rows were not refused, the run just cannot go on. So are a redirect, a
-refused proxy and a certificate that does not verify: the configuration is wrong, not the row."""
+refused proxy and a certificate that does not verify: the configuration is wrong, not the row. So is a shared
+limit store that stayed unavailable for a whole timeout: no call may be sent without it, and the next row
+would wait as long for the same answer."""
 
 PROBABLY_OURS = "probably ours: an earlier attempt for this row may have registered it"
 """The message of an ``already_exists`` row after an attempt of ours whose answer was lost."""

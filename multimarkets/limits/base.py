@@ -13,18 +13,13 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from ..config import RateLimit
-from ..errors import MultiMarketsError
+from ..errors import LimitStoreError
 
 __all__ = ["SERVICE_WINDOW", "LimitStore", "LimitStoreError", "Verdict", "verdict_for"]
 
 SERVICE_WINDOW = RateLimit().window
 """Stores keep answers at least this long, so that a limited client created later still sees the key's recent
 requests, and forget them after the longest window anyone asked about, also when every client is unlimited."""
-
-
-class LimitStoreError(MultiMarketsError):
-    """The shared limit store (SQLite file, Redis) failed or did not answer in time. Raised by a call only after
-    the store stayed unavailable for the client's whole ``timeout``; nothing was sent."""
 
 
 @attrs.frozen
