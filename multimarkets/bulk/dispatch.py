@@ -176,9 +176,13 @@ async def _resumed(
                 f"in the journal {journal.path}: the journal belongs to another input. Resume with "
                 "the same rows, or start a new journal."
             )
+        elif _needs_call(record):
+            # A failed row that waits for a reconcile pass (an earlier run's pass failed, or it was cut off) is
+            # sent again rather than left for this run's pass: had a lost attempt registered it, the service
+            # answers "already exists", "probably ours", and the pass fills in its number; had none, it is
+            # registered now instead of by yet another run.
+            yield (prepared, record)
         elif record.pending and reconcile:
             continue  # the reconcile pass at the end settles it
-        elif _needs_call(record):
-            yield (prepared, record)
         else:
             await settled(record)
