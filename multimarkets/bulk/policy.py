@@ -4,6 +4,7 @@ what the report says about each."""
 from __future__ import annotations
 
 from ..errors import (
+    APIConnectionError,
     APIError,
     AuthenticationError,
     CertificateError,
@@ -16,12 +17,22 @@ from ..errors import (
     PermissionDeniedError,
     ProxyAuthenticationError,
     RedirectError,
+    ResponseFormatError,
     SignatureError,
     TransportError,
     classify,
 )
 
-__all__ = ["FATAL_ERRORS", "PROBABLY_OURS", "code_of", "is_final", "message_of", "trace_of", "was_lost"]
+__all__ = [
+    "FATAL_ERRORS",
+    "PROBABLY_OURS",
+    "code_of",
+    "is_final",
+    "message_of",
+    "misdirected",
+    "trace_of",
+    "was_lost",
+]
 
 FATAL_ERRORS: tuple[type[MultiMarketsError], ...] = (
     IPBannedError,
@@ -40,6 +51,21 @@ sends them). A closed client is one: its rows were not refused, the run just can
 refused proxy and a certificate that does not verify: the configuration is wrong, not the row. So is a shared
 limit store that stayed unavailable for a whole timeout: no call may be sent without it, and the next row
 would wait as long for the same answer."""
+
+_NOTHING_THERE = frozenset({404, 405})
+"""HTTP statuses that, without the service's envelope, say the URL leads to no endpoint of the service."""
+
+
+def misdirected(exc: MultiMarketsError) -> bool:
+    """``exc`` is about where the requests go rather than about the row: no connection to the service (or its
+    proxy) could be made, so nothing was sent; or the address answered 404 or 405 without the service's envelope
+    (the service answers every bizType, an unknown one too, with its envelope: nothing at that path takes the
+    API's requests). Before the service ever answered a run, such an error stops it (see
+    :class:`~.row.RowMachine`): the base URL, the proxy or the network is wrong, and every row would meet it."""
+    if isinstance(exc, APIConnectionError):
+        return not exc.maybe_processed and not exc.after_ambiguous
+    return isinstance(exc, ResponseFormatError) and exc.http_status in _NOTHING_THERE
+
 
 PROBABLY_OURS = "probably ours: an earlier attempt for this row may have registered it"
 """The message of an ``already_exists`` row after an attempt of ours whose answer was lost."""

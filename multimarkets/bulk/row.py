@@ -12,7 +12,7 @@ import anyio
 from ..errors import CustomerExistsError, MultiMarketsError
 from .journal import RunJournal
 from .outcome import RowOutcome
-from .policy import FATAL_ERRORS, PROBABLY_OURS, code_of, is_final, message_of, trace_of, was_lost
+from .policy import FATAL_ERRORS, PROBABLY_OURS, code_of, is_final, message_of, misdirected, trace_of, was_lost
 from .rows import PreparedRow, ValidRow
 from .service import CustomerService
 from .store import IN_FLIGHT, StoredRow
@@ -53,6 +53,8 @@ class RowMachine:
         commit that makes their note durable."""
         self.stopped_by: MultiMarketsError | None = None
         """The fatal error that stopped the run, if any: the rows not sent yet settle ``not_attempted``."""
+        self._answered = False
+        """Some call of this run got further than a :func:`~.policy.misdirected` error: its address is right."""
         self.calls = 0
         """Registration calls made by this run."""
         self.cut_off = 0
@@ -137,6 +139,7 @@ class RowMachine:
                         if key is not None:
                             journal.end_call(key, requests)
                 except CustomerExistsError as exc:
+                    self._answered = True
                     ambiguous = ambiguous or exc.after_ambiguous
                     await self._settle(
                         _stored(
@@ -158,6 +161,9 @@ class RowMachine:
                     await self._not_attempted(row, attempts, ambiguous or exc.after_ambiguous, exc)
                     return
                 except MultiMarketsError as exc:
+                    lost_way = misdirected(exc)
+                    if not lost_way:
+                        self._answered = True
                     final = is_final(exc)  # another call would meet the same answer
                     # Final or not: an answer that refuses the row after an attempt whose answer was lost (a
                     # firewall's 403 after a reset) does not undo what that attempt may have registered.
@@ -167,6 +173,15 @@ class RowMachine:
                         logger.info("row %d: retrying after %s", row.position + 1, type(exc).__name__)
                         await anyio.sleep(service.pacing.backoff(retries))
                         continue
+                    if lost_way and (not self._answered or self.stopped_by is not None):
+                        # No call of the run has reached the service yet, and this row gave up (a connection, after
+                        # all its retries): the base URL, the proxy or the network is wrong, not the row, and every
+                        # row would meet it. Once the service answered, the address is right: such an error is an
+                        # outage, and fails the row alone. After another row stopped the run, this row's call went
+                        # nowhere either: not attempted.
+                        self.stop(exc)
+                        await self._not_attempted(row, attempts, ambiguous, exc)
+                        return
                     message = message_of(exc)
                     await self._settle(
                         _stored(
@@ -183,6 +198,7 @@ class RowMachine:
                         )
                     )
                     return
+                self._answered = True
                 # Only the state and the customer number change from the record made before the call.
                 journal.registered(row.position, customer_no)
                 if self._watched:

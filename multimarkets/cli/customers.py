@@ -29,10 +29,11 @@ import attrs
 from .._transport import check_base_url
 from ..bulk import BulkReport, CsvError, read_csv, read_csv_numbered, write_report
 from ..bulk.files import report_format
+from ..bulk.policy import misdirected
 from ..bulk.rows import prepare
 from ..client import AsyncBridgeClient
 from ..config import DEFAULT_TIMEOUT, PRODUCTION_URL, Credentials, RateLimit, masked
-from ..errors import ConfigurationError, MultiMarketsError, RedirectError, ValidationError
+from ..errors import APIConnectionError, APIError, ConfigurationError, MultiMarketsError, RedirectError, ValidationError
 from ..manager.client import AsyncManagerClient
 from ..manager.config import MANAGER_PRODUCTION_URL, ManagerCredentials
 from ..models._checks import positive_int
@@ -142,13 +143,29 @@ def _same_file(one: str, other: str) -> bool:
         return os.path.realpath(one) == os.path.realpath(other)
 
 
-def _resume_hint(stopped_by: MultiMarketsError, journal: str, base_url: str) -> str:
-    if isinstance(stopped_by, RedirectError):
-        # Fixing a redirect usually means another base URL, and a journal refuses any but its own.
+def _what_to_fix(stopped_by: MultiMarketsError, base_url: str, own_url: str) -> str | None:
+    """What to check after a stop on an error about where the requests go (:func:`~..bulk.policy.misdirected`)."""
+    if not misdirected(stopped_by):
+        return None
+    if isinstance(stopped_by, APIError):  # a 404 or 405 without the service's envelope
         return (
-            f"{base_url} redirects: a corrected --base-url needs a new --journal ({journal} belongs to {base_url}); "
-            "once that URL answers itself, the same command resumes from the journal"
+            f"nothing at {base_url} takes the service's requests (HTTP {stopped_by.http_status} without its "
+            f"envelope): check the path of --base-url (the service's own: {own_url})"
         )
+    return (
+        f"no connection to {base_url} could be made: check the host and port of --base-url, the proxy "
+        "(HTTPS_PROXY, HTTP_PROXY) and the network"
+    )
+
+
+def _resume_hint(stopped_by: MultiMarketsError, journal: str, base_url: str) -> str:
+    # Fixing these usually means another base URL, and a journal refuses any but its own.
+    new_journal = f"a corrected --base-url needs a new --journal ({journal} belongs to {base_url})"
+    if isinstance(stopped_by, APIConnectionError) and misdirected(stopped_by):
+        return f"{new_journal}; fixed otherwise (the proxy, the network), the same command resumes from {journal}"
+    if isinstance(stopped_by, RedirectError) or misdirected(stopped_by):
+        what = "redirects" if isinstance(stopped_by, RedirectError) else "does not lead to the service"
+        return f"{base_url} {what}: {new_journal}; once that URL answers itself, the same command resumes from it"
     return f"fix the cause, then run the same command to resume from {journal}"
 
 
@@ -314,8 +331,13 @@ def run_import(args: argparse.Namespace) -> int:
         print_summary(report)
         if rows.error is not None:
             print(f"multimarkets customers import: {args.file}: {rows.error}", file=sys.stderr)
-        if report.stopped_by is not None and args.journal:
-            print(_resume_hint(report.stopped_by, args.journal, base_url), file=sys.stderr)
+        if report.stopped_by is not None:
+            own_url = MANAGER_PRODUCTION_URL if args.api == "manager" else PRODUCTION_URL
+            advice = _what_to_fix(report.stopped_by, base_url, own_url)
+            if advice is not None:
+                print(f"multimarkets customers import: {advice}", file=sys.stderr)
+            if args.journal:
+                print(_resume_hint(report.stopped_by, args.journal, base_url), file=sys.stderr)
         return _exit_code(report)
     except CsvError as exc:
         print(f"multimarkets customers import: {args.file}: {exc}", file=sys.stderr)
