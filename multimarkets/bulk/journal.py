@@ -39,7 +39,7 @@ from typing import Any, Protocol
 
 import anyio
 
-from .journal_file import JournalError, connect
+from .journal_file import JournalError, JournalWriteError, connect
 from .ledger import HEARTBEAT_INTERVAL, Ledger, earlier_requests
 from .memory import MemoryJournal
 from .outcome import RowResult
@@ -204,6 +204,9 @@ class Journal:
         self._flushing: asyncio.Future[None] | None = None
         self._flushed = 0
         """Commits made when the last flush ahead started."""
+        self._file: tuple[int, int] | None = None
+        """The journal file's device and inode once open: SQLite goes on writing to a file removed or replaced
+        under it, without an error, so the heartbeat checks the path still names it."""
 
     async def open(self, origin: Origin) -> None:
         """Create or open the file, take its lock and check it belongs to ``origin``."""
@@ -217,6 +220,7 @@ class Journal:
             conn = await anyio.to_thread.run_sync(connect, self.path, origin)
         self._conn, self._cursor = conn, conn.cursor()
         self.rows = SqlRows(conn)
+        self._file = _identity(self.path)
         if _flush is not None:
             try:
                 self._wal = os.open(self.path + "-wal", os.O_RDONLY)
@@ -346,6 +350,9 @@ class Journal:
         """The heartbeat's timer, set for ``due``: commit a heartbeat alone if none came since (how late the
         timer fired is a stall), then set it for an interval after the last one."""
         now = time.monotonic()
+        if self._broken is None and _identity(self.path) != self._file:
+            # Its records would go to a file nobody can open again: a resume would find none of them.
+            self._break(JournalWriteError(f"cannot write the journal {self.path}: the file was removed or replaced"))
         if now >= self._beat + HEARTBEAT_INTERVAL:
             self._lag = max(self._lag, now - due)
             self._commit()
@@ -395,14 +402,18 @@ class Journal:
         try:
             self._write(notes, beat)
         except sqlite3.Error as exc:
-            self._broken = JournalError(f"cannot write the journal {self.path}: {exc}")
+            self._break(JournalWriteError(f"cannot write the journal {self.path}: {exc}"))
             commit.release(self._broken)
-            if self._ended is not None:
-                self._ended.set_exception(self._broken)
             return
         self._commits += 1
         commit.release(None)
         self._lag = max(self._lag, time.monotonic() - began)
+
+    def _break(self, error: JournalWriteError) -> None:
+        """No commit succeeds from now on: each fails with ``error``, which ends :meth:`run` (and so the run)."""
+        self._broken = error
+        if self._ended is not None and not self._ended.done():
+            self._ended.set_exception(error)
 
     def _write(self, notes: _Notes, beat: bool) -> None:
         cursor = self._cursor
@@ -416,6 +427,15 @@ class Journal:
             cursor.execute("ROLLBACK")
             raise
         cursor.execute("COMMIT")
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """The device and inode of the file at ``path`` (None: there is none)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _is_new(path: str) -> bool:

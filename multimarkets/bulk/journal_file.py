@@ -29,6 +29,11 @@ class JournalError(ConfigurationError):
     company, another format, in use, or unreadable."""
 
 
+class JournalWriteError(JournalError):
+    """The journal stopped taking the run's records part-way (a full disk, an I/O error, the file removed or
+    replaced): the run stopped there, and rows it holds in flight may have reached the service."""
+
+
 def _fingerprint(salt: bytes, api_key: str) -> str:
     # Keyed with a random salt of the journal, so the plain file does not let anyone test guesses of a key
     # against journals in general (and holds nothing that signs a request).

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from ..bulk import BulkReport, RowOutcome, RowResult
 
-__all__ = ["BulkProgress", "print_summary"]
+__all__ = ["BulkProgress", "print_partial_summary", "print_summary"]
 
 _PLAIN_INTERVAL = 5.0
 _LABELS = {
@@ -153,6 +153,28 @@ def print_summary(report: BulkReport, extra: Sequence[tuple[str, str]] = (), *, 
         lines.insert(6, ("settled by earlier runs", str(report.resumed)))
     if report.stopped_by is not None:
         lines.append(("stopped by", f"{type(report.stopped_by).__name__}: {report.stopped_by}"))
+    _print_table(lines, stream)
+
+
+def print_partial_summary(progress: BulkProgress, *, stream: TextIO | None = None) -> None:
+    """Print the outcomes ``progress`` saw of a run that ended without its report (on stdout, as
+    :func:`print_summary`): the rows it did not see settle may have been sent or not."""
+    counts = progress.counts
+    lines = [
+        ("registered", str(counts[RowOutcome.REGISTERED])),
+        ("already exists", str(counts[RowOutcome.ALREADY_EXISTS])),
+        ("invalid (not sent)", str(counts[RowOutcome.INVALID])),
+        ("failed", str(counts[RowOutcome.FAILED])),
+        ("not attempted", str(counts[RowOutcome.NOT_ATTEMPTED])),
+    ]
+    if progress.total is not None:
+        lines += [("no outcome", str(progress.total - progress.done)), ("total rows", str(progress.total))]
+    if progress.resumed:
+        lines.append(("settled by earlier runs", str(progress.resumed)))
+    _print_table(lines, stream if stream is not None else sys.stdout)
+
+
+def _print_table(lines: Sequence[tuple[str, str]], stream: TextIO) -> None:
     console = _rich_console(stream)
     if console is not None:
         from rich.table import Table

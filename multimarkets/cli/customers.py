@@ -29,6 +29,7 @@ import attrs
 from .._transport import check_base_url
 from ..bulk import BulkReport, CsvError, read_csv, read_csv_numbered, write_report
 from ..bulk.files import report_format
+from ..bulk.journal_file import JournalWriteError
 from ..bulk.policy import misdirected
 from ..bulk.rows import prepare
 from ..client import AsyncBridgeClient
@@ -38,7 +39,7 @@ from ..manager.client import AsyncManagerClient
 from ..manager.config import MANAGER_PRODUCTION_URL, ManagerCredentials
 from ..models._checks import positive_int
 from . import COMMANDS
-from ._progress import BulkProgress, print_summary
+from ._progress import BulkProgress, print_partial_summary, print_summary
 from ._secret import add_secret_key_arguments, secret_key_from
 
 __all__ = ["add_connection_arguments", "credentials_from", "register", "run_import"]
@@ -169,6 +170,17 @@ def _resume_hint(stopped_by: MultiMarketsError, journal: str, base_url: str) -> 
     return f"fix the cause, then run the same command to resume from {journal}"
 
 
+def _after_journal_failure(journal: str, *, kept: bool) -> str:
+    """What to do after the journal failed part-way: resume from what it holds, if it is still there."""
+    if not os.path.exists(journal):
+        return (
+            f"{journal} is gone with its records: a new run of the file reports the rows the service holds as "
+            "already exists"
+        )
+    resume = "run the same command again" if kept else f"run the same command with --journal {journal}"
+    return f"the rows sent so far are recorded in {journal}: once the cause is fixed, {resume} to resume"
+
+
 def _exit_code(report: BulkReport) -> int:
     if report.stopped_by is not None:
         return 2
@@ -257,12 +269,12 @@ async def _run(
     credentials: Credentials | ManagerCredentials,
     base_url: str,
     rows: _CsvRows,
-    total: int,
+    progress: BulkProgress,
     journal: str | None,
     accounts: dict[int, str],
 ) -> BulkReport:
     options = {"concurrency": args.concurrency, "journal": journal}
-    with BulkProgress(total) as progress:
+    with progress:
         if isinstance(credentials, ManagerCredentials):
             limit = RateLimit.parse(args.rate_limit or "300/60s")
             async with AsyncManagerClient(credentials, base_url, timeout=args.timeout, rate_limit=limit) as manager:
@@ -302,9 +314,10 @@ def run_import(args: argparse.Namespace) -> int:
             scratch = tempfile.mkdtemp(prefix="multimarkets-import-")
             journal = os.path.join(scratch, "journal.db")
         rows = _CsvRows(args.file)
+        progress = BulkProgress(total)
         try:
             print(f"registering at {base_url} for company {who}", file=sys.stderr, flush=True)
-            report = asyncio.run(_run(args, credentials, base_url, rows, total, journal, accounts))
+            report = asyncio.run(_run(args, credentials, base_url, rows, progress, journal, accounts))
         except KeyboardInterrupt:
             if args.journal:
                 print(f"interrupted; run the same command again to resume from {args.journal}", file=sys.stderr)
@@ -313,6 +326,16 @@ def run_import(args: argparse.Namespace) -> int:
                 print(f"interrupted; run the same command with --journal {journal} to resume", file=sys.stderr)
                 scratch = None  # keep it
             raise
+        except JournalWriteError as exc:
+            # The run stopped part-way, without its report: what it saw settle, then why (the engine logged how
+            # many rows it left maybe sent).
+            print_partial_summary(progress)
+            print(f"multimarkets customers import: {exc}", file=sys.stderr)
+            assert journal is not None  # only a journal file fails
+            print(_after_journal_failure(journal, kept=args.journal is not None), file=sys.stderr)
+            if os.path.exists(journal):
+                scratch = None  # keep it: it holds the rows sent, those that may have been among them included
+            return 2
         if rows.error is not None and report.stopped_by is None:
             # The file's error stopped the run: the summary, the report's and the exit code say so, as for a fatal
             # error (the rows after it were never read: no count holds them).
