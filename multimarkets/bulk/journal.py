@@ -25,11 +25,15 @@ row), and that sync waited for all of it to reach the disk. At each heartbeat ti
 :data:`~.ledger.HEARTBEAT_INTERVAL`) a worker thread flushes the WAL written so far (``fdatasync`` on a
 descriptor of its own), so the close's sync finds little left to write. It adds no guarantee and takes none
 away: SQLite still makes its own syncs, in its own order; this only makes their data reach the disk sooner.
+That descriptor is closed after the close, in the background: the close's checkpoint has synced the file and
+deleted the WAL's name by then, and the WAL's blocks (~0.8 KiB per row) are freed when its last descriptor
+goes. Freed by the close's own deletion, they cost a 600-row run's close about 9 ms of 25 on a busy disk.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import threading
@@ -236,21 +240,27 @@ class Journal:
             # scope, and a Ctrl-C or a timeout cancels the task itself (which anyio's shield does not stop). A
             # close not yet begun when that came left the file open, and locked against a resume, until garbage
             # collection; now the cancellation takes effect once the file is released (a second one at once).
-            closing = self._loop.run_in_executor(None, self._release, conn)
-            with anyio.CancelScope(shield=True):
-                try:
-                    await asyncio.shield(closing)
-                except asyncio.CancelledError:
-                    await asyncio.wait([closing])
-                    raise
+            closing = self._loop.run_in_executor(None, conn.close)
+            try:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await asyncio.shield(closing)
+                    except asyncio.CancelledError:
+                        await asyncio.wait([closing])
+                        raise
+            finally:
+                if self._wal is not None:
+                    # Not awaited: the journal is released already (see the module docs).
+                    self._loop.run_in_executor(None, self._drop_wal)
 
-    def _release(self, conn: sqlite3.Connection) -> None:
+    def _drop_wal(self) -> None:
+        """Close the WAL's descriptor of the flushes ahead, once the journal is closed (see the module docs)."""
         with self._wal_lock:  # after a flush under way; one that starts later finds nothing to flush
-            if self._wal is not None:
-                # Before the close, which deletes the WAL: the file is gone once the close returns.
-                os.close(self._wal)
-                self._wal = None
-        conn.close()
+            wal, self._wal = self._wal, None
+        if wal is not None:
+            # A read-only descriptor of a deleted file: whatever closing it answers, nothing is lost.
+            with contextlib.suppress(OSError):
+                os.close(wal)
 
     def earlier_requests(self, window: float, call_bound: float) -> list[float]:
         """See :func:`.ledger.earlier_requests`."""

@@ -1,5 +1,6 @@
 """The journal's WAL is flushed ahead of the close by a worker thread (see ``multimarkets.bulk.journal``): the
-run still leaves nothing open, and no WAL, when it returns."""
+run leaves no WAL, and nothing open but that descriptor of the deleted WAL, closed in the background, when it
+returns."""
 
 from __future__ import annotations
 
@@ -28,6 +29,19 @@ pytestmark = [
 ORIGIN = Origin("http://127.0.0.1:1/webhook", "key", "1")
 
 
+def _dropped(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set once a journal closed the WAL's descriptor of the flushes ahead (after its close, in the background)."""
+    dropped = threading.Event()
+    drop = Journal._drop_wal
+
+    def counted(self: Journal) -> None:
+        drop(self)
+        dropped.set()
+
+    monkeypatch.setattr(Journal, "_drop_wal", counted)
+    return dropped
+
+
 def _open_paths() -> set[str]:
     paths = set()
     for fd in os.listdir("/proc/self/fd"):
@@ -48,6 +62,7 @@ async def test_a_run_flushed_ahead_leaves_no_file_open(tmp_path: Path, monkeypat
         flush(fd)
 
     monkeypatch.setattr(journal_module, "_flush", counted)
+    dropped = _dropped(monkeypatch)
     journal = tmp_path / "run.db"
     # Slow enough answers for the run to outlast a few heartbeat ticks (each may start a flush).
     sandbox = Sandbox(rate_limit=FAST, faults="latency=2ms..4ms", seed=1)
@@ -55,6 +70,9 @@ async def test_a_run_flushed_ahead_leaves_no_file_open(tmp_path: Path, monkeypat
         report = await client.customers.register_many(make_rows(400), journal=journal, concurrency=8)
         held = held_by_email(sb)
         assert flushed
+        # The journal itself is closed; at most the deleted WAL's descriptor waits for its close.
+        assert {path for path in _open_paths() if path.startswith(str(journal))} <= {f"{journal}-wal (deleted)"}
+        assert await anyio.to_thread.run_sync(dropped.wait, 10)
         left = {path for path in _open_paths() if path.startswith(str(journal))}
     assert left == set()
     assert sorted(os.listdir(tmp_path)) == ["run.db"]  # no WAL left beside it
@@ -78,6 +96,7 @@ async def test_a_close_cancelled_while_a_flush_is_under_way_still_releases_the_j
         flush(fd)
 
     monkeypatch.setattr(journal_module, "_flush", slow)
+    dropped = _dropped(monkeypatch)
     path = tmp_path / "run.db"
     journal = Journal(str(path))
     await journal.open(ORIGIN)
@@ -86,12 +105,13 @@ async def test_a_close_cancelled_while_a_flush_is_under_way_still_releases_the_j
     await journal.record()  # a commit: the next heartbeat starts a flush ahead
     await anyio.to_thread.run_sync(flushing.wait, 10)
     closing = asyncio.ensure_future(journal.aclose())
-    await asyncio.sleep(0)  # the close is asked for, and waits for the flush
+    await asyncio.sleep(0)  # the close is asked for
     closing.cancel()
     disk.set()
     with pytest.raises(asyncio.CancelledError):
         await closing
     running.cancel()
+    assert await anyio.to_thread.run_sync(dropped.wait, 10)  # once the flush under way is done
     assert {p for p in _open_paths() if p.startswith(str(path))} == set()
     assert sorted(os.listdir(tmp_path)) == ["run.db"]
     resumed = Journal(str(path))
