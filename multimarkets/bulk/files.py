@@ -67,11 +67,13 @@ def read_csv(path: str | os.PathLike[str]) -> Iterator[dict[str, str]]:
 
 
 def read_csv_numbered(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(line, row)`` for each data row of a customers CSV, lazily; ``line`` is where the row ends.
+    """Yield ``(line, row)`` for each data row of a customers CSV, lazily; ``line`` is the row's line.
 
     Blank lines are skipped (and not counted as rows). Raises :class:`CsvError` naming the line for a file
-    that is not UTF-8, a header with unknown or missing columns, or a row whose number of fields differs from
-    the header's. Values are stripped, except passwords; the values themselves are validated by the bulk run.
+    that is not UTF-8, a header with unknown or missing columns, a row whose number of fields differs from
+    the header's, or a quoted field that runs past the end of its line (a row is one line: no column may hold a
+    line break, so this is a stray or unbalanced ``"``, named at the line where it is). Values are stripped, except
+    passwords; the values themselves are validated by the bulk run.
     """
     name = os.fspath(path)
     try:
@@ -83,29 +85,43 @@ def read_csv_numbered(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[
 
 def _parse(handle: Iterable[bytes], name: str) -> Iterator[tuple[int, dict[str, str]]]:
     reader = csv.reader(_decoded(handle, name))
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise CsvError(f"not a CSV file: {exc}", line=reader.line_num) from None
+    header = _record(reader, 1, "not a CSV file")
     if header is None:
         raise CsvError(f"{name} is empty; the first line must be the header")
     columns = _check_header(header)
     while True:
-        try:
-            fields = next(reader, None)
-        except csv.Error as exc:
-            raise CsvError(f"malformed CSV: {exc}", line=reader.line_num) from None
+        line = reader.line_num + 1
+        fields = _record(reader, line, "malformed CSV")
         if fields is None:
             return
         if not any(field.strip() for field in fields):
             continue
         if len(fields) != len(columns):
-            raise CsvError(f"{len(fields)} fields, but the header has {len(columns)}", line=reader.line_num)
+            raise CsvError(f"{len(fields)} fields, but the header has {len(columns)}", line=line)
         row = {
             column: value if column in _VERBATIM else value.strip()
             for column, value in zip(columns, fields, strict=True)
         }
-        yield reader.line_num, row
+        yield line, row
+
+
+def _record(reader: Iterator[list[str]], line: int, problem: str) -> list[str] | None:
+    """The next record of ``reader``, which must lie on one line. A record is one line in our format: no field
+    may hold a line break (the validation refuses control characters in every column), so a quoted field that runs
+    on is a stray or unbalanced quote, and reading on would swallow the lines after it into one field. Errors name
+    the record's ``line``, where it started (where the quote is), rather than where reading stopped."""
+    try:
+        fields: list[str] | None = next(reader, None)
+    except csv.Error as exc:
+        raise CsvError(f"{problem}: {exc}", line=line) from None
+    # A quote opened on the last line swallows its line break without going on to the next line: look at the fields.
+    if fields is not None and any("\n" in field for field in fields):
+        raise CsvError(
+            'a quoted field runs past the end of the line (a stray or unbalanced " ?); a field cannot hold a line '
+            "break, and the lines after it are not read",
+            line=line,
+        )
+    return fields
 
 
 def report_format(path: str | os.PathLike[str]) -> str:

@@ -17,24 +17,49 @@ from multimarkets.models.customers import AddCustomerRequest
 
 def test_csv_rows_are_stripped_except_passwords(tmp_path: Path) -> None:
     source = tmp_path / "in.csv"
-    text = (
-        '\ufeffemail, phone ,password,country,register_source,remark\n a@example.com ,,  spaced ,CN,H5,"two\nlines"\n'
-    )
+    text = '\ufeffemail, phone ,password,country,register_source,remark\n a@example.com ,,  spaced ,CN,H5,"a, b"\n'
     source.write_text(text, encoding="utf-8")
     [(line, row)] = list(read_csv_numbered(source))
-    assert line == 3  # the quoted remark spans lines 2 and 3
+    assert line == 2
     assert row == {
         "email": "a@example.com",
         "phone": "",
         "password": "  spaced ",
         "country": "CN",
         "register_source": "H5",
-        "remark": "two\nlines",
+        "remark": "a, b",
     }
     # No text field sent may hold a control character (issue 9.10): the row is invalid, naming the remark.
-    error = prepare(0, row).error
+    error = prepare(0, {**row, "remark": "two\nlines"}).error
     assert error is not None and error.field == "remark"
-    assert prepare(0, {**row, "remark": "one line"}).error is None
+    assert prepare(0, row).error is None
+
+
+ROWS = [f"u{i}@example.com,pw,CN,1,ok" for i in range(10)]
+
+
+@pytest.mark.parametrize(
+    ("bad", "rows"),
+    [
+        (ROWS[2].replace(",ok", ',"oops'), ROWS),  # the remark, the last column: every line after it was swallowed
+        (ROWS[2].replace(",pw,", ',"pw,'), ROWS),  # a middle column: the error named the file's last line
+        (ROWS[2].replace(",ok", ',"oops'), ROWS[:3]),  # on the last line: its own line break was swallowed
+        (ROWS[2].replace(",ok", ',"two'), [*ROWS[:3], 'lines",x', *ROWS[3:]]),  # a quoted field over two lines
+    ],
+    ids=["last-column", "middle-column", "last-line", "balanced"],
+)
+def test_a_quote_left_open_is_an_error_at_its_line_and_no_row_after_it_is_read(
+    tmp_path: Path, bad: str, rows: list[str]
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("\n".join(["email,password,country,register_source,remark", *rows[:2], bad, *rows[3:]]) + "\n")
+    read = []
+    with pytest.raises(
+        CsvError, match=r'^line 4: a quoted field runs past the end of the line \(a stray or unbalanced "'
+    ):
+        for row in read_csv(source):
+            read.append(row["email"])
+    assert read == ["u0@example.com", "u1@example.com"]
 
 
 def test_blank_lines_are_not_rows(tmp_path: Path) -> None:

@@ -112,6 +112,10 @@ def test_dry_run_checks_the_file_and_sends_nothing(
         (b"email,password,country,register_source\na@example.com,pw,CN,H5,extra\n", "line 2: 5 fields"),
         (b"email,password,country,register_source\nb@example.com,pw,CN,H5\n\xff\xfe,pw,CN,H5\n", "line 3:"),
         (b"", "is empty"),
+        (
+            b'email,password,country,register_source,remark\na@x.com,pw,CN,H5,"oops\nb@x.com,pw,CN,H5,ok\n',
+            "line 2: a quoted field runs past the end of the line",
+        ),
     ],
 )
 def test_bad_files_exit_2_naming_the_line(
@@ -175,9 +179,23 @@ def test_a_report_that_cannot_be_written_keeps_the_scratch_journal_and_exits_2(
     shutil.rmtree(os.path.dirname(kept))
 
 
+@pytest.mark.parametrize(
+    ("spoilt", "problem"),
+    [
+        (b"\xff\xfe@example.com,,pw,CN,H5\n", "{source} is not UTF-8"),
+        # A quote left open: the line after it is not swallowed into its field, nor the row sent or left out silently.
+        (b'a@example.com,,pw,CN,"H5\nuser00098@example.com,,pw,CN,H5\n', "a quoted field runs past the end"),
+    ],
+    ids=["not-utf8", "open-quote"],
+)
 @pytest.mark.parametrize("journal", [False, True], ids=["scratch-journal", "journal"])
 def test_a_file_that_breaks_midway_reports_the_rows_read_before_and_exits_2(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], journal: bool
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    journal: bool,
+    spoilt: bytes,
+    problem: str,
 ) -> None:
     """The file is checked whole before the run, but may change under it: a line that turns bad once rows were
     sent stops the run there, with the summary, the report and a way to resume, as a fatal error does."""
@@ -188,7 +206,7 @@ def test_a_file_that_breaks_midway_reports_the_rows_read_before_and_exits_2(
         # With one worker, the reader is still at the first row: the line added now is read after the third.
         if not served:
             with source.open("ab") as handle:
-                handle.write(b"\xff\xfe@example.com,,pw,CN,H5\n")
+                handle.write(spoilt)
         served.append(body)
         return await HANDLERS[ADD_CUSTOMER](ctx, body)
 
@@ -201,7 +219,7 @@ def test_a_file_that_breaks_midway_reports_the_rows_read_before_and_exits_2(
         assert import_(str(source), *options) == 2
         held = held_by_email(sb)
         out, err = capsys.readouterr()
-        assert f"{source}: line 5: {source} is not UTF-8" in err
+        assert f"{source}: line 5: {problem.format(source=source)}" in err
         assert re.search(r"registered\s+3\n", out) and re.search(r"stopped by\s+CsvError: line 5:", out)
         report = json.loads((tmp_path / "out.json").read_text())
         assert report["summary"]["stopped_by"]["error"] == "CsvError"
