@@ -19,6 +19,7 @@ import asyncio
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -92,7 +93,7 @@ def register(subparsers: Any) -> None:
         "unusable input. With --dry-run: 0 when every row is valid, 1 otherwise.",
     )
     add = imp.add_argument
-    add("file", metavar="FILE.csv", help="UTF-8 CSV file with a header line")
+    add("file", metavar="FILE.csv", help="UTF-8 CSV file with a header line (a regular file: it is read twice)")
     add("--journal", metavar="PATH", help="SQLite journal: records every row; run again with it to resume")
     add("--report", metavar="PATH.csv|.json", help="write one line per input row with its outcome")
     add("--concurrency", type=int, default=8, metavar="N", help="rows in flight at once (default 8)")
@@ -119,6 +120,21 @@ def _check_file(path: str) -> tuple[int, int]:
     if invalid > _SHOWN_PROBLEMS:
         print(f"... and {invalid - _SHOWN_PROBLEMS} more invalid rows", file=sys.stderr)
     return total, invalid
+
+
+def _check_regular_file(path: str) -> None:
+    """Refuse a pipe or a device (``/dev/stdin`` from a pipe, ``<(...)``) before reading it: a run reads its
+    file twice, checking every row before the first is sent and then sending them, and a pipe gives its lines
+    only once. A missing or unreadable file is left to the reading, which names the problem."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        raise CsvError(
+            "not a regular file (a pipe?): the file is read twice, checked whole before anything is sent, then "
+            "sent; save the input to a file and import that (resuming with --journal needs the same file again)"
+        )
 
 
 def _check_report_path(path: str, *, keep: dict[str, str | None]) -> None:
@@ -294,6 +310,8 @@ def run_import(args: argparse.Namespace) -> int:
         accounts = _check_api_options(args)
         if args.report:
             _check_report_path(args.report, keep={"input": args.file, "journal": args.journal})
+        if not args.dry_run:
+            _check_regular_file(args.file)
         total, invalid = _check_file(args.file)
         print(f"{args.file}: {total} rows, {invalid} invalid", file=sys.stderr)
         if args.dry_run:

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -279,3 +280,29 @@ def test_a_base_url_with_a_password_exits_2_without_showing_it(
     assert "base_url must not hold credentials" in err
     assert "Passw0rdInUrl" not in out + err
     assert sandbox.stats()["requests"] == 0
+
+
+def test_a_pipe_is_refused_before_it_is_read_but_a_dry_run_reads_it(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run reads its file twice (checked whole, then sent): a pipe's second reading found it empty, after its
+    rows had been counted, and the run stopped on a "file is empty" error."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    assert import_(str(pipe), "--report", str(tmp_path / "out.csv")) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"multimarkets customers import: {pipe}: not a regular file (a pipe?): the file is read twice, checked whole "
+        "before anything is sent, then sent; save the input to a file and import that (resuming with --journal needs "
+        "the same file again)"
+    ]
+    assert sandbox.stats()["requests"] == 0 and not (tmp_path / "out.csv").exists()
+
+    def feed() -> None:
+        pipe.write_text(f"{HEADER}\na@example.com,,pw,CN,H5\n")  # blocks until the dry run opens the pipe
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    assert import_(str(pipe), "--dry-run") == 0
+    writer.join()
+    assert f"{pipe}: 1 rows, 0 invalid" in capsys.readouterr().err
