@@ -8,6 +8,7 @@ run's state stays in memory).
 from .engine import OnResult
 from .files import CSV_COLUMNS, CsvError, read_csv, read_csv_numbered, write_report
 from .journal import JournalError, read_results
+from .options import MAX_CONCURRENCY
 from .outcome import REPORT_COLUMNS, RowOutcome, RowResult
 from .policy import FATAL_ERRORS
 from .report import BulkReport
@@ -16,6 +17,7 @@ from .rows import RowInput, Rows
 __all__ = [
     "CSV_COLUMNS",
     "FATAL_ERRORS",
+    "MAX_CONCURRENCY",
     "REPORT_COLUMNS",
     "BulkReport",
     "CsvError",

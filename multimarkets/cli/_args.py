@@ -6,7 +6,21 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["port", "probability", "url_path"]
+__all__ = ["concurrency", "port", "probability", "url_path"]
+
+
+def concurrency(text: str) -> int:
+    """Rows in flight at once: 1 to :data:`~multimarkets.bulk.MAX_CONCURRENCY`, as ``register_many`` takes."""
+    # Imported here: the sandbox's command line shares this module and stays clear of the SDK's bulk package.
+    from ..bulk.options import MAX_CONCURRENCY
+
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {MAX_CONCURRENCY}")
+    return number
 
 
 def port(text: str) -> int:

@@ -28,7 +28,7 @@ from typing import Any
 import attrs
 
 from .._transport import check_base_url
-from ..bulk import BulkReport, CsvError, read_csv, read_csv_numbered, write_report
+from ..bulk import MAX_CONCURRENCY, BulkReport, CsvError, read_csv, read_csv_numbered, write_report
 from ..bulk.files import report_format
 from ..bulk.journal_file import JournalWriteError
 from ..bulk.policy import misdirected
@@ -40,6 +40,7 @@ from ..manager.client import AsyncManagerClient
 from ..manager.config import MANAGER_PRODUCTION_URL, ManagerCredentials
 from ..models._checks import positive_int
 from . import COMMANDS
+from ._args import concurrency
 from ._progress import BulkProgress, print_partial_summary, print_summary
 from ._secret import add_secret_key_arguments, secret_key_from
 
@@ -96,7 +97,13 @@ def register(subparsers: Any) -> None:
     add("file", metavar="FILE.csv", help="UTF-8 CSV file with a header line (a regular file: it is read twice)")
     add("--journal", metavar="PATH", help="SQLite journal: records every row; run again with it to resume")
     add("--report", metavar="PATH.csv|.json", help="write one line per input row with its outcome")
-    add("--concurrency", type=int, default=8, metavar="N", help="rows in flight at once (default 8)")
+    add(
+        "--concurrency",
+        type=concurrency,
+        default=8,
+        metavar="N",
+        help=f"rows in flight at once, 1 to {MAX_CONCURRENCY} (default 8)",
+    )
     add("--rate-limit", metavar="N/WINDOW", help="requests allowed per key (default 100/60s; manager: 300/60s)")
     add("--api", choices=("bridge", "manager"), default="bridge", help="the API to register through")
     add("--accounts", metavar="T:CUR[,CUR];...", help="manager: trading accounts to open, e.g. 1:USDT;5:USDT,BTC")
@@ -304,8 +311,6 @@ def run_import(args: argparse.Namespace) -> int:
     """Run ``customers import``; returns the exit code."""
     scratch = None
     try:
-        if args.concurrency < 1:
-            raise ConfigurationError("--concurrency must be at least 1")
         RateLimit.parse(args.rate_limit or "1/1s")
         accounts = _check_api_options(args)
         if args.report:

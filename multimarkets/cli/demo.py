@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ..bulk import MAX_CONCURRENCY
 from ..client import AsyncBridgeClient
 from ..config import RateLimit
 from ..errors import ConfigurationError
@@ -26,6 +27,7 @@ from ..sandbox import Sandbox
 from ..sandbox.context import RequestContext
 from ..sandbox.handlers import HANDLERS
 from . import COMMANDS
+from ._args import concurrency
 from ._progress import BulkProgress, print_summary
 
 __all__ = ["demo_rows", "register", "run", "sustained_rate"]
@@ -85,7 +87,13 @@ def register(subparsers: Any) -> None:
     add = parser.add_argument
     add("--rows", type=int, default=300, metavar="N", help="rows to generate (default 300)")
     add("--rate-limit", default="50/1s", metavar="N/WINDOW", help="sandbox and client limit (default 50/1s)")
-    add("--concurrency", type=int, default=16, metavar="N", help="rows in flight at once (default 16)")
+    add(
+        "--concurrency",
+        type=concurrency,
+        default=16,
+        metavar="N",
+        help=f"rows in flight at once, 1 to {MAX_CONCURRENCY} (default 16)",
+    )
     add("--faults", default=DEFAULT_FAULTS, metavar="SPEC", help='sandbox faults, "" for none (%(default)s)')
     add("--seed", type=int, default=1, help="seed of the rows and the faults (default 1)")
     parser.set_defaults(func=run)
@@ -145,8 +153,6 @@ async def _demo(args: argparse.Namespace, limit: RateLimit) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run the demo; the exit code."""
     try:
-        if args.concurrency < 1:
-            raise ConfigurationError("--concurrency must be at least 1")
         return asyncio.run(_demo(args, RateLimit.parse(args.rate_limit)))
     except ConfigurationError as exc:
         print(f"multimarkets demo: {exc}", file=sys.stderr)

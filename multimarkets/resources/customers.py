@@ -154,8 +154,9 @@ class AsyncCustomers(AsyncResource):
         """Register every row and return the counts of what happened to them.
 
         ``rows``: :class:`~multimarkets.CustomerRegistration` models or mappings with the same field names,
-        from any iterable or async iterable, read lazily (memory stays flat). ``concurrency`` rows are in
-        flight at once, all paced by this client's rate limiter. ``on_result`` is called with each row's
+        from any iterable or async iterable, read lazily (memory stays flat). ``concurrency`` rows (1 to
+        :data:`~multimarkets.bulk.MAX_CONCURRENCY`, 100; else ``ConfigurationError``, nothing sent) are in flight
+        at once, all paced by this client's rate limiter. ``on_result`` is called with each row's
         :class:`~multimarkets.RowResult` in the event loop (in the sync client: its own, run by the calling
         thread or the client's), so it must return quickly and not call the client. ``journal``: a SQLite file
         recording each row as it goes; running again with the same rows and journal resumes, skipping settled

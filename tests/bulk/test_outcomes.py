@@ -18,7 +18,7 @@ from multimarkets import (
     PermissionDeniedError,
     SignatureError,
 )
-from multimarkets.bulk import BulkReport, JournalError, RowOutcome, RowResult
+from multimarkets.bulk import MAX_CONCURRENCY, BulkReport, JournalError, RowOutcome, RowResult
 from multimarkets.resources.customers import ADD_CUSTOMER
 from multimarkets.sandbox import BizError, RequestContext, Sandbox
 from multimarkets.sandbox.handlers import HANDLERS
@@ -215,6 +215,23 @@ async def test_bad_options_are_refused(client: AsyncBridgeClient) -> None:
         await client.customers.register_many(make_rows(1), concurrency=0)
     with pytest.raises(Exception, match="row_retries"):
         await client.customers.register_many(make_rows(1), row_retries=-1)
+
+
+@pytest.mark.parametrize("concurrency", [0, MAX_CONCURRENCY + 1, 10_000_000, True, 8.0])
+async def test_a_concurrency_past_the_maximum_is_refused_before_anything_is_sent(
+    sandbox: Sandbox, client: AsyncBridgeClient, concurrency: Any
+) -> None:
+    """10,000,000 workers for one row hung the run (3 GB) while it started them; every one past the connector's
+    100 connections would only have waited."""
+    message = rf"^concurrency must be a whole number from 1 to {MAX_CONCURRENCY}$"
+    with pytest.raises(ConfigurationError, match=message):
+        await client.customers.register_many(make_rows(1), concurrency=concurrency)
+    with pytest.raises(ConfigurationError, match=message):
+        async for _ in client.customers.stream_register(make_rows(1), concurrency=concurrency):
+            pass
+    assert sandbox.stats()["requests"] == 0
+    report = await client.customers.register_many(make_rows(1), concurrency=MAX_CONCURRENCY)
+    assert report.registered == 1
 
 
 def a_row_and_its_duplicate() -> tuple[dict[str, Any], dict[str, Any], Any]:

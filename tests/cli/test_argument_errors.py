@@ -21,6 +21,13 @@ from multimarkets.cli import main
         ("webhooks listen --insecure --path /x?y=1", "argument --path: '/x?y=1' is not a URL path"),
         ("webhooks listen --insecure --path /x#y", "argument --path: '/x#y' is not a URL path"),
         ("webhooks listen --insecure --path /{name}", "argument --path: '/{name}' is not a URL path"),
+        ("customers import in.csv --concurrency 10000000", "argument --concurrency: '10000000' is not a whole number"),
+        (
+            "customers import in.csv --concurrency 101",
+            "argument --concurrency: '101' is not a whole number from 1 to 100",
+        ),
+        ("customers import in.csv --concurrency 0", "argument --concurrency: '0' is not a whole number from 1 to 100"),
+        ("demo --concurrency 1e9", "argument --concurrency: '1e9' is not a whole number from 1 to 100"),
     ],
 )
 def test_a_bad_value_exits_2_with_one_line(command: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
