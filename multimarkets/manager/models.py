@@ -13,7 +13,7 @@ import attrs
 
 from ..errors import ValidationError
 from ..models._answer import Answer
-from ..models._checks import checked, optional_text, page_number, positive_int, text
+from ..models._checks import checked, decimal_amount, optional_text, page_number, positive_int, text
 from ..models.catalog import Product
 from ..models.customers import AddCustomerRequest
 from ..models.enums import AccountKind, AccountStatus, CustomerGroupType
@@ -37,15 +37,10 @@ MAX_PAGE_SIZE = 2000
 
 
 def _decimal(value: Any, field: str) -> Decimal:
-    """A finite, non-zero decimal from a Decimal, an int or a decimal string (floats are inexact)."""
-    if isinstance(value, (bool, float)) or not isinstance(value, (Decimal, int, str)):
-        raise ValidationError(field, "give a Decimal, an int or a decimal string (floats are inexact)")
-    try:
-        number = Decimal(value.strip() if isinstance(value, str) else value)
-    except ArithmeticError:
-        raise ValidationError(field, "is not a decimal number") from None
-    if not number.is_finite() or number == 0:
-        raise ValidationError(field, "must be a finite amount other than zero")
+    """A :func:`~multimarkets.models._checks.decimal_amount` other than zero (negative: a claw-back)."""
+    number = decimal_amount(value, field)
+    if number == 0:
+        raise ValidationError(field, "must be an amount other than zero")
     return number
 
 

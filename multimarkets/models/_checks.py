@@ -14,21 +14,24 @@ import reprlib
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
 
 from .._convert import to_millis
+from .._read import AMOUNT_DIGITS
 from ..errors import ValidationError
 
 __all__ = [
+    "DECIMAL_PLACES",
     "DEFAULT_MAX_LENGTH",
     "LARGEST_INT",
     "MAX_LENGTH",
     "checked",
     "choice",
     "clean_text",
+    "decimal_amount",
     "flag",
     "matching",
     "millis",
@@ -40,6 +43,13 @@ __all__ = [
     "request_of",
     "text",
 ]
+
+DECIMAL_PLACES = 18
+"""The most decimal places of a decimal input (an order's price or quantity, a balance update's amount): those of
+the finest-grained tokens (18, ether's wei). Its size is bounded as an answer's amount is, below
+``10**AMOUNT_DIGITS`` (10**18), so an amount sent has at most 36 digits."""
+
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 E = TypeVar("E", bound=enum.Enum)
 M = TypeVar("M")
@@ -185,16 +195,36 @@ def page_number(value: Any, field: str, *, high: int | None = None) -> int:
     return number
 
 
+def decimal_amount(value: Any, field: str) -> Decimal:
+    """A finite decimal from a Decimal, an int or plain decimal text: ASCII digits with an optional sign and point
+    (``Decimal()`` also reads ``1_000``, ``1e400`` and other scripts' digits such as ``١``, none of which a person
+    typing an amount means), below ``10**AMOUNT_DIGITS`` in size with at most :data:`DECIMAL_PLACES` places."""
+    if isinstance(value, str):
+        if not _DECIMAL_TEXT.fullmatch(value.strip()):
+            raise ValidationError(
+                field, f"must be plain decimal text (ASCII digits, one point: 1.25), not {_shown(value)}"
+            )
+        number = Decimal(value.strip())
+    elif isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        number = Decimal(value)
+    else:
+        raise ValidationError(
+            field, f"give a Decimal, an int or a decimal string (floats are inexact), not {_shown(value)}"
+        )
+    if not number.is_finite() or number.adjusted() >= AMOUNT_DIGITS or number.as_tuple().exponent < -DECIMAL_PLACES:  # type: ignore[operator]
+        raise ValidationError(
+            field,
+            f"must be a finite number below 10**{AMOUNT_DIGITS} with at most {DECIMAL_PLACES} decimal places, "
+            f"not {_shown(value)}",
+        )
+    return number
+
+
 def positive_decimal(value: Any, field: str) -> Decimal:
-    """A finite decimal above zero, from a Decimal, an int or a decimal string (floats are refused: inexact)."""
-    if isinstance(value, (bool, float)):
-        raise ValidationError(field, "give a Decimal, an int or a decimal string, not a float (floats are inexact)")
-    try:
-        number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValidationError(field, f"is not a decimal number: {value!r}") from None
-    if not number.is_finite() or number <= 0:
-        raise ValidationError(field, f"must be a number above zero, not {value!r}")
+    """A :func:`decimal_amount` above zero."""
+    number = decimal_amount(value, field)
+    if number <= 0:
+        raise ValidationError(field, f"must be a number above zero, not {_shown(value)}")
     return number
 
 

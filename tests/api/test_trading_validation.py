@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
-from multimarkets import TradingAccount, ValidationError
+from multimarkets import InvalidParameterError, TradingAccount, ValidationError
 from multimarkets.models.trading import DepositsRequest, TradesRequest
+from multimarkets.resources.trading import PLACE_ORDER
 
 pytestmark = pytest.mark.anyio
 
@@ -35,6 +37,17 @@ ORDERS = [
     ({"order_type": "market", "quantity": "1", "client_order_id": ""}, "client_order_id"),
     ({"order_type": "market", "quantity": "1", "symbol_id": 0}, "symbol_id"),
     ({"order_type": "market", "quantity": "1", "account": "main"}, "account"),
+    # Text Decimal() reads but nobody typing an amount means: other digits, separators, exponents.
+    ({"order_type": "market", "quantity": "\u0661"}, "quantity"),  # an Arabic-Indic 1
+    ({"order_type": "limit", "quantity": "1", "price": "\u0662\u0660\u0660\u0660\u0660"}, "price"),  # 20000
+    ({"order_type": "market", "quantity": "1_000"}, "quantity"),
+    ({"order_type": "market", "quantity": "1e3"}, "quantity"),
+    # Past the bounds: below 10**18, at most 18 decimal places.
+    ({"order_type": "market", "quantity": "1e400"}, "quantity"),
+    ({"order_type": "market", "quantity": Decimal("1E+400")}, "quantity"),
+    ({"order_type": "market", "quantity": 10**18}, "quantity"),
+    ({"order_type": "market", "quote_amount": "0.0000000000000000001"}, "quote_amount"),
+    ({"order_type": "limit", "quantity": "1", "price": "1000000000000000000"}, "price"),
 ]
 
 
@@ -46,6 +59,39 @@ async def test_place_order_validation(client, requests_sent, options, field):
         await client.trading.place_order(**arguments)
     assert caught.value.field == field
     assert requests_sent() == before
+
+
+async def test_plain_decimal_text_within_the_bounds_is_sent_as_written(client, account, market):
+    await market.set_price(59, "60000")
+    order = await client.trading.place_order(
+        account, 59, side="buy", order_type="limit", quantity=" 0.001 ", price="+59999.50"
+    )
+    assert (order.num, order.price) == (Decimal("0.001"), Decimal("59999.50"))
+
+
+@pytest.mark.parametrize("field", ["num", "price"])
+async def test_the_sandbox_answers_an_amount_past_its_bound_with_a_parameter_error(
+    client, account, requests_sent, field
+):
+    """It crashed on 1e400 (a traceback and G500, which the SDK retried as a lost answer)."""
+    body = {
+        "exchangeId": "binance",
+        "accountName": "main",
+        "customerNo": account.customer_no,
+        "customerGroupId": 1,
+        "tradeType": 10,
+        "symbolId": 59,
+        "bizType": 1,
+        "direction": 1,
+        "num": "1",
+        "price": "60000",
+        "clientOrderId": "big1",
+        field: "1" + "0" * 400,
+    }
+    before = requests_sent()
+    with pytest.raises(InvalidParameterError, match=f"{field} must be below 10\\^18"):
+        await client.call(PLACE_ORDER, body, group="tradeApi")
+    assert requests_sent() == before + 1
 
 
 QUERIES = [

@@ -206,6 +206,20 @@ async def test_bad_input_is_refused_before_anything_is_sent(
     assert server.auth_calls == 0
 
 
+@pytest.mark.parametrize(
+    "amount",
+    ["\u0661", "1_000", "1e400", Decimal("1E+400"), "1000000000000000000", "0.0000000000000000001", "-1e3", True],
+)
+async def test_an_amount_that_is_not_plain_decimal_within_the_bounds_is_refused_before_anything_is_sent(
+    manager: AsyncManagerClient, server: ContractServer, amount: Any
+) -> None:
+    """Decimal() reads an Arabic-Indic 1 and 1_000; 1e400 was applied, and the balance then read as None."""
+    with pytest.raises(ValidationError) as caught:
+        await manager.accounts.update_balance("86000188", currency="USDT", trade_type=1, amount=amount)
+    assert caught.value.field == "amount"
+    assert server.auth_calls == 0 and server.count(BALANCE) == 0
+
+
 async def test_service_errors_keep_their_type(manager: AsyncManagerClient, server: ContractServer) -> None:
     server.errors[REGISTER] = ("USCUSTOMER_API_0000106", "mobile already exists")
     with pytest.raises(CustomerExistsError):

@@ -11,6 +11,7 @@ import pytest
 
 from multimarkets import APIError, CustomerExistsError, OutcomeUnknownError, RateLimit
 from multimarkets.manager import AsyncManagerClient, ManagerCredentials
+from multimarkets.manager.resources.accounts import BALANCE_UPDATE
 from multimarkets.sandbox import Sandbox
 from multimarkets.sandbox.manager import ManagerConfig
 
@@ -35,6 +36,26 @@ async def test_register_list_detail_accounts_and_balance_update(sandboxed: Async
     assert proposal and proposal.startswith("A")
     (after,) = await sandboxed.accounts.list(customer_no, 1)
     assert after.balance == Decimal("5.5")
+
+
+async def test_the_sandbox_refuses_an_amount_or_a_balance_of_10_to_the_18_or_more(
+    sandboxed: AsyncManagerClient,
+) -> None:
+    """1e400 was applied, and the account's balance then read as None."""
+    customer_no = await sandboxed.customers.register(
+        phone="13200000002", password="a123456", country="CN", accounts={1: ["USDT"]}
+    )
+    body = {"customerNo": customer_no, "accountCurrency": "USDT", "tradeType": 1, "businessType": 4, "withdraw": True}
+    with pytest.raises(APIError) as caught:
+        await sandboxed.call(BALANCE_UPDATE, {**body, "amount": "1" + "0" * 400})
+    assert caught.value.code == "FS10002"
+    largest = "999999999999999999"
+    await sandboxed.accounts.update_balance(customer_no, currency="USDT", trade_type=1, amount=largest)
+    with pytest.raises(APIError) as caught:
+        await sandboxed.accounts.update_balance(customer_no, currency="USDT", trade_type=1, amount=1)
+    assert caught.value.code == "FS52001"
+    (account,) = await sandboxed.accounts.list(customer_no, 1)
+    assert account.balance == Decimal(largest)
 
 
 @pytest.mark.parametrize(("first", "second"), [("86", "+86"), ("+86", "86"), (None, "86")])

@@ -11,6 +11,7 @@ from .. import codes
 from ..context import BizError
 
 __all__ = [
+    "AMOUNT_DIGITS",
     "company_id_value",
     "invalid",
     "optional_area",
@@ -21,6 +22,11 @@ __all__ = [
     "require_int",
     "require_str",
 ]
+
+AMOUNT_DIGITS = 18
+"""An amount (a price, a quantity, a balance update, a balance) is below 10^18, else a parameter error. The service's
+bound is not documented; this one keeps every amount the sandbox holds to what its 28-digit arithmetic can
+quantize and what its answers can show (10^400 made a G500 traceback, or a balance no reader takes)."""
 
 _DEFAULT_AREA = "+86"
 _AREA = re.compile(r"\+?\d{1,4}")

@@ -39,7 +39,7 @@ from .. import codes
 from ..context import BizError, Handler, RequestContext
 from . import _ledger, _orders
 from ._market import current_price, set_price
-from ._validate import invalid, optional_bool, optional_int, optional_str, require_int, require_str
+from ._validate import AMOUNT_DIGITS, invalid, optional_bool, optional_int, optional_str, require_int, require_str
 from .accounts import DirectAccount, find_trading_account
 from .catalog import ProductSpec, currency_digits, product
 
@@ -118,6 +118,8 @@ def _decimal(body: dict[str, Any], name: str) -> Decimal | None:
         raise invalid(name, "is not a decimal number") from None
     if not value.is_finite() or value <= 0:
         raise invalid(name, "must be above zero")
+    if value.adjusted() >= AMOUNT_DIGITS:
+        raise invalid(name, f"must be below 10^{AMOUNT_DIGITS}")
     return value
 
 

@@ -7,9 +7,10 @@ Choices where the reference is silent:
 - A balance update needs ``businessType`` 4 and a boolean ``withdraw`` (both documented as fixed values,
   so anything else is ``FS10002``), a known customer (``USCUSTOMER_API_0000003``), an account of that
   customer in ``tradeType`` and ``accountCurrency`` (``accountId`` may pin it; one of another mode is
-  ``FS520010``), and a non-zero ``amount`` (JSON number or decimal string) with at most the account's
-  digits. A claw-back that would take the balance below zero fails with ``FS52001``. The answer's
-  ``data`` is the proposal number (``A`` + date + six digits), as changelog 2.6.5 says.
+  ``FS520010``), and a non-zero ``amount`` (JSON number or decimal string) below 10^18 with at most the
+  account's digits. A claw-back that would take the balance below zero, or a credit that would take it to 10^18
+  or more, fails with ``FS52001``. The answer's ``data`` is the proposal number (``A`` + date + six digits), as
+  changelog 2.6.5 says.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from ..handlers._validate import optional_int, optional_str, require_int, require_str
+from ..handlers._validate import AMOUNT_DIGITS, optional_int, optional_str, require_int, require_str
 from . import codes
 from .context import Endpoint, ManagerContext, biz_error
 from .events import account_adjust_event
@@ -105,7 +106,7 @@ def _amount(body: dict[str, Any]) -> Decimal:
         amount = Decimal(value)
     except InvalidOperation:
         raise biz_error(codes.FUND_INVALID) from None
-    if not amount.is_finite() or amount == 0:
+    if not amount.is_finite() or amount == 0 or amount.adjusted() >= AMOUNT_DIGITS:
         raise biz_error(codes.FUND_INVALID)
     return amount
 
@@ -140,7 +141,7 @@ async def update_balance(ctx: ManagerContext, body: dict[str, Any]) -> str:
     balance = Decimal(account.balance) + amount
     withdrawable = Decimal(account.withdrawable) + (amount if withdraw else 0)
     not_withdrawable = Decimal(account.not_withdrawable) + (0 if withdraw else amount)
-    if balance < 0 or withdrawable < 0 or not_withdrawable < 0:
+    if balance < 0 or withdrawable < 0 or not_withdrawable < 0 or balance.adjusted() >= AMOUNT_DIGITS:
         raise biz_error(codes.ADJUST_FAILED)
     state = ctx.state
     day = time.strftime("%Y%m%d", time.gmtime(ctx.now_ms / 1000))
