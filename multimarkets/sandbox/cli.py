@@ -22,22 +22,47 @@ from ..errors import ConfigurationError
 from .keys import ApiKeyConfig
 from .manager import ManagerConfig
 from .server import Sandbox
+from .settings import MAX_API_KEYS
 
 __all__ = ["add_arguments", "main", "parse_api_keys", "run", "serve"]
 
 
 def parse_api_keys(text: str, company_id: str) -> list[ApiKeyConfig]:
     """``"3"``: three keys of ``company_id``; ``"220:2,439"``: two keys of company 220 and one of 439."""
+    try:
+        counts = _key_counts(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"--api-keys: {exc}") from None
+    return [ApiKeyConfig(company or company_id) for company, count in counts for _ in range(count)]
+
+
+def _key_counts(text: str) -> list[tuple[str | None, int]]:
+    """How many keys of which company ``--api-keys`` asks for (None: ``--company-id``), 1 to
+    :data:`~multimarkets.sandbox.settings.MAX_API_KEYS` in all; ValueError saying what is wrong."""
     text = text.strip()
-    if text.isdigit():
-        return [ApiKeyConfig(company_id) for _ in range(int(text))]
-    keys: list[ApiKeyConfig] = []
-    for entry in text.split(","):
-        company, _, count = entry.strip().partition(":")
-        if not company or (count and not count.isdigit()):
-            raise ConfigurationError(f"--api-keys entry {entry!r} is not COMPANY[:COUNT]")
-        keys.extend(ApiKeyConfig(company) for _ in range(int(count or 1)))
-    return keys
+    counts: list[tuple[str | None, int]] = []
+    if text.isascii() and text.isdigit():
+        counts.append((None, int(text)))
+    else:
+        for entry in text.split(","):
+            company, _, count = entry.strip().partition(":")
+            if not company or (count and not (count.isascii() and count.isdigit())):
+                raise ValueError(f"entry {entry!r} is not COMPANY[:COUNT]")
+            counts.append((company, int(count or 1)))
+    total = sum(count for _, count in counts)
+    if not 1 <= total <= MAX_API_KEYS:
+        # Each key is an RSA key pair made at start, ~10 ms: 100,000,000 of them kept it silent for days.
+        raise ValueError(f"{total} keys in all; the sandbox serves 1 to {MAX_API_KEYS}")
+    return counts
+
+
+def _api_keys(text: str) -> str:
+    """``--api-keys`` checked when the arguments are parsed: a usage error before any key is made."""
+    try:
+        _key_counts(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +80,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--slow-body-seconds", type=float, default=30.0, metavar="S", help="how long slow_body stalls (default 30)")
     add_secret_key_arguments(parser, "RSA secret key (base64 PKCS#8) of the default API key")
     add("--company-id", default="1", help="company of the generated keys (default 1)")
-    add("--api-keys", metavar="N|COMPANY[:N],...", help="several keys, each with its own limit and bans")
+    add(
+        "--api-keys",
+        type=_api_keys,
+        metavar="N|COMPANY[:N],...",
+        help=f"several keys, each with its own limit and bans (at most {MAX_API_KEYS})",
+    )
     add("--manager-rate-limit", default="300/60s", metavar="N/WINDOW", help="Manager API, per endpoint")
     add("--token-lifetime", default="2h", metavar="DURATION", help="Manager API tokens (default 2h)")
     add("--push-drop-rate", type=probability, default=0.0, metavar="P", help="Data Push: chance of a drop per message")

@@ -69,7 +69,8 @@ class Sandbox:
     restarts; ``seed``, ``faults`` and ``latency`` drive fault injection (see :mod:`.faults`);
     ``secret_key`` the default key's RSA secret (generated when None; not together with
     ``api_keys[0].secret_key``); ``api_keys`` a number of keys for ``company_id`` or a list of
-    :class:`ApiKeyConfig`; ``slow_body_seconds`` how long ``slow_body`` stalls;
+    :class:`ApiKeyConfig` (1 to 100 keys, :data:`~multimarkets.sandbox.settings.MAX_API_KEYS`);
+    ``slow_body_seconds`` how long ``slow_body`` stalls;
     ``webhook`` the delivery retry policy; ``handlers`` extra or replacement bizTypes; ``clock`` the monotonic
     clock of the rate limiter (tests pass a fake one to step through windows and bans without sleeping);
     ``manager`` how the Manager API side (``{url}/openapi-b``) plays, see :class:`ManagerConfig`.

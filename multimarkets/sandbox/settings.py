@@ -13,11 +13,15 @@ from .delivery import DeliveryPolicy
 from .faults import FaultSpec, Latency
 from .keys import ApiKeyConfig
 
-__all__ = ["DEFAULT_RATE_LIMIT", "DEFAULT_WEBHOOK_POLICY", "SandboxConfig"]
+__all__ = ["DEFAULT_RATE_LIMIT", "DEFAULT_WEBHOOK_POLICY", "MAX_API_KEYS", "SandboxConfig"]
 
 DEFAULT_RATE_LIMIT = RateLimit(100, 60.0)
 """The documented limit: 100 requests per minute per API key."""
 DEFAULT_WEBHOOK_POLICY = DeliveryPolicy()
+MAX_API_KEYS = 100
+"""The most API keys a sandbox serves. Each is an RSA key pair made when it starts (about 10 ms each, so 100 take
+a second or two), and 100 keys at the documented 100 requests a minute each are more than a load test on one
+machine sends; a mistyped count (100,000,000) started a sandbox that made keys silently for days."""
 
 
 def _duration(value: float | str) -> float:
@@ -34,13 +38,13 @@ def _keys(
 ) -> tuple[ApiKeyConfig, ...]:
     if isinstance(api_keys, int) or api_keys is None:
         count = 1 if api_keys is None else api_keys
-        if count < 1:
-            raise ConfigurationError("the sandbox needs at least one API key")
+        if not 1 <= count <= MAX_API_KEYS:
+            raise ConfigurationError(f"the sandbox serves 1 to {MAX_API_KEYS} API keys, not {count}")
         keys = tuple(ApiKeyConfig(company_id) for _ in range(count))
     else:
         keys = tuple(api_keys)
-        if not keys:
-            raise ConfigurationError("the sandbox needs at least one API key")
+        if not 1 <= len(keys) <= MAX_API_KEYS:
+            raise ConfigurationError(f"the sandbox serves 1 to {MAX_API_KEYS} API keys, not {len(keys)}")
     if secret_key is not None:
         if keys[0].secret_key is not None:
             raise ConfigurationError("secret_key= and api_keys[0].secret_key both set the default key's secret")

@@ -27,6 +27,10 @@ from multimarkets.cli import main
             "argument --concurrency: '101' is not a whole number from 1 to 100",
         ),
         ("customers import in.csv --concurrency 0", "argument --concurrency: '0' is not a whole number from 1 to 100"),
+        ("sandbox --api-keys 100000000", "argument --api-keys: 100000000 keys in all; the sandbox serves 1 to 100"),
+        ("sandbox --api-keys 1:50,2:51", "argument --api-keys: 101 keys in all; the sandbox serves 1 to 100"),
+        ("sandbox --api-keys 0", "argument --api-keys: 0 keys in all; the sandbox serves 1 to 100"),
+        ("sandbox --api-keys 220:x", "argument --api-keys: entry '220:x' is not COMPANY[:COUNT]"),
         ("demo --concurrency 1e9", "argument --concurrency: '1e9' is not a whole number from 1 to 100"),
     ],
 )

@@ -93,6 +93,11 @@ def test_credentials_and_configuration():
         assert set(admin_get(sb, "stats")["bans"]) == {c.api_key for c in sb.all_credentials}
     with pytest.raises(ConfigurationError):
         Sandbox(api_keys=0)
+    # Each key is an RSA key pair made at start: 100,000,000 of them went on silently for days.
+    with pytest.raises(ConfigurationError, match=r"^the sandbox serves 1 to 100 API keys, not 100000000$"):
+        Sandbox(api_keys=100_000_000)
+    with pytest.raises(ConfigurationError, match=r"^the sandbox serves 1 to 100 API keys, not 101$"):
+        Sandbox(api_keys=[ApiKeyConfig()] * 101)
     with pytest.raises(ConfigurationError):
         Sandbox(faults="nonsense=1")
     with pytest.raises(ConfigurationError), Sandbox.in_thread(api_keys=[ApiKeyConfig(api_key="k")] * 2):
