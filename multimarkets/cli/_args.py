@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["concurrency", "port", "probability", "url_path"]
+__all__ = ["concurrency", "port", "probability", "seconds", "url_path"]
 
 
 def concurrency(text: str) -> int:
@@ -42,6 +42,17 @@ def probability(text: str) -> float:
         number = math.nan
     if not 0.0 <= number <= 1.0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a probability from 0 to 1")
+    return number
+
+
+def seconds(text: str) -> float:
+    """A duration in seconds: a finite number above 0 (what the clients take as a ``timeout``)."""
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not 0.0 < number < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
     return number
 
 

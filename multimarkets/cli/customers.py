@@ -40,7 +40,7 @@ from ..manager.client import AsyncManagerClient
 from ..manager.config import MANAGER_PRODUCTION_URL, ManagerCredentials
 from ..models._checks import positive_int
 from . import COMMANDS
-from ._args import concurrency
+from ._args import concurrency, seconds
 from ._progress import BulkProgress, print_partial_summary, print_summary
 from ._secret import add_secret_key_arguments, secret_key_from
 
@@ -65,7 +65,11 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     add_secret_key_arguments(parser, "RSA secret key, base64 PKCS#8 or PEM (default $MULTIMARKETS_SECRET_KEY)")
     add("--company-id", help="company id (default $MULTIMARKETS_COMPANY_ID)")
     add(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S", help=f"seconds per request ({DEFAULT_TIMEOUT:g})"
+        "--timeout",
+        type=seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="S",
+        help=f"seconds per request ({DEFAULT_TIMEOUT:g})",
     )
 
 

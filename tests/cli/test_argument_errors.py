@@ -31,6 +31,10 @@ from multimarkets.cli import main
         ("sandbox --api-keys 1:50,2:51", "argument --api-keys: 101 keys in all; the sandbox serves 1 to 100"),
         ("sandbox --api-keys 0", "argument --api-keys: 0 keys in all; the sandbox serves 1 to 100"),
         ("sandbox --api-keys 220:x", "argument --api-keys: entry '220:x' is not COMPANY[:COUNT]"),
+        ("customers import in.csv --timeout nan", "argument --timeout: 'nan' is not a number of seconds above 0"),
+        ("customers import in.csv --timeout -1", "argument --timeout: '-1' is not a number of seconds above 0"),
+        ("customers import in.csv --timeout 0", "argument --timeout: '0' is not a number of seconds above 0"),
+        ("customers import in.csv --timeout inf", "argument --timeout: 'inf' is not a number of seconds above 0"),
         ("demo --concurrency 1e9", "argument --concurrency: '1e9' is not a whole number from 1 to 100"),
     ],
 )
