@@ -160,9 +160,10 @@ class AsyncCustomers(AsyncResource):
         :class:`~multimarkets.RowResult` in the event loop (in the sync client: its own, run by the calling
         thread or the client's), so it must return quickly and not call the client. ``journal``: a SQLite file
         recording each row as it goes; running again with the same rows and journal resumes, skipping settled
-        rows (without one, the run keeps its state in memory and cannot be resumed). Transient failures are
-        retried ``row_retries`` times beyond the client's own retries; ``reconcile`` walks the customer
-        list once at the end to fill in the customer numbers of ``already_exists`` rows. A fatal error (ban,
+        rows (without one, the run keeps its state in memory and cannot be resumed, and the report holds counts
+        only: each row's result comes from ``on_result``). Transient failures are retried ``row_retries`` times
+        beyond the client's own retries; ``reconcile`` walks the customer list once at the end to fill in the
+        customer numbers of ``already_exists`` rows. A fatal error (ban,
         bad key or signature, no permission, a redirect, a refused proxy, the client closed) stops the run: it
         is in ``stopped_by`` and the rows not sent are ``not_attempted``. If ``rows`` raises (a CSV reader meeting
         a bad line; a ``KeyboardInterrupt`` or ``SystemExit`` too, as any error), the rows read before are worked
